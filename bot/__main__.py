@@ -1,0 +1,65 @@
+"""`python -m bot` runs FlyO; `python -m bot seed` loads the inventory; `python -m bot console` chats here."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.db import DatabaseError
+from bot.logs import setup_logging
+
+NO_TOKEN = """\
+FlyO needs a Telegram bot token to talk to Telegram. Create a bot with @BotFather, then run
+  TELEGRAM_BOT_TOKEN=123456:ABC... make run
+(see .env.example for every setting). Without a token, `python -m bot console` chats with the
+real bot right here in the terminal."""
+
+
+def main(argv: list[str]) -> int:
+    command = argv[0] if argv else "run"
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"flyo: {exc}", file=sys.stderr)
+        return 2
+    try:
+        if command == "seed":
+            return asyncio.run(_seed(settings))
+        if command == "console" or (command == "run" and not settings.bot_token):
+            from bot.console import run_console
+
+            return run_console(settings, admin="--admin" in argv)
+        if command == "run":
+            setup_logging(settings.LOG_LEVEL, settings.LOG_FORMAT, settings.DATA_DIR)
+            from bot.runtime import serve
+
+            asyncio.run(serve(settings))
+            return 0
+    except DatabaseError as exc:
+        print(f"flyo: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    print(f"flyo: unknown command {command!r}; use run, seed or console", file=sys.stderr)
+    return 2
+
+
+async def _seed(settings: Settings) -> int:
+    from bot.db import open_database
+    from services.clock import Clock
+    from services.inventory.seed import seed_inventory
+
+    setup_logging(settings.LOG_LEVEL, settings.LOG_FORMAT, settings.DATA_DIR)
+    database = await open_database(settings.mongodb_uri, settings.MONGODB_DB, settings.DATA_DIR)
+    try:
+        report = await seed_inventory(Clock())
+    finally:
+        await database.close()
+    print(f"seeded: {report.airports} airports, {report.aircraft} aircraft types, {report.routes} routes, "
+          f"{report.flights_total} flights ({report.flights_added} new) in {report.seconds:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,79 @@
+"""Builds the python-telegram-bot Application: handlers, typed context, start-up and shutdown hooks."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackContext,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.config import Settings
+from bot.context import BotData
+from handlers import commands, router
+from handlers.errors import on_error
+from services.context import Services
+
+log = logging.getLogger(__name__)
+
+FlyOApplication = Application  # type: ignore[type-arg]
+
+TRAVELLER_COMMANDS = [
+    BotCommand("search", "Find and book a flight"),
+    BotCommand("mybookings", "Your bookings"),
+    BotCommand("cancel", "Stop the current booking, or /cancel REF"),
+    BotCommand("help", "What FlyO can do"),
+]
+
+
+async def _post_init(app: FlyOApplication) -> None:
+    await app.bot.set_my_commands(TRAVELLER_COMMANDS)
+    log.info("telegram bot @%s ready", app.bot.username)
+
+
+async def _post_shutdown(app: FlyOApplication) -> None:
+    log.info("telegram application shut down")
+
+
+def build_application(settings: Settings, services: Services, *, with_updater: bool = True) -> FlyOApplication:
+    root = settings.TELEGRAM_API_URL.rstrip("/")
+    builder = (
+        ApplicationBuilder()
+        .token(settings.bot_token)
+        .base_url(f"{root}/bot")
+        .base_file_url(f"{root}/file/bot")
+        .context_types(ContextTypes(context=CallbackContext, bot_data=BotData))
+        .concurrent_updates(256)  # different chats in parallel; one chat is serialised by handlers.router
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+    )
+    if not with_updater:
+        builder = builder.updater(None)  # webhook mode: updates arrive through POST /webhooks/telegram
+    app = builder.build()
+    app.bot_data.services = services
+    register_handlers(app)
+    return app
+
+
+def register_handlers(app: FlyOApplication) -> None:
+    from handlers import admin
+
+    private = filters.ChatType.PRIVATE
+    app.add_handler(CommandHandler("start", commands.start, filters=private))
+    app.add_handler(CommandHandler("help", commands.help_command, filters=private))
+    app.add_handler(CommandHandler("search", commands.search_command, filters=private))
+    app.add_handler(CommandHandler("cancel", commands.cancel_command, filters=private))
+    app.add_handler(CommandHandler("mybookings", commands.my_bookings, filters=private))
+    admin.register(app)
+    app.add_handler(CallbackQueryHandler(router.on_callback))
+    app.add_handler(MessageHandler(private & (filters.TEXT & ~filters.COMMAND | filters.CONTACT), router.on_message))
+    app.add_handler(MessageHandler(private & filters.COMMAND, commands.unknown_command))
+    app.add_error_handler(on_error)

@@ -1,0 +1,139 @@
+"""Settings from the environment only (pydantic-settings); one clear line per bad value."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names the variable and is shown as is."""
+
+
+def _secret_value(secret: SecretStr | None) -> str:
+    return secret.get_secret_value() if secret is not None else ""
+
+
+class Settings(BaseSettings):
+    """Every variable of the DESIGN.md table, same names and defaults, plus a few documented extras."""
+
+    model_config = SettingsConfigDict(env_file=None, case_sensitive=True, extra="ignore")
+
+    TELEGRAM_BOT_TOKEN: SecretStr | None = None
+    TELEGRAM_API_URL: str = "https://api.telegram.org"
+    TELEGRAM_WEBHOOK_URL: str = ""
+    TELEGRAM_WEBHOOK_SECRET: SecretStr | None = None
+    ADMIN_IDS: Annotated[frozenset[int], NoDecode] = frozenset()
+
+    MONGODB_URI: SecretStr | None = None
+    MONGODB_DB: str = "flyo"
+    DATA_DIR: Path = Path("./var")
+
+    HTTP_HOST: str = "127.0.0.1"
+    HTTP_PORT: int = Field(default=8080, ge=0, le=65535)
+    PUBLIC_URL: str = ""
+
+    STRIPE_SECRET_KEY: SecretStr | None = None
+    STRIPE_WEBHOOK_SECRET: SecretStr | None = None
+    STRIPE_API_URL: str = "https://api.stripe.com"
+    STRIPE_ALLOW_LIVE: bool = False
+
+    SENDGRID_API_KEY: SecretStr | None = None
+    SENDGRID_API_URL: str = "https://api.sendgrid.com"
+    EMAIL_FROM: str = ""
+
+    AMADEUS_CLIENT_ID: str = ""
+    AMADEUS_CLIENT_SECRET: SecretStr | None = None
+    AMADEUS_API_URL: str = "https://test.api.amadeus.com"
+    AMADEUS_TIMEOUT_SECONDS: float = Field(default=4.0, gt=0, le=60)
+
+    HOLD_MINUTES: int = Field(default=15, ge=1, le=120)
+    PAYMENT_WINDOW_MINUTES: int = Field(default=30, ge=30, le=1440)
+    MAX_PAYMENT_ATTEMPTS: int = Field(default=3, ge=1, le=10)
+    SWEEP_INTERVAL_SECONDS: int = Field(default=60, ge=1, le=3600)
+
+    LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    LOG_FORMAT: Literal["text", "json"] = "text"
+
+    @field_validator("ADMIN_IDS", mode="before")
+    @classmethod
+    def _parse_admin_ids(cls, raw: object) -> object:
+        if isinstance(raw, str):
+            parts = [p.strip() for p in raw.split(",") if p.strip()]
+            bad = [p for p in parts if not p.lstrip("-").isdigit()]
+            if bad:
+                raise ValueError(f"expected comma-separated numeric Telegram user ids, got {bad[0]!r}")
+            return frozenset(int(p) for p in parts)
+        return raw
+
+    @field_validator("LOG_LEVEL", mode="before")
+    @classmethod
+    def _upper_level(cls, raw: object) -> object:
+        return raw.upper() if isinstance(raw, str) else raw
+
+    @field_validator("TELEGRAM_BOT_TOKEN", "STRIPE_SECRET_KEY", "SENDGRID_API_KEY", "MONGODB_URI",
+                     "STRIPE_WEBHOOK_SECRET", "TELEGRAM_WEBHOOK_SECRET", "AMADEUS_CLIENT_SECRET", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, raw: object) -> object:
+        # An empty variable in .env or docker-compose means "not configured", not "configured as ''".
+        return None if isinstance(raw, str) and not raw.strip() else raw
+
+    @model_validator(mode="after")
+    def _check_stripe_mode(self) -> Settings:
+        key = _secret_value(self.STRIPE_SECRET_KEY)
+        if key.startswith(("sk_live_", "rk_live_")) and not self.STRIPE_ALLOW_LIVE:
+            raise ValueError(
+                "STRIPE_SECRET_KEY is a live key; FlyO runs in Stripe test mode unless STRIPE_ALLOW_LIVE=1"
+            )
+        return self
+
+    # ---- derived values -------------------------------------------------------------------------
+    @property
+    def bot_token(self) -> str:
+        return _secret_value(self.TELEGRAM_BOT_TOKEN)
+
+    @property
+    def public_url(self) -> str:
+        return (self.PUBLIC_URL or f"http://{self.HTTP_HOST}:{self.HTTP_PORT}").rstrip("/")
+
+    @property
+    def mongodb_uri(self) -> str:
+        return _secret_value(self.MONGODB_URI)
+
+    @property
+    def stripe_key(self) -> str:
+        return _secret_value(self.STRIPE_SECRET_KEY)
+
+    @property
+    def stripe_webhook_secret(self) -> str:
+        return _secret_value(self.STRIPE_WEBHOOK_SECRET)
+
+    @property
+    def sendgrid_key(self) -> str:
+        return _secret_value(self.SENDGRID_API_KEY)
+
+    @property
+    def amadeus_configured(self) -> bool:
+        return bool(self.AMADEUS_CLIENT_ID and _secret_value(self.AMADEUS_CLIENT_SECRET))
+
+    @property
+    def webhook_mode(self) -> bool:
+        return bool(self.TELEGRAM_WEBHOOK_URL)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment; turn pydantic's report into one line that names the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = ".".join(str(p) for p in first["loc"]) or "configuration"
+        given = first.get("input")
+        shown = "" if name.endswith(("TOKEN", "KEY", "SECRET", "URI")) or isinstance(given, dict) else (
+            f" (got {given!r})"
+        )
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"Invalid setting {name}: {message}{shown}") from None

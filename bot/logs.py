@@ -1,0 +1,74 @@
+"""Logging: timestamped lines to the console and a rotating file; LOG_FORMAT=json for one object per line.
+
+Every record may carry `booking` (a reference) through `extra=`; secrets and e-mail addresses are
+masked by a filter so a careless log line cannot leak them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import logging.handlers
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
+SECRETS = re.compile(r"(sk_(?:test|live)_|rk_(?:test|live)_|whsec_|SG\.)[A-Za-z0-9_.\-]+|bot\d+:[A-Za-z0-9_-]{20,}")
+
+
+def redact(text: str) -> str:
+    text = SECRETS.sub(lambda m: (m.group(1) or "bot") + "***", text)
+    return EMAIL.sub(r"\1***@\2", text)
+
+
+class RedactingFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        if not hasattr(record, "booking"):
+            record.booking = "-"
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        data = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        booking = getattr(record, "booking", "-")
+        if booking != "-":
+            data["booking"] = booking
+        if record.exc_info:
+            data["exc"] = redact(self.formatException(record.exc_info))
+        return json.dumps(data, ensure_ascii=False)
+
+
+TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(booking)s] %(message)s"
+
+
+def setup_logging(level: str, fmt: str, data_dir: Path | None, *, console: bool = True) -> None:
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    formatter: logging.Formatter = JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT)
+    handlers: list[logging.Handler] = []
+    if console:
+        handlers.append(logging.StreamHandler())
+    if data_dir is not None:
+        logs = data_dir / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.handlers.RotatingFileHandler(logs / "flyo.log", maxBytes=5_000_000, backupCount=5,
+                                                             encoding="utf-8"))
+    for handler in handlers:
+        handler.setFormatter(formatter)
+        handler.addFilter(RedactingFilter())
+        root.addHandler(handler)
+    root.setLevel(level)
+    for noisy in ("httpx", "httpcore", "apscheduler", "pymongo", "aiohttp.access"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -1,0 +1,131 @@
+"""One lifecycle for everything: aiohttp `cleanup_ctx` opens the database, builds services and runs
+the Telegram Application; shutdown unwinds in reverse (updates stop first, the database closes last).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+from collections.abc import AsyncIterator
+from datetime import date
+
+from aiohttp import web
+
+from bot.app import build_application
+from bot.config import Settings
+from bot.db import Database, open_database
+from models.aircraft import AircraftType
+from services.airports import AirportDirectory
+from services.bookings import BookingService
+from services.clock import Clock
+from services.context import Services
+from services.conversations import ConversationStore
+from services.flights import FlightSearch
+from services.seats import SeatService
+from webhooks import health
+from webhooks.keys import SERVICES, SETTINGS, TELEGRAM
+
+log = logging.getLogger(__name__)
+
+
+async def build_services(settings: Settings, database: Database, clock: Clock | None = None) -> Services:
+    clock = clock or Clock()
+    seats = SeatService(clock, settings.HOLD_MINUTES)
+    services = Services(
+        settings=settings, clock=clock, database=database,
+        conversations=ConversationStore(clock),
+        flights=FlightSearch(seats),
+        seats=seats,
+        bookings=BookingService(clock, seats, settings.PAYMENT_WINDOW_MINUTES),
+        airports=AirportDirectory([]),
+        aircraft={},
+        started_monotonic=time.monotonic(),
+    )
+    await refresh_reference_data(services)
+    return services
+
+
+async def refresh_reference_data(services: Services) -> None:
+    """Airports, aircraft and the inventory's last day change only when the seed runs."""
+    services.airports = await AirportDirectory.load()
+    services.aircraft = {a.code: a for a in await AircraftType.find_all().to_list()}
+    services.last_day = await services.flights.local.last_date()
+
+
+async def ensure_inventory(services: Services) -> None:
+    from services.inventory.seed import inventory_is_empty, seed_inventory
+
+    if await inventory_is_empty():
+        log.info("empty database: loading the local flight inventory (first start)")
+        report = await seed_inventory(services.clock)
+        log.info("inventory loaded: %s flights in %.1f s", report.flights_total, report.seconds)
+        await refresh_reference_data(services)
+
+
+def create_web_app(settings: Settings, *, clock: Clock | None = None, seed: bool = True,
+                   database: Database | None = None) -> web.Application:
+    """The aiohttp app whose start-up opens everything. `database`: an open one to share (tests)."""
+    app = web.Application(client_max_size=1024 * 1024)
+    app[SETTINGS] = settings
+    app.add_routes(health.routes)
+
+    async def database_ctx(app: web.Application) -> AsyncIterator[None]:
+        owned = database is None
+        db = database or await open_database(settings.mongodb_uri, settings.MONGODB_DB, settings.DATA_DIR)
+        services = await build_services(settings, db, clock)
+        if seed:
+            await ensure_inventory(services)
+        app[SERVICES] = services
+        yield
+        if owned:
+            await db.close()
+            log.info("database closed")
+
+    async def telegram_ctx(app: web.Application) -> AsyncIterator[None]:
+        services = app[SERVICES]
+        telegram = build_application(settings, services, with_updater=not settings.webhook_mode)
+        app[TELEGRAM] = telegram
+        await telegram.initialize()
+        if telegram.post_init is not None:  # run_polling() would call it; we own the loop, so we do
+            await telegram.post_init(telegram)
+        await telegram.start()
+        if telegram.updater is not None:
+            await telegram.updater.start_polling(poll_interval=0.0, timeout=10, drop_pending_updates=False)
+        yield
+        if telegram.updater is not None and telegram.updater.running:
+            await telegram.updater.stop()
+        await telegram.stop()  # finishes the updates in flight
+        await telegram.shutdown()
+        if telegram.post_shutdown is not None:
+            await telegram.post_shutdown(telegram)
+
+    app.cleanup_ctx.append(database_ctx)
+    app.cleanup_ctx.append(telegram_ctx)
+    return app
+
+
+async def serve(settings: Settings, *, stop: asyncio.Event | None = None, clock: Clock | None = None) -> None:
+    """Run until SIGINT/SIGTERM (or `stop` is set), then shut down in order and return."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    app = create_web_app(settings, clock=clock)
+    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, settings.HTTP_HOST, settings.HTTP_PORT)
+        await site.start()
+        log.info("FlyO listening on http://%s:%s", settings.HTTP_HOST, settings.HTTP_PORT)
+        await stop.wait()
+        log.info("shutting down")
+    finally:
+        await runner.cleanup()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+
+
+def today_utc() -> date:
+    return Clock().now().date()

@@ -1,0 +1,99 @@
+"""Commands every traveller has: /start, /help, /search, /cancel, /mybookings."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot.context import FlyOContext
+from handlers import search
+from handlers.render import esc, local_datetime, money
+from handlers.router import reprompt, run_turn
+from handlers.turn import Turn
+from services.seats import chat_holder
+
+HELP = (
+    "✈️ <b>FlyO</b> books flights right here in the chat.\n\n"
+    "• /search — find a flight step by step, or all at once: <code>/search LHR JFK 2026-12-15 2</code> "
+    "(you can also just type <code>London New York 15 Dec</code>)\n"
+    "• Pick seats on the seat map, enter passenger details, review, then pay by card through a secure "
+    "Stripe link. The confirmation arrives here and by e-mail.\n"
+    "• /mybookings — your bookings and their status\n"
+    "• /cancel — stop the current booking; <code>/cancel REF</code> cancels booking REF\n"
+    "• /help — this message"
+)
+ADMIN_HELP = "\n\nAdmin: /booking REF · /resend REF · /cancel REF [reason] · /stats"
+
+
+async def start(update: Update, context: FlyOContext) -> None:
+    """Greeting and what FlyO can do; an unfinished booking is picked up where it was."""
+    async def body(turn: Turn) -> None:
+        name = esc(turn.first_name) or "there"
+        turn.say(f"Hi {name}! " + HELP + (ADMIN_HELP if turn.is_admin else ""))
+        if turn.conv.step not in ("idle", "booked"):
+            turn.say("You have a booking in progress — here is where you left off:")
+            await reprompt(turn)
+    await run_turn(update, context, body)
+
+
+async def help_command(update: Update, context: FlyOContext) -> None:
+    """What FlyO can do and how to ask."""
+    async def body(turn: Turn) -> None:
+        turn.say(HELP + (ADMIN_HELP if turn.is_admin else ""))
+    await run_turn(update, context, body)
+
+
+async def search_command(update: Update, context: FlyOContext) -> None:
+    """Starts a new search (guided, or parsed from the arguments)."""
+    args = " ".join(context.args or [])
+
+    async def body(turn: Turn) -> None:
+        await search.begin(turn, args)
+    await run_turn(update, context, body)
+
+
+async def cancel_command(update: Update, context: FlyOContext) -> None:
+    """/cancel aborts the current step and frees held seats; /cancel REF [reason] cancels a booking."""
+    args = list(context.args or [])
+    if args:
+        from handlers.manage import cancel_booking_command
+
+        await cancel_booking_command(update, context, args)
+        return
+
+    async def body(turn: Turn) -> None:
+        released = await turn.svc.seats.release_holder(chat_holder(turn.chat_id))
+        had_draft = turn.conv.step not in ("idle", "booked")
+        turn.svc.conversations.restart(turn.conv, "idle")
+        if had_draft:
+            freed = f" and released {released} held seat(s)" if released else ""
+            turn.say(f"Cancelled the booking in progress{freed}. Send /search to start again.")
+        else:
+            turn.say("Nothing in progress to cancel. To cancel a booking, send /cancel REF "
+                     "(see /mybookings for your references).")
+    await run_turn(update, context, body)
+
+
+async def my_bookings(update: Update, context: FlyOContext) -> None:
+    """The traveller's bookings: reference, route, date, status."""
+    async def body(turn: Turn) -> None:
+        bookings = await turn.svc.bookings.for_user(turn.user_id)
+        if not bookings:
+            turn.say("You have no bookings yet. Send /search to find a flight.")
+            return
+        lines = ["🎫 <b>Your bookings</b>"]
+        for b in bookings:
+            origin = turn.svc.airports.get(b.flight.origin)
+            when = local_datetime(b.flight.departs_at, origin.tz if origin else "UTC")
+            lines.append(f"<b>{b.reference}</b> · {b.flight.flight_number} {b.flight.origin} → "
+                         f"{b.flight.destination} · {when} · {money(b.price.total, b.price.currency)} · "
+                         f"<b>{b.status.value}</b>")
+        lines.append("\nTo cancel one: /cancel REF")
+        turn.say("\n".join(lines))
+    await run_turn(update, context, body)
+
+
+async def unknown_command(update: Update, context: FlyOContext) -> None:
+    """A command FlyO doesn't have: say which ones exist."""
+    async def body(turn: Turn) -> None:
+        turn.say("I don't know that command. " + HELP)
+    await run_turn(update, context, body)

@@ -1,0 +1,30 @@
+"""The one error handler: log with the traceback, tell the user something short and true."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import Forbidden, NetworkError, TelegramError
+
+from bot.context import FlyOContext
+
+log = logging.getLogger("flyo.errors")
+
+SORRY = "😕 Something went wrong on our side. Your progress is saved — please try again, or send /help."
+
+
+async def on_error(update: object, context: FlyOContext) -> None:
+    error = context.error
+    if isinstance(error, Forbidden):
+        log.info("user blocked the bot: %s", error)
+        return
+    if isinstance(error, NetworkError):  # Telegram unreachable: replying would fail the same way
+        log.warning("network error talking to Telegram: %s", error)
+        return
+    log.error("unhandled error while handling an update", exc_info=error)
+    if isinstance(update, Update) and update.effective_chat is not None:
+        try:
+            await context.bot.send_message(update.effective_chat.id, SORRY)
+        except TelegramError:
+            log.warning("could not tell the user about the error", exc_info=True)

@@ -1,0 +1,123 @@
+"""Passenger details, one question at a time; a wrong answer is explained and the question repeated."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from telegram import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove
+
+from handlers.render import esc
+from handlers.turn import Turn
+from services.passengers import (
+    BadAnswer,
+    parse_birth_date,
+    parse_document_number,
+    parse_email,
+    parse_full_name,
+    parse_phone,
+)
+
+SKIP_WORDS = {"skip", "no", "none", "-", "/skip", "⏭ skip"}
+
+
+def fields_for(index: int) -> list[str]:
+    return ["name", "dob", "email", "phone", "doc"] if index == 0 else ["name", "dob", "doc"]
+
+
+def _people(turn: Turn) -> list[dict[str, Any]]:
+    people: list[dict[str, Any]] = turn.draft.setdefault("people", [])
+    while len(people) < int(turn.draft["pax"]):
+        people.append({})
+    return people
+
+
+def next_question(turn: Turn) -> tuple[int, str] | None:
+    for index, person in enumerate(_people(turn)):
+        for field in fields_for(index):
+            if field not in person:
+                return index, field
+    return None
+
+
+async def ask_next(turn: Turn) -> None:
+    pending = next_question(turn)
+    if pending is None:
+        from handlers.review import show_review
+
+        await show_review(turn)
+        return
+    index, field = pending
+    turn.conv.step = "pax"
+    turn.draft["pi"], turn.draft["field"] = index, field
+    person = _people(turn)[index]
+    who = f"Passenger {index + 1} of {turn.draft['pax']}"
+    name = esc(person.get("name", ""))
+    if field == "name":
+        turn.say(f"👤 <b>{who}</b>: full name as in the passport (given and family name), e.g. Ada Lovelace.",
+                 ReplyKeyboardRemove() if turn.draft.pop("asked_phone", False) else None)
+    elif field == "dob":
+        turn.say(f"🎂 Date of birth of <b>{name}</b>? (YYYY-MM-DD or DD.MM.YYYY)")
+    elif field == "email":
+        turn.say("📧 E-mail address for the confirmation and tickets of this booking?")
+    elif field == "phone":
+        turn.draft["asked_phone"] = True
+        keyboard = ReplyKeyboardMarkup(
+            [[KeyboardButton("📱 Share my number", request_contact=True)], [KeyboardButton("⏭ Skip")]],
+            resize_keyboard=True, one_time_keyboard=True,
+        )
+        turn.say("📱 Phone number for flight updates (optional): tap <b>Share my number</b>, type it with the "
+                 "country code (+44 20 7946 0958), or tap Skip.", keyboard)
+    else:
+        remove = ReplyKeyboardRemove() if turn.draft.pop("asked_phone", False) else None
+        if remove is not None:
+            turn.say("Thanks.", remove)
+        turn.say(f"🛂 Passport or ID number of <b>{name}</b> (optional; you can also give it at check-in).",
+                 InlineKeyboardMarkup([[turn.button("⏭ Skip", "skip")]]))
+
+
+async def on_answer(turn: Turn, text: str) -> None:
+    index, field = int(turn.draft.get("pi", 0)), str(turn.draft.get("field", "name"))
+    person = _people(turn)[index]
+    departure = date.fromisoformat(turn.draft["date"])
+    try:
+        if field == "name":
+            person["name"] = parse_full_name(text)
+        elif field == "dob":
+            born = parse_birth_date(text, turn.today())
+            person["dob"] = born.isoformat()
+            if _age_on(born, departure) < 2:
+                turn.say(f"Noted: {esc(person['name'])} travels as an infant (under 2 on the day of travel).")
+        elif field == "email":
+            person["email"] = parse_email(text)
+        elif field == "phone":
+            person["phone"] = None if text.strip().casefold() in SKIP_WORDS else parse_phone(text)
+        elif field == "doc":
+            person["doc"] = None if text.strip().casefold() in SKIP_WORDS else parse_document_number(text)
+    except BadAnswer as exc:
+        turn.say(f"⚠️ {esc(exc)}")
+        await ask_next(turn)
+        return
+    await ask_next(turn)
+
+
+async def on_contact(turn: Turn) -> None:
+    contact = turn.contact
+    if turn.draft.get("field") != "phone" or contact is None:
+        turn.say("Thanks, but I wasn't asking for a phone number just now.")
+        return
+    if contact.user_id is not None and contact.user_id != turn.user_id:
+        turn.say("That is someone else's contact. Please share your own number, type it, or tap Skip.")
+        return
+    await on_answer(turn, contact.phone_number)
+
+
+async def on_skip(turn: Turn) -> None:
+    if turn.draft.get("field") in ("phone", "doc"):
+        await on_answer(turn, "skip")
+    else:
+        turn.notice = "This answer is required."
+
+
+def _age_on(born: date, day: date) -> int:
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))

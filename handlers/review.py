@@ -1,0 +1,119 @@
+"""Review: the whole booking on one screen; confirm creates the PENDING booking and the payment step."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from telegram import InlineKeyboardMarkup
+
+from handlers.render import cabin_name, day_shift, esc, local_datetime, local_time, money
+from handlers.turn import Turn
+from models.booking import Booking, Passenger
+from services.bookings import NewBooking
+from services.errors import SeatUnavailable
+from services.seats import chat_holder
+
+
+async def show_review(turn: Turn) -> None:
+    turn.conv.step = "review"
+    d = turn.draft
+    flight = await turn.svc.flights.get(d["flight_id"])
+    if flight is None:
+        turn.say("This flight is no longer available. Please search again with /search.")
+        turn.conv.step = "idle"
+        return
+    origin, dest = turn.svc.airports.get(flight.origin), turn.svc.airports.get(flight.destination)
+    otz, dtz = (origin.tz if origin else "UTC"), (dest.tz if dest else "UTC")
+    pax = int(d["pax"])
+    fare, currency = int(d["fare"]), str(d["currency"])
+    lines = [
+        "🧾 <b>Please review your booking</b>",
+        f"<b>{flight.flight_number}</b> {esc(origin.city if origin else flight.origin)} ({flight.origin}) → "
+        f"{esc(dest.city if dest else flight.destination)} ({flight.destination})",
+        f"Departs {local_datetime(flight.departs_at, otz)} local time",
+        f"Arrives {local_time(flight.arrives_at, dtz, '%a %d %b, %H:%M')}"
+        f"{day_shift(flight.departs_at, otz, flight.arrives_at, dtz)} local time",
+        f"{cabin_name(d['cabin'])} · seats {', '.join(d['seats'])}",
+        "",
+    ]
+    for i, person in enumerate(d["people"]):
+        extra = []
+        if person.get("email"):
+            extra.append(esc(person["email"]))
+        if person.get("phone"):
+            extra.append(esc(person["phone"]))
+        if person.get("doc"):
+            extra.append(f"doc …{esc(person['doc'][-3:])}")
+        lines.append(f"{i + 1}. {esc(person['name'])}, born {person['dob']} · seat {d['seats'][i]}"
+                     + (f" · {' · '.join(extra)}" if extra else ""))
+    lines += ["", f"Fare {money(fare, currency)} × {pax} = <b>{money(fare * pax, currency)}</b> ({currency}, "
+              "taxes included)"]
+    buttons = [[turn.button("✅ Confirm and pay", "rv", "ok")]]
+    buttons += [[turn.button(f"✏️ Edit passenger {i + 1}", "rv", f"e{i}")] for i in range(pax)]
+    buttons.append([turn.button("💺 Change seats", "rv", "seats"), turn.button("🔁 Start over", "rv", "new")])
+    turn.say("\n".join(lines), InlineKeyboardMarkup(buttons))
+
+
+async def on_review(turn: Turn, arg: str) -> None:
+    if arg == "ok":
+        await confirm(turn)
+    elif arg.startswith("e") and arg[1:].isdigit() and int(arg[1:]) < int(turn.draft["pax"]):
+        turn.draft["people"][int(arg[1:])] = {}  # only this passenger is asked again; the others stay
+        from handlers.passengers import ask_next
+
+        await ask_next(turn)
+    elif arg == "seats":
+        from handlers.seats import show_seat_map
+
+        await show_seat_map(turn)
+    elif arg == "new":
+        from handlers.search import begin
+
+        await begin(turn)
+
+
+async def confirm(turn: Turn) -> None:
+    """Create the PENDING booking from the draft; the seats' holds move to it until the payment deadline."""
+    d = turn.draft
+    flight = await turn.svc.flights.get(d["flight_id"])
+    if flight is None:
+        turn.say("This flight is no longer available. Please search again with /search.")
+        return
+    holder = chat_holder(turn.chat_id)
+    for seat in d["seats"]:  # a hold may have lapsed while the traveller typed; retake it if still free
+        try:
+            await turn.svc.seats.hold(str(flight.id), seat, holder, d["cabin"])
+        except SeatUnavailable as exc:
+            d["seats"] = [None if s == exc.seat else s for s in d["seats"]]
+            turn.say(f"😕 {esc(exc)} Your other picks are still held; please choose a replacement.")
+            from handlers.seats import show_seat_map
+
+            await show_seat_map(turn)
+            return
+    people = [
+        Passenger(full_name=p["name"], birth_date=date.fromisoformat(p["dob"]), email=p.get("email"),
+                  phone=p.get("phone"), document_number=p.get("doc"))
+        for p in d["people"]
+    ]
+    new = NewBooking(user_id=turn.user_id, chat_id=turn.chat_id, flight=flight, cabin=d["cabin"],
+                     seats=list(d["seats"]), passengers=people, email=people[0].email or "",
+                     fare_per_passenger=int(d["fare"]))
+    try:
+        booking = await turn.svc.bookings.create(new, holder)
+    except SeatUnavailable as exc:
+        d["seats"] = [None if s == exc.seat else s for s in d["seats"]]
+        turn.say(f"😕 {esc(exc)} Please choose a replacement.")
+        from handlers.seats import show_seat_map
+
+        await show_seat_map(turn)
+        return
+    turn.svc.conversations.restart(turn.conv, "booked")
+    turn.draft["booking_id"] = str(booking.id)
+    await after_booking(turn, booking)
+
+
+async def after_booking(turn: Turn, booking: Booking) -> None:
+    """Hand over to the payment step (handlers.payment) which sends the Stripe Checkout link."""
+    from handlers.payment import offer_payment
+
+    await offer_payment(turn, booking)

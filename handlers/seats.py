@@ -1,0 +1,248 @@
+"""Seat map as an inline keyboard: one tap holds a seat atomically; tap your seat again to free it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from handlers.render import cabin_name, esc
+from handlers.turn import Turn
+from models.aircraft import CabinLayout
+from models.flight import Flight
+from services.errors import SeatUnavailable
+from services.seats import chat_holder
+
+MAX_ROW_BUTTONS = 8  # Telegram shows at most 8 buttons in a row of an inline keyboard
+MAX_ROWS_PER_PAGE = 9  # 9 × 8 seats + 3 control rows stays well under the 100-button limit
+
+
+@dataclass(frozen=True)
+class SeatPage:
+    """A block of rows and a slice of the cabin's column groups that fits one keyboard."""
+
+    rows: tuple[int, ...]
+    groups: tuple[str, ...]
+    with_row_label: bool
+
+    def title(self, cabin: str) -> str:
+        letters = "".join(self.groups)
+        return f"{cabin_name(cabin)} · rows {self.rows[0]}–{self.rows[-1]} · seats {letters[0]}–{letters[-1]}"
+
+
+def seat_pages(layout: CabinLayout) -> list[SeatPage]:
+    groups = layout.columns.split()
+    width = sum(len(g) for g in groups) + len(groups) - 1
+    if width + 1 <= MAX_ROW_BUTTONS:
+        views = [(tuple(groups), True)]
+    elif width <= MAX_ROW_BUTTONS:
+        views = [(tuple(groups), False)]  # seat labels carry the row ("1A"), so the row label can go
+    else:  # wide-bodies: overlapping left and right halves, e.g. ABC DEF | DEF HJK
+        views = [(tuple(groups[i:i + 2]), True) for i in range(len(groups) - 1)]
+    rows = layout.rows()
+    blocks = [tuple(rows[i:i + MAX_ROWS_PER_PAGE]) for i in range(0, len(rows), MAX_ROWS_PER_PAGE)]
+    return [SeatPage(block, view, label) for block in blocks for view, label in views]
+
+
+def cabin_layout(turn: Turn, flight: Flight, cabin: str) -> CabinLayout | None:
+    aircraft = turn.svc.aircraft.get(flight.aircraft)
+    return aircraft.cabin(cabin) if aircraft else None
+
+
+def _picked(turn: Turn) -> list[str | None]:
+    seats: list[str | None] = turn.draft.get("seats") or []
+    return seats
+
+
+async def on_flight_pick(turn: Turn, arg: str) -> None:
+    """A fare button in the results: remember the flight and cabin, then show the seat map."""
+    flight_id, _, initial = arg.partition(".")
+    flight = await turn.svc.flights.get(flight_id)
+    cabin = next((c for c in (flight.fares if flight else {}) if c.startswith(initial)), None)
+    if flight is None or cabin is None:
+        turn.say("That flight is no longer available. Here are the current results.")
+        from handlers.search import show_results
+        await show_results(turn)
+        return
+    pax = int(turn.draft["pax"])
+    options = await turn.svc.flights.with_availability([flight])
+    if options[0].seats_left.get(cabin, 0) < pax:
+        turn.notice = f"Only {options[0].seats_left.get(cabin, 0)} {cabin_name(cabin)} seats left on {flight.flight_number}."
+        turn.alert = True
+        return
+    await turn.svc.seats.release_holder(chat_holder(turn.chat_id))
+    turn.draft.update(flight_id=str(flight.id), cabin=cabin, seats=[None] * pax, seat_page=0,
+                      fare=flight.fares[cabin], currency=flight.currency)
+    await show_seat_map(turn)
+
+
+async def show_seat_map(turn: Turn, *, edit: bool = False) -> None:
+    turn.conv.step = "seats"
+    flight = await turn.svc.flights.get(turn.draft["flight_id"])
+    cabin = turn.draft["cabin"]
+    layout = cabin_layout(turn, flight, cabin) if flight else None
+    if flight is None or layout is None:
+        turn.say("I can't show the seat map of this flight right now. Please pick another flight.")
+        turn.conv.step = "results"
+        return
+    pages = seat_pages(layout)
+    index = min(max(int(turn.draft.get("seat_page", 0)), 0), len(pages) - 1)
+    page = pages[index]
+    state = await turn.svc.seats.taken(str(flight.id), chat_holder(turn.chat_id))
+    picked = _picked(turn)
+    rows: list[list[InlineKeyboardButton]] = []
+    for row in page.rows:
+        line: list[InlineKeyboardButton] = [turn.button(str(row), "nop")] if page.with_row_label else []
+        for g, group in enumerate(page.groups):
+            if g:
+                line.append(turn.button("┊", "nop"))
+            for letter in group:
+                code = f"{row}{letter}"
+                if code in picked:
+                    line.append(turn.button(f"✅{code}", "s", code))
+                elif code in state:
+                    line.append(turn.button("✖", "x", code))
+                else:
+                    line.append(turn.button(code, "s", code))
+        rows.append(line)
+    nav = []
+    if index > 0:
+        nav.append(turn.button("‹ Prev", "sp", str(index - 1)))
+    nav.append(turn.button(f"{index + 1}/{len(pages)}", "nop"))
+    if index < len(pages) - 1:
+        nav.append(turn.button("Next ›", "sp", str(index + 1)))
+    rows.append(nav)
+    done = sum(1 for s in picked if s)
+    rows.append([turn.button("🎲 Pick for me", "auto"), turn.button(f"✅ Continue ({done}/{len(picked)})", "sd")])
+    rows.append([turn.button("◀ Back to flights", "back")])
+    who = _next_passenger_text(picked)
+    chosen = ", ".join(s or "—" for s in picked)
+    text = (f"<b>{flight.flight_number} {flight.origin} → {flight.destination}</b> · {esc(page.title(cabin))}\n"
+            f"{who}\nYour seats: {chosen}\n✅ yours · ✖ taken · ┊ aisle. "
+            f"Seats are held for {turn.svc.settings.HOLD_MINUTES} minutes once picked.")
+    turn.say(text, InlineKeyboardMarkup(rows), edit=edit)
+
+
+def _next_passenger_text(picked: list[str | None]) -> str:
+    if all(picked):
+        return "All seats picked. Tap ✅ Continue, or tap one of your seats to free it."
+    index = picked.index(None)
+    return f"Tap a seat for passenger {index + 1} of {len(picked)}."
+
+
+async def on_seat(turn: Turn, code: str) -> None:
+    flight_id, cabin = turn.draft["flight_id"], turn.draft["cabin"]
+    flight = await turn.svc.flights.get(flight_id)
+    layout = cabin_layout(turn, flight, cabin) if flight else None
+    if layout is None or code not in layout.seat_codes():
+        turn.notice = f"{code} is not a {cabin_name(cabin)} seat on this flight."
+        return
+    picked = _picked(turn)
+    holder = chat_holder(turn.chat_id)
+    if code in picked:
+        await turn.svc.seats.release(flight_id, code, holder)
+        picked[picked.index(code)] = None
+        turn.notice = f"{code} released."
+        await show_seat_map(turn, edit=True)
+        return
+    if all(picked) and len(picked) > 1:
+        turn.notice = "All seats are picked. Tap one of your seats to free it first."
+        return
+    try:
+        await turn.svc.seats.hold(flight_id, code, holder, cabin)
+    except SeatUnavailable:
+        turn.notice = f"Sorry, {code} was just taken by another traveller. Please pick another seat."
+        turn.alert = True
+        await show_seat_map(turn, edit=True)
+        return
+    if all(picked):  # one passenger: tapping another seat moves the pick
+        old = picked[0]
+        if old:
+            await turn.svc.seats.release(flight_id, old, holder)
+        picked[0] = code
+    else:
+        picked[picked.index(None)] = code
+    turn.notice = f"{code} is yours for {turn.svc.settings.HOLD_MINUTES} minutes."
+    await show_seat_map(turn, edit=True)
+
+
+async def on_taken(turn: Turn, code: str) -> None:
+    turn.notice = f"{code} is taken. Please pick a free seat."
+
+
+async def on_seat_page(turn: Turn, arg: str) -> None:
+    turn.draft["seat_page"] = int(arg) if arg.isdigit() else 0
+    await show_seat_map(turn, edit=True)
+
+
+async def on_auto(turn: Turn) -> None:
+    """Pick for me: adjacent free seats in one row group when possible, then any free seats."""
+    flight_id, cabin = turn.draft["flight_id"], turn.draft["cabin"]
+    flight = await turn.svc.flights.get(flight_id)
+    layout = cabin_layout(turn, flight, cabin) if flight else None
+    if layout is None:
+        return
+    picked = _picked(turn)
+    holder = chat_holder(turn.chat_id)
+    for _attempt in range(3):
+        need = picked.count(None)
+        if need == 0:
+            break
+        state = await turn.svc.seats.taken(flight_id, holder)
+        for seat in suggest_seats(layout, state, need):
+            try:
+                await turn.svc.seats.hold(flight_id, seat, holder, cabin)
+            except SeatUnavailable:
+                continue
+            picked[picked.index(None)] = seat
+    if picked.count(None):
+        turn.notice = "Not enough free seats together; please pick the rest on the map."
+    else:
+        turn.notice = f"Picked {', '.join(s for s in picked if s)} for you."
+    await show_seat_map(turn, edit=True)
+
+
+def suggest_seats(layout: CabinLayout, state: dict[str, str], need: int) -> list[str]:
+    """Adjacent free seats in one group of one row first, then in one row, then any free seats."""
+    free_rows = []
+    for row in layout.rows():
+        groups = [[f"{row}{c}" for c in g if f"{row}{c}" not in state] for g in layout.columns.split()]
+        for group in groups:
+            letters = [s for s in group]
+            for start in range(len(letters) - need + 1):
+                block = letters[start:start + need]
+                if _consecutive(block, layout):
+                    return block
+        free_rows.append([s for g in groups for s in g])
+    for seats in free_rows:
+        if len(seats) >= need:
+            return seats[:need]
+    everything = [s for seats in free_rows for s in seats]
+    return everything[:need]
+
+
+def _consecutive(block: list[str], layout: CabinLayout) -> bool:
+    letters = layout.seat_letters()
+    idx = [letters.index(s[-1]) for s in block]
+    return all(b - a == 1 for a, b in zip(idx, idx[1:], strict=False))
+
+
+async def on_seats_done(turn: Turn) -> None:
+    picked = _picked(turn)
+    if not all(picked):
+        turn.notice = f"Please pick {picked.count(None)} more seat(s) first, or tap 🎲 Pick for me."
+        return
+    state = await turn.svc.seats.taken(turn.draft["flight_id"], chat_holder(turn.chat_id))
+    lost = [s for s in picked if s and state.get(s) != "mine"]
+    for seat in lost:  # the hold lapsed; take it again if nobody else did
+        try:
+            await turn.svc.seats.hold(turn.draft["flight_id"], seat, chat_holder(turn.chat_id), turn.draft["cabin"])
+        except SeatUnavailable:
+            picked[picked.index(seat)] = None
+    if not all(picked):
+        turn.say("Your hold on some seats lapsed and they were taken. Please pick again.")
+        await show_seat_map(turn)
+        return
+    from handlers.passengers import ask_next
+
+    await ask_next(turn)

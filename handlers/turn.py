@@ -1,0 +1,69 @@
+"""One update's worth of conversation: the chat's state, the input, and the replies to send."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from telegram import CallbackQuery, Contact, InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardMarkup
+from telegram import ReplyKeyboardRemove
+
+from models.conversation import Conversation
+from services.context import Services
+
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
+
+
+@dataclass
+class Out:
+    text: str
+    markup: Markup = None
+    edit: bool = False  # replace the message whose button was pressed (calendar, paging, seat map)
+
+
+@dataclass
+class Turn:
+    svc: Services
+    conv: Conversation
+    user_id: int
+    chat_id: int
+    first_name: str = ""
+    text: str | None = None
+    contact: Contact | None = None
+    query: CallbackQuery | None = None
+    action: str = ""
+    arg: str = ""
+    replies: list[Out] = field(default_factory=list)
+    notice: str | None = None  # short text for answerCallbackQuery
+    alert: bool = False
+    is_admin: bool = False
+
+    @property
+    def draft(self) -> dict[str, Any]:
+        return self.conv.draft
+
+    def say(self, text: str, markup: Markup = None, *, edit: bool = False) -> None:
+        self.replies.append(Out(text, markup, edit))
+
+    def button(self, label: str, action: str, arg: str = "") -> InlineKeyboardButton:
+        return InlineKeyboardButton(label, callback_data=callback_data(self.conv.flow, action, arg))
+
+    def today(self, tz: str | None = None) -> date:
+        now = self.svc.clock.now()
+        return now.astimezone(ZoneInfo(tz)).date() if tz else now.date()
+
+
+def callback_data(flow: str, action: str, arg: str = "") -> str:
+    data = f"{flow}:{action}:{arg}"
+    if len(data.encode()) > 64:  # Telegram's limit; a longer one is a programming error
+        raise ValueError(f"callback data over 64 bytes: {data!r}")
+    return data
+
+
+def parse_callback(data: str) -> tuple[str, str, str] | None:
+    parts = data.split(":", 2)
+    if len(parts) != 3:
+        return None
+    return parts[0], parts[1], parts[2]

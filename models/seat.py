@@ -1,0 +1,34 @@
+"""One document per taken seat: the unique (flight, seat) index is what makes a hold atomic."""
+
+from __future__ import annotations
+
+from beanie import Document
+from pymongo import ASCENDING, IndexModel
+
+
+class SeatHold(Document):
+    """A seat held by a traveller's draft (until `expires_ms`) or booked by a booking.
+
+    A seat with no document is free. An expired hold is free too: the hold query treats
+    `expires_ms < now` as free, so correctness never waits for the sweeper.
+    """
+
+    flight_id: str
+    seat: str
+    cabin: str = ""
+    status: str  # "held" | "booked"
+    holder: str  # conversation key ("chat:<id>") or "booking:<id>"
+    token: str  # random per successful hold; proves which attempt won
+    expires_ms: int  # epoch ms; for "booked" a far-future value
+    booking_id: str | None = None
+
+    class Settings:
+        name = "seat_holds"
+        indexes = [
+            IndexModel([("flight_id", ASCENDING), ("seat", ASCENDING)], unique=True),
+            IndexModel([("holder", ASCENDING)]),
+            IndexModel([("status", ASCENDING), ("expires_ms", ASCENDING)]),
+        ]
+
+
+BOOKED_FOREVER_MS = 2**53  # "never expires" for booked seats, still comparable as an integer

@@ -1,0 +1,63 @@
+"""Conversation state in MongoDB, read on every update and saved with a revision check.
+
+python-telegram-bot's ConversationHandler keeps state in process memory; FlyO instead reads the
+chat's document on every update, so a restart (even kill -9) or another replica continues the chat
+at the same step. A save that finds another writer got there first raises `StaleConversation`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from pymongo.errors import DuplicateKeyError
+
+from models.conversation import Conversation
+from services.clock import Clock
+
+
+class StaleConversation(Exception):
+    """Another process saved this chat's state since we read it."""
+
+
+def new_flow_id() -> str:
+    return secrets.token_hex(2)  # 4 hex chars: enough to tell this search from the previous ones
+
+
+class ConversationStore:
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+
+    async def load(self, chat_id: int, user_id: int) -> Conversation:
+        found = await Conversation.find_one(Conversation.chat_id == chat_id)
+        if found is not None:
+            return found
+        fresh = Conversation(chat_id=chat_id, user_id=user_id, flow=new_flow_id(), updated_ms=self.clock.now_ms())
+        try:
+            await fresh.insert()
+        except DuplicateKeyError:  # another process created it a moment ago
+            again = await Conversation.find_one(Conversation.chat_id == chat_id)
+            assert again is not None
+            return again
+        return fresh
+
+    async def save(self, conversation: Conversation) -> None:
+        fields: dict[str, Any] = {
+            "step": conversation.step, "flow": conversation.flow, "draft": conversation.draft,
+            "rev": conversation.rev + 1, "updated_ms": self.clock.now_ms(), "user_id": conversation.user_id,
+        }
+        result = await Conversation.get_pymongo_collection().update_one(
+            {"_id": conversation.id, "rev": conversation.rev}, {"$set": fields}
+        )
+        if result.matched_count != 1:
+            raise StaleConversation(conversation.chat_id)
+        conversation.rev += 1
+
+    @staticmethod
+    def restart(conversation: Conversation, step: str = "idle") -> None:
+        conversation.step = step
+        conversation.flow = new_flow_id()
+        conversation.draft = {}
+
+    async def idle_count(self) -> int:
+        return int(await Conversation.find(Conversation.step != "idle").count())

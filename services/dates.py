@@ -1,0 +1,70 @@
+"""Typed travel dates: 2026-12-15, 15/12, 15.12.2026, 15 Dec, Dec 15, today, tomorrow, weekday names."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+from services.errors import FlyOError
+
+MONTHS = {m: i for i, m in enumerate(
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
+WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+
+
+class BadDate(FlyOError):
+    pass
+
+
+def _month(word: str) -> int | None:
+    return MONTHS.get(word[:3].casefold()) if len(word) >= 3 else None
+
+
+def _next_occurrence(day: int, month: int, today: date) -> date:
+    for year in (today.year, today.year + 1):
+        try:
+            candidate = date(year, month, day)
+        except ValueError:
+            continue
+        if candidate >= today:
+            return candidate
+    raise BadDate(f"{day:02d}/{month:02d} is not a date in the calendar.")
+
+
+def parse_date(text: str, today: date) -> date:
+    """Understand the date as a traveller types it; the year defaults to the next occurrence."""
+    raw = text.strip().casefold().rstrip(".")
+    if raw in ("today", "tonight"):
+        return today
+    if raw == "tomorrow":
+        return today + timedelta(days=1)
+    if raw in WEEKDAYS or raw[:3] in [w[:3] for w in WEEKDAYS] and len(raw) <= 9 and raw.isalpha():
+        index = [w[:3] for w in WEEKDAYS].index(raw[:3])
+        return today + timedelta(days=(index - today.weekday()) % 7 or 7)
+    try:
+        if m := re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", raw):
+            return date(int(m[1]), int(m[2]), int(m[3]))
+        if m := re.fullmatch(r"(\d{1,2})[/.](\d{1,2})(?:[/.](\d{2}|\d{4}))?", raw):
+            day, month = int(m[1]), int(m[2])
+            if m[3]:
+                year = int(m[3]) + (2000 if len(m[3]) == 2 else 0)
+                return date(year, month, day)
+            return _next_occurrence(day, month, today)
+        if m := re.fullmatch(r"(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]+)\.?(?:\s+(\d{4}))?", raw):
+            month = _month(m[2])
+            if month:
+                return date(int(m[3]), month, int(m[1])) if m[3] else _next_occurrence(int(m[1]), month, today)
+        if m := re.fullmatch(r"([a-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?(?:\s+(\d{4}))?", raw):
+            month = _month(m[1])
+            if month:
+                return date(int(m[3]), month, int(m[2])) if m[3] else _next_occurrence(int(m[2]), month, today)
+    except ValueError:
+        raise BadDate(f"“{text.strip()}” is not a date in the calendar.") from None
+    raise BadDate(f"I couldn't read “{text.strip()}” as a date. Try 2026-12-15, 15/12, 15 Dec or tomorrow.")
+
+
+def check_travel_date(day: date, today: date, last: date) -> None:
+    if day < today:
+        raise BadDate(f"{day:%a %d %b %Y} is in the past. Pick today or a later date.")
+    if day > last:
+        raise BadDate(f"I can only book up to {last:%d %b %Y}; {day:%d %b %Y} is not on sale yet.")

@@ -1,0 +1,46 @@
+"""Domain errors: one root per boundary, each carrying what the traveller or admin needs to know."""
+
+from __future__ import annotations
+
+
+class FlyOError(Exception):
+    """Root of domain errors; `str(error)` is safe and useful to show to the user."""
+
+
+class SeatUnavailable(FlyOError):
+    def __init__(self, seat: str) -> None:
+        super().__init__(f"Seat {seat} was just taken by another traveller.")
+        self.seat = seat
+
+
+class InvalidTransition(FlyOError):
+    def __init__(self, reference: str, current: str, wanted: str) -> None:
+        super().__init__(f"Booking {reference} is {current}; it cannot become {wanted}.")
+        self.reference, self.current, self.wanted = reference, current, wanted
+
+
+class NotFound(FlyOError):
+    pass
+
+
+class PriceChanged(FlyOError):
+    def __init__(self, old: int, new: int, currency: str) -> None:
+        super().__init__("The price changed.")
+        self.old, self.new, self.currency = old, new, currency
+
+
+class ProviderUnavailable(FlyOError):
+    """A flight provider failed (error, timeout, rate limit); the chain falls back."""
+
+
+class PaymentsNotConfigured(FlyOError):
+    pass
+
+
+class PaymentError(FlyOError):
+    pass
+
+
+class DatabaseUnavailable(FlyOError):
+    def __init__(self) -> None:
+        super().__init__("FlyO is temporarily unavailable. Please try again in a moment.")

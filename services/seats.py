@@ -1,0 +1,166 @@
+"""Seat holds: one document per taken seat, claimed by a single conditional write.
+
+A seat is free when it has no document or its hold expired (`expires_ms < now`); expiry is checked
+at hold time, so correctness never depends on the sweeper. Two writes exist per attempt at most:
+(1) refresh our own hold or reclaim an expired one, each a conditional update; (2) insert, guarded
+by the unique (flight_id, seat) index. Exactly one writer can match a condition or win the insert.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+
+from pymongo.errors import DuplicateKeyError
+
+from models.seat import BOOKED_FOREVER_MS, SeatHold
+from services.clock import Clock
+from services.errors import SeatUnavailable
+
+
+def chat_holder(chat_id: int) -> str:
+    return f"chat:{chat_id}"
+
+
+def booking_holder(booking_id: str) -> str:
+    return f"booking:{booking_id}"
+
+
+class SeatService:
+    def __init__(self, clock: Clock, hold_minutes: int) -> None:
+        self.clock = clock
+        self.hold_ms = hold_minutes * 60_000
+
+    @staticmethod
+    def _collection():  # type: ignore[no-untyped-def]
+        return SeatHold.get_pymongo_collection()
+
+    async def hold(self, flight_id: str, seat: str, holder: str, cabin: str = "") -> int:
+        """Hold `seat` for `holder`; returns the expiry (epoch ms) or raises SeatUnavailable."""
+        now = self.clock.now_ms()
+        expires = now + self.hold_ms
+        token = secrets.token_hex(8)  # identifies this hold in logs and diagnostics
+        fields = {"status": "held", "holder": holder, "token": token, "expires_ms": expires,
+                  "booking_id": None, "cabin": cabin}
+        # No `$or` in write filters: nx-27017 ignores the other fields next to it (see README, Database).
+        refreshed = await self._collection().update_one(
+            {"flight_id": flight_id, "seat": seat, "status": "held", "holder": holder}, {"$set": fields}
+        )
+        if refreshed.matched_count == 1:
+            return expires
+        reclaimed = await self._collection().update_one(
+            {"flight_id": flight_id, "seat": seat, "status": "held", "expires_ms": {"$lt": now}}, {"$set": fields}
+        )
+        if reclaimed.matched_count == 1:
+            return expires
+        try:
+            await self._collection().insert_one({"flight_id": flight_id, "seat": seat, **fields})
+        except DuplicateKeyError:
+            raise SeatUnavailable(seat) from None
+        return expires
+
+    async def release(self, flight_id: str, seat: str, holder: str) -> bool:
+        result = await self._collection().delete_one(
+            {"flight_id": flight_id, "seat": seat, "holder": holder, "status": "held"}
+        )
+        return result.deleted_count == 1
+
+    async def release_holder(self, holder: str) -> int:
+        """Free every seat `holder` holds (not booked ones)."""
+        result = await self._collection().delete_many({"holder": holder, "status": "held"})
+        return result.deleted_count
+
+    async def taken(self, flight_id: str, holder: str | None = None) -> dict[str, str]:
+        """Seat -> "mine" | "taken" for seats that are booked or held (unexpired) on this flight."""
+        now = self.clock.now_ms()
+        out: dict[str, str] = {}
+        cursor = self._collection().find(
+            {"flight_id": flight_id, "expires_ms": {"$gte": now}},
+            {"seat": 1, "holder": 1, "status": 1},
+        )
+        async for doc in cursor:
+            mine = holder is not None and doc["holder"] == holder and doc["status"] == "held"
+            out[doc["seat"]] = "mine" if mine else "taken"
+        return out
+
+    async def taken_counts(self, flight_ids: Iterable[str]) -> dict[str, dict[str, int]]:
+        """flight_id -> cabin -> seats taken (booked or held unexpired)."""
+        ids = list(flight_ids)
+        counts: dict[str, dict[str, int]] = {fid: {} for fid in ids}
+        if not ids:
+            return counts
+        pipeline = [
+            {"$match": {"flight_id": {"$in": ids}, "expires_ms": {"$gte": self.clock.now_ms()}}},
+            {"$group": {"_id": {"f": "$flight_id", "c": "$cabin"}, "n": {"$sum": 1}}},
+        ]
+        async for row in await self._collection().aggregate(pipeline):
+            key = row["_id"]
+            counts.setdefault(key["f"], {})[key.get("c") or ""] = int(row["n"])
+        return counts
+
+    async def transfer(self, flight_id: str, seats: list[str], from_holder: str, booking_id: str,
+                       until_ms: int) -> bool:
+        """Move the traveller's live holds to the booking (all or nothing); False if any hold was lost."""
+        now = self.clock.now_ms()
+        to_holder = booking_holder(booking_id)
+        moved: list[str] = []
+        for seat in seats:
+            result = await self._collection().update_one(
+                {"flight_id": flight_id, "seat": seat, "status": "held", "expires_ms": {"$gte": now},
+                 "holder": from_holder},
+                {"$set": {"holder": to_holder, "booking_id": booking_id, "expires_ms": until_ms}},
+            )
+            if result.matched_count != 1:
+                for done in moved:  # give back what we took so the traveller can pick again
+                    await self._collection().update_one(
+                        {"flight_id": flight_id, "seat": done, "holder": to_holder, "status": "held"},
+                        {"$set": {"holder": from_holder, "booking_id": None}},
+                    )
+                return False
+            moved.append(seat)
+        return True
+
+    async def rehold_for_booking(self, flight_id: str, seats: list[str], booking_id: str, until_ms: int) -> bool:
+        """Extend (or re-take, if they lapsed and are still free) a booking's seats until `until_ms`."""
+        holder = booking_holder(booking_id)
+        taken: list[str] = []
+        for seat in seats:
+            try:
+                await self.hold(flight_id, seat, holder)
+            except SeatUnavailable:
+                for done in taken:
+                    await self.release(flight_id, done, holder)
+                return False
+            taken.append(seat)
+        await self._collection().update_many(
+            {"holder": holder, "status": "held"}, {"$set": {"expires_ms": until_ms, "booking_id": booking_id}}
+        )
+        return True
+
+    async def book(self, booking_id: str) -> int:
+        """Held → booked for a paid booking (idempotent)."""
+        result = await self._collection().update_many(
+            {"holder": booking_holder(booking_id)},
+            {"$set": {"status": "booked", "expires_ms": BOOKED_FOREVER_MS, "booking_id": booking_id}},
+        )
+        return result.modified_count
+
+    async def seats_of_booking(self, booking_id: str) -> list[str]:
+        cursor = self._collection().find({"holder": booking_holder(booking_id)}, {"seat": 1})
+        return sorted([doc["seat"] async for doc in cursor])
+
+    async def release_booking(self, booking_id: str) -> int:
+        result = await self._collection().delete_many({"holder": booking_holder(booking_id)})
+        return result.deleted_count
+
+    async def release_expired(self) -> int:
+        """Housekeeping: delete lapsed holds (they are already free for the hold query)."""
+        result = await self._collection().delete_many(
+            {"status": "held", "expires_ms": {"$lt": self.clock.now_ms()}}
+        )
+        return result.deleted_count
+
+    async def active_holds(self) -> int:
+        return int(await self._collection().count_documents(
+            {"status": "held", "expires_ms": {"$gte": self.clock.now_ms()}}
+        ))

@@ -1,0 +1,163 @@
+"""Shared test harness: no internet, one embedded database per session, clean collections per test."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.db import Database, EmbeddedMongo, open_database
+from models import ALL_DOCUMENTS
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = REPO_ROOT.parent / "shared" / "fixtures"
+
+
+# ---- network guard -----------------------------------------------------------------------------
+class ExternalNetworkBlocked(RuntimeError):
+    pass
+
+
+def _is_loopback(address: Any) -> bool:
+    if isinstance(address, tuple) and address:
+        host = address[0]
+    else:
+        return True  # AF_UNIX paths and the like never leave the machine
+    if host in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # an unresolved host name: refuse
+
+
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+_real_getaddrinfo = socket.getaddrinfo
+
+
+def _guarded_connect(self: socket.socket, address: Any) -> None:
+    if self.family in (socket.AF_INET, socket.AF_INET6) and not _is_loopback(address):
+        raise ExternalNetworkBlocked(f"test tried to connect to {address!r}; only 127.0.0.1 is allowed")
+    _real_connect(self, address)
+
+
+def _guarded_connect_ex(self: socket.socket, address: Any) -> int:
+    if self.family in (socket.AF_INET, socket.AF_INET6) and not _is_loopback(address):
+        raise ExternalNetworkBlocked(f"test tried to connect to {address!r}; only 127.0.0.1 is allowed")
+    return _real_connect_ex(self, address)
+
+
+def _guarded_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+    name = host.decode() if isinstance(host, bytes) else host
+    if name not in (None, "localhost") and not _is_loopback((name, 0)):
+        raise ExternalNetworkBlocked(f"test tried to resolve {name!r}; only 127.0.0.1 is allowed")
+    return _real_getaddrinfo(host, *args, **kwargs)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_internet() -> Iterator[None]:
+    socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
+    socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
+    socket.getaddrinfo = _guarded_getaddrinfo
+    yield
+    socket.socket.connect = _real_connect  # type: ignore[method-assign]
+    socket.socket.connect_ex = _real_connect_ex  # type: ignore[method-assign]
+    socket.getaddrinfo = _real_getaddrinfo
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's exported FlyO variables must not leak into tests (and never real keys)."""
+    for name in list(os.environ):
+        if name.startswith(("TELEGRAM_", "STRIPE_", "SENDGRID_", "AMADEUS_", "MONGODB_")) or name in (
+            "ADMIN_IDS", "DATA_DIR", "PUBLIC_URL", "HTTP_PORT", "HTTP_HOST", "EMAIL_FROM", "HOLD_MINUTES",
+            "PAYMENT_WINDOW_MINUTES", "LOG_LEVEL", "LOG_FORMAT",
+        ):
+            monkeypatch.delenv(name, raising=False)
+
+
+# ---- database ----------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real mongod via TEST_MONGODB_URI, else one embedded nx-27017 for the whole session."""
+    external = os.environ.get("TEST_MONGODB_URI", "")
+    if external:
+        yield external
+        return
+    server = EmbeddedMongo(tmp_path_factory.mktemp("nx"))
+    server.start()
+    try:
+        yield server.uri
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+async def database_session(mongo_uri: str) -> AsyncIterator[Database]:
+    name = f"flyo_test_{os.getpid()}"
+    database = await open_database(mongo_uri, name, Path(tempfile.gettempdir()))
+    yield database
+    await database.client.drop_database(name)
+    await database.close()
+
+
+@pytest.fixture
+async def db(database_session: Database) -> AsyncIterator[Database]:
+    """The session database with every collection emptied first (indexes kept)."""
+    for model in ALL_DOCUMENTS:
+        await model.get_pymongo_collection().delete_many({})  # type: ignore[attr-defined]
+    yield database_session
+
+
+def fixture_path(*parts: str) -> Path:
+    """A file under ../shared/fixtures, or skip the test with the reason when the folder is absent."""
+    path = FIXTURES.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"shared fixtures not available at {path}")
+    return path
+
+
+# ---- inventory and running bot -------------------------------------------------------------------
+INVENTORY_COLLECTIONS = {"airports", "aircraft_types", "flights"}
+
+
+@pytest.fixture
+async def inventory_db(database_session: Database) -> AsyncIterator[Database]:
+    """Clean bookings/holds/conversations, but keep a seeded inventory (seeded once, 30 days)."""
+    from services.clock import Clock
+    from services.inventory.seed import inventory_is_empty, seed_inventory
+
+    for model in ALL_DOCUMENTS:
+        collection = model.get_pymongo_collection()  # type: ignore[attr-defined]
+        if collection.name in INVENTORY_COLLECTIONS:
+            if collection.name == "flights":
+                await collection.delete_many({"source": {"$ne": "local"}})
+            continue
+        await collection.delete_many({})
+    if await inventory_is_empty():
+        await seed_inventory(Clock(), days=30)
+    yield database_session
+
+
+@pytest.fixture
+async def telegram() -> AsyncIterator[Any]:
+    from tests.fakes.telegram import FakeTelegram
+
+    async with FakeTelegram() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def bot(inventory_db: Database, telegram: Any, tmp_path: Path) -> AsyncIterator[Any]:
+    """The real FlyO on the fake Bot API and the test database."""
+    from tests.harness import running_bot
+
+    async with running_bot(inventory_db, telegram, tmp_path) as running:
+        yield running

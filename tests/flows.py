@@ -1,0 +1,60 @@
+"""Traveller scripts shared by tests and benchmarks: what a person types and taps, step by step."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from services.clock import Clock
+
+
+def travel_day(clock: Clock, days_ahead: int = 10) -> date:
+    return clock.now().date() + timedelta(days=days_ahead)
+
+
+async def search_one_line(t: Any, origin: str, destination: str, day: date, pax: int) -> Any:
+    await t.send(f"/search {origin} {destination} {day.isoformat()} {pax}")
+    return await t.wait_for("source:")
+
+
+async def pick_first_fare(t: Any, cabin: str = "Economy") -> Any:
+    await t.press(f"1. {cabin}")
+    return await t.wait_for("Tap a seat")
+
+
+async def pick_seats_for_me(t: Any) -> Any:
+    await t.press("Pick for me")
+    return await t.wait_for("All seats picked")
+
+
+async def continue_from_seats(t: Any) -> Any:
+    await t.press("Continue")
+    return await t.wait_for("Passenger 1 of")
+
+
+async def fill_passenger(t: Any, index: int, name: str, dob: str, email: str | None = None) -> None:
+    await t.send(name)
+    await t.wait_for("Date of birth")
+    await t.send(dob)
+    if index == 0:
+        await t.wait_for("E-mail address")
+        await t.send(email or "ada@example.com")
+        await t.wait_for("Phone number")
+        await t.send("Skip")
+    await t.wait_for("Passport or ID")
+    await t.press("Skip")
+
+
+async def book_to_review(t: Any, clock: Clock, pax: int = 1, origin: str = "LHR", destination: str = "JFK",
+                         days_ahead: int = 10) -> Any:
+    """One-line search → first economy fare → pick for me → passengers → the review screen."""
+    await search_one_line(t, origin, destination, travel_day(clock, days_ahead), pax)
+    await pick_first_fare(t)
+    await pick_seats_for_me(t)
+    await continue_from_seats(t)
+    names = ["Ada Lovelace", "Charles Babbage", "Mary Somerville", "Alan Turing", "Grace Hopper"]
+    for i in range(pax):
+        if i:
+            await t.wait_for(f"Passenger {i + 1} of")
+        await fill_passenger(t, i, names[i % len(names)], f"19{70 + i}-04-2{i}", "ada@example.com")
+    return await t.wait_for("Please review your booking")
