@@ -1,0 +1,454 @@
+"""A loopback SendGrid v3 `mail/send` fake for FlyO's e-mail tests.
+
+Why it exists: booking confirmations and refund notices go out through the real `sendgrid` SDK
+(`SendGridAPIClient(api_key, host=fake.url)`, synchronous urllib - call it via `asyncio.to_thread`).
+Tests need to see exactly what would have been mailed (recipients, subject, text and HTML parts) and to
+make SendGrid fail on demand, without sending anything.
+
+Behaviour follows SendGrid's documented contract: `Authorization: Bearer SG....`, JSON body with required
+personalizations/from/subject/content (content optional with a template_id), 202 Accepted with an empty
+body and the id in `X-Message-Id`, errors as `{"errors": [{"message", "field", "help"}]}`. Sandbox mode
+(`mail_settings.sandbox_mode.enable`) is validated and answered 200 without being "delivered", as SendGrid
+does.
+The 401 body is the one SendGrid really returns; 400 messages are modelled on SendGrid's, not byte-exact.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import secrets
+import string
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Self
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+JSON = dict[str, Any]
+
+UNAUTHORIZED_BODY: JSON = {
+    "errors": [
+        {
+            "message": "The provided authorization grant is invalid, expired, or revoked",
+            "field": None,
+            "help": None,
+        }
+    ]
+}
+UNVERIFIED_SENDER_BODY: JSON = {
+    "errors": [
+        {
+            "message": "The from address does not match a verified Sender Identity. Mail cannot be sent "
+            "until this error is resolved. Visit https://sendgrid.com/docs/for-developers/sending-email/"
+            "sender-identity/ to see the Sender Identity requirements",
+            "field": "from",
+            "help": None,
+        }
+    ]
+}
+_HELP = "http://sendgrid.com/docs/API_Reference/Web_API_v3/Mail/errors.html#"
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_ID_ALPHABET = string.ascii_letters + string.digits + "-_"
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request as the fake saw it; `body` is the parsed JSON (or None when it was not JSON)."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: Any
+    raw: bytes = b""
+
+    def header(self, name: str, default: str | None = None) -> str | None:
+        """Case-insensitive header lookup (HTTP header names are case-insensitive; dict keys are not)."""
+        lowered = name.lower()
+        for key, value in self.headers.items():
+            if key.lower() == lowered:
+                return value
+        return default
+
+
+@dataclass(frozen=True)
+class SentMail:
+    """One accepted mail, flattened so tests can assert on what a person would receive.
+
+    `to`/`cc`/`bcc` collect addresses over all personalizations; `subject` is the top-level subject or, when
+    absent, the first personalization's; `headers` merges top-level and personalization headers. `raw` keeps
+    the whole request body for anything not flattened here.
+    """
+
+    message_id: str
+    to: list[str]
+    cc: list[str]
+    bcc: list[str]
+    from_email: str
+    from_name: str | None
+    reply_to: str | None
+    subject: str | None
+    text: str | None
+    html: str | None
+    headers: dict[str, str]
+    categories: list[str]
+    custom_args: dict[str, str]
+    attachments: list[JSON]
+    template_id: str | None
+    personalizations: list[JSON]
+    raw: JSON = field(repr=False)
+
+    @property
+    def recipients(self) -> list[str]:
+        """Every address the mail is delivered to (to + cc + bcc)."""
+        return [*self.to, *self.cc, *self.bcc]
+
+
+@dataclass
+class _Fault:
+    status: int
+    body: object
+    remaining: int
+    delay: float
+    path: str | None
+
+
+class FakeSendGrid:
+    """SendGrid v3 fake serving `POST /v3/mail/send`.
+
+    `messages` holds accepted (non-sandbox) mails in order; `requests` every request, accepted or not.
+    `verified_senders`, when set, makes other from-addresses fail with SendGrid's real 403 body - the error
+    a misconfigured EMAIL_FROM produces in production.
+    """
+
+    def __init__(self, *, api_keys: set[str] | None = None, verified_senders: set[str] | None = None) -> None:
+        """`api_keys`: when given, only these keys are accepted; otherwise any key starting `SG.` is."""
+        self.api_keys = api_keys
+        self.verified_senders = verified_senders
+        self.requests: list[RecordedRequest] = []
+        self.messages: list[SentMail] = []
+        self.delay: float = 0.0
+        self._faults: list[_Fault] = []
+        self._runner: web.AppRunner | None = None
+        self._port: int | None = None
+
+    # ---- lifecycle --------------------------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        """Base URL (`http://127.0.0.1:PORT`) to pass as `SendGridAPIClient(key, host=...)`."""
+        if self._port is None:
+            raise RuntimeError(
+                "FakeSendGrid is not running; use `async with FakeSendGrid()` or `await start()`"
+            )
+        return f"http://127.0.0.1:{self._port}"
+
+    async def start(self) -> Self:
+        """Bind an ephemeral loopback port (port 0) so parallel test runs never collide."""
+        if self._runner is not None:
+            return self
+        app = web.Application(middlewares=[self._middleware])
+        app.router.add_post("/v3/mail/send", self._mail_send)
+        app.router.add_route("*", "/{tail:.*}", self._unknown)
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        self._runner = runner
+        self._port = int(runner.addresses[0][1])
+        return self
+
+    async def stop(self) -> None:
+        """Close the listener; recorded mails stay readable for assertions after the block."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> Self:
+        return await self.start()
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
+
+    # ---- test API ---------------------------------------------------------------------------------------
+    def fail_next(
+        self,
+        status: int,
+        body: object = None,
+        times: int = 1,
+        delay: float = 0.0,
+        *,
+        path: str | None = None,
+    ) -> None:
+        """Answer the next `times` requests (whose path starts with `path`, if given) with `status`.
+
+        Why: mail delivery must degrade gracefully (booking still confirmed, mail retried later) and tests
+        need SendGrid to fail on demand. `body`: dict -> JSON, str/bytes -> raw, None -> a SendGrid-shaped
+        error for that status. `delay` sleeps first, to trip client timeouts. Faulted mails are not stored.
+        """
+        if times < 1:
+            raise ValueError("times must be >= 1")
+        self._faults.append(_Fault(status, body, times, delay, path))
+
+    def messages_to(self, address: str) -> list[SentMail]:
+        """Accepted mails that reach `address` as to, cc or bcc (case-insensitive, as mailboxes are)."""
+        wanted = address.strip().lower()
+        return [m for m in self.messages if wanted in (r.lower() for r in m.recipients)]
+
+    # ---- server -----------------------------------------------------------------------------------------
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        raw = await request.read()
+        try:
+            body: Any = json.loads(raw) if raw else None
+        except ValueError:
+            body = None
+        self.requests.append(
+            RecordedRequest(
+                request.method, request.path, dict(request.query), dict(request.headers), body, raw
+            )
+        )
+        fault = self._take_fault(request.path)
+        if fault is not None:
+            if fault.delay:
+                await asyncio.sleep(fault.delay)
+            payload = fault.body if fault.body is not None else _default_fault_body(fault.status)
+            if isinstance(payload, bytes | str):
+                data = payload.encode() if isinstance(payload, str) else payload
+                return web.Response(status=fault.status, body=data, content_type="application/json")
+            return _json(fault.status, payload)
+        if not self._authorized(request.headers.get("Authorization")):
+            return _json(401, UNAUTHORIZED_BODY)
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        return await handler(request)
+
+    def _authorized(self, header: str | None) -> bool:
+        scheme, _, key = (header or "").partition(" ")
+        key = key.strip()
+        if scheme.lower() != "bearer" or not key:
+            return False
+        return key in self.api_keys if self.api_keys is not None else key.startswith("SG.")
+
+    def _take_fault(self, path: str) -> _Fault | None:
+        for fault in self._faults:
+            if fault.path is None or path.startswith(fault.path):
+                fault.remaining -= 1
+                if fault.remaining <= 0:
+                    self._faults.remove(fault)
+                return fault
+        return None
+
+    async def _unknown(self, request: web.Request) -> web.Response:
+        return _json(404, {"errors": [{"field": None, "message": "resource not found"}]})
+
+    async def _mail_send(self, request: web.Request) -> web.Response:
+        raw = await request.read()
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            return _json(400, {"errors": [{"message": "Bad Request", "field": None, "help": None}]})
+        if not isinstance(body, dict):
+            return _json(400, {"errors": [{"message": "Bad Request", "field": None, "help": None}]})
+        errors = _validate(body)
+        if errors:
+            return _json(400, {"errors": errors})
+        sender = str(body["from"]["email"]).lower()
+        if self.verified_senders is not None and sender not in {s.lower() for s in self.verified_senders}:
+            return _json(403, UNVERIFIED_SENDER_BODY)
+        message_id = "".join(secrets.choice(_ID_ALPHABET) for _ in range(22))
+        sandbox = body.get("mail_settings", {}).get("sandbox_mode", {}).get("enable") is True
+        if sandbox:
+            return web.Response(status=200)
+        self.messages.append(_to_sent_mail(message_id, body))
+        return web.Response(status=202, headers={"X-Message-Id": message_id})
+
+
+# ---- validation and flattening --------------------------------------------------------------------------
+def _error(message: str, field_name: str | None, anchor: str | None) -> JSON:
+    return {"message": message, "field": field_name, "help": _HELP + anchor if anchor else None}
+
+
+def _validate(body: JSON) -> list[JSON]:
+    """Collect SendGrid-style field errors (SendGrid reports several at once, so this does too)."""
+    errors: list[JSON] = []
+    has_template = bool(body.get("template_id"))
+    personalizations = body.get("personalizations")
+    if not isinstance(personalizations, list) or not personalizations:
+        errors.append(
+            _error(
+                "The personalizations field is required and must have at least one personalization.",
+                "personalizations",
+                "-Personalizations-Errors",
+            )
+        )
+        personalizations = []
+    every_p_has_subject = bool(personalizations)
+    for i, p in enumerate(personalizations):
+        if not isinstance(p, dict):
+            errors.append(_error("Invalid type. Expected: object", f"personalizations.{i}", None))
+            every_p_has_subject = False
+            continue
+        if not p.get("subject"):
+            every_p_has_subject = False
+        to = p.get("to")
+        if not isinstance(to, list) or not to:
+            errors.append(
+                _error(
+                    "The to array is required for all personalization objects, and must have at least one "
+                    "email object with a valid email address.",
+                    f"personalizations.{i}.to",
+                    "message.personalizations.to",
+                )
+            )
+        seen: set[str] = set()
+        for kind in ("to", "cc", "bcc"):
+            entries = p.get(kind) or []
+            for j, entry in enumerate(entries if isinstance(entries, list) else []):
+                email = entry.get("email") if isinstance(entry, dict) else None
+                if not isinstance(email, str) or not _EMAIL_RE.match(email):
+                    errors.append(
+                        _error(
+                            "Does not contain a valid address.",
+                            f"personalizations.{i}.{kind}.{j}.email",
+                            f"message.personalizations.{kind}",
+                        )
+                    )
+                    continue
+                if email.lower() in seen:
+                    errors.append(
+                        _error(
+                            "Each email address in the personalization block should be unique between to, "
+                            f"cc, and bcc. We found the first duplicate instance of [{email}] in the "
+                            f"personalizations.{i}.{kind} field.",
+                            f"personalizations.{i}.{kind}",
+                            "message.recipient.duplicate",
+                        )
+                    )
+                seen.add(email.lower())
+    sender = body.get("from")
+    sender_email = sender.get("email") if isinstance(sender, dict) else None
+    if not sender_email:
+        errors.append(
+            _error(
+                "The from object must be provided for every email send. It is an object that requires the "
+                'email parameter, but may also contain a name parameter.  e.g. {"email" : '
+                '"example@example.com"}  or {"email" : "example@example.com", "name" : "Example Recipient"}.',
+                "from.email",
+                "message.from",
+            )
+        )
+    elif not isinstance(sender_email, str) or not _EMAIL_RE.match(sender_email):
+        errors.append(
+            _error("The from email does not contain a valid address.", "from.email", "message.from")
+        )
+    if not body.get("subject") and not every_p_has_subject and not has_template:
+        errors.append(
+            _error(
+                "The subject is required. You can get around this requirement if you use a template with a "
+                "subject defined or if every personalization has a subject defined.",
+                "subject",
+                "message.subject",
+            )
+        )
+    content = body.get("content")
+    if content is None or content == []:
+        if not has_template:
+            errors.append(
+                _error(
+                    "Unless a valid template_id is provided, the content parameter is required. There must "
+                    "be at least one defined content block. We typically suggest both text/plain and "
+                    "text/html blocks are included, but only one block is required.",
+                    "content",
+                    "message.content",
+                )
+            )
+    elif not isinstance(content, list):
+        errors.append(_error("Invalid type. Expected: array, given: object.", "content", "message.content"))
+    else:
+        types: list[str] = []
+        for i, block in enumerate(content):
+            if not isinstance(block, dict) or not block.get("type"):
+                errors.append(
+                    _error("The content type must be provided.", f"content.{i}.type", "message.content.type")
+                )
+                continue
+            types.append(str(block["type"]))
+            value = block.get("value")
+            if not isinstance(value, str) or not value:
+                errors.append(
+                    _error(
+                        "The content value must be a string at least one character in length.",
+                        f"content.{i}.value",
+                        "message.content.value",
+                    )
+                )
+        if "text/plain" in types and types[0] != "text/plain":
+            errors.append(
+                _error(
+                    "If present, text/plain content must be first, followed by text/html, followed by any "
+                    "other content.",
+                    "content",
+                    "message.content.type",
+                )
+            )
+    return errors
+
+
+def _addresses(personalizations: list[JSON], kind: str) -> list[str]:
+    return [str(e["email"]) for p in personalizations for e in (p.get(kind) or []) if isinstance(e, dict)]
+
+
+def _to_sent_mail(message_id: str, body: JSON) -> SentMail:
+    personalizations: list[JSON] = body["personalizations"]
+    parts = {str(c.get("type")): str(c.get("value")) for c in body.get("content") or []}
+    headers: dict[str, str] = dict(body.get("headers") or {})
+    custom_args: dict[str, str] = dict(body.get("custom_args") or {})
+    for p in personalizations:
+        headers.update(p.get("headers") or {})
+        custom_args.update(p.get("custom_args") or {})
+    subject = body.get("subject") or next((p["subject"] for p in personalizations if p.get("subject")), None)
+    reply_to = body.get("reply_to")
+    return SentMail(
+        message_id=message_id,
+        to=_addresses(personalizations, "to"),
+        cc=_addresses(personalizations, "cc"),
+        bcc=_addresses(personalizations, "bcc"),
+        from_email=str(body["from"]["email"]),
+        from_name=body["from"].get("name"),
+        reply_to=reply_to.get("email") if isinstance(reply_to, dict) else None,
+        subject=subject,
+        text=parts.get("text/plain"),
+        html=parts.get("text/html"),
+        headers=headers,
+        categories=list(body.get("categories") or []),
+        custom_args=custom_args,
+        attachments=list(body.get("attachments") or []),
+        template_id=body.get("template_id"),
+        personalizations=personalizations,
+        raw=body,
+    )
+
+
+def _json(status: int, body: object) -> web.Response:
+    return web.Response(
+        status=status, body=json.dumps(body, separators=(",", ":")).encode(), content_type="application/json"
+    )
+
+
+def _default_fault_body(status: int) -> JSON:
+    if status == 401:
+        return UNAUTHORIZED_BODY
+    if status == 403:
+        return UNVERIFIED_SENDER_BODY
+    if status == 429:
+        return {"errors": [{"field": None, "message": "too many requests"}]}
+    if status == 413:
+        return {"errors": [{"message": "Payload too large", "field": None, "help": None}]}
+    if status >= 500:
+        return {"errors": [{"message": "Internal server error", "field": None, "help": None}]}
+    return {"errors": [{"message": f"Injected HTTP {status} from FakeSendGrid", "field": None, "help": None}]}
