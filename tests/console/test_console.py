@@ -1,0 +1,193 @@
+"""`python -m bot console` driven like a person would: in a pseudo-terminal, typing and reading the screen.
+
+Each test runs the real program (embedded nx-27017, inventory seeding on the first start, the local Bot
+API, FlyO's HTTP server) in a child process; nothing here talks to anything but 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+pexpect = pytest.importorskip("pexpect")
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pty tests need Linux (/proc)")
+
+PROMPT = r"(you|phone) › "
+FIRST_START_SECONDS = 120  # the first start seeds ~65k flights (~20 s here); slow CI machines get headroom
+
+
+class Console:
+    """The terminal as a person sees it: `say` types a line and waits for the next prompt."""
+
+    def __init__(self, data_dir: Path, *args: str) -> None:
+        ours = ("TELEGRAM_", "STRIPE_", "SENDGRID_", "AMADEUS_", "MONGODB_", "HTTP_", "PUBLIC_URL",
+                "ADMIN_IDS")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(ours)}  # no developer keys leak in
+        env.update(
+            DATA_DIR=str(data_dir), CI="true", TERM="xterm-256color",
+            NO_COLOR="1",  # plain text to match on; the ANSI styling itself is unit-tested in test_render
+            # pexpect types at machine speed; a person never sends 20 updates in 10 s, so the flood gate
+            # (which this test must not trip) is widened — everything else is the production configuration.
+            FLOOD_MAX_UPDATES="1000",
+        )
+        self.child = pexpect.spawn(sys.executable, ["-m", "bot", "console", *args], cwd=str(REPO_ROOT),
+                                   env=env, encoding="utf-8", timeout=30, dimensions=(60, 160))
+        self.transcript: list[str] = []
+        self.screen = ""
+
+    def wait_prompt(self, timeout: float = 30) -> str:
+        self.child.expect(PROMPT, timeout=timeout)
+        self.screen = self.child.before.replace("\r\n", "\n")
+        self.transcript.append(self.screen + self.child.after)
+        return self.screen
+
+    def say(self, line: str, expect: str | None = None) -> str:
+        self.child.sendline(line)
+        screen = self.wait_prompt()
+        if expect is not None:
+            assert expect in screen, f"expected {expect!r} after typing {line!r}; the screen shows:\n{screen}"
+        return screen
+
+    def number_of(self, label: str) -> str:
+        found = re.findall(r"\[(\d+)\] " + re.escape(label), self.screen)
+        assert found, f"no button {label!r} on the screen:\n{self.screen}"
+        return str(found[-1])
+
+    def tap(self, label: str, expect: str | None = None) -> str:
+        return self.say(self.number_of(label), expect)
+
+    def quit(self, how: str = "/quit") -> int:
+        if how == "ctrl-d":
+            self.child.sendeof()
+        elif how == "ctrl-c":
+            self.child.sendintr()
+        else:
+            self.child.sendline(how)
+        self.child.expect("Bye!", timeout=30)
+        self.child.expect(pexpect.EOF, timeout=30)
+        self.child.close()
+        return int(self.child.exitstatus if self.child.exitstatus is not None else -1)
+
+
+def embedded_servers(data_dir: Path) -> list[int]:
+    """nx-27017 processes serving this DATA_DIR (none may outlive the console)."""
+    pids = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if "nx_27017" in cmdline and str(data_dir.resolve()) in cmdline:
+            pids.append(int(proc.name))
+    return pids
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One DATA_DIR for the module: the first test pays for seeding, the others start in seconds."""
+    return tmp_path_factory.mktemp("console-data")
+
+
+@pytest.fixture
+def console(data_dir: Path) -> Iterator[Console]:
+    running = Console(data_dir)
+    yield running
+    if running.child.isalive():
+        running.child.terminate(force=True)
+
+
+def test_book_a_flight_in_the_console_to_confirmed(console: Console, data_dir: Path) -> None:
+    screen = console.wait_prompt(timeout=FIRST_START_SECONDS)
+    assert "This is the real FlyO bot" in screen
+    assert "DEMO mode" in screen and "pay" in screen
+    assert "Hi Traveller!" in screen and "/search" in screen  # /start was sent, like Telegram's START button
+
+    console.say("/search", expect="Where are you flying from?")
+    console.say("London", expect="[3] LHR · London Heathrow Airport")
+    console.tap("LHR · London Heathrow Airport", expect="Where to?")
+    console.say("New York", expect="JFK · John F Kennedy International Airport")
+    screen = console.tap("JFK · John F Kennedy International Airport", expect="When?")
+    assert "Mo   Tu   We   Th   Fr   Sa   Su" in screen  # the calendar is a grid
+
+    day = date.today() + timedelta(days=10)
+    if day.month != date.today().month:
+        console.tap("»", expect=day.strftime("%B %Y"))
+    console.say(str(day.day), expect="How many passengers?")  # a calendar day is tapped by its number
+    screen = console.say("2", expect="2 passengers")
+    assert "source:" in screen
+
+    screen = console.tap("1. Economy", expect="Tap a seat for passenger 1 of 2")
+    assert re.search(r"^\s+A\s+B\s+C\s+┊\s+D\s+E\s+F", screen, re.MULTILINE), screen  # the seat grid header
+    first_free = re.search(r"^\s+(\d+) [^\n]*?\[(\d+)\]", screen, re.MULTILINE)
+    assert first_free is not None, screen
+    screen = console.say(first_free.group(2), expect="FlyO (updated):")
+    assert "is yours for" in screen and "Tap a seat for passenger 2 of 2" in screen
+    assert f"({first_free.group(2)})" in screen  # shown as yours in the grid
+    console.tap("🎲 Pick for me", expect="All seats picked")
+    console.tap("✅ Continue", expect="Passenger 1 of 2")
+
+    console.say("Ada Lovelace", expect="Date of birth of Ada Lovelace")
+    console.say("1990-12-10", expect="E-mail address")
+    screen = console.say("ada@example.com", expect="Share my number")
+    assert "⌨️" in screen  # the reply keyboard
+    console.tap("📱 Share my number", expect="press Enter to share the demo number +44 20 7946 0958")
+    console.say("", expect="Passport or ID number of Ada Lovelace")
+    console.tap("⏭ Skip", expect="Passenger 2 of 2")
+    console.say("Charles Babbage", expect="Date of birth of Charles Babbage")
+    console.say("1991-12-26", expect="Passport or ID number of Charles Babbage")
+    screen = console.say("X1234567", expect="Please review your booking")
+    assert "Ada Lovelace" in screen and "+442079460958" in screen and "doc …567" in screen
+
+    screen = console.tap("✅ Confirm and pay", expect="/demo/checkout/")
+    assert "DEMO payment" in screen  # labelled as a demo in the message itself
+    reference = re.search(r"Booking ([A-Z0-9]{6})", screen)
+    assert reference is not None, screen
+
+    screen = console.say("pay", expect="is confirmed")
+    assert f"Booking {reference.group(1)} is confirmed" in screen
+    mail = re.search(r"📧 Confirmation e-mail: (\S+\.eml)", screen)
+    assert mail is not None, screen
+    path = Path(mail.group(1))
+    path = path if path.is_absolute() else REPO_ROOT / path
+    assert path.parent == data_dir.resolve() / "outbox" and path.exists()
+    assert reference.group(1) in path.read_text(errors="replace")
+
+    console.say("/mybookings", expect="CONFIRMED")
+    assert console.quit() == 0
+    assert embedded_servers(data_dir) == []
+
+
+def test_admin_history_and_ctrl_d(data_dir: Path) -> None:
+    console = Console(data_dir, "--admin")
+    try:
+        screen = console.wait_prompt(timeout=FIRST_START_SECONDS)
+        assert "are an admin" in screen
+        console.say("/stats", expect="FlyO stats")
+        console.say("/help", expect="/mybookings")
+        console.child.send("\x1b[A")  # ↑ recalls /help (readline history)
+        console.child.sendline("")
+        screen = console.wait_prompt()
+        assert "/help" in screen and "Admin:" in screen
+        assert console.quit("ctrl-d") == 0
+    finally:
+        if console.child.isalive():
+            console.child.terminate(force=True)
+    assert embedded_servers(data_dir) == []
+
+
+def test_ctrl_c_leaves_cleanly_and_strangers_get_no_admin_commands(console: Console, data_dir: Path) -> None:
+    console.wait_prompt(timeout=FIRST_START_SECONDS)
+    console.say("/stats", expect="for FlyO staff only")
+    assert console.quit("ctrl-c") == 0
+    assert embedded_servers(data_dir) == []
