@@ -1,11 +1,106 @@
-"""Admin commands (only for ADMIN_IDS): /booking, /resend, /stats; refusals are logged and audited."""
+"""Admin commands (ADMIN_IDS only): /booking REF, /resend REF. Every attempt is audited."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from telegram.ext import Application
+from telegram import Update
+from telegram.ext import Application, CommandHandler, filters
+
+from bot.context import FlyOContext
+from handlers.render import esc, money
+from handlers.router import run_turn
+from handlers.turn import Turn
+from services.audit import audit
+from services.errors import FlyOError
+
+log = logging.getLogger(__name__)
+
+AdminBody = Callable[[Turn, list[str]], Awaitable[None]]
+
+
+def admin_only(action: str, body: AdminBody) -> Callable[[Update, FlyOContext], Awaitable[None]]:
+    """Refuses (and audits) non-admins; runs `body` with the command's arguments for admins."""
+    async def handler(update: Update, context: FlyOContext) -> None:
+        args = list(context.args or [])
+
+        async def turn_body(turn: Turn) -> None:
+            target = args[0].upper() if args else ""
+            if not turn.is_admin:
+                await audit(turn.svc.clock, turn.user_id, action, target, "refused", "not an admin")
+                log.warning("non-admin %s tried /%s", turn.user_id, action)
+                turn.say("Sorry, that command is for FlyO staff only.")
+                return
+            await body(turn, args)
+        await run_turn(update, context, turn_body)
+    return handler
+
+
+async def booking_details(turn: Turn, args: list[str]) -> None:
+    if not args:
+        turn.say("Usage: /booking REF")
+        return
+    svc = turn.svc
+    try:
+        b = await svc.bookings.by_reference(args[0])
+    except FlyOError as exc:
+        await audit(svc.clock, turn.user_id, "booking", args[0].upper(), "not_found")
+        turn.say(esc(exc))
+        return
+    origin = svc.airports.get(b.flight.origin)
+    tz = ZoneInfo(origin.tz if origin else "UTC")
+    lines = [
+        f"🔎 <b>{b.reference}</b> · <b>{b.status.value}</b>" + (f" · ⚠️ {esc(b.flag)}" if b.flag else ""),
+        f"{esc(b.flight.flight_number)} {b.flight.origin} → {b.flight.destination} · "
+        f"{b.flight.departs_at.astimezone(tz):%a %d %b %Y %H:%M} local · {b.flight.cabin}",
+        f"Traveller {b.user_id} (chat {b.chat_id}) · {esc(b.email)}",
+        f"Seats {', '.join(b.seats)} · {money(b.price.fare_per_passenger, b.price.currency)} × "
+        f"{b.price.passengers} = {money(b.price.total, b.price.currency)}",
+        "Passengers: " + "; ".join(f"{esc(p.full_name)} ({p.birth_date})" for p in b.passengers),
+        f"Payment: attempt {b.payment.attempt}, {b.payment.status}"
+        + (f", intent {esc(b.payment.payment_intent_id)}" if b.payment.payment_intent_id else "")
+        + (f", refund {esc(b.payment.refund_id)}" if b.payment.refund_id else ""),
+    ]
+    if svc.payments is not None:
+        for a in await svc.payments.summary(b):
+            lines.append(f"  · attempt {a['attempt']}: {esc(a['session'])} {money(a['amount'], a['currency'])} "
+                         f"{a['status']}")
+    lines.append("History:")
+    for event in await svc.bookings.history(b):
+        lines.append(f"  · {event.at.astimezone(ZoneInfo('UTC')):%d %b %H:%M} UTC {esc(event.kind)} "
+                     f"{esc(event.detail)} ({esc(event.actor)})")
+    await audit(svc.clock, turn.user_id, "booking", b.reference, "shown")
+    turn.say("\n".join(lines)[:4000])
+
+
+async def resend(turn: Turn, args: list[str]) -> None:
+    if not args:
+        turn.say("Usage: /resend REF")
+        return
+    svc = turn.svc
+    reference = args[0].upper()
+    if svc.payments is None:
+        await audit(svc.clock, turn.user_id, "resend", reference, "refused", "payments not configured")
+        turn.say("Payments are not configured on this FlyO (no Stripe key), so there is no link to resend.")
+        return
+    try:
+        booking = await svc.bookings.by_reference(reference)
+        link = await svc.payments.resend(booking, actor=f"admin:{turn.user_id}")
+    except FlyOError as exc:
+        await audit(svc.clock, turn.user_id, "resend", reference, "refused", str(exc))
+        turn.say(f"Can't resend: {esc(exc)}")
+        return
+    await audit(svc.clock, turn.user_id, "resend", reference, "sent", f"attempt {link.attempt}")
+    kind = "the open link" if link.reused else f"a new link (attempt {link.attempt})"
+    turn.say(f"Sent {kind} for <b>{reference}</b> to the traveller by chat and e-mail.")
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Admin handlers are added by the payments/operations work; nothing yet."""
+    private = filters.ChatType.PRIVATE
+    app.add_handler(CommandHandler("booking", admin_only("booking", booking_details), filters=private))
+    app.add_handler(CommandHandler("resend", admin_only("resend", resend), filters=private))
+    from handlers import stats  # here, not at the top: handlers.stats imports admin_only from this module
+    stats.register(app)

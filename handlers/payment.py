@@ -1,26 +1,72 @@
-"""Payment step: the Stripe Checkout link for a PENDING booking (see services.payments)."""
+"""Payment step: the Stripe Checkout link as a URL button; "Pay again" after an expiry or failure."""
 
 from __future__ import annotations
 
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
 from handlers.render import esc, money
-from handlers.turn import Turn
-from models.booking import Booking
+from handlers.turn import Turn, callback_data
+from models.booking import Booking, BookingStatus
+from services.errors import FlyOError, InvalidTransition, PaymentsNotConfigured, SeatUnavailable
 
 
 async def offer_payment(turn: Turn, booking: Booking) -> None:
-    turn.say(
-        f"🎫 Booking <b>{booking.reference}</b> is <b>{booking.status.value}</b>: "
-        f"{esc(booking.flight.flight_number)} {booking.flight.origin} → {booking.flight.destination}, "
-        f"seats {', '.join(booking.seats)}, total {money(booking.price.total, booking.price.currency)}.\n"
-        "Payments are not configured on this FlyO yet, so the booking stays PENDING and the seats are held "
-        f"until the payment deadline. /mybookings shows it."
-    )
+    """Sends the payment link for a PENDING booking (or says why there is none)."""
+    payments = turn.svc.payments
+    if payments is None:
+        turn.say(
+            f"🎫 Booking <b>{booking.reference}</b> is <b>{booking.status.value}</b>: "
+            f"{esc(booking.flight.flight_number)} {booking.flight.origin} → {booking.flight.destination}, seats "
+            f"{', '.join(booking.seats)}, total {money(booking.price.total, booking.price.currency)}.\n"
+            "Payments are not configured on this FlyO (no Stripe key), so the booking stays PENDING until its "
+            "seats' hold ends. /mybookings shows it."
+        )
+        return
+    retry = InlineKeyboardMarkup([[InlineKeyboardButton(
+        "🔁 Try again", callback_data=callback_data("*", "pay", str(booking.id)))]])
+    try:
+        link = await payments.ensure_link(booking)
+    except InvalidTransition as exc:
+        turn.say(f"{esc(exc)} /mybookings shows your bookings.")
+        return
+    except SeatUnavailable:
+        turn.say(f"😕 The seats of booking <b>{booking.reference}</b> are no longer available, so it can't be paid. "
+                 "Send /search to pick a flight again.")
+        return
+    except PaymentsNotConfigured as exc:
+        turn.say(esc(exc))
+        return
+    except FlyOError as exc:
+        turn.say(f"😕 {esc(exc)} Your seats are still held.", retry)
+        return
+    button = InlineKeyboardButton(f"💳 Pay {money(link.booking.price.total, link.booking.price.currency)}",
+                                  url=link.url)
+    prefix = "This is the payment link you already have.\n" if link.reused else ""
+    turn.say(prefix + payments.link_text(link), InlineKeyboardMarkup([[button]]))
+
+
+async def on_pay(turn: Turn, booking_id: str) -> None:
+    """The "Pay again" / "Try again" button: a valid link for the traveller's own PENDING booking."""
+    booking = await turn.svc.bookings.get(booking_id) if len(booking_id) == 24 else None
+    if booking is None or booking.user_id != turn.user_id:
+        turn.notice = "That booking is not yours or no longer exists."
+        return
+    if booking.status != BookingStatus.PENDING:
+        turn.notice = f"Booking {booking.reference} is {booking.status.value}; nothing to pay."
+        return
+    await offer_payment(turn, booking)
+
+
+async def on_new_search(turn: Turn, _arg: str) -> None:
+    from handlers.search import begin
+
+    await begin(turn)
 
 
 async def show_status(turn: Turn) -> None:
     booking_id = turn.draft.get("booking_id")
     booking = await turn.svc.bookings.get(booking_id) if booking_id else None
-    if booking is None:
-        turn.say("Send /search to find a flight.")
+    if booking is None or booking.status != BookingStatus.PENDING:
+        turn.say("Send /search to find a flight, or /mybookings to see your bookings.")
         return
     await offer_payment(turn, booking)

@@ -1,0 +1,162 @@
+"""Notification outbox: side effects (chat messages, e-mails) are rows first, deliveries second.
+
+A webhook or service inserts a row under a unique key in the same breath as its state change, so a
+crash right after answering Stripe cannot lose the message, and a replayed event cannot queue it
+twice. A pump delivers rows at once; the periodic sweep retries failures with backoff. Two replicas
+may run both: a row is claimed by a conditional update before it is sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from pymongo.errors import DuplicateKeyError
+
+from models.collections import collection
+from models.ops import Notification
+from services.clock import Clock
+from services.mailer import Email, Mailer, MailError
+
+log = logging.getLogger(__name__)
+
+BACKOFF_SECONDS = [5, 30, 120, 600, 1800]  # then give up and tell the admins
+CLAIM_MS = 60_000
+
+
+class ChatSender(Protocol):
+    async def send_chat(self, payload: dict[str, Any]) -> None:
+        """Send payload {chat_id, text (HTML), buttons?}; raise ChatUndeliverable for a blocked chat."""
+
+
+class ChatUndeliverable(Exception):
+    """The chat will never accept messages (the traveller blocked the bot): don't retry."""
+
+
+class NotificationService:
+    def __init__(self, clock: Clock, mailer: Mailer, admin_ids: frozenset[int]) -> None:
+        self.clock = clock
+        self.mailer = mailer
+        self.admin_ids = admin_ids
+        self.chat_sender: ChatSender | None = None
+        self._wake = asyncio.Event()
+        self.on_email: Callable[[str], None] = lambda outcome: None  # metrics hook
+        self.after_delivery: Callable[[Notification, str], Awaitable[None]] | None = None
+
+    async def enqueue(self, key: str, channel: str, payload: dict[str, Any], *, reference: str | None = None) -> bool:
+        """Queue once per key; returns False when that notification already exists."""
+        try:
+            await Notification(key=key, channel=channel, payload=payload, created_at=self.clock.now(),
+                               next_attempt_ms=self.clock.now_ms(), booking_reference=reference).insert()
+        except DuplicateKeyError:
+            return False
+        self._wake.set()
+        return True
+
+    async def chat(self, key: str, chat_id: int, text: str, buttons: list[list[dict[str, str]]] | None = None,
+                   *, reference: str | None = None) -> bool:
+        return await self.enqueue(key, "chat", {"chat_id": chat_id, "text": text, "buttons": buttons or []},
+                                  reference=reference)
+
+    async def email(self, key: str, to: str, subject: str, text: str, html: str, *,
+                    reference: str | None = None) -> bool:
+        return await self.enqueue(key, "email", {"to": to, "subject": subject, "text": text, "html": html},
+                                  reference=reference)
+
+    async def tell_admins(self, key: str, text: str, *, reference: str | None = None) -> None:
+        for admin in sorted(self.admin_ids):
+            await self.chat(f"{key}:admin:{admin}", admin, text, reference=reference)
+        if not self.admin_ids:
+            log.error("admin alert with no ADMIN_IDS configured: %s", text, extra={"booking": reference or "-"})
+
+    # ---- delivery ------------------------------------------------------------------------------------
+    async def deliver_due(self, limit: int = 100) -> int:
+        """Send what is due now; returns how many were sent. Safe to run in several processes at once."""
+        now = self.clock.now_ms()
+        await collection(Notification).update_many(  # rows claimed by a process that died mid-send
+            {"status": "sending", "claimed_until_ms": {"$lt": now}}, {"$set": {"status": "pending"}}
+        )
+        due = await Notification.find({"status": "pending", "next_attempt_ms": {"$lte": now}}) \
+            .sort("next_attempt_ms").limit(limit).to_list()
+        sent = 0
+        for note in due:
+            claimed = await collection(Notification).update_one(
+                {"_id": note.id, "status": "pending", "attempts": note.attempts},
+                {"$set": {"status": "sending", "claimed_until_ms": now + CLAIM_MS}},
+            )
+            if claimed.modified_count != 1:
+                continue  # another replica has it
+            sent += await self._deliver(note)
+        return sent
+
+    async def _deliver(self, note: Notification) -> int:
+        try:
+            detail = await self._send(note)
+        except ChatUndeliverable as exc:
+            await self._finish(note, "failed", str(exc))
+            return 0
+        except Exception as exc:  # any failure is retried; the row keeps the reason
+            await self._retry(note, exc)
+            return 0
+        await self._finish(note, "sent", detail)
+        return 1
+
+    async def _send(self, note: Notification) -> str:
+        if note.channel == "email":
+            p = note.payload
+            try:
+                result = await self.mailer.send(Email(note.key, p["to"], p["subject"], p["text"], p["html"]))
+            except MailError:
+                self.on_email("failed")
+                raise
+            self.on_email("sent")
+            return result
+        if self.chat_sender is None:
+            raise RuntimeError("no chat sender attached yet")
+        await self.chat_sender.send_chat(note.payload)
+        return "chat"
+
+    async def _finish(self, note: Notification, status: str, detail: str) -> None:
+        await collection(Notification).update_one(
+            {"_id": note.id, "status": "sending"},
+            {"$set": {"status": status, "sent_ms": self.clock.now_ms(), "last_error": "" if status == "sent"
+                      else detail}},
+        )
+        log.info("notification %s %s (%s)", note.key, status, detail, extra={"booking": note.booking_reference or "-"})
+        if self.after_delivery is not None:
+            await self.after_delivery(note, status)
+
+    async def _retry(self, note: Notification, exc: Exception) -> None:
+        attempts = note.attempts + 1
+        retryable = not isinstance(exc, MailError) or exc.retryable
+        give_up = attempts > len(BACKOFF_SECONDS) or not retryable
+        fields: dict[str, Any] = {"attempts": attempts, "last_error": str(exc)[:300],
+                                  "status": "failed" if give_up else "pending"}
+        if not give_up:
+            fields["next_attempt_ms"] = self.clock.now_ms() + BACKOFF_SECONDS[attempts - 1] * 1000
+        await collection(Notification).update_one({"_id": note.id, "status": "sending"}, {"$set": fields})
+        log.warning("notification %s attempt %s failed: %s%s", note.key, attempts, exc,
+                    " — giving up" if give_up else "", extra={"booking": note.booking_reference or "-"})
+        if give_up and not note.key.startswith("alert:"):
+            await self.tell_admins(f"alert:{note.key}",
+                                   f"⚠️ Could not deliver {note.channel} '{note.key}' after {attempts} attempt(s): "
+                                   f"{str(exc)[:200]}", reference=note.booking_reference)
+
+    async def pump(self, stop: asyncio.Event, idle_seconds: float = 5.0) -> None:
+        """Deliver as soon as something is queued (and every few seconds anyway) until `stop` is set."""
+        while not stop.is_set():
+            self._wake.clear()
+            try:
+                await self.deliver_due()
+            except Exception:
+                log.warning("notification delivery round failed; will retry", exc_info=True)
+            waiter = asyncio.ensure_future(self._wake.wait())
+            stopper = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({waiter, stopper}, timeout=idle_seconds, return_when=asyncio.FIRST_COMPLETED)
+            waiter.cancel()
+            stopper.cancel()
+
+    def kick(self) -> None:
+        self._wake.set()

@@ -1,0 +1,221 @@
+"""Payment links, cancellations and refunds. Stripe is the source of truth for money.
+
+A booking's current Checkout attempt lives in `booking.payment`; every attempt is also a
+PaymentAttempt document. An attempt is claimed by a conditional update before the gateway is
+called, and the gateway call carries an idempotency key per (booking, attempt), so a double tap,
+two replicas or a retry after a timeout all end with one session.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pymongo.errors import DuplicateKeyError
+
+from bot.config import Settings
+from models.booking import Booking, BookingStatus
+from models.collections import collection
+from models.ops import PaymentAttempt
+from services import emails
+from services.airports import AirportDirectory
+from services.bookings import BookingService
+from services.clock import Clock
+from services.errors import FlyOError, InvalidTransition, PaymentError, PaymentsNotConfigured, SeatUnavailable
+from services.money import money
+from services.notifications import NotificationService
+from services.payment_texts import cancelled_message, deadline_text, payment_link_message
+from services.seats import SeatService
+from services.stripe_gateway import CheckoutRequest, PaymentGateway
+
+log = logging.getLogger(__name__)
+
+
+class AttemptsExhausted(FlyOError):
+    pass
+
+
+@dataclass(frozen=True)
+class PaymentLink:
+    booking: Booking
+    url: str
+    expires_ms: int
+    attempt: int
+    demo: bool
+    reused: bool
+
+
+@dataclass(frozen=True)
+class CancelOutcome:
+    booking: Booking
+    refund_id: str | None
+    refunded: int
+    refund_error: str | None = None
+
+
+class PaymentService:
+    def __init__(self, settings: Settings, clock: Clock, bookings: BookingService, seats: SeatService,
+                 notifications: NotificationService, gateway: PaymentGateway | None,
+                 airports: Callable[[], AirportDirectory]) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.bookings = bookings
+        self.seats = seats
+        self.notifications = notifications
+        self.gateway = gateway
+        self.airports = airports
+        self.max_attempts = settings.MAX_PAYMENT_ATTEMPTS
+        self.window_ms = settings.PAYMENT_WINDOW_MINUTES * 60_000
+
+    @property
+    def demo(self) -> bool:
+        return self.gateway is not None and self.gateway.demo
+
+    def attempts_left(self, booking: Booking) -> int:
+        return max(0, self.max_attempts - booking.payment.attempt)
+
+    def can_retry(self, booking: Booking) -> bool:
+        return booking.status == BookingStatus.PENDING and self.attempts_left(booking) > 0
+
+    # ---- links ---------------------------------------------------------------------------------------
+    async def ensure_link(self, booking: Booking) -> PaymentLink:
+        """The open payment link, or a new attempt when the last one expired or failed."""
+        if self.gateway is None:
+            raise PaymentsNotConfigured("Payments are not configured on this FlyO (no STRIPE_SECRET_KEY).")
+        for _ in range(4):
+            current = await self.bookings.get(str(booking.id))
+            if current is None:
+                raise FlyOError("This booking no longer exists.")
+            booking = current
+            if booking.status != BookingStatus.PENDING:
+                raise InvalidTransition(booking.reference, booking.status.value, "paid")
+            p = booking.payment
+            now = self.clock.now_ms()
+            if p.status == "open" and p.url and p.expires_ms > now + 60_000:
+                return PaymentLink(booking, p.url, p.expires_ms, p.attempt, self.demo, reused=True)
+            if p.status == "creating" and p.expires_ms > now + 25 * 60_000:
+                return await self._create(booking, p.attempt, p.expires_ms)  # finish a half-made attempt
+            attempt = p.attempt + 1
+            if attempt > self.max_attempts:
+                raise AttemptsExhausted(f"All {self.max_attempts} payment attempts for {booking.reference} are used.")
+            if p.session_id and p.status in ("open", "creating"):
+                await self.gateway.expire_checkout(p.session_id)  # the old link must not be payable any more
+            # Stripe wants expires_at ≥ 30 min after creation: a minute of margin for the round trip.
+            expires_ms = (now // 1000 + 60) * 1000 + self.window_ms
+            claimed = await collection(Booking).update_one(
+                {"_id": booking.id, "status": "PENDING", "payment.attempt": p.attempt, "payment.status": p.status},
+                {"$set": {"payment.attempt": attempt, "payment.status": "creating", "payment.expires_ms": expires_ms,
+                          "payment.session_id": None, "payment.url": None, "updated_ms": now}},
+            )
+            if claimed.matched_count != 1:
+                continue  # another tap or replica moved on; look again
+            if not await self.seats.rehold_for_booking(booking.flight.flight_id, booking.seats, str(booking.id),
+                                                       expires_ms):
+                await collection(Booking).update_one(
+                    {"_id": booking.id, "payment.attempt": attempt}, {"$set": {"payment.status": "failed"}}
+                )
+                raise SeatUnavailable(", ".join(booking.seats))
+            return await self._create(booking, attempt, expires_ms)
+        raise PaymentError("The payment link is being created; please try again in a moment.")
+
+    async def _create(self, booking: Booking, attempt: int, expires_ms: int) -> PaymentLink:
+        assert self.gateway is not None
+        public = self.settings.public_url
+        request = CheckoutRequest(
+            booking_id=str(booking.id), reference=booking.reference, attempt=attempt, email=booking.email,
+            currency=booking.price.currency, fare_per_passenger=booking.price.fare_per_passenger,
+            passenger_names=[p.full_name for p in booking.passengers],
+            description=f"{booking.flight.flight_number} {booking.flight.origin}-{booking.flight.destination} "
+                        f"{booking.flight.departs_at:%d %b %Y} ({booking.reference})",
+            expires_at=expires_ms // 1000,
+            success_url=f"{public}/paid?ref={booking.reference}", cancel_url=f"{public}/unpaid?ref={booking.reference}",
+        )
+        session = await self.gateway.create_checkout(request)
+        await collection(Booking).update_one(
+            {"_id": booking.id, "payment.attempt": attempt},
+            {"$set": {"payment.status": "open", "payment.session_id": session.id, "payment.url": session.url,
+                      "hold_expires_ms": expires_ms}},
+        )
+        try:
+            await PaymentAttempt(booking_id=str(booking.id), reference=booking.reference, attempt=attempt,
+                                 session_id=session.id, url=session.url, amount=session.amount_total,
+                                 currency=session.currency, expires_ms=expires_ms, created_at=self.clock.now()).insert()
+        except DuplicateKeyError:
+            pass  # the same attempt recorded by a concurrent tap
+        await self.bookings.record(booking, "payment_link", f"attempt {attempt}: {session.id}")
+        log.info("payment link attempt %s created", attempt, extra={"booking": booking.reference})
+        refreshed = await self.bookings.get(str(booking.id))
+        return PaymentLink(refreshed or booking, session.url, expires_ms, attempt, self.demo, reused=False)
+
+    def link_text(self, link: PaymentLink) -> str:
+        deadline = deadline_text(link.expires_ms, link.booking, self.airports(), self.clock.now_ms())
+        return payment_link_message(link.booking, deadline, link.attempt, self.max_attempts, link.demo)
+
+    async def resend(self, booking: Booking, actor: str) -> PaymentLink:
+        """Admin /resend: a valid link (the open one or a new attempt) to the traveller by chat and e-mail."""
+        link = await self.ensure_link(booking)
+        stamp = self.clock.now_ms()
+        button = [[{"text": "💳 Pay now", "url": link.url}]]
+        await self.notifications.chat(f"resend-chat:{booking.id}:{stamp}", booking.chat_id,
+                                      "🔁 Here is your payment link again.\n" + self.link_text(link), button,
+                                      reference=booking.reference)
+        deadline = deadline_text(link.expires_ms, link.booking, self.airports(), stamp)
+        subject, text, html = emails.payment_link(link.booking, link.url, deadline, self.airports(), link.demo)
+        await self.notifications.email(f"resend-email:{booking.id}:{stamp}", booking.email, subject, text, html,
+                                       reference=booking.reference)
+        await self.bookings.record(link.booking, "resend", f"attempt {link.attempt}", actor)
+        return link
+
+    # ---- cancellation --------------------------------------------------------------------------------
+    async def cancel(self, booking: Booking, reason: str, actor: str) -> CancelOutcome:
+        """Cancel (conditional), free the seats, expire an open link, refund a payment, tell the traveller."""
+        was = booking.status
+        cancelled = await self.bookings.cancel(booking, reason, actor)
+        refund_id, refunded, error = None, 0, None
+        p = booking.payment
+        if was == BookingStatus.CONFIRMED and p.payment_intent_id and self.gateway is not None:
+            refund_id, refunded, error = await self.refund(cancelled, p.payment_intent_id,
+                                                           p.amount_paid or booking.price.total, "cancel")
+        elif p.session_id and p.status in ("open", "creating") and self.gateway is not None:
+            try:
+                await self.gateway.expire_checkout(p.session_id)
+            except PaymentError as exc:
+                log.warning("could not expire the open session: %s", exc, extra={"booking": booking.reference})
+        await self._tell_cancelled(cancelled, refunded)
+        return CancelOutcome(cancelled, refund_id, refunded, error)
+
+    async def refund(self, booking: Booking, payment_intent: str, amount: int, why: str) -> tuple[str | None, int,
+                                                                                                   str | None]:
+        """Full refund with an idempotency key per booking and payment, so a repeat never refunds twice."""
+        assert self.gateway is not None
+        key = f"flyo-refund-{booking.id}-{payment_intent}"
+        try:
+            refund_id = await self.gateway.refund(payment_intent, amount, key)
+        except PaymentError as exc:
+            await collection(Booking).update_one({"_id": booking.id}, {"$set": {"flag": "refund_failed"}})
+            await self.notifications.tell_admins(
+                f"refund-failed:{booking.id}:{payment_intent}",
+                f"⚠️ Refund for {booking.reference} failed: {exc}. Please refund it in the Stripe dashboard.",
+                reference=booking.reference)
+            return None, 0, str(exc)
+        await collection(Booking).update_one(
+            {"_id": booking.id},
+            {"$set": {"payment.refund_id": refund_id, "payment.status": "refunded"}},
+        )
+        await self.bookings.record(booking, "refund", f"{amount} {booking.price.currency} ({why}): {refund_id}")
+        return refund_id, amount, None
+
+    async def _tell_cancelled(self, booking: Booking, refunded: int) -> None:
+        await self.notifications.chat(f"cancel-chat:{booking.id}", booking.chat_id,
+                                      cancelled_message(booking, refunded), reference=booking.reference)
+        note = f"We refunded {money(refunded, booking.price.currency)} to your card." if refunded else ""
+        subject, text, html = emails.cancellation(booking, self.airports(), note)
+        await self.notifications.email(f"cancel-email:{booking.id}", booking.email, subject, text, html,
+                                       reference=booking.reference)
+
+    async def summary(self, booking: Booking) -> list[dict[str, Any]]:
+        attempts = await PaymentAttempt.find(PaymentAttempt.booking_id == str(booking.id)).sort("attempt").to_list()
+        return [{"attempt": a.attempt, "session": a.session_id, "amount": a.amount, "currency": a.currency,
+                 "status": a.status} for a in attempts]

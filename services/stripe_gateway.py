@@ -1,0 +1,159 @@
+"""Payment gateways: Stripe Checkout (the only adapter that imports `stripe`) and a labelled demo.
+
+Stripe exceptions are translated here into PaymentError so nothing above knows the SDK.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import stripe
+
+from services.errors import PaymentError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CheckoutRequest:
+    booking_id: str
+    reference: str
+    attempt: int
+    email: str
+    currency: str
+    fare_per_passenger: int
+    passenger_names: list[str]
+    description: str
+    expires_at: int  # epoch seconds
+    success_url: str
+    cancel_url: str
+
+    @property
+    def idempotency_key(self) -> str:
+        # One key per booking and attempt: a double tap or a retry after a timeout returns the same session.
+        return f"flyo-checkout-{self.booking_id}-{self.attempt}"
+
+
+@dataclass(frozen=True)
+class CheckoutSession:
+    id: str
+    url: str
+    expires_at: int
+    amount_total: int
+    currency: str
+
+
+class PaymentGateway(Protocol):
+    demo: bool
+
+    async def create_checkout(self, request: CheckoutRequest) -> CheckoutSession: ...
+
+    async def expire_checkout(self, session_id: str) -> None: ...
+
+    async def refund(self, payment_intent: str, amount: int, idempotency_key: str) -> str: ...
+
+    async def close(self) -> None: ...
+
+
+class StripeGateway:
+    """Stripe Checkout through `stripe.StripeClient` (async methods, API root from STRIPE_API_URL)."""
+
+    demo = False
+
+    def __init__(self, api_key: str, api_url: str) -> None:
+        self._http = stripe.HTTPXClient(timeout=20)
+        self._client = stripe.StripeClient(api_key, base_addresses={"api": api_url.rstrip("/")},
+                                           http_client=self._http, max_network_retries=2)
+
+    async def create_checkout(self, request: CheckoutRequest) -> CheckoutSession:
+        line_items: list[dict[str, Any]] = [
+            {
+                "quantity": 1,
+                "price_data": {
+                    "currency": request.currency.lower(),
+                    "unit_amount": request.fare_per_passenger,
+                    "product_data": {"name": f"{request.description} — {name}"},
+                },
+            }
+            for name in request.passenger_names
+        ]
+        metadata = {"booking_id": request.booking_id, "reference": request.reference,
+                    "attempt": str(request.attempt)}
+        params: dict[str, Any] = {
+            "mode": "payment",
+            "line_items": line_items,
+            "client_reference_id": request.booking_id,
+            "metadata": metadata,
+            "payment_intent_data": {"metadata": metadata},
+            "customer_email": request.email,
+            "expires_at": request.expires_at,
+            "success_url": request.success_url,
+            "cancel_url": request.cancel_url,
+        }
+        try:
+            session = await self._client.v1.checkout.sessions.create_async(
+                params,  # type: ignore[arg-type]
+                options={"idempotency_key": request.idempotency_key},
+            )
+        except stripe.StripeError as exc:
+            raise _translate(exc, "create the payment link") from None
+        return CheckoutSession(id=session.id, url=session.url or "", expires_at=int(session.expires_at),
+                               amount_total=int(session.amount_total or 0), currency=str(session.currency).upper())
+
+    async def expire_checkout(self, session_id: str) -> None:
+        try:
+            await self._client.v1.checkout.sessions.expire_async(session_id)
+        except stripe.InvalidRequestError as exc:
+            # Already expired or completed: the goal (no payable session) holds either way.
+            log.info("checkout session %s not expired: %s", session_id, exc.user_message)
+        except stripe.StripeError as exc:
+            raise _translate(exc, "expire the payment link") from None
+
+    async def refund(self, payment_intent: str, amount: int, idempotency_key: str) -> str:
+        try:
+            refund = await self._client.v1.refunds.create_async(
+                {"payment_intent": payment_intent, "amount": amount, "reason": "requested_by_customer"},
+                options={"idempotency_key": idempotency_key},
+            )
+        except stripe.StripeError as exc:
+            raise _translate(exc, "refund the payment") from None
+        return str(refund.id)
+
+    async def close(self) -> None:
+        await self._http.close_async()
+
+
+def _translate(exc: stripe.StripeError, doing: str) -> PaymentError:
+    status = getattr(exc, "http_status", None)
+    message = getattr(exc, "user_message", None) or str(exc)
+    log.warning("stripe could not %s (HTTP %s): %s", doing, status, message)
+    return PaymentError(f"Stripe could not {doing} ({message}).")
+
+
+class DemoGateway:
+    """No Stripe key: sessions on FlyO's own server (/demo/checkout/<id>), clearly labelled DEMO."""
+
+    demo = True
+
+    def __init__(self, public_url: str) -> None:
+        self.public_url = public_url.rstrip("/")
+
+    async def create_checkout(self, request: CheckoutRequest) -> CheckoutSession:
+        # Deterministic per booking and attempt, like Stripe's idempotency: a double tap gets the same id.
+        session_id = f"cs_demo_{request.booking_id}_{request.attempt}"
+        return CheckoutSession(id=session_id, url=f"{self.public_url}/demo/checkout/{session_id}",
+                               expires_at=request.expires_at,
+                               amount_total=request.fare_per_passenger * len(request.passenger_names),
+                               currency=request.currency.upper())
+
+    async def expire_checkout(self, session_id: str) -> None:
+        return None
+
+    async def refund(self, payment_intent: str, amount: int, idempotency_key: str) -> str:
+        return f"re_demo_{secrets.token_hex(6)}"
+
+    async def close(self) -> None:
+        return None

@@ -1,0 +1,83 @@
+"""A FlyO with Stripe and SendGrid configured, both pointing at loopback fakes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bot.db import Database
+from models import Booking
+from tests.fakes.sendgrid import FakeSendGrid
+from tests.fakes.stripe import FakeStripe, build_event, sign_payload
+from tests.flows import book_to_review
+from tests.harness import RunningBot, running_bot
+
+WEBHOOK_SECRET = "whsec_flyo_test_secret"
+ADMIN_ID = 4242
+
+
+@dataclass
+class PayingBot:
+    bot: RunningBot
+    stripe: FakeStripe
+    sendgrid: FakeSendGrid
+
+    @property
+    def telegram(self) -> Any:
+        return self.bot.telegram
+
+    @property
+    def services(self) -> Any:
+        return self.bot.services
+
+    async def post_event(self, event: dict[str, Any], *, secret: str = WEBHOOK_SECRET,
+                         signature: str | None = None, body: bytes | None = None,
+                         headers: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
+        payload = body if body is not None else json.dumps(event).encode()
+        sent_headers = {"Content-Type": "application/json"}
+        if signature != "":
+            sent_headers["Stripe-Signature"] = signature or sign_payload(payload, secret)
+        sent_headers.update(headers or {})
+        async with aiohttp.ClientSession() as client, client.post(
+            f"{self.bot.url}/webhooks/stripe", data=payload, headers=sent_headers
+        ) as response:
+            return response.status, await response.json(content_type=None)
+
+    async def deliver(self) -> None:
+        """Run the outbox once now (the pump does the same within moments)."""
+        await self.services.notifications.deliver_due()
+
+    def completed_event(self, session_id: str, **overrides: Any) -> dict[str, Any]:
+        session = self.stripe.complete_session(session_id, **overrides)
+        return build_event("checkout.session.completed", session)
+
+    async def booked_with_link(self, traveller: Any, pax: int = 1) -> tuple[Booking, str]:
+        """Drive the traveller to the payment link; returns the booking and its Checkout session id."""
+        await book_to_review(traveller, self.bot.clock, pax=pax)
+        await traveller.press("Confirm and pay")
+        message = await traveller.wait_for("Pay")
+        urls = [b.url for row in message.buttons for b in row if b.url]
+        assert urls, f"no URL button in {message.text!r}"
+        booking = await Booking.find_one(Booking.user_id == traveller.user_id)
+        assert booking is not None and booking.payment.session_id
+        assert urls[0] == booking.payment.url
+        return booking, booking.payment.session_id
+
+
+@pytest.fixture
+async def paying(inventory_db: Database, telegram: Any, tmp_path: Path) -> AsyncIterator[PayingBot]:
+    async with FakeStripe() as fake_stripe, FakeSendGrid() as fake_sendgrid:
+        telegram.strict_chats = False  # admins get alerts in chats the test never opened
+        async with running_bot(
+            inventory_db, telegram, tmp_path,
+            STRIPE_SECRET_KEY="sk_test_flyo", STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET, STRIPE_API_URL=fake_stripe.url,
+            SENDGRID_API_KEY="SG.flyo-test", SENDGRID_API_URL=fake_sendgrid.url, EMAIL_FROM="tickets@flyo.test",
+            ADMIN_IDS=str(ADMIN_ID),
+        ) as bot:
+            yield PayingBot(bot, fake_stripe, fake_sendgrid)

@@ -1,0 +1,61 @@
+"""POST /webhooks/stripe: verify the signature on the raw body, then hand the event to the service.
+
+Answers fast: the effects are database writes; chat messages and e-mails go through the outbox.
+400 for anything unsigned or malformed (Stripe shows it in the dashboard), 503 while the database
+is down so Stripe retries, 500 for an unexpected failure (also retried).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import stripe
+from aiohttp import web
+from pymongo.errors import PyMongoError
+
+from webhooks.keys import SERVICES
+
+log = logging.getLogger(__name__)
+routes = web.RouteTableDef()
+TOLERANCE_SECONDS = 300
+
+
+@routes.post("/webhooks/stripe")
+async def stripe_webhook(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    events = services.payment_events
+    secret = services.webhook_secret
+    if events is None or not secret:
+        return web.json_response({"error": "payments are not configured"}, status=404)
+    payload = await request.read()
+    header = request.headers.get("Stripe-Signature")
+    if not header:
+        return _reject(services, "missing Stripe-Signature header")
+    try:
+        stripe.WebhookSignature.verify_header(payload, header, secret, TOLERANCE_SECONDS)
+    except stripe.SignatureVerificationError as exc:
+        return _reject(services, f"bad signature: {exc.user_message or exc}")
+    try:
+        event = json.loads(payload)
+    except (ValueError, UnicodeDecodeError):
+        return _reject(services, "body is not JSON")
+    if not isinstance(event, dict) or not event.get("id") or not event.get("type"):
+        return _reject(services, "not a Stripe event")
+    try:
+        outcome = await events.handle(event)
+    except PyMongoError:
+        log.warning("database unavailable while handling %s; Stripe will retry", event.get("id"), exc_info=True)
+        services.count_webhook(str(event["type"]), "db_unavailable")
+        return web.json_response({"error": "temporarily unavailable"}, status=503)
+    services.count_webhook(str(event["type"]), outcome)
+    services.notifications.kick()
+    return web.json_response({"received": True, "outcome": outcome})
+
+
+def _reject(services: object, reason: str) -> web.Response:
+    log.warning("rejected a Stripe webhook: %s", reason)
+    count = getattr(services, "count_webhook", None)
+    if count is not None:
+        count("unverified", "rejected")
+    return web.json_response({"error": reason}, status=400)
