@@ -1,0 +1,136 @@
+"""Periodic sweeps over the database (not one timer per booking), so a restart loses nothing.
+
+Every unit of work is claimed by a conditional update before its effect, so two replicas running the
+same sweep at the same moment cancel each booking once and send each reminder once.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from models.booking import Booking, BookingStatus
+from models.collections import collection
+from services import emails
+from services.airports import AirportDirectory
+from services.bookings import BookingService
+from services.clock import Clock, from_ms
+from services.errors import InvalidTransition, PaymentError
+from services.notifications import NotificationService
+from services.payments import PaymentService
+from services.seats import SeatService
+
+log = logging.getLogger(__name__)
+
+PAYMENT_REMINDER_MS = 10 * 60_000  # ~10 minutes before the payment deadline
+DEPARTURE_REMINDER_MS = 24 * 3600_000
+BATCH = 200
+
+
+@dataclass
+class SweepReport:
+    holds_released: int = 0
+    bookings_expired: int = 0
+    payment_reminders: int = 0
+    departure_reminders: int = 0
+    notifications_sent: int = 0
+
+
+class Sweeper:
+    def __init__(self, clock: Clock, seats: SeatService, bookings: BookingService,
+                 notifications: NotificationService, payments: PaymentService | None,
+                 airports: AirportDirectory | None = None) -> None:
+        self.clock = clock
+        self.seats = seats
+        self.bookings = bookings
+        self.notifications = notifications
+        self.payments = payments
+        self.airports = airports or AirportDirectory([])
+
+    async def run(self) -> SweepReport:
+        report = SweepReport()
+        report.holds_released = await self.seats.release_expired()
+        report.bookings_expired = await self.expire_unpaid()
+        report.payment_reminders = await self.payment_reminders()
+        report.departure_reminders = await self.departure_reminders()
+        report.notifications_sent = await self.notifications.deliver_due()
+        return report
+
+    async def expire_unpaid(self) -> int:
+        """PENDING bookings whose payment window (seat hold) passed: cancel, free seats, tell the traveller."""
+        now = self.clock.now_ms()
+        overdue = await Booking.find({"status": "PENDING", "hold_expires_ms": {"$lt": now}}).limit(BATCH).to_list()
+        done = 0
+        for booking in overdue:
+            try:  # the conditional PENDING → CANCELLED is the claim: a second replica gets InvalidTransition
+                cancelled = await self.bookings.cancel(booking, "payment window passed")
+            except InvalidTransition:
+                continue
+            done += 1
+            session = booking.payment.session_id
+            if session and self.payments is not None and self.payments.gateway is not None and \
+                    booking.payment.status in ("open", "creating"):
+                try:
+                    await self.payments.gateway.expire_checkout(session)
+                except PaymentError as exc:
+                    log.warning("could not expire session %s: %s", session, exc, extra={"booking": booking.reference})
+            await self.notifications.chat(
+                f"auto-cancel:{booking.id}", booking.chat_id,
+                f"⌛ Booking <b>{booking.reference}</b> was cancelled because it wasn't paid in time, and its seats "
+                "were released. You can search again any time.",
+                [[{"text": "🔎 Search again", "callback": "*:new:"}]], reference=cancelled.reference)
+            log.info("auto-cancelled unpaid booking", extra={"booking": booking.reference})
+        return done
+
+    async def payment_reminders(self) -> int:
+        now = self.clock.now_ms()
+        due = await Booking.find({
+            "status": "PENDING", "payment.status": "open", "payment_reminder_ms": None,
+            "hold_expires_ms": {"$lte": now + PAYMENT_REMINDER_MS, "$gte": now},
+        }).limit(BATCH).to_list()
+        sent = 0
+        for booking in due:
+            if not await self._claim(booking, "payment_reminder_ms", now):
+                continue
+            minutes = max(1, round((booking.hold_expires_ms - now) / 60_000))
+            buttons = [[{"text": "💳 Pay now", "url": booking.payment.url}]] if booking.payment.url else []
+            await self.notifications.chat(
+                f"pay-reminder:{booking.id}:{booking.payment.attempt}", booking.chat_id,
+                f"⏰ Booking <b>{booking.reference}</b>: about {minutes} minutes left to pay. After that the seats "
+                "are released.", buttons, reference=booking.reference)
+            sent += 1
+        return sent
+
+    async def departure_reminders(self) -> int:
+        now = self.clock.now_ms()
+        due = await Booking.find({
+            "status": "CONFIRMED", "departure_reminder_ms": None,
+            "departs_ms": {"$lte": now + DEPARTURE_REMINDER_MS, "$gt": now},
+        }).limit(BATCH).to_list()
+        sent = 0
+        for booking in due:
+            if not await self._claim(booking, "departure_reminder_ms", now):
+                continue
+            origin = self.airports.get(booking.flight.origin)
+            tz = ZoneInfo(origin.tz if origin else "UTC")
+            local = from_ms(booking.departs_ms).astimezone(tz).strftime("%a %d %b, %H:%M")
+            city = origin.city if origin else booking.flight.origin
+            text = (f"🛫 Reminder: {booking.flight.flight_number} {booking.flight.origin} → "
+                    f"{booking.flight.destination} departs {local} {city} time. Seats {', '.join(booking.seats)} · "
+                    f"booking {booking.reference}.")
+            await self.notifications.chat(f"departure-reminder:{booking.id}", booking.chat_id, text,
+                                          reference=booking.reference)
+            subject, body, html = emails.confirmation(booking, self.airports)
+            await self.notifications.email(f"departure-reminder-email:{booking.id}", booking.email,
+                                           f"Reminder: {subject}", f"Your flight departs {local} {city} time.\n\n"
+                                           + body, html, reference=booking.reference)
+            sent += 1
+        return sent
+
+    async def _claim(self, booking: Booking, field: str, now: int) -> bool:
+        claimed = await collection(Booking).update_one({"_id": booking.id, field: None}, {"$set": {field: now}})
+        return claimed.modified_count == 1
+
+
+__all__ = ["BookingStatus", "SweepReport", "Sweeper"]
