@@ -16,7 +16,7 @@ run: $(STAMP)
 	$(PY) -m bot
 
 console: $(STAMP)
-	$(PY) -m bot console
+	$(PY) -m bot console $(ARGS)
 
 seed: $(STAMP)
 	$(PY) -m bot seed

@@ -6,6 +6,7 @@ import logging
 
 from telegram import BotCommand
 from telegram.ext import (
+    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackContext,
@@ -51,12 +52,21 @@ def build_application(settings: Settings, services: Services, *, with_updater: b
         .base_url(f"{root}/bot")
         .base_file_url(f"{root}/file/bot")
         .context_types(ContextTypes(context=CallbackContext, bot_data=BotData))
-        .concurrent_updates(256)  # different chats in parallel; one chat is serialised by handlers.router
+        # Different chats in parallel (one chat is serialised by handlers.router). Bounded, with a matching
+        # HTTP pool: beyond a few dozen in flight, httpx's pool bookkeeping costs more than it gains.
+        .concurrent_updates(32)
+        .connection_pool_size(64)
+        .pool_timeout(10.0)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
     if not with_updater:
         builder = builder.updater(None)  # webhook mode: updates arrive through POST /webhooks/telegram
+    if settings.TELEGRAM_RATE_LIMIT:
+        # Telegram allows ~30 messages/s per bot; a 429 RetryAfter is waited out and retried, not lost.
+        # (type: FlyOContext is typed with ExtBot[None]; FlyO never passes per-call rate_limit_args.)
+        limiter = AIORateLimiter(overall_max_rate=30, overall_time_period=1, max_retries=3)
+        builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
     app = builder.build()
     app.bot_data.services = services
     register_handlers(app)
@@ -64,8 +74,9 @@ def build_application(settings: Settings, services: Services, *, with_updater: b
 
 
 def register_handlers(app: FlyOApplication) -> None:
-    from handlers import admin
+    from handlers import admin, ops
 
+    ops.register(app)  # group -1: flood control and blocked-chat tracking before any handler
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("start", commands.start, filters=private))
     app.add_handler(CommandHandler("help", commands.help_command, filters=private))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -40,6 +41,7 @@ class Settings(BaseSettings):
     STRIPE_WEBHOOK_SECRET: SecretStr | None = None
     STRIPE_API_URL: str = "https://api.stripe.com"
     STRIPE_ALLOW_LIVE: bool = False
+    DEMO_PAYMENTS: bool = False  # set by `python -m bot console`; only ever used without a Stripe key
 
     SENDGRID_API_KEY: SecretStr | None = None
     SENDGRID_API_URL: str = "https://api.sendgrid.com"
@@ -54,6 +56,11 @@ class Settings(BaseSettings):
     PAYMENT_WINDOW_MINUTES: int = Field(default=30, ge=30, le=1440)
     MAX_PAYMENT_ATTEMPTS: int = Field(default=3, ge=1, le=10)
     SWEEP_INTERVAL_SECONDS: int = Field(default=60, ge=1, le=3600)
+
+    TELEGRAM_RATE_LIMIT: bool = True  # PTB's AIORateLimiter; off only for local benchmarks
+    FLOOD_MAX_UPDATES: int = Field(default=20, ge=1, le=10_000)
+    FLOOD_WINDOW_SECONDS: float = Field(default=10.0, gt=0, le=3600)
+    METRICS_TOKEN: SecretStr | None = None  # set → GET /metrics wants "Authorization: Bearer <token>"
 
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     LOG_FORMAT: Literal["text", "json"] = "text"
@@ -75,11 +82,35 @@ class Settings(BaseSettings):
         return raw.upper() if isinstance(raw, str) else raw
 
     @field_validator("TELEGRAM_BOT_TOKEN", "STRIPE_SECRET_KEY", "SENDGRID_API_KEY", "MONGODB_URI",
-                     "STRIPE_WEBHOOK_SECRET", "TELEGRAM_WEBHOOK_SECRET", "AMADEUS_CLIENT_SECRET", mode="before")
+                     "STRIPE_WEBHOOK_SECRET", "TELEGRAM_WEBHOOK_SECRET", "AMADEUS_CLIENT_SECRET",
+                     "METRICS_TOKEN", mode="before")
     @classmethod
     def _empty_is_unset(cls, raw: object) -> object:
         # An empty variable in .env or docker-compose means "not configured", not "configured as ''".
         return None if isinstance(raw, str) and not raw.strip() else raw
+
+    @field_validator("AMADEUS_API_URL")
+    @classmethod
+    def _check_amadeus_url(cls, raw: str) -> str:
+        from services.providers import parse_api_url  # the adapter's own rule, checked at start-up
+
+        parse_api_url(raw)
+        return raw
+
+    @model_validator(mode="after")
+    def _check_webhook(self) -> Settings:
+        # Without the secret anyone who learns the URL could post forged updates as any user.
+        if self.TELEGRAM_WEBHOOK_URL and not _secret_value(self.TELEGRAM_WEBHOOK_SECRET):
+            raise ValueError("TELEGRAM_WEBHOOK_URL is set but TELEGRAM_WEBHOOK_SECRET is empty; "
+                             "webhook mode needs a secret (1-256 characters A-Z a-z 0-9 _ -)")
+        if self.TELEGRAM_WEBHOOK_URL and not self.TELEGRAM_WEBHOOK_URL.startswith(("https://", "http://")):
+            raise ValueError("TELEGRAM_WEBHOOK_URL must be a full URL such as "
+                             "https://flyo.example.com/webhooks/telegram")
+        secret = _secret_value(self.TELEGRAM_WEBHOOK_SECRET)
+        if secret and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+            raise ValueError("TELEGRAM_WEBHOOK_SECRET may only use 1-256 characters A-Z a-z 0-9 _ - "
+                             "(Telegram's rule for secret_token)")
+        return self
 
     @model_validator(mode="after")
     def _check_stripe_mode(self) -> Settings:

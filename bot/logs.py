@@ -14,7 +14,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
-SECRETS = re.compile(r"(sk_(?:test|live)_|rk_(?:test|live)_|whsec_|SG\.)[A-Za-z0-9_.\-]+|bot\d+:[A-Za-z0-9_-]{20,}")
+SECRETS = re.compile(r"(sk_(?:test|live)_|rk_(?:test|live)_|whsec_|SG\.)[A-Za-z0-9_.\-]+"
+                     r"|bot\d+:[A-Za-z0-9_-]{20,}"
+                     r"|\b\d{6,}:[A-Za-z0-9_-]{30,}")  # a bot token written without its "bot" URL prefix
 
 
 def redact(text: str) -> str:
@@ -28,6 +30,8 @@ class RedactingFilter(logging.Filter):
         cleaned = redact(message)
         if cleaned != message:
             record.msg, record.args = cleaned, None
+        if record.exc_info and not record.exc_text:  # the text format prints exc_text as it is
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
         if not hasattr(record, "booking"):
             record.booking = "-"
         return True

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import signal
 import time
 from collections.abc import AsyncIterator
@@ -13,36 +14,72 @@ from datetime import date
 
 from aiohttp import web
 
+from bot import jobs
 from bot.app import build_application
 from bot.config import Settings
 from bot.db import Database, open_database
+from bot.notify import TelegramChatSender
 from models.aircraft import AircraftType
 from services.airports import AirportDirectory
 from services.bookings import BookingService
 from services.clock import Clock
 from services.context import Services
 from services.conversations import ConversationStore
-from services.flights import FlightSearch
+from services.flights import FlightSearch, live_providers
+from services.mailer import Mailer, OutboxMailer, SendGridMailer
+from services.metrics import install_hooks as install_metric_hooks
+from services.notifications import NotificationService
+from services.payment_events import PaymentEvents
+from services.payments import PaymentService
 from services.seats import SeatService
-from webhooks import health
+from services.stripe_gateway import DemoGateway, PaymentGateway, StripeGateway
+from services.sweeps import Sweeper
+from webhooks import demo, health, metrics
+from webhooks import stripe as stripe_webhook
+from webhooks import telegram as telegram_webhook
 from webhooks.keys import SERVICES, SETTINGS, TELEGRAM
 
 log = logging.getLogger(__name__)
 
 
+def build_mailer(settings: Settings) -> Mailer:
+    if settings.sendgrid_key:
+        return SendGridMailer(settings.sendgrid_key, settings.SENDGRID_API_URL, settings.EMAIL_FROM)
+    return OutboxMailer(settings.DATA_DIR / "outbox", settings.EMAIL_FROM)
+
+
+def build_gateway(settings: Settings) -> PaymentGateway | None:
+    if settings.stripe_key:
+        return StripeGateway(settings.stripe_key, settings.STRIPE_API_URL)
+    if settings.DEMO_PAYMENTS:
+        return DemoGateway(settings.public_url)
+    return None
+
+
 async def build_services(settings: Settings, database: Database, clock: Clock | None = None) -> Services:
     clock = clock or Clock()
     seats = SeatService(clock, settings.HOLD_MINUTES)
+    notifications = NotificationService(clock, build_mailer(settings), settings.ADMIN_IDS)
     services = Services(
         settings=settings, clock=clock, database=database,
         conversations=ConversationStore(clock),
-        flights=FlightSearch(seats),
+        flights=FlightSearch(seats, live_providers(settings)),
         seats=seats,
         bookings=BookingService(clock, seats, settings.PAYMENT_WINDOW_MINUTES),
         airports=AirportDirectory([]),
         aircraft={},
+        notifications=notifications,
         started_monotonic=time.monotonic(),
     )
+    gateway = build_gateway(settings)
+    if gateway is not None:
+        services.payments = PaymentService(settings, clock, services.bookings, seats, notifications, gateway,
+                                           lambda: services.airports)
+        services.payment_events = PaymentEvents(services.payments)
+        # Demo mode signs its own events: a per-process secret unless one is configured.
+        services.webhook_secret = settings.stripe_webhook_secret or (
+            f"whsec_demo_{secrets.token_hex(16)}" if gateway.demo else "")
+    services.sweeper = Sweeper(clock, seats, services.bookings, notifications, services.payments, services.airports)
     await refresh_reference_data(services)
     return services
 
@@ -51,6 +88,8 @@ async def refresh_reference_data(services: Services) -> None:
     """Airports, aircraft and the inventory's last day change only when the seed runs."""
     services.airports = await AirportDirectory.load()
     services.aircraft = {a.code: a for a in await AircraftType.find_all().to_list()}
+    if services.sweeper is not None:
+        services.sweeper.airports = services.airports
     services.last_day = await services.flights.local.last_date()
 
 
@@ -70,15 +109,22 @@ def create_web_app(settings: Settings, *, clock: Clock | None = None, seed: bool
     app = web.Application(client_max_size=1024 * 1024)
     app[SETTINGS] = settings
     app.add_routes(health.routes)
+    app.add_routes(stripe_webhook.routes)
+    app.add_routes(demo.routes)
+    app.add_routes(metrics.routes)
+    app.add_routes(telegram_webhook.routes)
 
     async def database_ctx(app: web.Application) -> AsyncIterator[None]:
         owned = database is None
         db = database or await open_database(settings.mongodb_uri, settings.MONGODB_DB, settings.DATA_DIR)
         services = await build_services(settings, db, clock)
+        install_metric_hooks(services)  # WEBHOOK_EVENTS and EMAILS count what payments/mail report
         if seed:
             await ensure_inventory(services)
         app[SERVICES] = services
         yield
+        if services.payments is not None and services.payments.gateway is not None:
+            await services.payments.gateway.close()
         if owned:
             await db.close()
             log.info("database closed")
@@ -93,7 +139,15 @@ def create_web_app(settings: Settings, *, clock: Clock | None = None, seed: bool
         await telegram.start()
         if telegram.updater is not None:
             await telegram.updater.start_polling(poll_interval=0.0, timeout=10, drop_pending_updates=False)
+        else:  # webhook mode; no deleteWebhook on shutdown: other replicas behind the URL keep serving
+            await telegram_webhook.register_webhook(telegram, settings)
+        services.notifications.chat_sender = TelegramChatSender(telegram.bot)
+        jobs.schedule(telegram, settings.SWEEP_INTERVAL_SECONDS)
+        stop_pump = asyncio.Event()
+        pump = asyncio.create_task(services.notifications.pump(stop_pump), name="notification-pump")
         yield
+        stop_pump.set()
+        await pump
         if telegram.updater is not None and telegram.updater.running:
             await telegram.updater.stop()
         await telegram.stop()  # finishes the updates in flight

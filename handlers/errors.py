@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 
+from pymongo.errors import PyMongoError
 from telegram import Update
 from telegram.error import Forbidden, NetworkError, TelegramError
 
 from bot.context import FlyOContext
+from services import chat_status
 
 log = logging.getLogger("flyo.errors")
 
@@ -18,6 +20,11 @@ async def on_error(update: object, context: FlyOContext) -> None:
     error = context.error
     if isinstance(error, Forbidden):
         log.info("user blocked the bot: %s", error)
+        if isinstance(update, Update) and update.effective_chat is not None:
+            try:  # stop notifications to this chat until the user writes again
+                await chat_status.mark_blocked(update.effective_chat.id)
+            except PyMongoError:
+                log.warning("could not record that chat %s blocked the bot", update.effective_chat.id)
         return
     if isinstance(error, NetworkError):  # Telegram unreachable: replying would fail the same way
         log.warning("network error talking to Telegram: %s", error)

@@ -6,25 +6,15 @@ import html
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-ZERO_DECIMAL = {"JPY", "KRW", "VND", "CLP", "ISK", "HUF", "TWD", "UGX", "XAF", "XOF"}
-SYMBOLS = {"EUR": "€", "GBP": "£", "USD": "$", "JPY": "¥", "CHF": "CHF ", "AUD": "A$", "CAD": "C$",
-           "SGD": "S$", "HKD": "HK$", "INR": "₹", "AED": "AED ", "BRL": "R$", "MXN": "MX$", "ZAR": "R "}
+from services.money import money
+
+__all__ = ["money"]
+
 CABIN_NAMES = {"economy": "Economy", "premium": "Premium economy", "business": "Business", "first": "First"}
 
 
 def esc(text: object) -> str:
     return html.escape(str(text), quote=False)
-
-
-def money(minor: int, currency: str) -> str:
-    """12345, "EUR" → "€123.45"; zero-decimal currencies have no fraction."""
-    code = currency.upper()
-    if code in ZERO_DECIMAL:
-        amount = f"{minor:,}"
-    else:
-        amount = f"{minor / 100:,.2f}"
-    symbol = SYMBOLS.get(code)
-    return f"{symbol}{amount}" if symbol else f"{amount} {code}"
 
 
 def local_time(moment: datetime, tz: str, fmt: str = "%H:%M") -> str:

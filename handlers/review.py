@@ -9,8 +9,10 @@ from telegram import InlineKeyboardMarkup
 from handlers.render import cabin_name, day_shift, esc, local_datetime, local_time, money
 from handlers.turn import Turn
 from models.booking import Booking, Passenger
+from models.flight import Flight
 from services.bookings import NewBooking
 from services.errors import SeatUnavailable
+from services.flights import PriceCheck
 from services.seats import chat_holder
 
 
@@ -21,6 +23,9 @@ async def show_review(turn: Turn) -> None:
     if flight is None:
         turn.say("This flight is no longer available. Please search again with /search.")
         turn.conv.step = "idle"
+        return
+    check = await check_price(turn, flight)
+    if check is None:
         return
     origin, dest = turn.svc.airports.get(flight.origin), turn.svc.airports.get(flight.destination)
     otz, dtz = (origin.tz if origin else "UTC"), (dest.tz if dest else "UTC")
@@ -48,10 +53,48 @@ async def show_review(turn: Turn) -> None:
                      + (f" · {' · '.join(extra)}" if extra else ""))
     lines += ["", f"Fare {money(fare, currency)} × {pax} = <b>{money(fare * pax, currency)}</b> ({currency}, "
               "taxes included)"]
+    if check.note:
+        lines.append(f"⚠️ {esc(check.note)}")
     buttons = [[turn.button("✅ Confirm and pay", "rv", "ok")]]
     buttons += [[turn.button(f"✏️ Edit passenger {i + 1}", "rv", f"e{i}")] for i in range(pax)]
     buttons.append([turn.button("💺 Change seats", "rv", "seats"), turn.button("🔁 Start over", "rv", "new")])
     turn.say("\n".join(lines), InlineKeyboardMarkup(buttons))
+
+
+async def check_price(turn: Turn, flight: Flight) -> PriceCheck | None:
+    """Price the flight again; if the fare moved, ask for consent (old → new) and return None."""
+    d = turn.draft
+    check = await turn.svc.flights.reprice(flight, int(d["pax"]), d["cabin"], seen=int(d["fare"]))
+    if not check.changed:
+        d.pop("new_fare", None)
+        return check
+    d["new_fare"], d["new_currency"] = check.new, check.currency
+    old, new = money(check.old, str(d["currency"])), money(check.new, check.currency)
+    totals = (f" per passenger ({money(check.old_total, str(d['currency']))} → "
+              f"{money(check.new_total, check.currency)} for {check.passengers})"
+              if check.passengers > 1 else "")
+    turn.say(f"⚠️ <b>Price changed: {old} → {new}</b>{totals}.\nThe fare of {esc(flight.flight_number)} moved "
+             "since your search. Accept the new price to continue, or go back to the flights.",
+             InlineKeyboardMarkup([[turn.button("✅ Accept new price", "agree", "ok")],
+                                   [turn.button("◀ Back to flights", "agree", "back")]]))
+    return None
+
+
+async def on_agree(turn: Turn, arg: str) -> None:
+    """The traveller's answer to a price change: the new fare goes into the draft only on consent."""
+    d = turn.draft
+    if arg == "ok" and "new_fare" in d:
+        d["fare"], d["currency"] = int(d.pop("new_fare")), str(d.pop("new_currency", d["currency"]))
+        turn.notice = "New price accepted."
+        await show_review(turn)
+    elif arg == "back":
+        d.pop("new_fare", None)
+        d.pop("new_currency", None)
+        from handlers.search import show_results
+
+        await show_results(turn)
+    else:
+        await show_review(turn)
 
 
 async def on_review(turn: Turn, arg: str) -> None:
@@ -78,6 +121,8 @@ async def confirm(turn: Turn) -> None:
     flight = await turn.svc.flights.get(d["flight_id"])
     if flight is None:
         turn.say("This flight is no longer available. Please search again with /search.")
+        return
+    if await check_price(turn, flight) is None:  # moved since the summary was shown: ask again
         return
     holder = chat_holder(turn.chat_id)
     for seat in d["seats"]:  # a hold may have lapsed while the traveller typed; retake it if still free

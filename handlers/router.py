@@ -20,6 +20,7 @@ from bot.context import FlyOContext
 from handlers import passengers, payment, review, search, seats
 from handlers.turn import Turn, parse_callback
 from services.conversations import StaleConversation
+from services.metrics import timed_turn
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +54,13 @@ CALLBACKS: dict[str, tuple[frozenset[str], Action]] = {
     "back": (frozenset({"seats"}), lambda t, a: search.show_results(t)),
     "skip": (frozenset({"pax"}), _noarg(passengers.on_skip)),
     "rv": (frozenset({"review"}), review.on_review),
+    "agree": (frozenset({"review"}), review.on_agree),  # consent to a re-priced fare
 }
-EXTRA_CALLBACKS: dict[str, tuple[frozenset[str], Action]] = {}  # registered by other handler modules
+# Buttons valid whatever the conversation step (sent by notifications, carry their own target): flow "*".
+EXTRA_CALLBACKS: dict[str, tuple[frozenset[str], Action]] = {
+    "pay": (frozenset(), payment.on_pay),
+    "new": (frozenset(), payment.on_new_search),
+}
 
 
 async def reprompt(turn: Turn) -> None:
@@ -124,6 +130,7 @@ def chat_lock(chat_id: int) -> asyncio.Lock:
     return lock
 
 
+@timed_turn  # flyo_handler_duration_seconds: what the traveller waits, lock wait and replies included
 async def run_turn(update: Update, context: FlyOContext, body: Callable[[Turn], Awaitable[None]]) -> None:
     """Load state, run `body`, save with a revision check (retry once on a concurrent save), reply."""
     chat = update.effective_chat

@@ -13,8 +13,9 @@ from services.airports import AirportMatch
 from services.dates import BadDate, check_travel_date, parse_date
 from services.flights import FlightOption
 from services.seats import chat_holder
+from services.stats import record_search
 
-PAGE_SIZE = 5
+PAGE_SIZE = 4  # two lines each: four results and their buttons fit a phone screen
 FILLER = {"to", "from", "on", "for", "pax", "passengers", "passenger", "adults", "->", "→", "-"}
 
 
@@ -117,6 +118,17 @@ def _city_choice(turn: Turn, match: AirportMatch, action: str, question: str) ->
     turn.say(f"{esc(match.city)} has {len(match.airports)} airports. {question}", InlineKeyboardMarkup(buttons))
 
 
+async def _resolve(turn: Turn, text: str) -> AirportMatch:
+    """The local airport list first; a place it doesn't know is looked up live (Amadeus) when configured."""
+    match = turn.svc.airports.resolve(text)
+    if not match.found:
+        learned = await turn.svc.flights.learn_airports(turn.svc.airports, text)
+        if learned is not None:
+            turn.svc.airports = learned
+            match = learned.resolve(text)
+    return match
+
+
 def _set_place(turn: Turn, key: str, codes: list[str]) -> None:
     turn.draft[key] = codes
     turn.draft[f"{key}_label"] = _place_label(codes, turn)
@@ -125,7 +137,7 @@ def _set_place(turn: Turn, key: str, codes: list[str]) -> None:
 async def on_origin_text(turn: Turn, text: str) -> None:
     if len(text.split()) >= 3 and await one_line(turn, text):
         return
-    match = turn.svc.airports.resolve(text)
+    match = await _resolve(turn, text)
     if not match.found:
         _unknown_airport(turn, match, "org")
     elif len(match.airports) > 1:
@@ -146,7 +158,7 @@ async def on_origin_pick(turn: Turn, arg: str) -> None:
 
 
 async def on_destination_text(turn: Turn, text: str) -> None:
-    match = turn.svc.airports.resolve(text)
+    match = await _resolve(turn, text)
     if not match.found:
         _unknown_airport(turn, match, "dst")
     elif len(match.airports) > 1:
@@ -256,6 +268,7 @@ async def show_results(turn: Turn, *, edit: bool = False) -> None:
     d = turn.draft
     day, pax = date.fromisoformat(d["date"]), int(d["pax"])
     result = await turn.svc.flights.search(d["origin"], d["destination"], day, pax)
+    await record_search(d, turn.svc.clock.now())  # once per route/date/pax, for /stats conversion
     options = result.options
     if d.get("sort") == "price":
         options.sort(key=lambda o: (min(o.flight.fares.values()), o.flight.departs_at))
@@ -302,6 +315,13 @@ def _option_text(turn: Turn, index: int, option: FlightOption, pax: int) -> str:
         for c, v in f.fares.items()
     )
     per = f" total for {pax}" if pax > 1 else ""
+    terms = []  # what a live fare includes (bags, refunds); local flights leave both unset
+    if f.checked_bags is not None:
+        terms.append(f"{f.checked_bags} checked bag{'s' if f.checked_bags > 1 else ''}" if f.checked_bags
+                     else "no checked bag")
+    if f.refundable is not None:
+        terms.append("refundable" if f.refundable else "non-refundable")
+    per += f" · {', '.join(terms)}" if terms else ""
     return (f"<b>{index}. {f.flight_number}</b> {f.origin} {local_time(f.departs_at, otz)} → {f.destination} "
             f"{local_time(f.arrives_at, dtz)}{day_shift(f.departs_at, otz, f.arrives_at, dtz)} · "
             f"{duration(f.duration_minutes)} · {esc(aircraft)}\n    {fares}{per}")
@@ -310,7 +330,8 @@ def _option_text(turn: Turn, index: int, option: FlightOption, pax: int) -> str:
 async def _no_flights(turn: Turn, header: str, day: date) -> None:
     d = turn.draft
     today = turn.today(_origin_tz(turn))
-    nearby = await turn.svc.flights.nearest_dates(d["origin"], d["destination"], day, today, last_bookable_day(turn))
+    nearby = await turn.svc.flights.nearest_dates(d["origin"], d["destination"], day, today,
+                                                  last_bookable_day(turn), passengers=int(d["pax"]))
     if nearby:
         buttons = [[turn.button(f"{n:%a %d %b}", "day", n.strftime("%Y%m%d")) for n in nearby[:4]]]
         turn.say(f"{header}\n\nNo flights with {d['pax']} free seat(s) on this day. These nearby dates have "

@@ -32,21 +32,28 @@ class SeatPage:
 
 def seat_pages(layout: CabinLayout) -> list[SeatPage]:
     groups = layout.columns.split()
-    width = sum(len(g) for g in groups) + len(groups) - 1
-    if width + 1 <= MAX_ROW_BUTTONS:
-        views = [(tuple(groups), True)]
-    elif width <= MAX_ROW_BUTTONS:
-        views = [(tuple(groups), False)]  # seat labels carry the row ("1A"), so the row label can go
-    else:  # wide-bodies: overlapping left and right halves, e.g. ABC DEF | DEF HJK
-        views = [(tuple(groups[i:i + 2]), True) for i in range(len(groups) - 1)]
+    views: list[tuple[tuple[str, ...], bool]] = []
+    # Widest window of adjacent column groups that fits (row label if it fits too): whole cabin on narrow-bodies,
+    # overlapping sides on wide-bodies (ABC DEF | DEF HJK), so every seat appears with its neighbours.
+    for size in range(len(groups), 0, -1):
+        windows = [tuple(groups[i:i + size]) for i in range(len(groups) - size + 1)]
+        widths = [sum(len(g) for g in w) + len(w) - 1 for w in windows]
+        if all(w + 1 <= MAX_ROW_BUTTONS for w in widths):
+            views = [(w, True) for w in windows]
+            break
+        if all(w <= MAX_ROW_BUTTONS for w in widths):
+            views = [(w, False) for w in windows]  # seat labels carry the row ("1A"), so the row label can go
+            break
     rows = layout.rows()
     blocks = [tuple(rows[i:i + MAX_ROWS_PER_PAGE]) for i in range(0, len(rows), MAX_ROWS_PER_PAGE)]
     return [SeatPage(block, view, label) for block in blocks for view, label in views]
 
 
-def cabin_layout(turn: Turn, flight: Flight, cabin: str) -> CabinLayout | None:
-    aircraft = turn.svc.aircraft.get(flight.aircraft)
-    return aircraft.cabin(cabin) if aircraft else None
+async def cabin_layout(turn: Turn, flight: Flight | None, cabin: str) -> tuple[CabinLayout | None, set[str]]:
+    """The cabin's layout and the seats its provider reports taken (a live flight's SeatMap Display)."""
+    if flight is None:
+        return None, set()
+    return await turn.svc.flights.layout(flight, cabin)
 
 
 def _picked(turn: Turn) -> list[str | None]:
@@ -80,7 +87,7 @@ async def show_seat_map(turn: Turn, *, edit: bool = False) -> None:
     turn.conv.step = "seats"
     flight = await turn.svc.flights.get(turn.draft["flight_id"])
     cabin = turn.draft["cabin"]
-    layout = cabin_layout(turn, flight, cabin) if flight else None
+    layout, blocked = await cabin_layout(turn, flight, cabin)
     if flight is None or layout is None:
         turn.say("I can't show the seat map of this flight right now. Please pick another flight.")
         turn.conv.step = "results"
@@ -89,6 +96,7 @@ async def show_seat_map(turn: Turn, *, edit: bool = False) -> None:
     index = min(max(int(turn.draft.get("seat_page", 0)), 0), len(pages) - 1)
     page = pages[index]
     state = await turn.svc.seats.taken(str(flight.id), chat_holder(turn.chat_id))
+    state.update({code: "taken" for code in blocked if code not in state})
     picked = _picked(turn)
     rows: list[list[InlineKeyboardButton]] = []
     for row in page.rows:
@@ -133,9 +141,12 @@ def _next_passenger_text(picked: list[str | None]) -> str:
 async def on_seat(turn: Turn, code: str) -> None:
     flight_id, cabin = turn.draft["flight_id"], turn.draft["cabin"]
     flight = await turn.svc.flights.get(flight_id)
-    layout = cabin_layout(turn, flight, cabin) if flight else None
+    layout, blocked = await cabin_layout(turn, flight, cabin)
     if layout is None or code not in layout.seat_codes():
         turn.notice = f"{code} is not a {cabin_name(cabin)} seat on this flight."
+        return
+    if code in blocked and code not in _picked(turn):
+        turn.notice = f"{code} is taken. Please pick a free seat."
         return
     picked = _picked(turn)
     holder = chat_holder(turn.chat_id)
@@ -179,7 +190,7 @@ async def on_auto(turn: Turn) -> None:
     """Pick for me: adjacent free seats in one row group when possible, then any free seats."""
     flight_id, cabin = turn.draft["flight_id"], turn.draft["cabin"]
     flight = await turn.svc.flights.get(flight_id)
-    layout = cabin_layout(turn, flight, cabin) if flight else None
+    layout, blocked = await cabin_layout(turn, flight, cabin)
     if layout is None:
         return
     picked = _picked(turn)
@@ -189,6 +200,7 @@ async def on_auto(turn: Turn) -> None:
         if need == 0:
             break
         state = await turn.svc.seats.taken(flight_id, holder)
+        state.update({code: "taken" for code in blocked if code not in state})
         for seat in suggest_seats(layout, state, need):
             try:
                 await turn.svc.seats.hold(flight_id, seat, holder, cabin)

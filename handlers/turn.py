@@ -7,8 +7,14 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from telegram import CallbackQuery, Contact, InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardMarkup
-from telegram import ReplyKeyboardRemove
+from telegram import (
+    CallbackQuery,
+    Contact,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
 
 from models.conversation import Conversation
 from services.context import Services

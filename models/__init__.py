@@ -3,7 +3,9 @@
 from models.aircraft import AircraftType, CabinLayout
 from models.airport import Airport
 from models.booking import Booking, BookingEvent, BookingStatus, Passenger, PaymentState, PriceSnapshot
+from models.chat_status import ChatStatus
 from models.conversation import Conversation
+from models.daily_counter import DailyCounter
 from models.flight import Flight, FlightSnapshot
 from models.ops import AuditEntry, Notification, PaymentAttempt, WebhookEvent
 from models.seat import SeatHold
@@ -20,6 +22,8 @@ ALL_DOCUMENTS: list[type] = [
     WebhookEvent,
     Notification,
     AuditEntry,
+    ChatStatus,
+    DailyCounter,
 ]
 
 __all__ = [

@@ -65,6 +65,7 @@ class Booking(Document):
     created_at: datetime
     updated_ms: int
     hold_expires_ms: int  # seats held until then; extended to the Checkout Session's expiry
+    departs_ms: int = 0  # flight.departs_at as epoch ms: what the reminder sweep queries
     payment: PaymentState = PaymentState()
     flag: str | None = None  # e.g. "amount_mismatch": needs an admin
     cancel_reason: str | None = None
@@ -78,6 +79,8 @@ class Booking(Document):
             IndexModel([("user_id", ASCENDING), ("created_at", DESCENDING)]),
             IndexModel([("status", ASCENDING), ("hold_expires_ms", ASCENDING)]),
             IndexModel([("payment.session_id", ASCENDING)]),
+            IndexModel([("status", ASCENDING)]),
+            IndexModel([("user_id", ASCENDING)]),
         ]
 
 

@@ -6,8 +6,14 @@ from datetime import datetime
 from typing import Any
 
 from beanie import Document
-from pydantic import BaseModel
+from pydantic import BaseModel, model_validator
 from pymongo import ASCENDING, IndexModel
+
+
+def route_key(origin: str, destination: str, departure_date: str) -> str:
+    """One indexed string per route and day: nx-27017 answers single-field equality from its index
+    in ~2 ms, while a compound-index query or `$in` scans the collection (50–1000 ms at 16k flights)."""
+    return f"{origin}-{destination}-{departure_date}"
 
 
 class Flight(Document):
@@ -28,14 +34,21 @@ class Flight(Document):
     offer: dict[str, Any] | None = None  # the provider's raw offer, needed to price it again
     refundable: bool | None = None
     checked_bags: int | None = None
+    route_key: str = ""  # origin-destination-date, filled in automatically; the search key
 
     class Settings:
         name = "flights"
         indexes = [
-            IndexModel([("origin", ASCENDING), ("destination", ASCENDING), ("departure_date", ASCENDING)]),
+            IndexModel([("route_key", ASCENDING)]),
             IndexModel([("flight_number", ASCENDING), ("departure_date", ASCENDING)], unique=True),
-            IndexModel([("departs_at", ASCENDING)]),
+            IndexModel([("departure_date", ASCENDING)]),
         ]
+
+    @model_validator(mode="after")
+    def _fill_route_key(self) -> Flight:
+        if not self.route_key:
+            self.route_key = route_key(self.origin, self.destination, self.departure_date)
+        return self
 
     @property
     def duration_minutes(self) -> int:

@@ -15,6 +15,7 @@ class SeatHold(Document):
 
     flight_id: str
     seat: str
+    seat_key: str  # "<flight_id>:<seat>", unique: single-field indexes are what nx-27017 uses for lookups
     cabin: str = ""
     status: str  # "held" | "booked"
     holder: str  # conversation key ("chat:<id>") or "booking:<id>"
@@ -25,10 +26,15 @@ class SeatHold(Document):
     class Settings:
         name = "seat_holds"
         indexes = [
-            IndexModel([("flight_id", ASCENDING), ("seat", ASCENDING)], unique=True),
+            IndexModel([("seat_key", ASCENDING)], unique=True),
+            IndexModel([("flight_id", ASCENDING)]),
             IndexModel([("holder", ASCENDING)]),
-            IndexModel([("status", ASCENDING), ("expires_ms", ASCENDING)]),
+            IndexModel([("expires_ms", ASCENDING)]),
         ]
 
 
 BOOKED_FOREVER_MS = 2**53  # "never expires" for booked seats, still comparable as an integer
+
+
+def seat_key(flight_id: str, seat: str) -> str:
+    return f"{flight_id}:{seat}"

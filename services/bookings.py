@@ -12,19 +12,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from beanie import PydanticObjectId
-from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from models.booking import Booking, BookingEvent, BookingStatus, Passenger, PriceSnapshot
+from models.collections import collection
 from models.flight import Flight, FlightSnapshot
-from services.clock import Clock
+from services.clock import Clock, to_ms
 from services.errors import InvalidTransition, NotFound, SeatUnavailable
 from services.seats import SeatService
 
 log = logging.getLogger(__name__)
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: read aloud and typed safely
-ALLOWED = {BookingStatus.PENDING: {BookingStatus.CONFIRMED, BookingStatus.CANCELLED}}
+# PENDING → CONFIRMED (paid) or CANCELLED; CONFIRMED → CANCELLED only through a cancellation with refund.
+ALLOWED = {
+    BookingStatus.PENDING: {BookingStatus.CONFIRMED, BookingStatus.CANCELLED},
+    BookingStatus.CONFIRMED: {BookingStatus.CANCELLED},
+}
 
 
 def new_reference() -> str:
@@ -49,10 +53,6 @@ class BookingService:
         self.seats = seats
         self.payment_window_ms = payment_window_minutes * 60_000
 
-    @staticmethod
-    def _collection():  # type: ignore[no-untyped-def]
-        return Booking.get_pymongo_collection()
-
     async def create(self, new: NewBooking, holder: str) -> Booking:
         """PENDING booking with a unique reference; the draft's seat holds move to it until the deadline."""
         now = self.clock.now()
@@ -75,6 +75,7 @@ class BookingService:
                 id=booking_id, reference=new_reference(), user_id=new.user_id, chat_id=new.chat_id,
                 flight=snapshot, seats=list(new.seats), passengers=new.passengers, email=new.email,
                 price=price, created_at=now, updated_ms=self.clock.now_ms(), hold_expires_ms=deadline_ms,
+                departs_ms=to_ms(flight.departs_at),
             )
             try:
                 await booking.insert()
@@ -102,26 +103,26 @@ class BookingService:
         return await Booking.find(Booking.user_id == user_id).sort("-created_at").limit(limit).to_list()
 
     async def transition(self, booking: Booking, to: BookingStatus, *, extra: dict[str, Any] | None = None,
-                         actor: str = "system", detail: str = "") -> Booking:
-        """PENDING → CONFIRMED | CANCELLED as one conditional update; anything else raises InvalidTransition."""
-        expected = BookingStatus.PENDING
+                         actor: str = "system", detail: str = "", expected: BookingStatus | None = None) -> Booking:
+        """`expected` (default PENDING) → `to` as one conditional update; else InvalidTransition."""
+        expected = expected or BookingStatus.PENDING
         if to not in ALLOWED.get(expected, set()):
             raise InvalidTransition(booking.reference, booking.status.value, to.value)
         fields: dict[str, Any] = {"status": to.value, "updated_ms": self.clock.now_ms(), **(extra or {})}
-        doc = await self._collection().find_one_and_update(
-            {"_id": booking.id, "status": expected.value}, {"$set": fields}, return_document=ReturnDocument.AFTER
-        )
-        if doc is None:
-            current = await Booking.get(booking.id)
+        # update_one + read rather than find_one_and_update: the latter mis-filters on nx-27017 (README).
+        result = await collection(Booking).update_one({"_id": booking.id, "status": expected.value}, {"$set": fields})
+        current = await Booking.get(booking.id)
+        if result.matched_count != 1 or current is None:
             raise InvalidTransition(booking.reference, current.status.value if current else "gone", to.value)
-        updated = Booking.model_validate(doc)
+        updated: Booking = current
         await self.record(updated, to.value.lower(), detail, actor)
         log.info("booking %s", to.value.lower(), extra={"booking": updated.reference})
         return updated
 
     async def cancel(self, booking: Booking, reason: str, actor: str = "system") -> Booking:
+        """Cancel from the booking's current status (PENDING or CONFIRMED) and free its seats."""
         cancelled = await self.transition(booking, BookingStatus.CANCELLED, extra={"cancel_reason": reason},
-                                          actor=actor, detail=reason)
+                                          actor=actor, detail=reason, expected=booking.status)
         await self.seats.release_booking(str(cancelled.id))
         return cancelled
 

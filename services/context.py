@@ -9,13 +9,17 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from bot.config import Settings
     from bot.db import Database
+    from models.aircraft import AircraftType
+    from services.airports import AirportDirectory
     from services.bookings import BookingService
     from services.clock import Clock
     from services.conversations import ConversationStore
     from services.flights import FlightSearch
-    from models.aircraft import AircraftType
-    from services.airports import AirportDirectory
+    from services.notifications import NotificationService
+    from services.payment_events import PaymentEvents
+    from services.payments import PaymentService
     from services.seats import SeatService
+    from services.sweeps import Sweeper
 
 
 @dataclass
@@ -29,6 +33,17 @@ class Services:
     bookings: BookingService
     airports: AirportDirectory
     aircraft: dict[str, AircraftType]
+    notifications: NotificationService
+    payments: PaymentService | None = None  # None: no Stripe key and no demo mode
+    payment_events: PaymentEvents | None = None
+    sweeper: Sweeper | None = None
+    webhook_secret: str = ""  # STRIPE_WEBHOOK_SECRET, or a per-process secret in demo mode
     last_day: date | None = None  # last departure date of the local inventory
     started_monotonic: float = 0.0
     extras: dict[str, object] = field(default_factory=dict)
+
+    def count_webhook(self, event_type: str, outcome: str) -> None:
+        """Metrics hook for webhook events; replaced by the metrics module when it is loaded."""
+        counter = self.extras.get("webhook_counter")
+        if callable(counter):
+            counter(event_type, outcome)

@@ -38,7 +38,7 @@ def parse_date(text: str, today: date) -> date:
         return today
     if raw == "tomorrow":
         return today + timedelta(days=1)
-    if raw in WEEKDAYS or raw[:3] in [w[:3] for w in WEEKDAYS] and len(raw) <= 9 and raw.isalpha():
+    if raw in WEEKDAYS or (raw[:3] in [w[:3] for w in WEEKDAYS] and len(raw) <= 9 and raw.isalpha()):
         index = [w[:3] for w in WEEKDAYS].index(raw[:3])
         return today + timedelta(days=(index - today.weekday()) % 7 or 7)
     try:

@@ -1,21 +1,52 @@
-"""Flight search over providers. The local inventory (MongoDB) always answers; live providers go first.
+"""Flight search over providers: live providers (Amadeus) first, the local inventory (MongoDB) as fallback.
 
-Results are `Flight` documents whatever their source (live offers are cached as Flight documents with
-`source="amadeus"`), so seats, holds, bookings and rendering never care where a flight came from.
+Results are `Flight` documents whatever their source (live offers are saved as Flight documents with
+`source="amadeus"`), so seats, holds, bookings and rendering never care where a flight came from. What the
+traveller is told does care: every result says its source ("live fares" or "FlyO inventory") and why a
+fallback happened — never a silent switch.
+
+Each live provider sits behind a circuit breaker (services.providers.circuit) and its calls are bounded by
+the adapter's timeout. Search results, seat maps and re-prices are cached in process for a few minutes, so
+paging, going back and redrawing a seat map after every tap do not call the provider again.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Protocol
+from typing import Any, TypeVar
 
 from beanie import PydanticObjectId
 
-from models.flight import Flight
+from models.aircraft import AircraftType, CabinLayout
+from models.airport import Airport
+from models.collections import collection
+from models.flight import Flight, route_key
+from services.airports import AirportDirectory
+from services.clock import Clock
+from services.errors import ProviderUnavailable
+from services.providers import live_providers
+from services.providers.base import (
+    LIVE_LABEL,
+    LOCAL_LABEL,
+    FlightProvider,
+    PriceCheck,
+    ProviderRejected,
+    Quote,
+    SeatMap,
+    generic_layout,
+)
+from services.providers.circuit import CircuitBreaker
 from services.seats import SeatService
 
-LOCAL_LABEL = "FlyO inventory"
+__all__ = ["LIVE_LABEL", "LOCAL_LABEL", "FlightOption", "FlightProvider", "FlightSearch", "LocalProvider",
+           "PriceCheck", "SearchResult", "live_providers"]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass
@@ -36,62 +67,164 @@ class SearchResult:
     notes: list[str] = field(default_factory=list)
 
 
-class FlightProvider(Protocol):
-    name: str
-    label: str
-
-    async def search(self, origins: list[str], destinations: list[str], day: date, passengers: int) -> list[Flight]:
-        ...
-
-
 class LocalProvider:
+    """The local inventory: flights, fares and aircraft layouts seeded into MongoDB."""
+
     name = "local"
     label = LOCAL_LABEL
 
-    async def search(self, origins: list[str], destinations: list[str], day: date, passengers: int) -> list[Flight]:
-        query = {
-            "origin": {"$in": origins}, "destination": {"$in": destinations},
-            "departure_date": day.isoformat(), "source": "local",
-        }
-        return await Flight.find(query).sort("departs_at").to_list()
+    def __init__(self, clock: Clock | None = None) -> None:
+        self.clock = clock or Clock()
+        self._fleet: dict[str, AircraftType] = {}
+        self._fleet_loaded_ms: int | None = None
+        self._fleet_lock = asyncio.Lock()
 
-    async def dates_with_flights(self, origins: list[str], destinations: list[str], days: list[date]) -> set[date]:
-        query = {"origin": {"$in": origins}, "destination": {"$in": destinations},
-                 "departure_date": {"$in": [d.isoformat() for d in days]}, "source": "local"}
-        rows = await Flight.get_pymongo_collection().distinct("departure_date", query)
-        return {date.fromisoformat(r) for r in rows}
+    async def search(self, origins: list[str], destinations: list[str], day: date,
+                     passengers: int) -> list[Flight]:
+        # One equality per route on the single-field `route_key` index (~2 ms each on nx-27017), merged here.
+        keys = [route_key(o, d, day.isoformat()) for o in origins for d in destinations if o != d]
+        found = await asyncio.gather(*(Flight.find({"route_key": k}).to_list() for k in keys))
+        local = (f for batch in found for f in batch if f.source == "local")
+        return sorted(local, key=lambda f: f.departs_at)
+
+    async def price(self, flight: Flight, cabin: str) -> Quote:
+        """Local fares are what the inventory says now (the seed may have moved them since the search)."""
+        current = await Flight.get(flight.id) if flight.id else None
+        fares = (current or flight).fares
+        return Quote(per_passenger=fares[cabin], currency=(current or flight).currency)
+
+    async def seat_map(self, flight: Flight, cabin: str) -> SeatMap | None:
+        """The aircraft type's static layout; a live flight on a type FlyO doesn't fly gets a generic one."""
+        aircraft = await self._aircraft_type(flight.aircraft)
+        layout = aircraft.cabin(cabin) if aircraft else None
+        if layout is None and flight.source != "local":
+            layout = generic_layout(cabin)
+        return SeatMap(layout) if layout else None
+
+    async def _aircraft_type(self, code: str) -> AircraftType | None:
+        """The fleet is read once (a few documents) and shared: a seat map costs no query per tap. An unknown
+        code re-reads it at most once a minute, in case the seed added a type after start-up."""
+        if code in self._fleet:
+            return self._fleet[code]
+        async with self._fleet_lock:  # 200 travellers opening seat maps at once make one query, not 200
+            now = self.clock.now_ms()
+            stale = self._fleet_loaded_ms is None or now - self._fleet_loaded_ms > 60_000
+            if code not in self._fleet and stale:
+                self._fleet = {a.code: a for a in await AircraftType.find_all().to_list()}
+                self._fleet_loaded_ms = now
+        return self._fleet.get(code)
+
+    async def airports(self, keyword: str) -> list[Airport]:
+        directory = await AirportDirectory.load()
+        return directory.resolve(keyword).airports
+
+    async def dates_with_flights(self, origins: list[str], destinations: list[str],
+                                 days: list[date]) -> set[date]:
+        pairs = [(o, d, day) for o in origins for d in destinations if o != d for day in days]
+
+        async def has_flight(o: str, d: str, day: date) -> date | None:
+            key = route_key(o, d, day.isoformat())
+            doc = await Flight.get_pymongo_collection().find_one({"route_key": key}, {"_id": 1})
+            return day if doc else None
+
+        return {day for day in await asyncio.gather(*(has_flight(*p) for p in pairs)) if day}
 
     async def last_date(self) -> date | None:
         doc = await Flight.find({"source": "local"}).sort("-departure_date").limit(1).first_or_none()
         return date.fromisoformat(doc.departure_date) if doc else None
 
 
+@dataclass
+class _Cached:
+    flight_ids: list[PydanticObjectId]
+    label: str
+    notes: list[str]
+    expires_ms: int
+
+
 class FlightSearch:
     """Asks the live providers first, then the local inventory; labels where results came from."""
 
-    def __init__(self, seats: SeatService, live: list[FlightProvider] | None = None) -> None:
+    def __init__(self, seats: SeatService, live: list[FlightProvider] | None = None, *,
+                 clock: Clock | None = None, cache_ttl: timedelta = timedelta(minutes=5),
+                 fallback_ttl: timedelta = timedelta(seconds=30),
+                 breaker_threshold: int = 3, breaker_cooldown: timedelta = timedelta(seconds=60)) -> None:
         self.seats = seats
-        self.local = LocalProvider()
+        self.clock = clock or seats.clock
+        self.local = LocalProvider(self.clock)
         self.live = live or []
+        self.breakers = {p.name: CircuitBreaker(self.clock, breaker_threshold, breaker_cooldown)
+                         for p in self.live}
+        self.cache_ms = int(cache_ttl.total_seconds() * 1000)
+        # A fallback is cached briefly: paging right after a timeout must not wait again, yet live fares
+        # should come back soon after the provider recovers.
+        self.fallback_ms = int(fallback_ttl.total_seconds() * 1000)
+        self._results: dict[tuple[Any, ...], _Cached] = {}
+        self._maps: dict[tuple[str, str], tuple[int, SeatMap | None]] = {}
+        self._quotes: dict[tuple[str, str], tuple[int, Quote]] = {}
 
-    async def search(self, origins: list[str], destinations: list[str], day: date, passengers: int) -> SearchResult:
-        notes: list[str] = []
-        flights: list[Flight] = []
-        label = LOCAL_LABEL
-        for provider in self.live:
-            try:
-                flights = await provider.search(origins, destinations, day, passengers)
-            except Exception as exc:  # the provider adapter already translated it; any failure → fallback
-                notes.append(f"{provider.label} unavailable ({exc}); showing {LOCAL_LABEL}.")
-                flights = []
-            if flights:
-                label = provider.label
-                break
-        if not flights:
-            flights = await self.local.search(origins, destinations, day, passengers)
+    # ---- search ------------------------------------------------------------------------------------
+    async def search(self, origins: list[str], destinations: list[str], day: date,
+                     passengers: int) -> SearchResult:
+        key = (tuple(sorted(origins)), tuple(sorted(destinations)), day.isoformat(), passengers)
+        now = self.clock.now_ms()
+        cached = self._results.get(key)
+        if cached is not None and cached.expires_ms > now:
+            found = await Flight.find({"_id": {"$in": cached.flight_ids}}).sort("departs_at").to_list()
+            flights, label, notes = found, cached.label, list(cached.notes)
+        else:
+            flights, label, notes = await self._ask(origins, destinations, day, passengers)
+            if self.live:
+                ttl = self.cache_ms if label != LOCAL_LABEL else self.fallback_ms
+                ids = [f.id for f in flights if f.id]
+                self._remember(self._results, key, _Cached(ids, label, notes, now + ttl))
         options = await self.with_availability(flights)
         bookable = [o for o in options if max(o.seats_left.values(), default=0) >= passengers]
         return SearchResult(bookable, label, notes)
+
+    async def _ask(self, origins: list[str], destinations: list[str], day: date,
+                   passengers: int) -> tuple[list[Flight], str, list[str]]:
+        notes: list[str] = []
+        for provider in self.live:
+            try:
+                call = provider.search(origins, destinations, day, passengers)
+                flights = await self._guarded(provider, call)
+            except ProviderUnavailable as exc:
+                notes.append(f"{provider.label.capitalize()} unavailable ({exc}); showing {LOCAL_LABEL}.")
+                continue
+            if flights:
+                return flights, provider.label, notes
+            notes.append(f"No {provider.label} for this route and day; showing {LOCAL_LABEL}.")
+        return await self.local.search(origins, destinations, day, passengers), LOCAL_LABEL, notes
+
+    async def _guarded(self, provider: FlightProvider, call: Awaitable[T]) -> T:
+        """Run one provider call through its breaker; every failure comes out as ProviderUnavailable."""
+        breaker = self.breakers[provider.name]
+        if not breaker.allow():
+            close = getattr(call, "close", None)
+            if callable(close):
+                close()  # never awaited: close the coroutine so Python doesn't warn about it
+            wait = breaker.retry_in_seconds()
+            raise ProviderUnavailable(f"paused after repeated errors, retrying in {wait} s")
+        try:
+            result = await call
+        except ProviderRejected:
+            breaker.success()  # it answered: healthy, it just won't serve this request
+            raise
+        except ProviderUnavailable as exc:
+            breaker.failure()
+            log.warning("%s failed: %s (breaker %s)", provider.name, exc, breaker.state)
+            raise
+        except Exception as exc:
+            # A bug or a database error while saving offers must not cost the traveller the results.
+            breaker.failure()
+            log.exception("%s call crashed", provider.name)
+            raise ProviderUnavailable("unexpected error") from exc
+        except BaseException:  # cancelled: no verdict on the provider
+            breaker.release()
+            raise
+        breaker.success()
+        return result
 
     async def with_availability(self, flights: list[Flight]) -> list[FlightOption]:
         counts = await self.seats.taken_counts(str(f.id) for f in flights)
@@ -103,10 +236,15 @@ class FlightSearch:
         return options
 
     async def nearest_dates(self, origins: list[str], destinations: list[str], day: date, today: date,
-                            last: date, span: int = 3) -> list[date]:
+                            last: date, span: int = 3, passengers: int = 1) -> list[date]:
         around = [day + timedelta(days=d) for d in range(-span, span + 1) if d]
         candidates = [d for d in around if today <= d <= last]
         found = await self.local.dates_with_flights(origins, destinations, candidates)
+        if passengers > 1:  # a day counts only if a flight there has enough free seats
+            results = await asyncio.gather(*(self.local.search(origins, destinations, d, passengers) for d in found))
+            options = await asyncio.gather(*(self.with_availability(r) for r in results))
+            found = {d for d, opts in zip(found, options, strict=True)
+                     if any(max(o.seats_left.values(), default=0) >= passengers for o in opts)}
         return sorted(found, key=lambda d: (abs((d - day).days), d))
 
     async def get(self, flight_id: str) -> Flight | None:
@@ -114,3 +252,122 @@ class FlightSearch:
             return await Flight.get(PydanticObjectId(flight_id))
         except Exception:  # malformed id from an old or forged button
             return None
+
+    # ---- seat maps ---------------------------------------------------------------------------------
+    async def layout(self, flight: Flight, cabin: str) -> tuple[CabinLayout | None, set[str]]:
+        """The cabin's layout and the seats the provider reports occupied or blocked.
+
+        A live flight uses the provider's seat map when it answers, else its aircraft type's static layout.
+        Either is cached, so the map drawn and the seat tapped a moment later come from the same layout.
+        """
+        provider = self._provider(flight.source)
+        if provider is None:
+            seat_map = await self.local.seat_map(flight, cabin)
+        else:
+            key = (str(flight.id), cabin)
+            entry = self._maps.get(key)
+            if entry is not None and entry[0] > self.clock.now_ms():
+                seat_map = entry[1]
+            else:
+                try:
+                    seat_map = await self._guarded(provider, provider.seat_map(flight, cabin))
+                except ProviderUnavailable as exc:
+                    log.info("seat map of %s from the aircraft type: %s", flight.flight_number, exc)
+                    seat_map = None
+                if seat_map is None:
+                    seat_map = await self.local.seat_map(flight, cabin)
+                self._remember(self._maps, key, (self.clock.now_ms() + self.cache_ms, seat_map))
+        if seat_map is None:
+            return None, set()
+        return seat_map.layout, set(seat_map.unavailable)
+
+    # ---- price check before review -----------------------------------------------------------------
+    async def reprice(self, flight: Flight, passengers: int, cabin: str | None = None,
+                      seen: int | None = None) -> PriceCheck:
+        """Ask the flight's provider for its fare now; `seen` is the fare the traveller was shown.
+
+        A new fare is saved on the flight (and the priced offer kept for the next call) but the traveller's
+        draft is not touched: the caller shows old → new and waits for consent.
+        """
+        cabin = cabin or next(iter(flight.fares))
+        old = seen if seen is not None else flight.fares[cabin]
+        provider = self._provider(flight.source)
+        if provider is None:
+            quote = await self.local.price(flight, cabin)
+        else:
+            key = (str(flight.id), cabin)
+            cached = self._fresh(self._quotes, key)
+            if cached is None:
+                try:
+                    cached = await self._guarded(provider, provider.price(flight, cabin))
+                except ProviderUnavailable as exc:
+                    note = (f"Couldn't confirm the {provider.label} price just now ({exc}); "
+                            "the fare is the one from your search.")
+                    return PriceCheck(old, old, flight.currency, False, passengers, confirmed=False,
+                                      note=note)
+                await self._save_quote(flight, cabin, cached)
+                # Short: a review redrawn after an edit needn't ask again, a new review a while later should.
+                self._remember(self._quotes, key, (self.clock.now_ms() + 60_000, cached))
+            quote = cached
+        changed = quote.per_passenger != old or quote.currency != flight.currency
+        return PriceCheck(old, quote.per_passenger, quote.currency, changed, passengers)
+
+    async def _save_quote(self, flight: Flight, cabin: str, quote: Quote) -> None:
+        fields: dict[str, Any] = {f"fares.{cabin}": quote.per_passenger, "currency": quote.currency}
+        if quote.offer is not None:
+            fields["offer"] = quote.offer
+        await collection(Flight).update_one({"_id": flight.id}, {"$set": fields})
+        flight.fares[cabin] = quote.per_passenger
+        flight.currency = quote.currency
+
+    # ---- airports ----------------------------------------------------------------------------------
+    async def learn_airports(self, directory: AirportDirectory, text: str) -> AirportDirectory | None:
+        """Ask live providers for airports the local list lacks; a bigger directory when any were found.
+
+        New airports are saved (insert-only, so the seeded network is never rewritten) and so known to the
+        next start too.
+        """
+        if not self.live or len(text.strip()) < 3:
+            return None
+        new: dict[str, Airport] = {}
+        for provider in self.live:
+            try:
+                found = await self._guarded(provider, provider.airports(text))
+            except ProviderUnavailable as exc:
+                log.info("airport lookup for %r without %s: %s", text, provider.name, exc)
+                continue
+            new.update({a.iata: a for a in found if directory.get(a.iata) is None and a.iata not in new
+                        and not _other_city_of_same_name(directory, a)})
+        if not new:
+            return None
+        for airport in new.values():
+            await collection(Airport).update_one(
+                {"iata": airport.iata}, {"$setOnInsert": airport.model_dump(exclude={"id", "revision_id"})},
+                upsert=True,
+            )
+        return AirportDirectory([*directory.by_code.values(), *new.values()])
+
+    # ---- helpers -----------------------------------------------------------------------------------
+    def _provider(self, source: str) -> FlightProvider | None:
+        return next((p for p in self.live if p.name == source), None)
+
+    def _fresh(self, cache: dict[tuple[str, str], tuple[int, T]], key: tuple[str, str]) -> T | None:
+        entry = cache.get(key)
+        return entry[1] if entry is not None and entry[0] > self.clock.now_ms() else None
+
+    def _remember(self, cache: dict[Any, Any], key: Any, value: Any) -> None:
+        if len(cache) >= 2000:  # bounded: drop what expired (and, failing that, the oldest half)
+            now = self.clock.now_ms()
+            expired = [k for k, v in cache.items()
+                       if (v.expires_ms if isinstance(v, _Cached) else v[0]) <= now]
+            for k in expired or list(cache)[: len(cache) // 2]:
+                cache.pop(k, None)
+        cache[key] = value
+
+
+
+def _other_city_of_same_name(directory: AirportDirectory, airport: Airport) -> bool:
+    # London, Ontario (YXU) must not join "London" and turn up among the choices for London, England.
+    city = airport.city.casefold()
+    return any(a.city.casefold() == city and a.country != airport.country for a in directory.by_code.values())
+

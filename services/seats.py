@@ -8,12 +8,14 @@ by the unique (flight_id, seat) index. Exactly one writer can match a condition 
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import Iterable
 
 from pymongo.errors import DuplicateKeyError
 
-from models.seat import BOOKED_FOREVER_MS, SeatHold
+from models.collections import collection
+from models.seat import BOOKED_FOREVER_MS, SeatHold, seat_key
 from services.clock import Clock
 from services.errors import SeatUnavailable
 
@@ -31,10 +33,6 @@ class SeatService:
         self.clock = clock
         self.hold_ms = hold_minutes * 60_000
 
-    @staticmethod
-    def _collection():  # type: ignore[no-untyped-def]
-        return SeatHold.get_pymongo_collection()
-
     async def hold(self, flight_id: str, seat: str, holder: str, cabin: str = "") -> int:
         """Hold `seat` for `holder`; returns the expiry (epoch ms) or raises SeatUnavailable."""
         now = self.clock.now_ms()
@@ -43,60 +41,65 @@ class SeatService:
         fields = {"status": "held", "holder": holder, "token": token, "expires_ms": expires,
                   "booking_id": None, "cabin": cabin}
         # No `$or` in write filters: nx-27017 ignores the other fields next to it (see README, Database).
-        refreshed = await self._collection().update_one(
-            {"flight_id": flight_id, "seat": seat, "status": "held", "holder": holder}, {"$set": fields}
+        key = seat_key(flight_id, seat)
+        refreshed = await collection(SeatHold).update_one(
+            {"seat_key": key, "status": "held", "holder": holder}, {"$set": fields}
         )
         if refreshed.matched_count == 1:
             return expires
-        reclaimed = await self._collection().update_one(
-            {"flight_id": flight_id, "seat": seat, "status": "held", "expires_ms": {"$lt": now}}, {"$set": fields}
+        reclaimed = await collection(SeatHold).update_one(
+            {"seat_key": key, "status": "held", "expires_ms": {"$lt": now}}, {"$set": fields}
         )
         if reclaimed.matched_count == 1:
             return expires
         try:
-            await self._collection().insert_one({"flight_id": flight_id, "seat": seat, **fields})
+            await collection(SeatHold).insert_one({"flight_id": flight_id, "seat": seat, "seat_key": key, **fields})
         except DuplicateKeyError:
             raise SeatUnavailable(seat) from None
         return expires
 
     async def release(self, flight_id: str, seat: str, holder: str) -> bool:
-        result = await self._collection().delete_one(
-            {"flight_id": flight_id, "seat": seat, "holder": holder, "status": "held"}
+        result = await collection(SeatHold).delete_one(
+            {"seat_key": seat_key(flight_id, seat), "holder": holder, "status": "held"}
         )
         return result.deleted_count == 1
 
     async def release_holder(self, holder: str) -> int:
         """Free every seat `holder` holds (not booked ones)."""
-        result = await self._collection().delete_many({"holder": holder, "status": "held"})
+        result = await collection(SeatHold).delete_many({"holder": holder, "status": "held"})
         return result.deleted_count
 
     async def taken(self, flight_id: str, holder: str | None = None) -> dict[str, str]:
         """Seat -> "mine" | "taken" for seats that are booked or held (unexpired) on this flight."""
         now = self.clock.now_ms()
         out: dict[str, str] = {}
-        cursor = self._collection().find(
-            {"flight_id": flight_id, "expires_ms": {"$gte": now}},
-            {"seat": 1, "holder": 1, "status": 1},
-        )
+        cursor = collection(SeatHold).find({"flight_id": flight_id}, {"seat": 1, "holder": 1, "status": 1,
+                                                                       "expires_ms": 1})
         async for doc in cursor:
+            if doc["expires_ms"] < now:
+                continue  # a lapsed hold is free
             mine = holder is not None and doc["holder"] == holder and doc["status"] == "held"
             out[doc["seat"]] = "mine" if mine else "taken"
         return out
 
     async def taken_counts(self, flight_ids: Iterable[str]) -> dict[str, dict[str, int]]:
-        """flight_id -> cabin -> seats taken (booked or held unexpired)."""
-        ids = list(flight_ids)
-        counts: dict[str, dict[str, int]] = {fid: {} for fid in ids}
-        if not ids:
-            return counts
-        pipeline = [
-            {"$match": {"flight_id": {"$in": ids}, "expires_ms": {"$gte": self.clock.now_ms()}}},
-            {"$group": {"_id": {"f": "$flight_id", "c": "$cabin"}, "n": {"$sum": 1}}},
-        ]
-        async for row in await self._collection().aggregate(pipeline):
-            key = row["_id"]
-            counts.setdefault(key["f"], {})[key.get("c") or ""] = int(row["n"])
-        return counts
+        """flight_id -> cabin -> seats taken (booked or held unexpired).
+
+        One equality query per flight, counted here: nx-27017 runs `$in` and aggregations through
+        temporary tables, which stalled the whole server under concurrent searches (README, Database).
+        """
+        ids = list(dict.fromkeys(flight_ids))
+        now = self.clock.now_ms()
+
+        async def count(flight_id: str) -> dict[str, int]:
+            per_cabin: dict[str, int] = {}
+            async for doc in collection(SeatHold).find({"flight_id": flight_id}, {"cabin": 1, "expires_ms": 1}):
+                if doc["expires_ms"] >= now:
+                    per_cabin[doc.get("cabin") or ""] = per_cabin.get(doc.get("cabin") or "", 0) + 1
+            return per_cabin
+
+        results = await asyncio.gather(*(count(fid) for fid in ids))
+        return dict(zip(ids, results, strict=True))
 
     async def transfer(self, flight_id: str, seats: list[str], from_holder: str, booking_id: str,
                        until_ms: int) -> bool:
@@ -105,15 +108,15 @@ class SeatService:
         to_holder = booking_holder(booking_id)
         moved: list[str] = []
         for seat in seats:
-            result = await self._collection().update_one(
-                {"flight_id": flight_id, "seat": seat, "status": "held", "expires_ms": {"$gte": now},
+            result = await collection(SeatHold).update_one(
+                {"seat_key": seat_key(flight_id, seat), "status": "held", "expires_ms": {"$gte": now},
                  "holder": from_holder},
                 {"$set": {"holder": to_holder, "booking_id": booking_id, "expires_ms": until_ms}},
             )
             if result.matched_count != 1:
                 for done in moved:  # give back what we took so the traveller can pick again
-                    await self._collection().update_one(
-                        {"flight_id": flight_id, "seat": done, "holder": to_holder, "status": "held"},
+                    await collection(SeatHold).update_one(
+                        {"seat_key": seat_key(flight_id, done), "holder": to_holder, "status": "held"},
                         {"$set": {"holder": from_holder, "booking_id": None}},
                     )
                 return False
@@ -132,35 +135,35 @@ class SeatService:
                     await self.release(flight_id, done, holder)
                 return False
             taken.append(seat)
-        await self._collection().update_many(
+        await collection(SeatHold).update_many(
             {"holder": holder, "status": "held"}, {"$set": {"expires_ms": until_ms, "booking_id": booking_id}}
         )
         return True
 
     async def book(self, booking_id: str) -> int:
         """Held → booked for a paid booking (idempotent)."""
-        result = await self._collection().update_many(
+        result = await collection(SeatHold).update_many(
             {"holder": booking_holder(booking_id)},
             {"$set": {"status": "booked", "expires_ms": BOOKED_FOREVER_MS, "booking_id": booking_id}},
         )
         return result.modified_count
 
     async def seats_of_booking(self, booking_id: str) -> list[str]:
-        cursor = self._collection().find({"holder": booking_holder(booking_id)}, {"seat": 1})
+        cursor = collection(SeatHold).find({"holder": booking_holder(booking_id)}, {"seat": 1})
         return sorted([doc["seat"] async for doc in cursor])
 
     async def release_booking(self, booking_id: str) -> int:
-        result = await self._collection().delete_many({"holder": booking_holder(booking_id)})
+        result = await collection(SeatHold).delete_many({"holder": booking_holder(booking_id)})
         return result.deleted_count
 
     async def release_expired(self) -> int:
         """Housekeeping: delete lapsed holds (they are already free for the hold query)."""
-        result = await self._collection().delete_many(
+        result = await collection(SeatHold).delete_many(
             {"status": "held", "expires_ms": {"$lt": self.clock.now_ms()}}
         )
         return result.deleted_count
 
     async def active_holds(self) -> int:
-        return int(await self._collection().count_documents(
+        return int(await collection(SeatHold).count_documents(
             {"status": "held", "expires_ms": {"$gte": self.clock.now_ms()}}
         ))

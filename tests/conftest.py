@@ -111,6 +111,7 @@ async def database_session(mongo_uri: str) -> AsyncIterator[Database]:
 @pytest.fixture
 async def db(database_session: Database) -> AsyncIterator[Database]:
     """The session database with every collection emptied first (indexes kept)."""
+    _inventory_state["fresh"] = False
     for model in ALL_DOCUMENTS:
         await model.get_pymongo_collection().delete_many({})  # type: ignore[attr-defined]
     yield database_session
@@ -126,13 +127,14 @@ def fixture_path(*parts: str) -> Path:
 
 # ---- inventory and running bot -------------------------------------------------------------------
 INVENTORY_COLLECTIONS = {"airports", "aircraft_types", "flights"}
+_inventory_state = {"fresh": False}  # True while the session's 30-day inventory is known to be intact
 
 
 @pytest.fixture
 async def inventory_db(database_session: Database) -> AsyncIterator[Database]:
     """Clean bookings/holds/conversations, but keep a seeded inventory (seeded once, 30 days)."""
     from services.clock import Clock
-    from services.inventory.seed import inventory_is_empty, seed_inventory
+    from services.inventory.seed import seed_inventory
 
     for model in ALL_DOCUMENTS:
         collection = model.get_pymongo_collection()  # type: ignore[attr-defined]
@@ -141,8 +143,12 @@ async def inventory_db(database_session: Database) -> AsyncIterator[Database]:
                 await collection.delete_many({"source": {"$ne": "local"}})
             continue
         await collection.delete_many({})
-    if await inventory_is_empty():
+    if not _inventory_state["fresh"]:
+        # A `db` test may have wiped it or seeded another window: start from a clean, known inventory.
+        for name in INVENTORY_COLLECTIONS:
+            await database_session.db[name].delete_many({})
         await seed_inventory(Clock(), days=30)
+        _inventory_state["fresh"] = True
     yield database_session
 
 
@@ -161,3 +167,6 @@ async def bot(inventory_db: Database, telegram: Any, tmp_path: Path) -> AsyncIte
 
     async with running_bot(inventory_db, telegram, tmp_path) as running:
         yield running
+
+
+from tests.paying import paying  # noqa: E402,F401 - a FlyO with Stripe and SendGrid at loopback fakes

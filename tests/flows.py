@@ -12,14 +12,14 @@ def travel_day(clock: Clock, days_ahead: int = 10) -> date:
     return clock.now().date() + timedelta(days=days_ahead)
 
 
-async def search_one_line(t: Any, origin: str, destination: str, day: date, pax: int) -> Any:
+async def search_one_line(t: Any, origin: str, destination: str, day: date, pax: int, timeout: float = 5.0) -> Any:
     await t.send(f"/search {origin} {destination} {day.isoformat()} {pax}")
-    return await t.wait_for("source:")
+    return await t.wait_for("source:", timeout=timeout)
 
 
-async def pick_first_fare(t: Any, cabin: str = "Economy") -> Any:
+async def pick_first_fare(t: Any, cabin: str = "Economy", timeout: float = 5.0) -> Any:
     await t.press(f"1. {cabin}")
-    return await t.wait_for("Tap a seat")
+    return await t.wait_for("Tap a seat", timeout=timeout)
 
 
 async def pick_seats_for_me(t: Any) -> Any:
@@ -58,3 +58,17 @@ async def book_to_review(t: Any, clock: Clock, pax: int = 1, origin: str = "LHR"
             await t.wait_for(f"Passenger {i + 1} of")
         await fill_passenger(t, i, names[i % len(names)], f"19{70 + i}-04-2{i}", "ada@example.com")
     return await t.wait_for("Please review your booking")
+
+
+async def eventually(check: Any, timeout: float = 5.0, interval: float = 0.02) -> Any:
+    """Poll an async check until it returns a truthy value (background work like the outbox pump)."""
+    import asyncio
+
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = await check()
+        if value:
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s (last value {value!r})")
+        await asyncio.sleep(interval)

@@ -56,6 +56,7 @@ def make_settings(telegram: FakeTelegram, data_dir: Path, mongo_uri: str = "", *
 async def running_bot(database: Database, telegram: FakeTelegram, data_dir: Path, *, clock: Clock | None = None,
                       share_database: bool = True, mongo_uri: str = "", **overrides: Any) -> AsyncIterator[RunningBot]:
     """Start FlyO exactly as `python -m bot` does (minus signals); stop it in order on exit."""
+    overrides.setdefault("MONGODB_DB", database.db.name)
     settings = make_settings(telegram, data_dir, mongo_uri, **overrides)
     clock = clock or Clock()
     app = create_web_app(settings, clock=clock, seed=False, database=database if share_database else None)

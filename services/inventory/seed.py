@@ -21,6 +21,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError
 
 from models import AircraftType, Airport, Flight
+from models.flight import route_key
 from services.clock import Clock
 from services.inventory.fares import base_fares, currency_for_country, quote_fare, simulated_load_factor
 from services.inventory.network import Route, aircraft_types, departures, network_airports, network_routes
@@ -71,6 +72,7 @@ async def seed_inventory(
     routes = network_routes()
     await _upsert(Airport, "iata", [a.model_dump(exclude={"id", "revision_id"}) for a in airports])
     await _upsert(AircraftType, "code", [t.model_dump(exclude={"id", "revision_id"}) for t in fleet])
+    await _backfill_route_keys()
 
     now = clock.now()
     by_code = {a.iata: a for a in airports}
@@ -144,6 +146,23 @@ async def _insert(batch: list[dict[str, Any]]) -> int:
     return len(result.inserted_ids)
 
 
+async def _backfill_route_keys() -> int:
+    """Flights stored before `route_key` existed are invisible to search: give them their key (once)."""
+    flights = Flight.get_pymongo_collection()
+    if await flights.find_one({"route_key": {"$exists": False}}, {"_id": 1}) is None:
+        return 0
+    updates = [
+        UpdateOne({"_id": doc["_id"]},
+                  {"$set": {"route_key": route_key(doc["origin"], doc["destination"], doc["departure_date"])}})
+        async for doc in flights.find({"route_key": {"$exists": False}},
+                                      {"origin": 1, "destination": 1, "departure_date": 1})
+    ]
+    for start in range(0, len(updates), 1000):
+        await flights.bulk_write(updates[start:start + 1000], ordered=False)
+    log.info("gave %s older flights their search key", len(updates))
+    return len(updates)
+
+
 def _flight_docs(
     plans: list[_Plan], days: int, seed: str, scale: float, skip: set[tuple[str, str]]
 ) -> Iterator[dict[str, Any]]:
@@ -183,4 +202,5 @@ def _flight_docs(
                     "offer": None,
                     "refundable": None,
                     "checked_bags": None,
+                    "route_key": route_key(route.origin, route.destination, iso),
                 }

@@ -1,0 +1,1 @@
+"""FlyO benchmarks: `make bench` (see bench/README.md)."""

@@ -1,0 +1,196 @@
+"""Scenario 1 — conversation throughput: N travellers book at once through the real Application.
+
+Each traveller runs the tests' booking script (one-line search → first economy fare → pick seats for me →
+continue → passenger details → review) and then confirms, which creates the PENDING booking and sends
+the Stripe Checkout link (FlyO's real StripeGateway against the loopback FakeStripe). Everything runs in
+this process: the fake Bot API, the travellers, FlyO (aiohttp app + PTB Application, polling), and the
+fake Stripe; the database is the product's (embedded nx-27017 child process, or MONGODB_URI).
+
+Baseline, same run and same process: a bare python-telegram-bot echo bot built with FlyO's builder
+settings (base URL on the same fake, same `concurrent_updates`, no rate limiter), driven by the same
+number of travellers each sending as many updates as one booking takes. Repetitions alternate
+echo and FlyO so slow drift on a shared machine hits both alike.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.common import (
+    BenchConfig,
+    Latency,
+    Row,
+    ScenarioResult,
+    bench_database,
+    clear_state,
+    ensure_small_inventory,
+    fmt,
+    progress,
+    quiet_product_logging,
+    ratio,
+    scratch_dir,
+    status_for,
+    summarise,
+)
+from bench.load import TimedTraveller, echo_script, run_together, running_echo_bot
+from bot.db import Database
+from models import Booking
+from services.clock import Clock
+from services.inventory.network import network_routes
+from tests.fakes.stripe import FakeStripe
+from tests.fakes.telegram import BotMessage, FakeTelegram
+from tests.flows import book_to_review
+from tests.harness import running_bot
+
+NAME = "conversation"
+GOAL_RATIO = 0.5
+WEBHOOK_SECRET = "whsec_flyo_bench"
+FIRST_USER_ID = 7_000_000  # far from the ids tests use; each round takes a fresh block
+
+
+@dataclass(frozen=True)
+class Round:
+    """One repetition of one bot: N travellers from start to the last answer."""
+
+    travellers: int
+    updates: int
+    seconds: float
+    latency: Latency
+
+    @property
+    def updates_per_s(self) -> float:
+        return self.updates / self.seconds
+
+    @property
+    def per_traveller_per_s(self) -> float:
+        return self.travellers / self.seconds
+
+
+def _routes() -> list[tuple[str, str]]:
+    # Busy routes spread the load over many flights, so no flight's economy cabin fills up mid-run.
+    routes = sorted(network_routes(), key=lambda r: (-len(r.base_times), r.key))
+    return [(r.origin, r.destination) for r in routes[:40]]
+
+
+def _has_payment_link(message: BotMessage) -> bool:
+    return any(b.url for row in message.buttons for b in row)
+
+
+async def _book(t: TimedTraveller, clock: Clock, route: tuple[str, str], days_ahead: int) -> None:
+    await book_to_review(t, clock, pax=1, origin=route[0], destination=route[1], days_ahead=days_ahead)
+    await t.press("Confirm and pay")
+    await t.wait_for(_has_payment_link)
+
+
+class _Ids:
+    def __init__(self) -> None:
+        self.next = FIRST_USER_ID
+
+    def take(self, n: int) -> list[int]:
+        block = list(range(self.next, self.next + n))
+        self.next += n
+        return block
+
+
+async def flyo_round(database: Database, data_dir: Path, stripe: FakeStripe, ids: _Ids, n: int,
+                     result: ScenarioResult | None) -> tuple[Round, int]:
+    """N bookings through FlyO; returns the round and the Application's concurrent_updates."""
+    routes = _routes()
+    samples: list[float] = []
+    await clear_state()
+    async with FakeTelegram() as telegram, running_bot(
+        database, telegram, data_dir, TELEGRAM_RATE_LIMIT=False,
+        STRIPE_SECRET_KEY="sk_test_flyo_bench", STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET, STRIPE_API_URL=stripe.url,
+    ) as bot:
+        concurrency = int(bot.application.update_processor.max_concurrent_updates)
+        travellers = [TimedTraveller(telegram.traveller(uid, first_name="Ada"), samples) for uid in ids.take(n)]
+
+        async def script(t: TimedTraveller) -> None:
+            i = t.user_id - FIRST_USER_ID
+            await _book(t, bot.clock, routes[i % len(routes)], 3 + (i // len(routes)) % 25)
+
+        seconds = await run_together(travellers, script)
+        updates = sum(t.updates for t in travellers)
+        if result is not None:
+            await _check_bookings(result, [t.user_id for t in travellers])
+    return Round(n, updates, seconds, Latency.of_seconds(samples)), concurrency
+
+
+async def _check_bookings(result: ScenarioResult, user_ids: list[int]) -> None:
+    bookings = await Booking.find({"user_id": {"$in": user_ids}}).to_list()
+    with_link = sum(1 for b in bookings if b.payment.status == "open" and b.payment.url)
+    seats = [(b.flight.flight_id, s) for b in bookings for s in b.seats]
+    doubles = len(seats) - len(set(seats))
+    result.check("payment links", len(bookings) == len(user_ids) == with_link,
+                 f"{with_link}/{len(user_ids)} bookings PENDING with a payment link")
+    result.check("double-booked seats", doubles == 0, f"{doubles} seats in two bookings")
+
+
+async def echo_round(ids: _Ids, n: int, updates_each: int, concurrency: int) -> Round:
+    samples: list[float] = []
+    async with FakeTelegram() as telegram, running_echo_bot(telegram, concurrency):
+        travellers = [TimedTraveller(telegram.traveller(uid), samples) for uid in ids.take(n)]
+        seconds = await run_together(travellers, lambda t: echo_script(t, updates_each))
+        updates = sum(t.updates for t in travellers)
+    return Round(n, updates, seconds, Latency.of_seconds(samples))
+
+
+async def run(config: BenchConfig) -> ScenarioResult:
+    result = ScenarioResult(NAME)
+    n = config.size(200, 12)
+    warm = config.size(20, 4)
+    ids = _Ids()
+    with scratch_dir(config, NAME) as data_dir:
+        quiet_product_logging(data_dir)
+        async with bench_database(config, data_dir) as database, FakeStripe() as stripe:
+            await ensure_small_inventory()
+            progress(f"{NAME}: warm-up ({warm} travellers each)")
+            warm_flyo, concurrency = await flyo_round(database, data_dir, stripe, ids, warm, None)
+            updates_each = round(warm_flyo.updates / warm_flyo.travellers)
+            await echo_round(ids, warm, updates_each, concurrency)
+            solo, _ = await flyo_round(database, data_dir, stripe, ids, 1, None)
+            flyo: list[Round] = []
+            echo: list[Round] = []
+            for rep in range(config.reps):
+                started = time.perf_counter()
+                echo.append(await echo_round(ids, n, updates_each, concurrency))
+                flyo_rep, _ = await flyo_round(database, data_dir, stripe, ids, n, result)
+                flyo.append(flyo_rep)
+                progress(f"{NAME}: rep {rep + 1}/{config.reps}: FlyO {flyo_rep.updates_per_s:.0f} upd/s, "
+                         f"echo {echo[-1].updates_per_s:.0f} upd/s ({time.perf_counter() - started:.0f} s)")
+    _rows(result, n, flyo, echo, concurrency, updates_each, solo)
+    return result
+
+
+def _rows(result: ScenarioResult, n: int, flyo: list[Round], echo: list[Round], concurrency: int,
+          updates_each: int, solo: Round) -> None:
+    ups, eups = summarise(flyo, lambda r: r.updates_per_s), summarise(echo, lambda r: r.updates_per_s)
+    bps = summarise(flyo, lambda r: r.per_traveller_per_s)
+    ratios = summarise(range(len(flyo)), lambda i: ratio(flyo[i].updates_per_s, echo[i].updates_per_s))
+    correctness = result.correctness_text()
+    result.rows.append(Row(
+        NAME, f"throughput, {n} travellers at once ({updates_each} updates per booking)",
+        f"ratio ≥ {GOAL_RATIO}",
+        f"{ups.show(' upd/s', 0)}; {bps.show(' bookings/s', 2)}",
+        f"echo bot {eups.show(' upd/s', 0)}",
+        f"{ratios.median:.2f} (±{ratios.spread_pct / 2:.0f}%)",
+        correctness, status_for(ratios.median >= GOAL_RATIO),
+    ))
+    p = {k: summarise(flyo, lambda r, k=k: getattr(r.latency, k)) for k in ("p50", "p95", "p99")}
+    e = {k: summarise(echo, lambda r, k=k: getattr(r.latency, k)) for k in ("p50", "p95", "p99")}
+    result.rows.append(Row(
+        NAME, "per-update latency p50 / p95 / p99 (under the same load)", "report",
+        " / ".join(fmt(p[k].median, 0) for k in p) + " ms",
+        "echo " + " / ".join(fmt(e[k].median, 0) for k in e) + " ms",
+        f"p99 ×{ratio(p['p99'].median, e['p99'].median):.1f}",
+        correctness, "info",
+    ))
+    result.notes.append(
+        f"{n} travellers run a closed loop (each sends its next update as soon as it has the answer), so the "
+        f"latency under load is ≈ {n} ÷ throughput; one traveller alone sees p50 {fmt(solo.latency.p50, 0)} ms, "
+        f"p99 {fmt(solo.latency.p99, 0)} ms per update (the service time). Both bots: concurrent_updates="
+        f"{concurrency}, no AIORateLimiter (TELEGRAM_RATE_LIMIT=false; the product's limiter would cap "
+        "replies at 30 msg/s)."
+    )

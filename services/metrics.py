@@ -1,0 +1,202 @@
+"""Prometheus metrics: one registry owned by this module, served by GET /metrics (webhooks/metrics.py).
+
+Counters and histograms are per process (each replica exposes its own; Prometheus sums them).
+The gauges of business state — bookings by status, seat holds active — are read from MongoDB at
+scrape time instead of being moved on every transition: bookings change status in handlers, the
+Stripe webhook and the sweeps of *any* replica, so only the database knows the current numbers,
+and a restart would reset in-process gauges. Counting is a handful of indexed `count_documents`,
+cached for `DB_GAUGE_MAX_AGE` seconds so several scrapers (or a scraper per replica) cost little.
+Every replica reports the same values for those gauges: aggregate them with max(), not sum().
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
+from prometheus_client.gc_collector import GCCollector
+from prometheus_client.platform_collector import PlatformCollector
+from prometheus_client.process_collector import ProcessCollector
+from pymongo.errors import PyMongoError
+
+from bot import __version__
+
+if TYPE_CHECKING:
+    from telegram import Update
+
+    from services.context import Services
+
+log = logging.getLogger(__name__)
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+ProcessCollector(registry=REGISTRY)
+PlatformCollector(registry=REGISTRY)
+GCCollector(registry=REGISTRY)
+
+BUILD = Info("flyo_build", "FlyO version running in this process", registry=REGISTRY)
+BUILD.info({"version": __version__})
+
+# ---- Telegram -----------------------------------------------------------------------------------
+UPDATES = Counter(
+    "flyo_telegram_updates", "Telegram updates received, by type and what flood control did with them",
+    ["type", "outcome"], registry=REGISTRY,
+)
+HANDLER_SECONDS = Histogram(
+    "flyo_handler_duration_seconds", "Time to handle one update (state load, work, save, replies)",
+    ["type"], registry=REGISTRY,
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+)
+HANDLER_ERRORS = Counter(
+    "flyo_handler_errors", "Updates whose handler raised (the error handler told the user)", ["type"],
+    registry=REGISTRY,
+)
+TELEGRAM_WEBHOOK_REQUESTS = Counter(
+    "flyo_telegram_webhook_requests", "POST /webhooks/telegram by outcome (forbidden = wrong secret)",
+    ["outcome"], registry=REGISTRY,
+)
+CHATS_BLOCKED = Counter(
+    "flyo_chats_blocked", "Chats newly marked as having blocked the bot", registry=REGISTRY,
+)
+SEARCHES = Counter("flyo_searches", "Flight searches shown to travellers", registry=REGISTRY)
+
+# ---- state read from the database at scrape time -----------------------------------------------
+BOOKINGS = Gauge("flyo_bookings", "Bookings by status (from the database)", ["status"], registry=REGISTRY)
+SEAT_HOLDS_ACTIVE = Gauge("flyo_seat_holds_active", "Unexpired seat holds not yet booked (from the database)",
+                          registry=REGISTRY)
+DATABASE_UP = Gauge("flyo_database_up", "1 when the last scrape could read the database", registry=REGISTRY)
+
+# ---- for payments, mail and jobs (incremented by those modules) ---------------------------------
+WEBHOOK_EVENTS = Counter(
+    "flyo_webhook_events", "Stripe webhook events by event type and outcome", ["type", "outcome"],
+    registry=REGISTRY,
+)
+EMAILS = Counter("flyo_emails", "E-mails by outcome (sent, failed)", ["outcome"], registry=REGISTRY)
+JOB_RUNS = Counter("flyo_job_runs", "Scheduled job runs by job and outcome (ok, error)", ["job", "outcome"],
+                   registry=REGISTRY)
+JOB_DURATION = Histogram(
+    "flyo_job_duration_seconds", "Scheduled job run time", ["job"], registry=REGISTRY,
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0),
+)
+
+DB_GAUGE_MAX_AGE = 10.0
+DB_GAUGE_TIMEOUT = 3.0
+
+
+def update_type(update: Update) -> str:
+    """command | message | callback_query | my_chat_member | other — a small, fixed label set."""
+    if update.callback_query is not None:
+        return "callback_query"
+    message = update.message or update.edited_message
+    if message is not None:
+        text = message.text or ""
+        return "command" if text.startswith("/") else "message"
+    if update.my_chat_member is not None:
+        return "my_chat_member"
+    return "other"
+
+
+@contextlib.contextmanager
+def handler_timer(kind: str) -> Iterator[None]:
+    """Observe one handler run in HANDLER_SECONDS; an exception also counts in HANDLER_ERRORS."""
+    started = time.perf_counter()
+    try:
+        yield
+    except Exception:
+        HANDLER_ERRORS.labels(kind).inc()
+        raise
+    finally:
+        HANDLER_SECONDS.labels(kind).observe(time.perf_counter() - started)
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def timed_turn(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """Decorator for `run_turn(update, ...)`: the whole turn, lock wait included, is what a user waits."""
+    @functools.wraps(fn)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        from telegram import Update
+
+        first = args[0] if args else kwargs.get("update")
+        kind = update_type(first) if isinstance(first, Update) else "other"
+        with handler_timer(kind):
+            return await fn(*args, **kwargs)
+    return wrapper
+
+
+@contextlib.contextmanager
+def job_timer(job: str) -> Iterator[None]:
+    """`with job_timer("auto_cancel"): ...` → JOB_RUNS{job, ok|error} and JOB_DURATION{job}."""
+    started = time.perf_counter()
+    outcome = "error"
+    try:
+        yield
+        outcome = "ok"
+    finally:
+        JOB_RUNS.labels(job, outcome).inc()
+        JOB_DURATION.labels(job).observe(time.perf_counter() - started)
+
+
+@dataclass
+class _GaugeCache:
+    """Kept on the Services object (one per process), so a fresh app — or test — starts uncached."""
+
+    refreshed_at: float = float("-inf")
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+def _cache(services: Services) -> _GaugeCache:
+    found = services.extras.get("metrics.db_gauges")
+    if not isinstance(found, _GaugeCache):
+        found = services.extras["metrics.db_gauges"] = _GaugeCache()
+    return found
+
+
+async def refresh_db_gauges(services: Services, *, max_age: float = DB_GAUGE_MAX_AGE) -> None:
+    """Bring BOOKINGS, SEAT_HOLDS_ACTIVE and DATABASE_UP up to date (cached; never raises)."""
+    cache = _cache(services)
+    async with cache.lock:
+        if time.monotonic() - cache.refreshed_at < max_age:
+            return
+        try:
+            counts, holds = await asyncio.wait_for(_read_counts(services), DB_GAUGE_TIMEOUT)
+        except (PyMongoError, TimeoutError, OSError) as exc:
+            # Keep the last values (a gap would read as zero bookings); flyo_database_up says why.
+            DATABASE_UP.set(0)
+            log.warning("metrics: database unavailable for gauges: %s", str(exc).splitlines()[0][:200])
+            return
+        for status, count in counts.items():
+            BOOKINGS.labels(status).set(count)
+        SEAT_HOLDS_ACTIVE.set(holds)
+        DATABASE_UP.set(1)
+        cache.refreshed_at = time.monotonic()
+
+
+async def _read_counts(services: Services) -> tuple[dict[str, int], int]:
+    from models.booking import Booking, BookingStatus
+    from models.collections import collection
+
+    statuses = list(BookingStatus)
+    # One indexed count per status (the (status, hold_expires_ms) index) instead of a $group scan.
+    results: list[Any] = await asyncio.gather(
+        *(collection(Booking).count_documents({"status": s.value}) for s in statuses),
+        services.seats.active_holds(),
+    )
+    counts = {s.value: int(n) for s, n in zip(statuses, results[:-1], strict=True)}
+    return counts, int(results[-1])
+
+
+
+def install_hooks(services: Services) -> None:
+    """Connect the payments/notifications metric hooks to WEBHOOK_EVENTS and EMAILS."""
+    services.extras["webhook_counter"] = lambda event_type, outcome: WEBHOOK_EVENTS.labels(
+        event_type, outcome).inc()
+    services.notifications.on_email = lambda outcome: EMAILS.labels(outcome).inc()

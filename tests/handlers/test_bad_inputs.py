@@ -1,0 +1,136 @@
+"""Every bad input gets its reason and the same question again; earlier answers stay."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from tests.flows import continue_from_seats, pick_first_fare, pick_seats_for_me, search_one_line, travel_day
+
+
+async def test_search_inputs_are_checked_with_reasons(bot: Any) -> None:
+    t = bot.telegram.traveller(4001)
+    await t.send("/search")
+    await t.wait_for("Where are you flying from")
+    await t.send("Xyzzyville")
+    unknown = await t.wait_for("I don't know the airport")
+    assert "Xyzzyville" in unknown.plain_text()
+    await t.send("Paris")
+    await t.wait_for("Paris has")
+    await t.press("CDG")
+    await t.wait_for("Where to?")
+    await t.send("CDG")
+    await t.wait_for("same as the origin")
+    await t.send("ORY")  # another airport of the same city is fine
+    await t.wait_for("When?")
+    today = bot.clock.now().date()
+    await t.send((today - timedelta(days=2)).isoformat())
+    await t.wait_for("in the past")
+    await t.send((today + timedelta(days=400)).isoformat())
+    await t.wait_for("not on sale yet")
+    await t.send("31/02")
+    await t.wait_for("not a date in the calendar")
+    await t.send("someday")
+    await t.wait_for("couldn't read")
+    await t.send("tomorrow")
+    await t.wait_for("How many passengers")
+    for bad in ("0", "10", "two"):
+        await t.send(bad)
+        await t.wait_for("from 1 to 9")
+    await t.send("1")
+    await t.wait_for("source:")
+
+
+async def test_passenger_answers_are_checked_and_nothing_is_lost(bot: Any) -> None:
+    t = bot.telegram.traveller(4002)
+    await search_one_line(t, "LHR", "JFK", travel_day(bot.clock, 9), 1)
+    await pick_first_fare(t)
+    await pick_seats_for_me(t)
+    await continue_from_seats(t)
+    for bad, reason in (("Ada", "both the given name and the family name"), ("Ad4 Lovelace", "can't be part")):
+        await t.send(bad)
+        await t.wait_for(reason)
+    await t.send("Ada Lovelace")
+    await t.wait_for("Date of birth")
+    tomorrow = bot.clock.now().date() + timedelta(days=1)
+    for bad, reason in ((tomorrow.isoformat(), "can't be in the future"), ("10 Dec", "YYYY-MM-DD"),
+                        ("1815-02-30", "not a date")):
+        await t.send(bad)
+        await t.wait_for(reason)
+    await t.send("1990-12-10")
+    await t.wait_for("E-mail address")
+    await t.send("ada@@example")
+    await t.wait_for("doesn't look right")
+    await t.send("ada@example.com")
+    await t.wait_for("Phone number")
+    await t.send("12")
+    await t.wait_for("international format")
+    await t.share_contact("+44 20 7946 0018", own=False, contact_user_id=999)
+    await t.wait_for("someone else's contact")
+    await t.share_contact("+442079460018")
+    await t.wait_for("Passport or ID")
+    await t.send("#$")
+    await t.wait_for("5–20 letters or digits")
+    await t.send("533401234")
+    review = await t.wait_for("Please review your booking")
+    text = review.plain_text()
+    assert "Ada Lovelace" in text and "1990-12-10" in text and "ada@example.com" in text
+    assert "+442079460018" in text and "…234" in text
+
+
+async def test_edit_passenger_keeps_the_others(bot: Any) -> None:
+    from tests.flows import book_to_review
+
+    t = bot.telegram.traveller(4003)
+    await book_to_review(t, bot.clock, pax=2)
+    await t.press("Edit passenger 2")
+    await t.wait_for("Passenger 2 of 2")
+    await t.send("Grace Hopper")
+    await t.wait_for("Date of birth")
+    await t.send("1906-12-09")
+    await t.wait_for("Passport or ID")
+    await t.press("Skip")
+    review = await t.wait_for("Please review your booking")
+    assert "Ada Lovelace" in review.plain_text() and "Grace Hopper" in review.plain_text()
+    assert "Charles Babbage" not in review.plain_text()
+
+
+async def test_infant_is_noted(bot: Any) -> None:
+    t = bot.telegram.traveller(4004)
+    await search_one_line(t, "LHR", "JFK", travel_day(bot.clock, 9), 1)
+    await pick_first_fare(t)
+    await pick_seats_for_me(t)
+    await continue_from_seats(t)
+    await t.send("Baby Lovelace")
+    await t.wait_for("Date of birth")
+    await t.send((bot.clock.now().date() - timedelta(days=200)).isoformat())
+    await t.wait_for("travels as an infant")
+
+
+async def test_stale_buttons_get_a_notice_and_the_current_step(bot: Any) -> None:
+    t = bot.telegram.traveller(4005)
+    results = await search_one_line(t, "LHR", "JFK", travel_day(bot.clock, 9), 1)
+    await t.send("/search LHR CDG " + travel_day(bot.clock, 10).isoformat())  # a new search
+    await t.wait_for("source:")
+    await t.press("1. Economy", results)  # a fare button of the previous search
+    current = await t.wait_for("source:")
+    assert "CDG" in current.plain_text()
+    assert any("earlier step" in (a.get("text") or "") for a in t.callback_answers)
+    await t.press_data("garbage", results.message_id)
+    await t.wait_for("source:")
+
+
+async def test_cancel_aborts_and_releases_holds(bot: Any) -> None:
+    from models import SeatHold
+
+    t = bot.telegram.traveller(4006)
+    await search_one_line(t, "LHR", "JFK", travel_day(bot.clock, 9), 2)
+    await pick_first_fare(t)
+    await pick_seats_for_me(t)
+    assert await SeatHold.find(SeatHold.holder == "chat:4006").count() == 2
+    await t.send("/cancel")
+    done = await t.wait_for("Cancelled the booking in progress")
+    assert "released 2 held seat(s)" in done.plain_text()
+    assert await SeatHold.find(SeatHold.holder == "chat:4006").count() == 0
+    await t.send("/mybookings")
+    await t.wait_for("no bookings yet")

@@ -1,0 +1,30 @@
+"""GET /metrics: Prometheus text format from services.metrics' registry (database gauges refreshed first).
+
+Meant for the internal network. With METRICS_TOKEN set it also wants `Authorization: Bearer <token>`,
+for deployments where the port is reachable from outside.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from services.metrics import REGISTRY, refresh_db_gauges
+from webhooks.keys import SERVICES, SETTINGS
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/metrics")
+async def metrics(request: web.Request) -> web.Response:
+    token = request.app[SETTINGS].METRICS_TOKEN
+    if token is not None:
+        given = request.headers.get("Authorization", "")
+        if not hmac.compare_digest(given.encode(), f"Bearer {token.get_secret_value()}".encode()):
+            return web.Response(status=401, text="unauthorized\n", headers={"WWW-Authenticate": "Bearer"})
+    services = request.app.get(SERVICES)
+    if services is not None:
+        await refresh_db_gauges(services)
+    return web.Response(body=generate_latest(REGISTRY), headers={"Content-Type": CONTENT_TYPE_LATEST})
