@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import sys
 
+from telegram.error import TelegramError
+
 from bot.config import ConfigError, Settings, load_settings
 from bot.db import DatabaseError
 from bot.logs import setup_logging
@@ -38,6 +40,9 @@ def main(argv: list[str]) -> int:
             return 0
     except DatabaseError as exc:
         print(f"flyo: {exc}", file=sys.stderr)
+        return 1
+    except TelegramError as exc:  # e.g. a bad token or an unreachable Bot API at start-up
+        print(f"flyo: Telegram refused to start the bot: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 0

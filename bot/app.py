@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from telegram import BotCommand
 from telegram.ext import (
@@ -25,7 +26,7 @@ from services.context import Services
 
 log = logging.getLogger(__name__)
 
-FlyOApplication = Application  # type: ignore[type-arg]
+FlyOApplication = Application[Any, Any, Any, Any, Any, Any]
 
 TRAVELLER_COMMANDS = [
     BotCommand("search", "Find and book a flight"),

@@ -138,15 +138,20 @@ class EmbeddedMongo:
             "--pid-file", str(self.mongo_dir / "server.pid"),
             "--log-file", str(logs / "nx-27017.log"),
         ]
-        self.process = subprocess.Popen(
-            cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            preexec_fn=_die_with_parent,
-        )
+        # nx-27017 logs every command at INFO to stderr as well as to --log-file. A pipe that nobody reads
+        # fills after 64 KB and then blocks the server inside a request, freezing the whole database (seen
+        # after ~90 searches). So stderr goes to a file, fresh at each start; a failed start quotes its end.
+        stderr_path = logs / "nx-27017.stderr"
+        with stderr_path.open("wb") as stderr_file:
+            self.process = subprocess.Popen(
+                cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr_file,
+                preexec_fn=_die_with_parent,
+            )
         (self.mongo_dir / "server.json").write_text(json.dumps({"pid": self.process.pid, "port": self.port}))
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                err = (self.process.stderr.read() if self.process.stderr else b"").decode(errors="replace")
+                err = stderr_path.read_bytes()[-4096:].decode(errors="replace")
                 last = err.strip().splitlines()[-1] if err.strip() else f"exit code {self.process.returncode}"
                 raise DatabaseError(f"The embedded database (nx-27017) did not start: {last}")
             with socket.socket() as probe:
@@ -165,8 +170,6 @@ class EmbeddedMongo:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=5)
-        if self.process is not None and self.process.stderr:
-            self.process.stderr.close()
         self.process = None
         with contextlib.suppress(FileNotFoundError):
             (self.mongo_dir / "server.json").unlink()
@@ -183,9 +186,9 @@ class Database:
     db: AsyncDatabase[dict[str, Any]]
     embedded: EmbeddedMongo | None = None
 
-    async def ping(self, timeout: float = 2.0) -> bool:
+    async def ping(self, within: float = 2.0) -> bool:
         try:
-            await asyncio.wait_for(self.db.command("ping"), timeout)
+            await asyncio.wait_for(self.db.command("ping"), within)
         except (PyMongoError, TimeoutError, OSError):
             return False
         return True

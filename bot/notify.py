@@ -8,6 +8,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 
+from services import chat_status
 from services.notifications import ChatUndeliverable
 
 
@@ -16,6 +17,8 @@ class TelegramChatSender:
         self.bot = bot
 
     async def send_chat(self, payload: dict[str, Any]) -> None:
+        if await _is_blocked(int(payload["chat_id"])):
+            raise ChatUndeliverable("the traveller has blocked the bot")
         rows = [
             [InlineKeyboardButton(b["text"], url=b["url"]) if "url" in b
              else InlineKeyboardButton(b["text"], callback_data=b.get("callback", "*:nop:"))
@@ -35,8 +38,8 @@ class TelegramChatSender:
 
 
 async def _mark_blocked(chat_id: int) -> None:
-    try:
-        from services.chat_status import mark_blocked
-    except ImportError:  # operations module not installed yet
-        return
-    await mark_blocked(chat_id)
+    await chat_status.mark_blocked(chat_id)
+
+
+async def _is_blocked(chat_id: int) -> bool:
+    return await chat_status.is_blocked(chat_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 AdminBody = Callable[[Turn, list[str]], Awaitable[None]]
 
 
-def admin_only(action: str, body: AdminBody) -> Callable[[Update, FlyOContext], Awaitable[None]]:
+def admin_only(action: str, body: AdminBody) -> Callable[[Update, FlyOContext], Coroutine[Any, Any, None]]:
     """Refuses (and audits) non-admins; runs `body` with the command's arguments for admins."""
     async def handler(update: Update, context: FlyOContext) -> None:
         args = list(context.args or [])

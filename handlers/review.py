@@ -64,7 +64,8 @@ async def show_review(turn: Turn) -> None:
 async def check_price(turn: Turn, flight: Flight) -> PriceCheck | None:
     """Price the flight again; if the fare moved, ask for consent (old → new) and return None."""
     d = turn.draft
-    check = await turn.svc.flights.reprice(flight, int(d["pax"]), d["cabin"], seen=int(d["fare"]))
+    check = await turn.svc.flights.reprice(flight, int(d["pax"]), d["cabin"], seen=int(d["fare"]),
+                                           seen_currency=str(d["currency"]))
     if not check.changed:
         d.pop("new_fare", None)
         return check

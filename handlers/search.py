@@ -287,7 +287,8 @@ async def show_results(turn: Turn, *, edit: bool = False) -> None:
     for index, option in enumerate(shown, start=page * PAGE_SIZE + 1):
         lines.append(_option_text(turn, index, option, pax))
         buttons.append([
-            turn.button(f"{index}. {cabin_name(cabin)} {money(option.flight.fares[cabin] * pax, option.flight.currency)}",
+            turn.button(f"{index}. {cabin_name(cabin)} "
+                        f"{money(option.flight.fares[cabin] * pax, option.flight.currency)}",
                         "fl", f"{option.flight.id}.{cabin[0]}")
             for cabin in option.flight.fares if option.seats_left.get(cabin, 0) >= pax
         ])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -74,7 +75,8 @@ async def on_flight_pick(turn: Turn, arg: str) -> None:
     pax = int(turn.draft["pax"])
     options = await turn.svc.flights.with_availability([flight])
     if options[0].seats_left.get(cabin, 0) < pax:
-        turn.notice = f"Only {options[0].seats_left.get(cabin, 0)} {cabin_name(cabin)} seats left on {flight.flight_number}."
+        left = options[0].seats_left.get(cabin, 0)
+        turn.notice = f"Only {left} {cabin_name(cabin)} seats left on {flight.flight_number}."
         turn.alert = True
         return
     await turn.svc.seats.release_holder(chat_holder(turn.chat_id))
@@ -236,7 +238,7 @@ def suggest_seats(layout: CabinLayout, state: dict[str, str], need: int) -> list
 def _consecutive(block: list[str], layout: CabinLayout) -> bool:
     letters = layout.seat_letters()
     idx = [letters.index(s[-1]) for s in block]
-    return all(b - a == 1 for a, b in zip(idx, idx[1:], strict=False))
+    return all(b - a == 1 for a, b in itertools.pairwise(idx))
 
 
 async def on_seats_done(turn: Turn) -> None:

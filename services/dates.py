@@ -51,13 +51,13 @@ def parse_date(text: str, today: date) -> date:
                 return date(year, month, day)
             return _next_occurrence(day, month, today)
         if m := re.fullmatch(r"(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]+)\.?(?:\s+(\d{4}))?", raw):
-            month = _month(m[2])
-            if month:
-                return date(int(m[3]), month, int(m[1])) if m[3] else _next_occurrence(int(m[1]), month, today)
+            named = _month(m[2])
+            if named:
+                return date(int(m[3]), named, int(m[1])) if m[3] else _next_occurrence(int(m[1]), named, today)
         if m := re.fullmatch(r"([a-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?(?:\s+(\d{4}))?", raw):
-            month = _month(m[1])
-            if month:
-                return date(int(m[3]), month, int(m[2])) if m[3] else _next_occurrence(int(m[2]), month, today)
+            named = _month(m[1])
+            if named:
+                return date(int(m[3]), named, int(m[2])) if m[3] else _next_occurrence(int(m[2]), named, today)
     except ValueError:
         raise BadDate(f"“{text.strip()}” is not a date in the calendar.") from None
     raise BadDate(f"I couldn't read “{text.strip()}” as a date. Try 2026-12-15, 15/12, 15 Dec or tomorrow.")

@@ -33,6 +33,10 @@ def _details(booking: Booking, airports: AirportDirectory) -> list[str]:
     return lines
 
 
+def _text(paragraphs: list[str], details: list[str]) -> str:
+    return "\n".join([*paragraphs, "", *details, "", "— FlyO"])
+
+
 def _html(paragraphs: list[str], details: list[str]) -> str:
     body = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
     rows = "<br>".join(html.escape(line) for line in details)
@@ -42,21 +46,20 @@ def _html(paragraphs: list[str], details: list[str]) -> str:
 def confirmation(booking: Booking, airports: AirportDirectory) -> tuple[str, str, str]:
     subject = f"FlyO booking {booking.reference} confirmed — {booking.flight.origin} → {booking.flight.destination}"
     intro = [f"Your booking {booking.reference} is confirmed. Have a good flight!"]
-    details = _details(booking, airports) + [
-        f"Total paid: {money(booking.payment.amount_paid or booking.price.total, booking.price.currency)}"
-    ]
-    text = "\n".join(intro + [""] + details + ["", "— FlyO"])
-    return subject, text, _html(intro, details)
+    paid = money(booking.payment.amount_paid or booking.price.total, booking.price.currency)
+    details = [*_details(booking, airports), f"Total paid: {paid}"]
+    return subject, _text(intro, details), _html(intro, details)
 
 
-def payment_link(booking: Booking, url: str, deadline: str, airports: AirportDirectory, demo: bool) -> tuple[str, str, str]:
+def payment_link(booking: Booking, url: str, deadline: str, airports: AirportDirectory,
+                 demo: bool) -> tuple[str, str, str]:
     subject = f"Pay for FlyO booking {booking.reference}"
     intro = [f"Your seats are held. Pay {money(booking.price.total, booking.price.currency)} by {deadline} "
              f"to confirm booking {booking.reference}: {url}"]
     if demo:
         intro.append("DEMO MODE: this FlyO has no Stripe key; the link completes a demo payment, no money moves.")
     details = _details(booking, airports)
-    return subject, "\n".join(intro + [""] + details + ["", "— FlyO"]), _html(intro, details)
+    return subject, _text(intro, details), _html(intro, details)
 
 
 def cancellation(booking: Booking, airports: AirportDirectory, refund_note: str) -> tuple[str, str, str]:
@@ -65,4 +68,4 @@ def cancellation(booking: Booking, airports: AirportDirectory, refund_note: str)
     if refund_note:
         intro.append(refund_note)
     details = _details(booking, airports)
-    return subject, "\n".join(intro + [""] + details + ["", "— FlyO"]), _html(intro, details)
+    return subject, _text(intro, details), _html(intro, details)

@@ -283,14 +283,15 @@ class FlightSearch:
 
     # ---- price check before review -----------------------------------------------------------------
     async def reprice(self, flight: Flight, passengers: int, cabin: str | None = None,
-                      seen: int | None = None) -> PriceCheck:
-        """Ask the flight's provider for its fare now; `seen` is the fare the traveller was shown.
+                      seen: int | None = None, seen_currency: str | None = None) -> PriceCheck:
+        """Ask the flight's provider for its fare now; `seen` (and `seen_currency`) is what the traveller saw.
 
         A new fare is saved on the flight (and the priced offer kept for the next call) but the traveller's
         draft is not touched: the caller shows old → new and waits for consent.
         """
         cabin = cabin or next(iter(flight.fares))
         old = seen if seen is not None else flight.fares[cabin]
+        shown_currency = seen_currency or flight.currency
         provider = self._provider(flight.source)
         if provider is None:
             quote = await self.local.price(flight, cabin)
@@ -303,13 +304,13 @@ class FlightSearch:
                 except ProviderUnavailable as exc:
                     note = (f"Couldn't confirm the {provider.label} price just now ({exc}); "
                             "the fare is the one from your search.")
-                    return PriceCheck(old, old, flight.currency, False, passengers, confirmed=False,
+                    return PriceCheck(old, old, shown_currency, False, passengers, confirmed=False,
                                       note=note)
                 await self._save_quote(flight, cabin, cached)
                 # Short: a review redrawn after an edit needn't ask again, a new review a while later should.
                 self._remember(self._quotes, key, (self.clock.now_ms() + 60_000, cached))
             quote = cached
-        changed = quote.per_passenger != old or quote.currency != flight.currency
+        changed = quote.per_passenger != old or quote.currency != shown_currency
         return PriceCheck(old, quote.per_passenger, quote.currency, changed, passengers)
 
     async def _save_quote(self, flight: Flight, cabin: str, quote: Quote) -> None:

@@ -70,7 +70,11 @@ SEARCHES = Counter("flyo_searches", "Flight searches shown to travellers", regis
 BOOKINGS = Gauge("flyo_bookings", "Bookings by status (from the database)", ["status"], registry=REGISTRY)
 SEAT_HOLDS_ACTIVE = Gauge("flyo_seat_holds_active", "Unexpired seat holds not yet booked (from the database)",
                           registry=REGISTRY)
-DATABASE_UP = Gauge("flyo_database_up", "1 when the last scrape could read the database", registry=REGISTRY)
+DATABASE_UP = Gauge("flyo_database_up", "1 when the database answered a ping at the last scrape",
+                    registry=REGISTRY)
+DB_GAUGES_REFRESHED = Gauge("flyo_db_gauges_refreshed_timestamp_seconds",
+                            "When flyo_bookings and flyo_seat_holds_active were last read (Unix time)",
+                            registry=REGISTRY)
 
 # ---- for payments, mail and jobs (incremented by those modules) ---------------------------------
 WEBHOOK_EVENTS = Counter(
@@ -161,23 +165,24 @@ def _cache(services: Services) -> _GaugeCache:
 
 
 async def refresh_db_gauges(services: Services, *, max_age: float = DB_GAUGE_MAX_AGE) -> None:
-    """Bring BOOKINGS, SEAT_HOLDS_ACTIVE and DATABASE_UP up to date (cached; never raises)."""
+    """DATABASE_UP from a ping on every scrape; BOOKINGS and SEAT_HOLDS_ACTIVE at most every `max_age` s."""
     cache = _cache(services)
     async with cache.lock:
-        if time.monotonic() - cache.refreshed_at < max_age:
-            return
+        up = await services.database.ping(within=2.0)
+        DATABASE_UP.set(1 if up else 0)
+        if not up or time.monotonic() - cache.refreshed_at < max_age:
+            return  # while the database is down the gauges keep their last values (a gap would read as 0)
+        cache.refreshed_at = time.monotonic()  # also after a failure: a slow count must not stall every scrape
         try:
             counts, holds = await asyncio.wait_for(_read_counts(services), DB_GAUGE_TIMEOUT)
         except (PyMongoError, TimeoutError, OSError) as exc:
-            # Keep the last values (a gap would read as zero bookings); flyo_database_up says why.
-            DATABASE_UP.set(0)
-            log.warning("metrics: database unavailable for gauges: %s", str(exc).splitlines()[0][:200])
+            reason = (str(exc) or type(exc).__name__).splitlines()[0][:200]  # TimeoutError has no text
+            log.warning("metrics: could not count bookings and holds: %s", reason)
             return
         for status, count in counts.items():
             BOOKINGS.labels(status).set(count)
         SEAT_HOLDS_ACTIVE.set(holds)
-        DATABASE_UP.set(1)
-        cache.refreshed_at = time.monotonic()
+        DB_GAUGES_REFRESHED.set(time.time())
 
 
 async def _read_counts(services: Services) -> tuple[dict[str, int], int]:

@@ -8,10 +8,7 @@ SYMBOLS = {"EUR": "€", "GBP": "£", "USD": "$", "JPY": "¥", "CHF": "CHF ", "A
 def money(minor: int, currency: str) -> str:
     """12345, "EUR" → "€123.45"; zero-decimal currencies have no fraction."""
     code = currency.upper()
-    if code in ZERO_DECIMAL:
-        amount = f"{minor:,}"
-    else:
-        amount = f"{minor / 100:,.2f}"
+    amount = f"{minor:,}" if code in ZERO_DECIMAL else f"{minor / 100:,.2f}"
     symbol = SYMBOLS.get(code)
     return f"{symbol}{amount}" if symbol else f"{amount} {code}"
 

@@ -119,13 +119,13 @@ class PaymentEvents:
     async def _refund_late(self, booking: Booking, intent: str, amount: int, session_id: str) -> str:
         if not intent:
             return "paid_without_intent"
-        refund_id, refunded, error = await self.payments.refund(booking, intent, amount, "late payment")
+        _refund_id, refunded, error = await self.payments.refund(booking, intent, amount, "late payment")
         if error:
             return "refund_failed"
         await self.notify.chat(f"late-refund-chat:{session_id}", booking.chat_id,
                                late_refund_message(booking, refunded), reference=booking.reference)
-        subject, text, html = emails.cancellation(booking, self.payments.airports(),
-                                                  "Your payment arrived after the cancellation and was refunded in full.")
+        note = "Your payment arrived after the cancellation and was refunded in full."
+        subject, text, html = emails.cancellation(booking, self.payments.airports(), note)
         await self.notify.email(f"late-refund-email:{session_id}", booking.email, subject, text, html,
                                 reference=booking.reference)
         return "refunded_late_payment"

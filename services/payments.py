@@ -8,6 +8,7 @@ two replicas or a retry after a timeout all end with one session.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -138,12 +139,10 @@ class PaymentService:
             {"$set": {"payment.status": "open", "payment.session_id": session.id, "payment.url": session.url,
                       "hold_expires_ms": expires_ms}},
         )
-        try:
+        with contextlib.suppress(DuplicateKeyError):  # the same attempt recorded by a concurrent tap
             await PaymentAttempt(booking_id=str(booking.id), reference=booking.reference, attempt=attempt,
                                  session_id=session.id, url=session.url, amount=session.amount_total,
                                  currency=session.currency, expires_ms=expires_ms, created_at=self.clock.now()).insert()
-        except DuplicateKeyError:
-            pass  # the same attempt recorded by a concurrent tap
         await self.bookings.record(booking, "payment_link", f"attempt {attempt}: {session.id}")
         log.info("payment link attempt %s created", attempt, extra={"booking": booking.reference})
         refreshed = await self.bookings.get(str(booking.id))

@@ -123,7 +123,7 @@ class StripeGateway:
         return str(refund.id)
 
     async def close(self) -> None:
-        await self._http.close_async()
+        await self._http.close_async()  # type: ignore[no-untyped-call]
 
 
 def _translate(exc: stripe.StripeError, doing: str) -> PaymentError:

@@ -63,8 +63,8 @@ def _guarded_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
 
 @pytest.fixture(scope="session", autouse=True)
 def _no_internet() -> Iterator[None]:
-    socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
-    socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
+    socket.socket.connect = _guarded_connect  # type: ignore[method-assign,assignment]
+    socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign,assignment]
     socket.getaddrinfo = _guarded_getaddrinfo
     yield
     socket.socket.connect = _real_connect  # type: ignore[method-assign]
@@ -78,7 +78,8 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith(("TELEGRAM_", "STRIPE_", "SENDGRID_", "AMADEUS_", "MONGODB_")) or name in (
             "ADMIN_IDS", "DATA_DIR", "PUBLIC_URL", "HTTP_PORT", "HTTP_HOST", "EMAIL_FROM", "HOLD_MINUTES",
-            "PAYMENT_WINDOW_MINUTES", "LOG_LEVEL", "LOG_FORMAT",
+            "PAYMENT_WINDOW_MINUTES", "LOG_LEVEL", "LOG_FORMAT", "FLOOD_MAX_UPDATES", "FLOOD_WINDOW_SECONDS",
+            "METRICS_TOKEN", "DEMO_PAYMENTS", "MAX_PAYMENT_ATTEMPTS", "SWEEP_INTERVAL_SECONDS",
         ):
             monkeypatch.delenv(name, raising=False)
 

@@ -15,7 +15,7 @@ routes = web.RouteTableDef()
 @routes.get("/healthz")
 async def healthz(request: web.Request) -> web.Response:
     services = request.app.get(SERVICES)
-    db_ok = services is not None and await services.database.ping(timeout=2.0)
+    db_ok = services is not None and await services.database.ping(within=2.0)
     body = {
         "status": "ok" if db_ok else "degraded",
         "database": "up" if db_ok else "down",

@@ -314,7 +314,7 @@ class _Signal:
         self._event.set()
         self._event = asyncio.Event()
 
-    async def wait(self, timeout: float) -> None:  # noqa: ASYNC109 - deadline owned by the caller
+    async def wait(self, timeout: float) -> None:
         event = self._event
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(event.wait(), timeout)
@@ -897,7 +897,7 @@ class Traveller:
         await asyncio.sleep(0)
         return update
 
-    async def next_message(self, timeout: float = 5.0) -> BotMessage:  # noqa: ASYNC109
+    async def next_message(self, timeout: float = 5.0) -> BotMessage:
         """The next sent/edited bot message in this chat after the last one this traveller consumed."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
@@ -917,7 +917,7 @@ class Traveller:
     async def wait_for(
         self,
         match: str | Callable[[BotMessage], bool],
-        timeout: float = 5.0,  # noqa: ASYNC109 - part of the test-facing API
+        timeout: float = 5.0,
     ) -> BotMessage:
         """Consume events until one matches (substring, case-insensitive, or predicate)."""
         predicate: Callable[[BotMessage], bool]
@@ -943,7 +943,7 @@ class Traveller:
                 return message
             seen.append(("(edited) " if message.edited else "") + message.plain_text()[:200])
 
-    async def assert_no_message(self, timeout: float = 0.3) -> None:  # noqa: ASYNC109
+    async def assert_no_message(self, timeout: float = 0.3) -> None:
         """Fail if the bot sends or edits anything in this chat within ``timeout`` (e.g. double taps)."""
         try:
             message = await self.next_message(timeout)
@@ -1164,7 +1164,7 @@ class FakeTelegram:
         self,
         method: str,
         predicate: Callable[[Call], bool] | None = None,
-        timeout: float = 5.0,  # noqa: ASYNC109
+        timeout: float = 5.0,
     ) -> Call:
         """First recorded call of ``method`` matching ``predicate``, waiting for it if necessary."""
         loop = asyncio.get_running_loop()
@@ -1182,7 +1182,7 @@ class FakeTelegram:
     async def wait_for_delivery(
         self,
         update_id: int,
-        timeout: float = 5.0,  # noqa: ASYNC109
+        timeout: float = 5.0,
     ) -> WebhookDelivery:
         """The successful webhook delivery of ``update_id`` (the bot answered 2xx), waiting if needed."""
         loop = asyncio.get_running_loop()

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from models import Booking, BookingStatus, Flight, SeatHold
+from models import Airport, Booking, BookingStatus, Flight, SeatHold
 from services.clock import Clock
-from tests.fakes.amadeus import FakeAmadeus, build_seatmap, default_offers
+from tests.fakes.amadeus import FakeAmadeus, build_location, build_seatmap, default_locations, default_offers
 from tests.flows import (
     continue_from_seats,
     fill_passenger,
@@ -144,3 +144,19 @@ async def test_slow_amadeus_falls_back_within_the_timeout(live_bot: RunningBot,
     assert time.monotonic() - started <= TIMEOUT + 1
     assert "source: FlyO inventory" in results.plain_text()
     assert f"no answer within {TIMEOUT:g} s" in results.plain_text()
+
+
+async def test_unknown_city_is_found_with_airport_search(live_bot: RunningBot,
+                                                          amadeus_fake: FakeAmadeus) -> None:
+    nuremberg = build_location("NUE", "Nuremberg Airport", "Nuremberg", "DE")
+    amadeus_fake.locations = [*default_locations(), nuremberg]
+    ada = live_bot.telegram.traveller(3006, first_name="Ada")
+    try:
+        await ada.send("/search")
+        await ada.wait_for("Where are you flying from")
+        await ada.send("Nuremberg")  # not in FlyO's network: Airport & City Search knows it
+        asked = await ada.wait_for("Where to?")
+        assert "Nuremberg NUE" in asked.plain_text()
+        assert live_bot.services.airports.get("NUE") is not None
+    finally:
+        await Airport.get_pymongo_collection().delete_many({"iata": "NUE"})

@@ -77,7 +77,7 @@ async def test_two_replicas_alternating_updates_of_one_chat_book_correctly(inven
     t = telegram.traveller(5002)
     async with _replica(inventory_db, telegram, tmp_path, clock) as a, \
             _replica(inventory_db, telegram, tmp_path, clock) as b:
-        stop, handled = asyncio.Event(), []
+        stop, handled = asyncio.Event(), list[int]()
         pump = asyncio.create_task(_alternate(telegram, [a, b], stop, handled))
         try:
             await book_to_review(t, clock, pax=2)

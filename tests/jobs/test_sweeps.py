@@ -89,7 +89,7 @@ async def test_departure_reminder_once_24h_before_in_origin_local_time(paying: P
 
     async def reminder_mail() -> list[object]:
         await paying.deliver()
-        return [m for m in paying.sendgrid.messages_to("ada@example.com") if m.subject.startswith("Reminder")]
+        return [m for m in paying.sendgrid.messages_to("ada@example.com") if (m.subject or "").startswith("Reminder")]
 
     assert len(await eventually(reminder_mail)) == 1
 

@@ -69,6 +69,7 @@ async def test_bookings_by_status_and_active_holds_come_from_the_database(bot: R
     assert value(samples, "flyo_bookings", status="CANCELLED") == 0
     assert value(samples, "flyo_seat_holds_active") == 1  # the lapsed hold is not active
     assert value(samples, "flyo_database_up") == 1
+    assert value(samples, "flyo_db_gauges_refreshed_timestamp_seconds") > 0
 
 
 async def test_metrics_for_payments_mail_and_jobs_are_exposed(bot: RunningBot) -> None:

@@ -225,6 +225,10 @@ async def test_reprice_reports_old_and_new_fare(inventory_db: Any, fake: FakeAma
     assert stored.offer is not None and stored.offer["price"]["grandTotal"] == "612.30"
     assert not (await search.reprice(stored, 2, "economy", seen=61230)).changed  # accepted: no new question
 
+    fake.pricing_override = {"currency": "USD"}  # same amount, another currency: a change too
+    moved = await chain(fake, clock).reprice(stored, 1, "economy", seen=61230, seen_currency="EUR")
+    assert moved.changed and (moved.new, moved.currency) == (61230, "USD")
+
     fake.fail_next(500, path="/v1/shopping/flight-offers/pricing")
     unconfirmed = await chain(fake, clock).reprice(stored, 1, "economy", seen=61230)
     assert not unconfirmed.changed and not unconfirmed.confirmed
