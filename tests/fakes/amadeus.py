@@ -19,7 +19,6 @@ bare.
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import datetime as dt
 import json
@@ -27,15 +26,16 @@ import re
 import secrets
 import string
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
+
+from ._server import Fault, RecordingServer, route
+from ._server import RecordedRequest as RecordedRequest
 
 JSON = dict[str, Any]
 
@@ -448,36 +448,7 @@ def default_locations() -> list[dict[str, Any]]:
     ]
 
 
-# ---- recording and fault injection (kept local so this module stands alone) --------------------------------
-@dataclass(frozen=True)
-class RecordedRequest:
-    """One request as the fake saw it; `body` is parsed JSON, the token form as a dict, or None."""
-
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    body: Any
-    raw: bytes = b""
-
-    def header(self, name: str, default: str | None = None) -> str | None:
-        """Case-insensitive header lookup (HTTP header names are case-insensitive; dict keys are not)."""
-        lowered = name.lower()
-        for key, value in self.headers.items():
-            if key.lower() == lowered:
-                return value
-        return default
-
-
-@dataclass
-class _Fault:
-    status: int
-    body: object
-    remaining: int
-    delay: float
-    path: str | None
-
-
+# ---- the server -------------------------------------------------------------------------------------------
 class _ApiError(Exception):
     """An Amadeus error response (raised by handlers, rendered by the middleware)."""
 
@@ -488,7 +459,7 @@ class _ApiError(Exception):
         self.content_type = content_type
 
 
-class FakeAmadeus:
+class FakeAmadeus(RecordingServer):
     """Amadeus Self-Service fake: OAuth token, flight offers search/price, seat maps, airport & city search.
 
     Served data is plain public state, set it before the call under test:
@@ -496,13 +467,17 @@ class FakeAmadeus:
     `dictionaries` (None -> derived from the served offers), `pricing_override` (str: new grandTotal, or a
     dict merged into each priced offer's `price`), `seatmaps` (None -> built from the posted offers; a list of
     seatmap entries or a whole response body), `locations`.
+
+    `fail_next(...)` (body None -> an Amadeus-shaped error for the status) skips the token endpoint unless
+    `path` targets it: the SDK fetches tokens implicitly, and "the next search fails" should mean the search,
+    not whichever request happens to come first.
     """
 
     def __init__(self, client_id: str = "flyo-test-client", client_secret: str = "flyo-test-secret") -> None:
+        """Point the SDK here with `amadeus.Client(..., host="127.0.0.1", port=fake.port, ssl=False)`."""
+        super().__init__()
         self.client_id = client_id
         self.client_secret = client_secret
-        self.requests: list[RecordedRequest] = []
-        self.delay: float = 0.0
         self.offers: list[dict[str, Any]] = default_offers()
         self.dictionaries: dict[str, Any] | None = None
         self.pricing_override: str | dict[str, Any] | None = None
@@ -510,81 +485,8 @@ class FakeAmadeus:
         self.locations: list[dict[str, Any]] = default_locations()
         self.tokens: set[str] = set()
         self._malformed = 0
-        self._faults: list[_Fault] = []
-        self._runner: web.AppRunner | None = None
-        self._port: int | None = None
-
-    # ---- lifecycle -----------------------------------------------------------------------------------------
-    @property
-    def port(self) -> int:
-        """The bound port, for `amadeus.Client(host="127.0.0.1", port=fake.port, ssl=False)`."""
-        if self._port is None:
-            raise RuntimeError(
-                "FakeAmadeus is not running; use `async with FakeAmadeus()` or `await start()`"
-            )
-        return self._port
-
-    @property
-    def url(self) -> str:
-        """Base URL (`http://127.0.0.1:PORT`)."""
-        return f"http://127.0.0.1:{self.port}"
-
-    async def start(self) -> Self:
-        """Bind an ephemeral loopback port (port 0) so parallel test runs never collide."""
-        if self._runner is not None:
-            return self
-        app = web.Application(middlewares=[self._middleware])
-        app.router.add_post(TOKEN_PATH, self._token)
-        app.router.add_get("/v2/shopping/flight-offers", self._search_get)
-        app.router.add_post("/v2/shopping/flight-offers", self._search_post)
-        app.router.add_post("/v1/shopping/flight-offers/pricing", self._pricing)
-        app.router.add_get("/v1/shopping/seatmaps", self._seatmaps_get)
-        app.router.add_post("/v1/shopping/seatmaps", self._seatmaps_post)
-        app.router.add_get("/v1/reference-data/locations", self._locations)
-        app.router.add_get("/v1/reference-data/locations/{id}", self._location)
-        app.router.add_route("*", "/{tail:.*}", self._unknown)
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        self._runner = runner
-        self._port = int(runner.addresses[0][1])
-        return self
-
-    async def stop(self) -> None:
-        """Close the listener; recorded requests stay readable for assertions after the block."""
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> Self:
-        return await self.start()
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.stop()
 
     # ---- test API ------------------------------------------------------------------------------------------
-    def fail_next(
-        self,
-        status: int,
-        body: object = None,
-        times: int = 1,
-        delay: float = 0.0,
-        *,
-        path: str | None = None,
-    ) -> None:
-        """Answer the next `times` API requests (whose path starts with `path`, if given) with `status`.
-
-        Why the token endpoint is skipped unless `path` targets it: the SDK fetches tokens implicitly, and
-        "the next search fails" should mean the search, not whichever request happens to come first.
-        `body`: dict -> JSON, str/bytes -> raw, None -> an Amadeus-shaped error for that status.
-        """
-        if times < 1:
-            raise ValueError("times must be >= 1")
-        self._faults.append(_Fault(status, body, times, delay, path))
-
     def malformed_next(self, times: int = 1) -> None:
         """Make the next API response(s) a truncated JSON body with status 200 (SDK raises ParserError)."""
         self._malformed += times
@@ -598,62 +500,37 @@ class FakeAmadeus:
         """How many token requests arrived (the SDK should cache its token for ~30 minutes)."""
         return sum(1 for r in self.requests if r.path == TOKEN_PATH)
 
-    # ---- middleware: record -> fault -> malformed -> auth -> delay -> handler ------------------------------
-    @web.middleware
-    async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        raw = await request.read()
-        body: Any = None
+    # ---- after record -> fault (base class): malformed -> auth -> delay -> handler --------------------------
+    def _parse_body(self, request: web.Request, raw: bytes) -> Any:
+        """The token request's form as a dict; JSON (or None) elsewhere."""
         if raw and request.path == TOKEN_PATH:
-            body = dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
-        elif raw:
-            try:
-                body = json.loads(raw)
-            except ValueError:
-                body = None
-        self.requests.append(
-            RecordedRequest(
-                request.method, request.path, dict(request.query), dict(request.headers), body, raw
-            )
-        )
+            return dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+        return super()._parse_body(request, raw)
+
+    def _fault_matches(self, fault: Fault, path: str) -> bool:
+        return path.startswith(fault.path) if fault.path is not None else path != TOKEN_PATH
+
+    def _default_fault_body(self, status: int) -> JSON:
+        return _default_fault_body(status)
+
+    def _response_headers(self, request: web.Request) -> dict[str, str]:
+        return {"Content-Type": "application/json" if request.path == TOKEN_PATH else AMADEUS_JSON}
+
+    async def _serve(self, request: web.Request, handler: Handler, recorded: RecordedRequest) -> web.StreamResponse:
         is_token = request.path == TOKEN_PATH
-        fault = self._take_fault(request.path, is_token)
-        if fault is not None:
-            if fault.delay:
-                await asyncio.sleep(fault.delay)
-            return self._fault_response(fault, is_token)
         if not is_token and self._malformed > 0:
             self._malformed -= 1
             return web.Response(status=200, body=MALFORMED_BODY, content_type=AMADEUS_JSON)
         if not is_token and not self._authorized(request.headers.get("Authorization")):
             return _response(401, INVALID_TOKEN_BODY)
-        if self.delay:
-            await asyncio.sleep(self.delay)
         try:
-            return await handler(request)
+            return await super()._serve(request, handler, recorded)
         except _ApiError as error:
             return _response(error.status, error.body, error.content_type)
 
     def _authorized(self, header: str | None) -> bool:
         scheme, _, token = (header or "").partition(" ")
         return scheme.lower() == "bearer" and token.strip() in self.tokens
-
-    def _take_fault(self, path: str, is_token: bool) -> _Fault | None:
-        for fault in self._faults:
-            matches = path.startswith(fault.path) if fault.path is not None else not is_token
-            if matches:
-                fault.remaining -= 1
-                if fault.remaining <= 0:
-                    self._faults.remove(fault)
-                return fault
-        return None
-
-    def _fault_response(self, fault: _Fault, is_token: bool) -> web.Response:
-        content_type = "application/json" if is_token else AMADEUS_JSON
-        body = fault.body if fault.body is not None else _default_fault_body(fault.status)
-        if isinstance(body, bytes | str):
-            data = body.encode() if isinstance(body, str) else body
-            return web.Response(status=fault.status, body=data, content_type=content_type)
-        return _response(fault.status, body, content_type)
 
     # ---- endpoints -----------------------------------------------------------------------------------------
     async def _unknown(self, request: web.Request) -> web.Response:
@@ -671,6 +548,7 @@ class FakeAmadeus:
             },
         )
 
+    @route("POST", TOKEN_PATH)
     async def _token(self, request: web.Request) -> web.Response:
         form = dict(parse_qsl((await request.read()).decode("utf-8", "replace"), keep_blank_values=True))
         if form.get("grant_type") != "client_credentials":
@@ -692,6 +570,7 @@ class FakeAmadeus:
         }
         return _response(200, body, "application/json")
 
+    @route("GET", "/v2/shopping/flight-offers")
     async def _search_get(self, request: web.Request) -> web.Response:
         query = request.query
         for name in ("originLocationCode", "destinationLocationCode", "departureDate", "adults"):
@@ -709,6 +588,7 @@ class FakeAmadeus:
         meta = {"count": len(offers), "links": {"self": f"{_SELF_BASE}{request.path_qs}"}}
         return _response(200, {"meta": meta, "data": offers, "dictionaries": self._dicts(offers)})
 
+    @route("POST", "/v2/shopping/flight-offers")
     async def _search_post(self, request: web.Request) -> web.Response:
         body = await _json_body(request)
         if not body.get("originDestinations"):
@@ -722,6 +602,7 @@ class FakeAmadeus:
             200, {"meta": {"count": len(offers)}, "data": offers, "dictionaries": self._dicts(offers)}
         )
 
+    @route("POST", "/v1/shopping/flight-offers/pricing")
     async def _pricing(self, request: web.Request) -> web.Response:
         body = await _json_body(request)
         data = body.get("data")
@@ -735,11 +616,13 @@ class FakeAmadeus:
             {"data": {"type": "flight-offers-pricing", "flightOffers": priced}, "dictionaries": dictionaries},
         )
 
+    @route("GET", "/v1/shopping/seatmaps")
     async def _seatmaps_get(self, request: web.Request) -> web.Response:
         if not request.query.get("flight-orderId"):
             raise _missing(parameter="flight-orderId")
         return self._seatmap_response(self.offers[:1])
 
+    @route("POST", "/v1/shopping/seatmaps")
     async def _seatmaps_post(self, request: web.Request) -> web.Response:
         body = await _json_body(request)
         offers = body.get("data")
@@ -747,6 +630,7 @@ class FakeAmadeus:
             raise _missing(pointer="/data")
         return self._seatmap_response([o for o in offers if isinstance(o, dict)])
 
+    @route("GET", "/v1/reference-data/locations")
     async def _locations(self, request: web.Request) -> web.Response:
         query = request.query
         for name in ("subType", "keyword"):
@@ -768,6 +652,7 @@ class FakeAmadeus:
         meta = {"count": len(found), "links": {"self": f"{_SELF_BASE}{request.path_qs}"}}
         return _response(200, {"meta": meta, "data": page})
 
+    @route("GET", "/v1/reference-data/locations/{id}")
     async def _location(self, request: web.Request) -> web.Response:
         location_id = request.match_info["id"]
         for loc in self.locations:

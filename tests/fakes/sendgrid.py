@@ -15,17 +15,18 @@ The 401 body is the one SendGrid really returns; 400 messages are modelled on Se
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import secrets
 import string
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
+
+from ._server import RecordedRequest as RecordedRequest
+from ._server import RecordingServer, route
 
 JSON = dict[str, Any]
 
@@ -52,26 +53,6 @@ UNVERIFIED_SENDER_BODY: JSON = {
 _HELP = "http://sendgrid.com/docs/API_Reference/Web_API_v3/Mail/errors.html#"
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _ID_ALPHABET = string.ascii_letters + string.digits + "-_"
-
-
-@dataclass(frozen=True)
-class RecordedRequest:
-    """One request as the fake saw it; `body` is the parsed JSON (or None when it was not JSON)."""
-
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    body: Any
-    raw: bytes = b""
-
-    def header(self, name: str, default: str | None = None) -> str | None:
-        """Case-insensitive header lookup (HTTP header names are case-insensitive; dict keys are not)."""
-        lowered = name.lower()
-        for key, value in self.headers.items():
-            if key.lower() == lowered:
-                return value
-        return default
 
 
 @dataclass(frozen=True)
@@ -107,125 +88,42 @@ class SentMail:
         return [*self.to, *self.cc, *self.bcc]
 
 
-@dataclass
-class _Fault:
-    status: int
-    body: object
-    remaining: int
-    delay: float
-    path: str | None
-
-
-class FakeSendGrid:
+class FakeSendGrid(RecordingServer):
     """SendGrid v3 fake serving `POST /v3/mail/send`.
 
     `messages` holds accepted (non-sandbox) mails in order; `requests` every request, accepted or not.
     `verified_senders`, when set, makes other from-addresses fail with SendGrid's real 403 body - the error
     a misconfigured EMAIL_FROM produces in production.
+
+    Point the SDK here with `SendGridAPIClient(key, host=fake.url)`. `fail_next(...)` (body None -> a
+    SendGrid-shaped error for the status) lets tests check that mail delivery degrades gracefully (booking
+    still confirmed, mail retried later); faulted mails are not stored.
     """
 
     def __init__(self, *, api_keys: set[str] | None = None, verified_senders: set[str] | None = None) -> None:
         """`api_keys`: when given, only these keys are accepted; otherwise any key starting `SG.` is."""
+        super().__init__()
         self.api_keys = api_keys
         self.verified_senders = verified_senders
-        self.requests: list[RecordedRequest] = []
         self.messages: list[SentMail] = []
-        self.delay: float = 0.0
-        self._faults: list[_Fault] = []
-        self._runner: web.AppRunner | None = None
-        self._port: int | None = None
-
-    # ---- lifecycle --------------------------------------------------------------------------------------
-    @property
-    def url(self) -> str:
-        """Base URL (`http://127.0.0.1:PORT`) to pass as `SendGridAPIClient(key, host=...)`."""
-        if self._port is None:
-            raise RuntimeError(
-                "FakeSendGrid is not running; use `async with FakeSendGrid()` or `await start()`"
-            )
-        return f"http://127.0.0.1:{self._port}"
-
-    async def start(self) -> Self:
-        """Bind an ephemeral loopback port (port 0) so parallel test runs never collide."""
-        if self._runner is not None:
-            return self
-        app = web.Application(middlewares=[self._middleware])
-        app.router.add_post("/v3/mail/send", self._mail_send)
-        app.router.add_route("*", "/{tail:.*}", self._unknown)
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        self._runner = runner
-        self._port = int(runner.addresses[0][1])
-        return self
-
-    async def stop(self) -> None:
-        """Close the listener; recorded mails stay readable for assertions after the block."""
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> Self:
-        return await self.start()
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.stop()
 
     # ---- test API ---------------------------------------------------------------------------------------
-    def fail_next(
-        self,
-        status: int,
-        body: object = None,
-        times: int = 1,
-        delay: float = 0.0,
-        *,
-        path: str | None = None,
-    ) -> None:
-        """Answer the next `times` requests (whose path starts with `path`, if given) with `status`.
-
-        Why: mail delivery must degrade gracefully (booking still confirmed, mail retried later) and tests
-        need SendGrid to fail on demand. `body`: dict -> JSON, str/bytes -> raw, None -> a SendGrid-shaped
-        error for that status. `delay` sleeps first, to trip client timeouts. Faulted mails are not stored.
-        """
-        if times < 1:
-            raise ValueError("times must be >= 1")
-        self._faults.append(_Fault(status, body, times, delay, path))
-
     def messages_to(self, address: str) -> list[SentMail]:
         """Accepted mails that reach `address` as to, cc or bcc (case-insensitive, as mailboxes are)."""
         wanted = address.strip().lower()
         return [m for m in self.messages if wanted in (r.lower() for r in m.recipients)]
 
     # ---- server -----------------------------------------------------------------------------------------
-    @web.middleware
-    async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        raw = await request.read()
-        try:
-            body: Any = json.loads(raw) if raw else None
-        except ValueError:
-            body = None
-        self.requests.append(
-            RecordedRequest(
-                request.method, request.path, dict(request.query), dict(request.headers), body, raw
-            )
-        )
-        fault = self._take_fault(request.path)
-        if fault is not None:
-            if fault.delay:
-                await asyncio.sleep(fault.delay)
-            payload = fault.body if fault.body is not None else _default_fault_body(fault.status)
-            if isinstance(payload, bytes | str):
-                data = payload.encode() if isinstance(payload, str) else payload
-                return web.Response(status=fault.status, body=data, content_type="application/json")
-            return _json(fault.status, payload)
+    async def _serve(self, request: web.Request, handler: Handler, recorded: RecordedRequest) -> web.StreamResponse:
         if not self._authorized(request.headers.get("Authorization")):
             return _json(401, UNAUTHORIZED_BODY)
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        return await handler(request)
+        return await super()._serve(request, handler, recorded)
+
+    def _encode_json(self, body: object) -> bytes:
+        return _dumps(body)
+
+    def _default_fault_body(self, status: int) -> JSON:
+        return _default_fault_body(status)
 
     def _authorized(self, header: str | None) -> bool:
         scheme, _, key = (header or "").partition(" ")
@@ -234,18 +132,10 @@ class FakeSendGrid:
             return False
         return key in self.api_keys if self.api_keys is not None else key.startswith("SG.")
 
-    def _take_fault(self, path: str) -> _Fault | None:
-        for fault in self._faults:
-            if fault.path is None or path.startswith(fault.path):
-                fault.remaining -= 1
-                if fault.remaining <= 0:
-                    self._faults.remove(fault)
-                return fault
-        return None
-
     async def _unknown(self, request: web.Request) -> web.Response:
         return _json(404, {"errors": [{"field": None, "message": "resource not found"}]})
 
+    @route("POST", "/v3/mail/send")
     async def _mail_send(self, request: web.Request) -> web.Response:
         raw = await request.read()
         try:
@@ -434,10 +324,12 @@ def _to_sent_mail(message_id: str, body: JSON) -> SentMail:
     )
 
 
+def _dumps(body: object) -> bytes:
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
 def _json(status: int, body: object) -> web.Response:
-    return web.Response(
-        status=status, body=json.dumps(body, separators=(",", ":")).encode(), content_type="application/json"
-    )
+    return web.Response(status=status, body=_dumps(body), content_type="application/json")
 
 
 def _default_fault_body(status: int) -> JSON:

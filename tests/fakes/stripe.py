@@ -21,7 +21,6 @@ The fake never imports the real SDK, so it cannot mask SDK behaviour.
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import hashlib
 import hmac
@@ -32,12 +31,14 @@ import string
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
+
+from ._server import RecordedRequest as RecordedRequest
+from ._server import RecordingServer, route
 
 JSON = dict[str, Any]
 
@@ -114,36 +115,7 @@ def parse_stripe_form(pairs: list[tuple[str, str]]) -> dict[str, Any]:
     return result
 
 
-# ---- recording and fault injection (kept local so this module stands alone) --------------------------------
-@dataclass(frozen=True)
-class RecordedRequest:
-    """One request as the fake saw it; `body` is the parsed form (nested dicts/lists of strings)."""
-
-    method: str
-    path: str
-    query: dict[str, Any]
-    headers: dict[str, str]
-    body: Any
-    raw: bytes = b""
-
-    def header(self, name: str, default: str | None = None) -> str | None:
-        """Case-insensitive header lookup (HTTP header names are case-insensitive; dict keys are not)."""
-        lowered = name.lower()
-        for key, value in self.headers.items():
-            if key.lower() == lowered:
-                return value
-        return default
-
-
-@dataclass
-class _Fault:
-    status: int
-    body: object
-    remaining: int
-    delay: float
-    path: str | None
-
-
+# ---- errors and state -------------------------------------------------------------------------------------
 class _ApiError(Exception):
     """A Stripe error response; `store` says whether an idempotency key should remember it.
 
@@ -192,20 +164,22 @@ class _PaymentIntent:
     amount_refunded: int = 0
 
 
-class FakeStripe:
+class FakeStripe(RecordingServer):
     """Stripe API fake: Checkout Sessions (create/retrieve/expire) and Refunds (create/retrieve).
 
     Point the SDK at it with `stripe.StripeClient(key, base_addresses={"api": fake.url})`. State is public so
     tests can arrange and assert: `sessions`, `refunds`, `payment_intents`, `line_items`, `created` (how many
     objects were really created, per object type - idempotent replays do not count), `requests`.
+
+    `fail_next(...)` (body None -> a Stripe-shaped error for the status) answers before auth and idempotency, so
+    nothing is stored and a retry with the same Idempotency-Key really executes, as after a network failure.
     """
 
     def __init__(self, *, api_keys: set[str] | None = None, refund_status: str = "succeeded") -> None:
         """`api_keys`: when given, only these keys are accepted; otherwise any `sk_test_...` key is."""
+        super().__init__()
         self.api_keys = api_keys
         self.refund_status = refund_status
-        self.requests: list[RecordedRequest] = []
-        self.delay: float = 0.0
         self.sessions: dict[str, JSON] = {}
         self.line_items: dict[str, list[JSON]] = {}
         self.refunds: dict[str, JSON] = {}
@@ -216,71 +190,6 @@ class FakeStripe:
         self._session_pi_data: dict[str, JSON] = {}
         self._idempotency: dict[str, _Stored] = {}
         self._in_flight: set[str] = set()
-        self._faults: list[_Fault] = []
-        self._runner: web.AppRunner | None = None
-        self._port: int | None = None
-
-    # ---- lifecycle -----------------------------------------------------------------------------------------
-    @property
-    def url(self) -> str:
-        """Base URL (`http://127.0.0.1:PORT`) to pass as `base_addresses={"api": ...}`."""
-        if self._port is None:
-            raise RuntimeError("FakeStripe is not running; use `async with FakeStripe()` or `await start()`")
-        return f"http://127.0.0.1:{self._port}"
-
-    async def start(self) -> Self:
-        """Bind an ephemeral loopback port (port 0) so parallel test runs never collide."""
-        if self._runner is not None:
-            return self
-        app = web.Application(middlewares=[self._middleware])
-        app.router.add_post("/v1/checkout/sessions", self._create_session)
-        app.router.add_get("/v1/checkout/sessions/{id}", self._get_session)
-        app.router.add_post("/v1/checkout/sessions/{id}/expire", self._expire_session)
-        app.router.add_post("/v1/refunds", self._create_refund)
-        app.router.add_get("/v1/refunds/{id}", self._get_refund)
-        app.router.add_route("*", "/{tail:.*}", self._unknown)
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        self._runner = runner
-        self._port = int(runner.addresses[0][1])
-        return self
-
-    async def stop(self) -> None:
-        """Close the listener; recorded state stays readable for assertions after the block."""
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> Self:
-        return await self.start()
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.stop()
-
-    # ---- fault injection -----------------------------------------------------------------------------------
-    def fail_next(
-        self,
-        status: int,
-        body: object = None,
-        times: int = 1,
-        delay: float = 0.0,
-        *,
-        path: str | None = None,
-    ) -> None:
-        """Answer the next `times` requests (whose path starts with `path`, if given) with `status`.
-
-        Why: retry, timeout and error-mapping code paths need Stripe to misbehave on demand. `body` may be a
-        dict (sent as JSON), str/bytes (sent raw) or None (a Stripe-shaped error for that status). `delay`
-        sleeps first, to trip client timeouts. Injected faults happen before auth and idempotency, so nothing
-        is stored and a retry with the same Idempotency-Key really executes, as after a network failure.
-        """
-        if times < 1:
-            raise ValueError("times must be >= 1")
-        self._faults.append(_Fault(status, body, times, delay, path))
 
     # ---- test-side state changes ---------------------------------------------------------------------------
     def complete_session(
@@ -351,21 +260,15 @@ class FakeStripe:
         self._register_payment_intent(pi_id, amount, currency.lower(), {})
         return pi_id
 
-    # ---- middleware: record -> fault -> auth -> idempotency -> delay -> handler ----------------------------
-    @web.middleware
-    async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        raw = await request.read()
-        pairs = parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)
-        body = parse_stripe_form(pairs)
-        query = parse_stripe_form(parse_qsl(request.query_string, keep_blank_values=True))
-        self.requests.append(
-            RecordedRequest(request.method, request.path, query, dict(request.headers), body, raw)
-        )
-        fault = self._take_fault(request.path)
-        if fault is not None:
-            if fault.delay:
-                await asyncio.sleep(fault.delay)
-            return self._fault_response(fault)
+    # ---- after record -> fault (base class): auth -> idempotency -> delay -> handler -------------------------
+    def _parse_body(self, request: web.Request, raw: bytes) -> Any:
+        return parse_stripe_form(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+
+    def _parse_query(self, request: web.Request) -> dict[str, Any]:
+        return parse_stripe_form(parse_qsl(request.query_string, keep_blank_values=True))
+
+    async def _serve(self, request: web.Request, handler: Handler, recorded: RecordedRequest) -> web.StreamResponse:
+        body: dict[str, Any] = recorded.body
         auth_error = self._check_auth(request.headers.get("Authorization"))
         if auth_error is not None:
             return self._error_response(auth_error)
@@ -411,10 +314,6 @@ class FakeStripe:
         assert isinstance(result, web.Response)
         return result, True
 
-    async def _sleep(self) -> None:
-        if self.delay:
-            await asyncio.sleep(self.delay)
-
     def _replay(self, stored: _Stored, key: str, path: str, params: dict[str, Any]) -> web.Response:
         if stored.path != path:
             return self._error_response(
@@ -436,7 +335,7 @@ class FakeStripe:
                     type_="idempotency_error",
                 )
             )
-        response = web.Response(status=stored.status, body=stored.body, headers=self._headers())
+        response = web.Response(status=stored.status, body=stored.body, headers=self._response_headers())
         response.headers["Idempotent-Replayed"] = "true"
         response.headers["Original-Request"] = stored.request_id
         response.headers["Idempotency-Key"] = key
@@ -458,32 +357,22 @@ class FakeStripe:
             return _ApiError(401, f"Invalid API Key provided: {_redact(key)}", code="api_key_invalid")
         return None
 
-    def _take_fault(self, path: str) -> _Fault | None:
-        for fault in self._faults:
-            if fault.path is None or path.startswith(fault.path):
-                fault.remaining -= 1
-                if fault.remaining <= 0:
-                    self._faults.remove(fault)
-                return fault
-        return None
-
-    def _fault_response(self, fault: _Fault) -> web.Response:
-        body = fault.body if fault.body is not None else _default_fault_body(fault.status)
-        if isinstance(body, bytes | str):
-            raw = body.encode() if isinstance(body, str) else body
-            return web.Response(status=fault.status, body=raw, headers=self._headers())
-        return self._json(fault.status, body)
+    def _default_fault_body(self, status: int) -> JSON:
+        return _default_fault_body(status)
 
     # ---- responses -----------------------------------------------------------------------------------------
-    def _headers(self) -> dict[str, str]:
+    def _response_headers(self, request: web.Request | None = None) -> dict[str, str]:
         return {
             "Content-Type": "application/json",
             "Request-Id": _stripe_id("req", 14),
             "Stripe-Version": DEFAULT_API_VERSION,
         }
 
+    def _encode_json(self, body: object) -> bytes:
+        return json.dumps(body, indent=2).encode()
+
     def _json(self, status: int, body: object) -> web.Response:
-        return web.Response(status=status, body=json.dumps(body, indent=2).encode(), headers=self._headers())
+        return web.Response(status=status, body=self._encode_json(body), headers=self._response_headers())
 
     def _error_response(self, error: _ApiError) -> web.Response:
         return self._json(error.status, error.body)
@@ -496,18 +385,17 @@ class FakeStripe:
             "https://stripe.com/docs or we can help at https://support.stripe.com/.",
         )
 
+    @route("POST", "/v1/checkout/sessions")
     async def _create_session(self, request: web.Request) -> web.Response:
         params = parse_stripe_form(parse_qsl((await request.read()).decode(), keep_blank_values=True))
         mode = params.get("mode")
         if not mode:
-            raise _ApiError(400, "Missing required param: mode.", code="parameter_missing", param="mode")
+            raise _missing("mode")
         if mode not in ("payment", "setup", "subscription"):
             raise _ApiError(400, "Invalid mode: must be one of payment, setup, or subscription", param="mode")
         items = params.get("line_items")
         if mode != "setup" and not items:
-            raise _ApiError(
-                400, "Missing required param: line_items.", code="parameter_missing", param="line_items"
-            )
+            raise _missing("line_items")
         if items is not None and not isinstance(items, list):
             raise _ApiError(400, "Invalid array", param="line_items")
         line_items = [self._line_item(i, item) for i, item in enumerate(items or [])]
@@ -601,12 +489,7 @@ class FakeStripe:
         if not isinstance(item, dict):
             raise _ApiError(400, f"Invalid object: {prefix}", param=prefix)
         if "quantity" not in item:
-            raise _ApiError(
-                400,
-                f"Missing required param: {prefix}[quantity].",
-                code="parameter_missing",
-                param=f"{prefix}[quantity]",
-            )
+            raise _missing(f"{prefix}[quantity]")
         quantity = _int(item["quantity"], f"{prefix}[quantity]")
         if quantity < 1:
             raise _ApiError(
@@ -615,47 +498,22 @@ class FakeStripe:
         if "price" in item:
             price = self.prices.get(str(item["price"]))
             if price is None:
-                raise _ApiError(
-                    400,
-                    f"No such price: '{item['price']}'",
-                    code="resource_missing",
-                    param=f"{prefix}[price]",
-                )
+                raise _no_such("price", item["price"], f"{prefix}[price]")
             unit_amount = int(price["unit_amount"])
             currency = str(price["currency"]).lower()
             name = str(price.get("nickname") or price.get("product") or "")
         else:
             data = item.get("price_data")
             if not isinstance(data, dict):
-                raise _ApiError(
-                    400,
-                    f"Missing required param: {prefix}[price_data].",
-                    code="parameter_missing",
-                    param=f"{prefix}[price_data]",
-                )
+                raise _missing(f"{prefix}[price_data]")
             pd = f"{prefix}[price_data]"
             if not data.get("currency"):
-                raise _ApiError(
-                    400,
-                    f"Missing required param: {pd}[currency].",
-                    code="parameter_missing",
-                    param=f"{pd}[currency]",
-                )
+                raise _missing(f"{pd}[currency]")
             if "unit_amount" not in data and "unit_amount_decimal" not in data:
-                raise _ApiError(
-                    400,
-                    f"Missing required param: {pd}[unit_amount].",
-                    code="parameter_missing",
-                    param=f"{pd}[unit_amount]",
-                )
+                raise _missing(f"{pd}[unit_amount]")
             product_data = data.get("product_data")
             if not data.get("product") and not (isinstance(product_data, dict) and product_data.get("name")):
-                raise _ApiError(
-                    400,
-                    f"Missing required param: {pd}[product_data][name].",
-                    code="parameter_missing",
-                    param=f"{pd}[product_data][name]",
-                )
+                raise _missing(f"{pd}[product_data][name]")
             raw_amount = data.get("unit_amount", data.get("unit_amount_decimal"))
             unit_amount = _int(raw_amount, f"{pd}[unit_amount]")
             if unit_amount < 0:
@@ -673,24 +531,13 @@ class FakeStripe:
             "unit_amount": unit_amount,
         }
 
+    @route("GET", "/v1/checkout/sessions/{id}")
     async def _get_session(self, request: web.Request) -> web.Response:
-        session = self.sessions.get(request.match_info["id"])
-        if session is None:
-            raise _ApiError(
-                404,
-                f"No such checkout.session: '{request.match_info['id']}'",
-                code="resource_missing",
-                param="session",
-            )
-        return self._json(200, session)
+        return self._json(200, _from_url(self.sessions, request, "checkout.session", "session"))
 
+    @route("POST", "/v1/checkout/sessions/{id}/expire")
     async def _expire_session(self, request: web.Request) -> web.Response:
-        session_id = request.match_info["id"]
-        session = self.sessions.get(session_id)
-        if session is None:
-            raise _ApiError(
-                404, f"No such checkout.session: '{session_id}'", code="resource_missing", param="session"
-            )
+        session = _from_url(self.sessions, request, "checkout.session", "session")
         if session["status"] != "open":
             raise _ApiError(
                 400,
@@ -701,31 +548,20 @@ class FakeStripe:
         session.update(status="expired", url=None)
         return self._json(200, session)
 
+    @route("POST", "/v1/refunds")
     async def _create_refund(self, request: web.Request) -> web.Response:
         params = parse_stripe_form(parse_qsl((await request.read()).decode(), keep_blank_values=True))
         pi: _PaymentIntent | None = None
         if params.get("payment_intent"):
             pi = self._pis.get(str(params["payment_intent"]))
             if pi is None:
-                raise _ApiError(
-                    400,
-                    f"No such payment_intent: '{params['payment_intent']}'",
-                    code="resource_missing",
-                    param="payment_intent",
-                )
+                raise _no_such("payment_intent", params["payment_intent"], "payment_intent")
         elif params.get("charge"):
             pi = next((p for p in self._pis.values() if p.latest_charge == params["charge"]), None)
             if pi is None:
-                raise _ApiError(
-                    400, f"No such charge: '{params['charge']}'", code="resource_missing", param="charge"
-                )
+                raise _no_such("charge", params["charge"], "charge")
         else:
-            raise _ApiError(
-                400,
-                "Missing required param: payment_intent.",
-                code="parameter_missing",
-                param="payment_intent",
-            )
+            raise _missing("payment_intent")
         remaining = pi.amount - pi.amount_refunded
         amount = remaining
         if "amount" in params:
@@ -784,13 +620,9 @@ class FakeStripe:
         self.created["refund"] += 1
         return self._json(200, refund)
 
+    @route("GET", "/v1/refunds/{id}")
     async def _get_refund(self, request: web.Request) -> web.Response:
-        refund = self.refunds.get(request.match_info["id"])
-        if refund is None:
-            raise _ApiError(
-                404, f"No such refund: '{request.match_info['id']}'", code="resource_missing", param="id"
-            )
-        return self._json(200, refund)
+        return self._json(200, _from_url(self.refunds, request, "refund", "id"))
 
     # ---- internals -----------------------------------------------------------------------------------------
     def _require_session(self, session_id: str) -> JSON:
@@ -838,6 +670,24 @@ def _listify(node: object) -> object:
 
 def _stripe_id(prefix: str, length: int) -> str:
     return f"{prefix}_" + "".join(secrets.choice(_ALNUM) for _ in range(length))
+
+
+def _missing(param: str) -> _ApiError:
+    """Stripe's error for an absent required parameter (`param` in bracket notation)."""
+    return _ApiError(400, f"Missing required param: {param}.", code="parameter_missing", param=param)
+
+
+def _no_such(kind: str, value: object, param: str, *, status: int = 400) -> _ApiError:
+    """Stripe's error for an id that names nothing: 404 for the object in the URL, 400 for a parameter."""
+    return _ApiError(status, f"No such {kind}: '{value}'", code="resource_missing", param=param)
+
+
+def _from_url(objects: dict[str, JSON], request: web.Request, kind: str, param: str) -> JSON:
+    """The object the URL's `{id}` names, or Stripe's 404 for an unknown id."""
+    object_id = request.match_info["id"]
+    if object_id not in objects:
+        raise _no_such(kind, object_id, param, status=404)
+    return objects[object_id]
 
 
 def _int(value: object, param: str) -> int:

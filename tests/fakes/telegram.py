@@ -38,12 +38,13 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Self
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp import web
+
+from ._server import LoopbackServer
 
 __all__ = [
     "BotMessage",
@@ -971,11 +972,13 @@ class Traveller:
 _Handler = Callable[[dict[str, Any]], Any]
 
 
-class FakeTelegram:
+class FakeTelegram(LoopbackServer):
     """The fake Bot API server.  Start it, point the bot at :attr:`api_root`, drive :class:`Traveller`s.
 
     All state lives on the event loop the server runs on; handlers and tests share it without locks.
     """
+
+    _backlog: ClassVar[int] = 1024  # load benches open many connections at once
 
     def __init__(
         self,
@@ -986,6 +989,7 @@ class FakeTelegram:
         bot_username: str = "flyo_test_bot",
         webhook_retries: int = 3,
     ) -> None:
+        super().__init__()
         self.token = token
         prefix = token.split(":", 1)[0]
         self.bot_id = int(prefix) if prefix.isdigit() else 123456
@@ -1030,9 +1034,7 @@ class FakeTelegram:
         self._delivery_tail: dict[int, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._semaphore: asyncio.Semaphore | None = None
-        self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
-        self._port: int | None = None
 
         self._methods: dict[str, tuple[str, _Handler]] = {
             name.lower(): (name, handler)
@@ -1059,21 +1061,18 @@ class FakeTelegram:
 
     # ---- lifecycle -----------------------------------------------------------------------------
 
-    async def start(self) -> Self:
-        """Bind 127.0.0.1 on a free port; only loopback is ever used."""
+    # start()/stop()/``async with``/``url``/``port`` come from LoopbackServer (127.0.0.1 only, free port).
+    def _build_app(self) -> web.Application:
         app = web.Application(client_max_size=50 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0, backlog=1024)
-        await site.start()
-        self._port = int(self._runner.addresses[0][1])
+        return app
+
+    async def _started(self) -> None:
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
         self._semaphore = asyncio.Semaphore(self._webhook_max_connections)
         self._closing = False
-        return self
 
-    async def stop(self) -> None:
+    async def _stopping(self) -> None:
         """Release long-polls first so the server can shut down without waiting out their timeouts."""
         self._closing = True
         self._updates_signal.fire()
@@ -1084,27 +1083,11 @@ class FakeTelegram:
         if self._session is not None:
             await self._session.close()
             self._session = None
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> Self:
-        return await self.start()
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     @property
     def api_root(self) -> str:
         """``http://127.0.0.1:PORT`` -- the value for TELEGRAM_API_URL."""
-        if self._port is None:
-            raise RuntimeError("FakeTelegram is not started")
-        return f"http://127.0.0.1:{self._port}"
+        return self.url
 
     @property
     def base_url(self) -> str:

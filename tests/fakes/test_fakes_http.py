@@ -78,6 +78,20 @@ def _amadeus(fake: FakeAmadeus, secret: str | None = None) -> amadeus.Client:
     )
 
 
+async def _search(
+    client: amadeus.Client, origin: str, destination: str, date: str, adults: int = 1, **extra: Any
+) -> Any:
+    """GET Flight Offers Search through the SDK, off the event loop the fake serves from."""
+    return await asyncio.to_thread(
+        client.shopping.flight_offers_search.get,
+        originLocationCode=origin,
+        destinationLocationCode=destination,
+        departureDate=date,
+        adults=adults,
+        **extra,
+    )
+
+
 def _session_params(booking_id: str = "BK-1") -> Any:
     return {
         "mode": "payment",
@@ -377,14 +391,7 @@ async def test_sendgrid_fixture_requests_are_accepted(fake_sendgrid: FakeSendGri
 # ---- Amadeus -----------------------------------------------------------------------------------------------
 async def test_amadeus_search_price_seatmap_and_locations(fake_amadeus: FakeAmadeus) -> None:
     client = _amadeus(fake_amadeus)
-    search = await asyncio.to_thread(
-        client.shopping.flight_offers_search.get,
-        originLocationCode="LHR",
-        destinationLocationCode="JFK",
-        departureDate="2030-03-01",
-        adults=1,
-        max=5,
-    )
+    search = await _search(client, "LHR", "JFK", "2030-03-01", max=5)
     assert [o["id"] for o in search.data] == ["1", "2"]
     assert search.result["meta"]["count"] == 2
     assert search.result["dictionaries"]["carriers"]["BA"] == "BRITISH AIRWAYS"
@@ -473,13 +480,7 @@ async def test_amadeus_builders_cover_multi_traveller_and_refundability(fake_ama
 
     fake_amadeus.offers = [offer]
     client = _amadeus(fake_amadeus)
-    response = await asyncio.to_thread(
-        client.shopping.flight_offers_search.get,
-        originLocationCode="PAR",
-        destinationLocationCode="NYC",
-        departureDate="2030-07-01",
-        adults=3,
-    )
+    response = await _search(client, "PAR", "NYC", "2030-07-01", adults=3)
     assert response.data == [offer]
     seatmap = build_seatmap(offer)
     assert seatmap["data"][0]["availableSeatsCounters"] == [
@@ -500,13 +501,7 @@ async def test_amadeus_fixture_bodies_parse_through_the_fake(fake_amadeus: FakeA
     fake_amadeus.locations = locations_body["data"]
     client = _amadeus(fake_amadeus)
 
-    search = await asyncio.to_thread(
-        client.shopping.flight_offers_search.get,
-        originLocationCode="SYD",
-        destinationLocationCode="BKK",
-        departureDate="2021-11-01",
-        adults=1,
-    )
+    search = await _search(client, "SYD", "BKK", "2021-11-01")
     assert search.data == search_body["data"]
     assert search.result["dictionaries"] == search_body["dictionaries"]
 
