@@ -69,9 +69,10 @@ async def ask_next(turn: Turn) -> None:
         turn.say("📱 Phone number for flight updates (optional): tap <b>Share my number</b>, type it with the "
                  "country code (+44 20 7946 0958), or tap Skip.", keyboard)
     else:
-        remove = ReplyKeyboardRemove() if turn.draft.pop("asked_phone", False) else None
-        if remove is not None:
-            turn.say("Thanks.", remove)
+        if turn.draft.pop("asked_phone", False):  # the reply keyboard goes with a message of its own
+            phone = _people(turn)[index].get("phone") if index == 0 else None
+            turn.say(f"📱 Phone number saved: {esc(phone)}." if phone else "📱 OK, no phone number.",
+                     ReplyKeyboardRemove())
         turn.say(f"🛂 Passport or ID number of <b>{name}</b> (optional; you can also give it at check-in).",
                  InlineKeyboardMarkup([[turn.button("⏭ Skip", "skip")]]))
 

@@ -274,6 +274,8 @@ async def show_results(turn: Turn, *, edit: bool = False) -> None:
         options.sort(key=lambda o: (min(o.flight.fares.values()), o.flight.departs_at))
     header = (f"<b>{esc(d['origin_label'])} → {esc(d['destination_label'])}</b>\n"
               f"{day:%a %d %b %Y} · {pax} passenger{'s' if pax > 1 else ''} · source: {esc(result.source_label)}")
+    if pax > 1:
+        header += f"\nPrices are totals for all {pax} passengers."
     for note in result.notes:
         header += f"\n⚠️ {esc(note)}"
     if not options:
@@ -315,17 +317,16 @@ def _option_text(turn: Turn, index: int, option: FlightOption, pax: int) -> str:
         f"{cabin_name(c)} {money(v * pax, f.currency)} ({option.seats_left.get(c, 0)} left)"
         for c, v in f.fares.items()
     )
-    per = f" total for {pax}" if pax > 1 else ""
     terms = []  # what a live fare includes (bags, refunds); local flights leave both unset
     if f.checked_bags is not None:
         terms.append(f"{f.checked_bags} checked bag{'s' if f.checked_bags > 1 else ''}" if f.checked_bags
                      else "no checked bag")
     if f.refundable is not None:
         terms.append("refundable" if f.refundable else "non-refundable")
-    per += f" · {', '.join(terms)}" if terms else ""
+    extra = f" · {', '.join(terms)}" if terms else ""
     return (f"<b>{index}. {f.flight_number}</b> {f.origin} {local_time(f.departs_at, otz)} → {f.destination} "
             f"{local_time(f.arrives_at, dtz)}{day_shift(f.departs_at, otz, f.arrives_at, dtz)} · "
-            f"{duration(f.duration_minutes)} · {esc(aircraft)}\n    {fares}{per}")
+            f"{duration(f.duration_minutes)} · {esc(aircraft)}\n    {fares}{extra}")
 
 
 async def _no_flights(turn: Turn, header: str, day: date) -> None:

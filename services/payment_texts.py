@@ -18,7 +18,7 @@ def deadline_text(expires_ms: int, booking: Booking, airports: AirportDirectory,
     airport = airports.get(booking.flight.origin)
     tz = airport.tz if airport else "UTC"
     city = airport.city if airport else booking.flight.origin
-    minutes = max(0, round((expires_ms - now_ms) / 60_000))
+    minutes = max(0, (expires_ms - now_ms) // 60_000)
     clock = from_ms(expires_ms).astimezone(ZoneInfo(tz)).strftime("%H:%M")
     return f"within {minutes} minutes (by {clock} {city} time)"
 

@@ -30,7 +30,7 @@ async def test_guided_booking_for_two_passengers(bot: Any) -> None:
     results = await ada.wait_for("source: FlyO inventory")
     text = results.plain_text()
     assert "London LHR → New York JFK" in text
-    assert "2 passengers" in text and "total for 2" in text
+    assert "2 passengers" in text and "Prices are totals for all 2 passengers" in text
     await ada.press("1. Economy")
     seat_map = await ada.wait_for("Tap a seat for passenger 1 of 2")
     free = [b for b in seat_map.button_labels() if b[:-1].isdigit() and b[-1].isalpha()]
