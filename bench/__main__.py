@@ -13,8 +13,9 @@ import os
 import sys
 import time
 import traceback
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 from bench.common import BENCH_DIR, WORK_DIR, BenchConfig, ScenarioResult, progress, render_table
 
@@ -30,14 +31,15 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--output", type=Path, default=None,
                         help="where to save the table (default: bench/RESULTS.md for a full run of all "
                              "scenarios, else bench/.work/RESULTS.md)")
-    parser.add_argument("--keep", action="store_true", help="keep each scenario's data directory under bench/.work/runs")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep each scenario's data directory (logs, e-mails) under bench/.work/runs")
     return parser.parse_args(argv)
 
 
 def run_scenario(name: str, config: BenchConfig) -> ScenarioResult:
     """Each scenario on its own event loop, so one's leftovers (tasks, clients) cannot slow the next."""
     module = importlib.import_module(f"bench.{name}")
-    runner: Callable[[BenchConfig], Awaitable[ScenarioResult]] = module.run
+    runner: Callable[[BenchConfig], Coroutine[Any, Any, ScenarioResult]] = module.run
     started = time.perf_counter()
     try:
         result = asyncio.run(runner(config))

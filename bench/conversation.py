@@ -16,15 +16,18 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
 
 from bench.common import (
     BenchConfig,
+    CpuMeter,
     Latency,
     Row,
     ScenarioResult,
     bench_database,
     clear_state,
+    cpu_note,
     ensure_small_inventory,
     fmt,
     progress,
@@ -34,11 +37,18 @@ from bench.common import (
     status_for,
     summarise,
 )
-from bench.load import TimedTraveller, echo_script, run_together, running_echo_bot
+from bench.load import (
+    BuilderSettings,
+    TimedTraveller,
+    builder_settings_of,
+    busy_routes,
+    echo_script,
+    run_together,
+    running_echo_bot,
+)
 from bot.db import Database
 from models import Booking
 from services.clock import Clock
-from services.inventory.network import network_routes
 from tests.fakes.stripe import FakeStripe
 from tests.fakes.telegram import BotMessage, FakeTelegram
 from tests.flows import book_to_review
@@ -58,6 +68,7 @@ class Round:
     updates: int
     seconds: float
     latency: Latency
+    cpu: CpuMeter
 
     @property
     def updates_per_s(self) -> float:
@@ -66,12 +77,6 @@ class Round:
     @property
     def per_traveller_per_s(self) -> float:
         return self.travellers / self.seconds
-
-
-def _routes() -> list[tuple[str, str]]:
-    # Busy routes spread the load over many flights, so no flight's economy cabin fills up mid-run.
-    routes = sorted(network_routes(), key=lambda r: (-len(r.base_times), r.key))
-    return [(r.origin, r.destination) for r in routes[:40]]
 
 
 def _has_payment_link(message: BotMessage) -> bool:
@@ -95,27 +100,28 @@ class _Ids:
 
 
 async def flyo_round(database: Database, data_dir: Path, stripe: FakeStripe, ids: _Ids, n: int,
-                     result: ScenarioResult | None) -> tuple[Round, int]:
-    """N bookings through FlyO; returns the round and the Application's concurrent_updates."""
-    routes = _routes()
+                     result: ScenarioResult | None) -> tuple[Round, BuilderSettings]:
+    """N bookings through FlyO; returns the round and how bot/app.py built the Application."""
+    routes = busy_routes()
     samples: list[float] = []
     await clear_state()
     async with FakeTelegram() as telegram, running_bot(
         database, telegram, data_dir, TELEGRAM_RATE_LIMIT=False,
         STRIPE_SECRET_KEY="sk_test_flyo_bench", STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET, STRIPE_API_URL=stripe.url,
     ) as bot:
-        concurrency = int(bot.application.update_processor.max_concurrent_updates)
+        like = builder_settings_of(bot.application)
         travellers = [TimedTraveller(telegram.traveller(uid, first_name="Ada"), samples) for uid in ids.take(n)]
 
         async def script(t: TimedTraveller) -> None:
             i = t.user_id - FIRST_USER_ID
             await _book(t, bot.clock, routes[i % len(routes)], 3 + (i // len(routes)) % 25)
 
-        seconds = await run_together(travellers, script)
+        with CpuMeter(database) as cpu:
+            seconds = await run_together(travellers, script)
         updates = sum(t.updates for t in travellers)
         if result is not None:
             await _check_bookings(result, [t.user_id for t in travellers])
-    return Round(n, updates, seconds, Latency.of_seconds(samples)), concurrency
+    return Round(n, updates, seconds, Latency.of_seconds(samples), cpu), like
 
 
 async def _check_bookings(result: ScenarioResult, user_ids: list[int]) -> None:
@@ -128,13 +134,14 @@ async def _check_bookings(result: ScenarioResult, user_ids: list[int]) -> None:
     result.check("double-booked seats", doubles == 0, f"{doubles} seats in two bookings")
 
 
-async def echo_round(ids: _Ids, n: int, updates_each: int, concurrency: int) -> Round:
+async def echo_round(ids: _Ids, n: int, updates_each: int, like: BuilderSettings) -> Round:
     samples: list[float] = []
-    async with FakeTelegram() as telegram, running_echo_bot(telegram, concurrency):
+    async with FakeTelegram() as telegram, running_echo_bot(telegram, like):
         travellers = [TimedTraveller(telegram.traveller(uid), samples) for uid in ids.take(n)]
-        seconds = await run_together(travellers, lambda t: echo_script(t, updates_each))
+        with CpuMeter(None) as cpu:
+            seconds = await run_together(travellers, lambda t: echo_script(t, updates_each))
         updates = sum(t.updates for t in travellers)
-    return Round(n, updates, seconds, Latency.of_seconds(samples))
+    return Round(n, updates, seconds, Latency.of_seconds(samples), cpu)
 
 
 async def run(config: BenchConfig) -> ScenarioResult:
@@ -147,24 +154,24 @@ async def run(config: BenchConfig) -> ScenarioResult:
         async with bench_database(config, data_dir) as database, FakeStripe() as stripe:
             await ensure_small_inventory()
             progress(f"{NAME}: warm-up ({warm} travellers each)")
-            warm_flyo, concurrency = await flyo_round(database, data_dir, stripe, ids, warm, None)
+            warm_flyo, like = await flyo_round(database, data_dir, stripe, ids, warm, None)
             updates_each = round(warm_flyo.updates / warm_flyo.travellers)
-            await echo_round(ids, warm, updates_each, concurrency)
+            await echo_round(ids, warm, updates_each, like)
             solo, _ = await flyo_round(database, data_dir, stripe, ids, 1, None)
             flyo: list[Round] = []
             echo: list[Round] = []
             for rep in range(config.reps):
                 started = time.perf_counter()
-                echo.append(await echo_round(ids, n, updates_each, concurrency))
+                echo.append(await echo_round(ids, n, updates_each, like))
                 flyo_rep, _ = await flyo_round(database, data_dir, stripe, ids, n, result)
                 flyo.append(flyo_rep)
                 progress(f"{NAME}: rep {rep + 1}/{config.reps}: FlyO {flyo_rep.updates_per_s:.0f} upd/s, "
                          f"echo {echo[-1].updates_per_s:.0f} upd/s ({time.perf_counter() - started:.0f} s)")
-    _rows(result, n, flyo, echo, concurrency, updates_each, solo)
+    _rows(result, n, flyo, echo, like, updates_each, solo)
     return result
 
 
-def _rows(result: ScenarioResult, n: int, flyo: list[Round], echo: list[Round], concurrency: int,
+def _rows(result: ScenarioResult, n: int, flyo: list[Round], echo: list[Round], like: BuilderSettings,
           updates_each: int, solo: Round) -> None:
     ups, eups = summarise(flyo, lambda r: r.updates_per_s), summarise(echo, lambda r: r.updates_per_s)
     bps = summarise(flyo, lambda r: r.per_traveller_per_s)
@@ -178,8 +185,8 @@ def _rows(result: ScenarioResult, n: int, flyo: list[Round], echo: list[Round], 
         f"{ratios.median:.2f} (±{ratios.spread_pct / 2:.0f}%)",
         correctness, status_for(ratios.median >= GOAL_RATIO),
     ))
-    p = {k: summarise(flyo, lambda r, k=k: getattr(r.latency, k)) for k in ("p50", "p95", "p99")}
-    e = {k: summarise(echo, lambda r, k=k: getattr(r.latency, k)) for k in ("p50", "p95", "p99")}
+    p = {k: summarise(flyo, attrgetter(f"latency.{k}")) for k in ("p50", "p95", "p99")}
+    e = {k: summarise(echo, attrgetter(f"latency.{k}")) for k in ("p50", "p95", "p99")}
     result.rows.append(Row(
         NAME, "per-update latency p50 / p95 / p99 (under the same load)", "report",
         " / ".join(fmt(p[k].median, 0) for k in p) + " ms",
@@ -190,7 +197,9 @@ def _rows(result: ScenarioResult, n: int, flyo: list[Round], echo: list[Round], 
     result.notes.append(
         f"{n} travellers run a closed loop (each sends its next update as soon as it has the answer), so the "
         f"latency under load is ≈ {n} ÷ throughput; one traveller alone sees p50 {fmt(solo.latency.p50, 0)} ms, "
-        f"p99 {fmt(solo.latency.p99, 0)} ms per update (the service time). Both bots: concurrent_updates="
-        f"{concurrency}, no AIORateLimiter (TELEGRAM_RATE_LIMIT=false; the product's limiter would cap "
+        f"p99 {fmt(solo.latency.p99, 0)} ms per update (the service time). Both bots are built alike: "
+        f"{like}, no AIORateLimiter (TELEGRAM_RATE_LIMIT=false; the product's limiter would cap "
         "replies at 30 msg/s)."
     )
+    result.notes.append(cpu_note([r.cpu for r in flyo], "the FlyO runs") + " " +
+                        cpu_note([r.cpu for r in echo], "the echo runs"))

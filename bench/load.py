@@ -10,6 +10,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from telegram import Update
@@ -71,6 +72,14 @@ async def run_together(travellers: list[TimedTraveller],
     return time.perf_counter() - started
 
 
+def busy_routes(count: int = 40) -> list[tuple[str, str]]:
+    """The network's busiest routes: travellers spread over them (and over days) so no flight fills up."""
+    from services.inventory.network import network_routes
+
+    routes = sorted(network_routes(), key=lambda r: (-len(r.base_times), r.key))
+    return [(r.origin, r.destination) for r in routes[:count]]
+
+
 # ---- the echo-bot baseline ------------------------------------------------------------------------
 async def _echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
@@ -78,14 +87,43 @@ async def _echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await message.reply_text(message.text)
 
 
-def build_echo_application(telegram: FakeTelegram, concurrent_updates: int) -> Application:  # type: ignore[type-arg]
-    """A bare PTB echo bot built like bot/app.py builds FlyO (same base URLs, same concurrency, no limiter)."""
+@dataclass(frozen=True)
+class BuilderSettings:
+    """The ApplicationBuilder knobs that decide throughput: updates in flight and the HTTP pool behind them."""
+
+    concurrent_updates: int
+    pool_size: int
+    pool_timeout: float | None
+
+    def __str__(self) -> str:
+        return (f"concurrent_updates={self.concurrent_updates}, connection_pool_size={self.pool_size}, "
+                f"pool_timeout={self.pool_timeout}")
+
+
+def builder_settings_of(app: Application) -> BuilderSettings:  # type: ignore[type-arg]
+    """Read what bot/app.py configured from the running Application, so the baseline copies it exactly
+    (and keeps copying it when someone retunes the product)."""
+    request: Any = app.bot.request
+    kwargs = getattr(request, "_client_kwargs", {})  # HTTPXRequest keeps the httpx.AsyncClient arguments
+    limits, timeout = kwargs.get("limits"), kwargs.get("timeout")
+    return BuilderSettings(
+        concurrent_updates=int(app.update_processor.max_concurrent_updates),
+        pool_size=int(limits.max_connections) if limits is not None and limits.max_connections else 256,
+        pool_timeout=timeout.pool if timeout is not None else 1.0,
+    )
+
+
+def build_echo_application(token: str, api_root: str, like: BuilderSettings) -> Application:  # type: ignore[type-arg]
+    """A bare PTB echo bot built like bot/app.py builds FlyO (same base URLs, concurrency and HTTP pool; no
+    rate limiter)."""
     app = (
         ApplicationBuilder()
-        .token(telegram.token)
-        .base_url(telegram.base_url)
-        .base_file_url(telegram.base_file_url)
-        .concurrent_updates(concurrent_updates)
+        .token(token)
+        .base_url(f"{api_root}/bot")
+        .base_file_url(f"{api_root}/file/bot")
+        .concurrent_updates(like.concurrent_updates)
+        .connection_pool_size(like.pool_size)
+        .pool_timeout(like.pool_timeout)
         .build()
     )
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, _echo))
@@ -93,9 +131,9 @@ def build_echo_application(telegram: FakeTelegram, concurrent_updates: int) -> A
 
 
 @asynccontextmanager
-async def running_echo_bot(telegram: FakeTelegram, concurrent_updates: int) -> AsyncIterator[Any]:
+async def running_echo_bot(telegram: FakeTelegram, like: BuilderSettings) -> AsyncIterator[Any]:
     """Start the echo bot with the same polling parameters bot/runtime.py uses; stop it in order."""
-    app = build_echo_application(telegram, concurrent_updates)
+    app = build_echo_application(telegram.token, telegram.api_root, like)
     await app.initialize()
     await app.start()
     assert app.updater is not None
@@ -114,3 +152,15 @@ async def echo_script(t: TimedTraveller, updates: int) -> None:
         text = f"hello {t.user_id} #{k}"
         await t.send(text)
         await t.wait_for(text)
+
+
+async def product_builder_settings(database: Any, data_dir: Any) -> BuilderSettings:
+    """Build (not start) FlyO's Application as bot/app.py does and read its knobs — no network involved."""
+    from bot.app import build_application
+    from bot.config import Settings
+    from bot.runtime import build_services
+
+    settings = Settings(TELEGRAM_BOT_TOKEN="123456:BENCH", TELEGRAM_API_URL="http://127.0.0.1:9",  # never called
+                        DATA_DIR=data_dir, TELEGRAM_RATE_LIMIT=False)
+    services = await build_services(settings, database)
+    return builder_settings_of(build_application(settings, services, with_updater=False))

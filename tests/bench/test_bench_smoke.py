@@ -1,0 +1,126 @@
+"""Smoke test of `make bench`: every scenario at tiny sizes, asserting the correctness columns only.
+
+Timing is never asserted here (a shared CI machine makes any threshold flaky); what must hold at any
+speed is exactly what makes the real run fail: 20 holds for 20 seats, no double hold, one confirmation
+and one e-mail per booking, and the other scenarios' checks. A deliberately broken hold proves the seat
+race's checks can fail at all.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from beanie import init_beanie
+
+from bench import __main__ as cli
+from bench import conversation, memory, search, seat_race, webhook
+from bench.common import BenchConfig, Row, ScenarioResult, Summary, percentile, render_table
+from bot.db import Database
+from models import ALL_DOCUMENTS
+from services.seats import SeatService
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> BenchConfig:
+    return BenchConfig(quick=True, reps=1, mongo_uri=os.environ.get("TEST_MONGODB_URI", ""), work_dir=tmp_path)
+
+
+@pytest.fixture(autouse=True)
+def _keep_logging() -> Iterator[None]:
+    """The bench logs like production (root handlers replaced); give pytest its logging back afterwards."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    for handler in handlers:
+        root.addHandler(handler)
+    root.setLevel(level)
+
+
+@pytest.fixture
+async def bench_db(database_session: Database) -> AsyncIterator[None]:
+    """Scenarios open their own database (and point Beanie at it): point it back at the tests' one after."""
+    yield
+    await init_beanie(database=database_session.db, document_models=ALL_DOCUMENTS)
+
+
+def assert_checks_held(result: ScenarioResult, *names: str) -> None:
+    assert result.error is None, result.error
+    assert result.rows, "a scenario must report at least one row"
+    seen = {c.name for c in result.checks}
+    assert set(names) <= seen, f"missing checks {set(names) - seen}; got {seen}"
+    assert not result.failed_checks, result.failed_checks
+
+
+async def test_seat_race_grants_exactly_the_free_seats(config: BenchConfig, bench_db: None) -> None:
+    result = await seat_race.run(config)
+    assert_checks_held(result, "holds granted", "double holds")
+    assert all(c.detail.startswith(f"{seat_race.FREE_SEATS} holds") for c in result.checks if c.name == "holds granted")
+
+
+async def test_seat_race_catches_a_broken_hold(config: BenchConfig, bench_db: None,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    async def grants_everything(self: Any, flight_id: str, seat: str, holder: str, cabin: str = "") -> int:
+        return 0  # "yours!" without claiming anything: the race must notice
+
+    monkeypatch.setattr(SeatService, "hold", grants_everything)
+    result = await seat_race.run(config)
+    failed = {c.name for c in result.failed_checks}
+    assert {"holds granted", "double holds"} <= failed
+    assert "FAIL" in render_table([result], config, 1.0)
+
+
+async def test_webhook_confirms_each_booking_once_with_one_email(config: BenchConfig, bench_db: None) -> None:
+    result = await webhook.run(config)
+    assert_checks_held(result, "answered 200", "confirmed once", "one e-mail", "one chat confirmation")
+
+
+async def test_conversation_books_every_traveller(config: BenchConfig, bench_db: None) -> None:
+    result = await conversation.run(config)
+    assert_checks_held(result, "payment links", "double-booked seats")
+
+
+async def test_search_results_are_consistent(config: BenchConfig, bench_db: None) -> None:
+    result = await search.run(config)
+    assert_checks_held(result, "results consistent", "searches with results")
+
+
+async def test_memory_parks_every_traveller(config: BenchConfig, bench_db: None) -> None:
+    result = await memory.run(config)
+    assert_checks_held(result, "parked mid-booking")
+
+
+# ---- the plumbing the table relies on -----------------------------------------------------------------
+def test_percentile_interpolates_like_numpy() -> None:
+    assert percentile([1.0, 2.0, 3.0, 4.0], 50) == 2.5
+    assert percentile([10.0], 99) == 10.0
+    assert percentile(list(map(float, range(101))), 99) == 99.0
+
+
+def test_summary_reports_median_and_spread() -> None:
+    s = Summary.of([10.0, 12.0, 11.0])
+    assert (s.median, s.low, s.high) == (11.0, 10.0, 12.0)
+    assert s.show(" ms") == "11.0 ms (±9%)"
+
+
+def test_a_failed_check_fails_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    def broken(name: str, config: BenchConfig) -> ScenarioResult:
+        result = ScenarioResult(name)
+        result.check("double holds", False, "1 double hold")
+        result.rows.append(Row(name, "m", "g", "v", "b", "1.0", result.correctness_text(), "pass"))
+        return result
+
+    monkeypatch.setattr(cli, "run_scenario", broken)
+    out = tmp_path / "RESULTS.md"
+    assert cli.main(["--quick", "seat_race", "--output", str(out)]) == 1
+    assert "BENCHMARK FAILED" in capsys.readouterr().err
+    table = out.read_text()
+    assert "| FAIL |" in table and "1 double hold" in table
+    assert cli.main(["nonsense"]) == 2
