@@ -33,6 +33,8 @@ from models import ALL_DOCUMENTS
 
 log = logging.getLogger(__name__)
 
+# nx-27017 stalls (every socket times out) once ~50+ connections hammer it at once; a small pool queues
+# the excess in the driver instead, which measured faster as well as safe (README, Database).
 EMBEDDED_POOL = 16
 
 
@@ -88,7 +90,8 @@ class EmbeddedMongo:
 
     @property
     def uri(self) -> str:
-        return f"mongodb://127.0.0.1:{self.port}/?directConnection=true"
+        # The pool limit travels with the URI, so every client of this server (tests, bench) gets it.
+        return f"mongodb://127.0.0.1:{self.port}/?directConnection=true&maxPoolSize={EMBEDDED_POOL}"
 
     def _acquire_lock(self) -> None:
         self.mongo_dir.mkdir(parents=True, exist_ok=True)
@@ -200,13 +203,11 @@ class Database:
             self.embedded = None
 
 
-def make_client(uri: str, timeout_ms: int = 5000, max_pool: int = 100) -> AsyncMongoClient[dict[str, Any]]:
+def make_client(uri: str, timeout_ms: int = 5000) -> AsyncMongoClient[dict[str, Any]]:
     # PyMongo lets keyword arguments override the URI; an operator's timeouts in MONGODB_URI must win.
     in_uri = {name.lower() for name in parse_qs(urlsplit(uri).query)}
     timeouts = {k: timeout_ms for k in ("serverSelectionTimeoutMS", "connectTimeoutMS")
                 if k.lower() not in in_uri}
-    if "maxpoolsize" not in in_uri:
-        timeouts["maxPoolSize"] = max_pool
     return AsyncMongoClient(uri, tz_aware=True, appname="flyo", **timeouts)  # type: ignore[arg-type]
 
 
@@ -217,9 +218,7 @@ async def open_database(uri: str, name: str, data_dir: Path, *, init_models: boo
         embedded = EmbeddedMongo(data_dir)
         await asyncio.to_thread(embedded.start)
         uri = embedded.uri
-    # nx-27017 stalls (every socket times out) once ~50+ connections hammer it at once; a small pool queues
-    # the excess in the driver instead, which measured faster as well as safe (README, Database).
-    client = make_client(uri, max_pool=EMBEDDED_POOL if embedded or "127.0.0.1" in uri else 100)
+    client = make_client(uri)
     database = Database(client=client, db=client[name], embedded=embedded)
     try:
         await asyncio.wait_for(database.db.command("ping"), 10)

@@ -17,7 +17,7 @@ class TelegramChatSender:
         self.bot = bot
 
     async def send_chat(self, payload: dict[str, Any]) -> None:
-        if await _is_blocked(int(payload["chat_id"])):
+        if await chat_status.is_blocked(int(payload["chat_id"])):
             raise ChatUndeliverable("the traveller has blocked the bot")
         rows = [
             [InlineKeyboardButton(b["text"], url=b["url"]) if "url" in b
@@ -29,17 +29,10 @@ class TelegramChatSender:
             await self.bot.send_message(int(payload["chat_id"]), str(payload["text"]), parse_mode=ParseMode.HTML,
                                         reply_markup=InlineKeyboardMarkup(rows) if rows else None)
         except Forbidden as exc:  # blocked by the user: retrying forever would only annoy Telegram
-            await _mark_blocked(int(payload["chat_id"]))
+            await chat_status.mark_blocked(int(payload["chat_id"]))
             raise ChatUndeliverable(str(exc)) from None
         except BadRequest as exc:
             if "chat not found" in str(exc).lower():
                 raise ChatUndeliverable(str(exc)) from None
             raise
 
-
-async def _mark_blocked(chat_id: int) -> None:
-    await chat_status.mark_blocked(chat_id)
-
-
-async def _is_blocked(chat_id: int) -> bool:
-    return await chat_status.is_blocked(chat_id)

@@ -10,7 +10,6 @@ import secrets
 import signal
 import time
 from collections.abc import AsyncIterator
-from datetime import date
 
 from aiohttp import web
 
@@ -180,6 +179,3 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None, clock:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
 
-
-def today_utc() -> date:
-    return Clock().now().date()

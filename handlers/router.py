@@ -12,7 +12,7 @@ import weakref
 from collections.abc import Awaitable, Callable
 
 from pymongo.errors import PyMongoError
-from telegram import InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
@@ -166,10 +166,7 @@ async def run_turn(update: Update, context: FlyOContext, body: Callable[[Turn], 
     await deliver(context, chat.id, turn, query.message if query else None)
 
 
-async def _answer(query: object, text: str | None, *, alert: bool = False) -> None:
-    from telegram import CallbackQuery
-
-    assert isinstance(query, CallbackQuery)
+async def _answer(query: CallbackQuery, text: str | None, *, alert: bool = False) -> None:
     try:
         await query.answer(text=text[:200] if text else None, show_alert=alert)
     except BadRequest as exc:  # too old: the traveller still gets the new message

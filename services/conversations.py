@@ -58,6 +58,3 @@ class ConversationStore:
         conversation.step = step
         conversation.flow = new_flow_id()
         conversation.draft = {}
-
-    async def idle_count(self) -> int:
-        return int(await Conversation.find(Conversation.step != "idle").count())

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from pymongo.errors import DuplicateKeyError
@@ -43,7 +43,6 @@ class NotificationService:
         self.chat_sender: ChatSender | None = None
         self._wake = asyncio.Event()
         self.on_email: Callable[[str], None] = lambda outcome: None  # metrics hook
-        self.after_delivery: Callable[[Notification, str], Awaitable[None]] | None = None
 
     async def enqueue(self, key: str, channel: str, payload: dict[str, Any], *, reference: str | None = None) -> bool:
         """Queue once per key; returns False when that notification already exists."""
@@ -125,8 +124,6 @@ class NotificationService:
                       else detail}},
         )
         log.info("notification %s %s (%s)", note.key, status, detail, extra={"booking": note.booking_reference or "-"})
-        if self.after_delivery is not None:
-            await self.after_delivery(note, status)
 
     async def _retry(self, note: Notification, exc: Exception) -> None:
         attempts = note.attempts + 1

@@ -152,10 +152,6 @@ class SeatService:
         )
         return result.modified_count
 
-    async def seats_of_booking(self, booking_id: str) -> list[str]:
-        cursor = collection(SeatHold).find({"holder": booking_holder(booking_id)}, {"seat": 1})
-        return sorted([doc["seat"] async for doc in cursor])
-
     async def release_booking(self, booking_id: str) -> int:
         result = await collection(SeatHold).delete_many({"holder": booking_holder(booking_id)})
         return result.deleted_count

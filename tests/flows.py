@@ -32,6 +32,20 @@ async def continue_from_seats(t: Any) -> Any:
     return await t.wait_for("Passenger 1 of")
 
 
+def free_seats(seat_map: Any) -> list[str]:
+    """Labels of the free seats on a seat-map message ("12A"; not row labels, aisles or taken marks)."""
+    return [b for b in seat_map.button_labels() if b[:-1].isdigit() and b[-1:].isalpha()]
+
+
+async def to_passengers(t: Any, clock: Clock, pax: int = 1, origin: str = "LHR", destination: str = "JFK",
+                        days_ahead: int = 10) -> Any:
+    """One-line search → first economy fare → pick for me → continue: the first passenger question."""
+    await search_one_line(t, origin, destination, travel_day(clock, days_ahead), pax)
+    await pick_first_fare(t)
+    await pick_seats_for_me(t)
+    return await continue_from_seats(t)
+
+
 async def fill_passenger(t: Any, index: int, name: str, dob: str, email: str | None = None) -> None:
     await t.send(name)
     await t.wait_for("Date of birth")
@@ -48,10 +62,7 @@ async def fill_passenger(t: Any, index: int, name: str, dob: str, email: str | N
 async def book_to_review(t: Any, clock: Clock, pax: int = 1, origin: str = "LHR", destination: str = "JFK",
                          days_ahead: int = 10) -> Any:
     """One-line search → first economy fare → pick for me → passengers → the review screen."""
-    await search_one_line(t, origin, destination, travel_day(clock, days_ahead), pax)
-    await pick_first_fare(t)
-    await pick_seats_for_me(t)
-    await continue_from_seats(t)
+    await to_passengers(t, clock, pax, origin, destination, days_ahead)
     names = ["Ada Lovelace", "Charles Babbage", "Mary Somerville", "Alan Turing", "Grace Hopper"]
     for i in range(pax):
         if i:

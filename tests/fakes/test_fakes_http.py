@@ -13,7 +13,6 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import amadeus
@@ -24,21 +23,17 @@ from python_http_client.exceptions import BadRequestsError, InternalServerError,
 from sendgrid import SendGridAPIClient
 from sendgrid.helpers.mail import Category, Header, Mail
 
+from tests.conftest import fixture_path
+
 from .amadeus import FakeAmadeus, build_offer, build_seatmap
 from .sendgrid import UNAUTHORIZED_BODY, FakeSendGrid
 from .stripe import FakeStripe, build_event, sign_payload
 
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures"
 SECRET = "whsec_test_flyo"
 KEY = "sk_test_flyo_0123456789"
 
 
-def _fixture(*parts: str) -> Path:
-    """A file under ../shared/fixtures, or skip: the fixtures live outside the repo and may be absent."""
-    path = FIXTURES.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"shared fixture not available: {path}")
-    return path
+_fixture = fixture_path  # one lookup (and skip reason) for every test that reads ../shared/fixtures
 
 
 def _load(*parts: str) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from tests.flows import continue_from_seats, pick_first_fare, pick_seats_for_me, search_one_line, travel_day
+from tests.flows import pick_first_fare, pick_seats_for_me, search_one_line, to_passengers, travel_day
 
 
 async def test_search_inputs_are_checked_with_reasons(bot: Any) -> None:
@@ -43,10 +43,7 @@ async def test_search_inputs_are_checked_with_reasons(bot: Any) -> None:
 
 async def test_passenger_answers_are_checked_and_nothing_is_lost(bot: Any) -> None:
     t = bot.telegram.traveller(4002)
-    await search_one_line(t, "LHR", "JFK", travel_day(bot.clock, 9), 1)
-    await pick_first_fare(t)
-    await pick_seats_for_me(t)
-    await continue_from_seats(t)
+    await to_passengers(t, bot.clock, days_ahead=9)
     for bad, reason in (("Ada", "both the given name and the family name"), ("Ad4 Lovelace", "can't be part")):
         await t.send(bad)
         await t.wait_for(reason)
@@ -97,10 +94,7 @@ async def test_edit_passenger_keeps_the_others(bot: Any) -> None:
 
 async def test_infant_is_noted(bot: Any) -> None:
     t = bot.telegram.traveller(4004)
-    await search_one_line(t, "LHR", "JFK", travel_day(bot.clock, 9), 1)
-    await pick_first_fare(t)
-    await pick_seats_for_me(t)
-    await continue_from_seats(t)
+    await to_passengers(t, bot.clock, days_ahead=9)
     await t.send("Baby Lovelace")
     await t.wait_for("Date of birth")
     await t.send((bot.clock.now().date() - timedelta(days=200)).isoformat())

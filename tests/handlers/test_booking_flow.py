@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from models import Booking, BookingStatus, SeatHold
-from tests.flows import book_to_review, fill_passenger, travel_day
+from tests.flows import book_to_review, fill_passenger, free_seats, travel_day
 
 
 async def test_guided_booking_for_two_passengers(bot: Any) -> None:
@@ -33,7 +33,7 @@ async def test_guided_booking_for_two_passengers(bot: Any) -> None:
     assert "2 passengers" in text and "Prices are totals for all 2 passengers" in text
     await ada.press("1. Economy")
     seat_map = await ada.wait_for("Tap a seat for passenger 1 of 2")
-    free = [b for b in seat_map.button_labels() if b[:-1].isdigit() and b[-1].isalpha()]
+    free = free_seats(seat_map)
     await ada.press(free[0])
     await ada.wait_for("Tap a seat for passenger 2 of 2")
     await ada.press(free[1])

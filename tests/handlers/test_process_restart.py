@@ -11,7 +11,7 @@ from typing import Any
 
 from bot.db import Database, free_port
 from tests.conftest import REPO_ROOT
-from tests.flows import pick_first_fare, search_one_line, travel_day
+from tests.flows import free_seats, pick_first_fare, search_one_line, travel_day
 
 
 def _start_bot(telegram: Any, mongo_uri: str, db_name: str, data_dir: Path) -> subprocess.Popen[bytes]:
@@ -38,7 +38,7 @@ async def test_kill_9_mid_booking_then_a_new_process_continues(inventory_db: Dat
         first.wait(timeout=10)
     second = _start_bot(telegram, mongo_uri, inventory_db.db.name, tmp_path)
     try:
-        seat = next(b for b in seat_map.button_labels() if b[:-1].isdigit() and b[-1].isalpha())
+        seat = free_seats(seat_map)[0]
         await t.press(seat, seat_map)
         await t.wait_for("All seats picked", timeout=30)
         await t.press("Continue")

@@ -17,7 +17,7 @@ from bot.db import Database
 from bot.runtime import build_services
 from models import Booking, BookingStatus, SeatHold
 from services.clock import Clock
-from tests.flows import book_to_review, pick_first_fare, search_one_line, travel_day
+from tests.flows import book_to_review, free_seats, pick_first_fare, search_one_line, travel_day
 from tests.harness import make_settings, running_bot
 
 
@@ -32,7 +32,7 @@ async def test_restart_mid_flow_continues_at_the_same_step(inventory_db: Databas
     # a brand-new Application, services and database connection: nothing carried over in memory
     async with running_bot(inventory_db, telegram, tmp_path, clock=clock, share_database=False,
                            mongo_uri=mongo_uri):
-        free = [b for b in seat_map.button_labels() if b[:-1].isdigit() and b[-1].isalpha()]
+        free = free_seats(seat_map)
         await t.press(free[0], seat_map)
         await t.wait_for("All seats picked")
         await t.press("Continue")
@@ -109,7 +109,7 @@ async def _race(bot: Any) -> None:
         return await pick_first_fare(t, timeout=30)
 
     maps = await asyncio.gather(*(to_seat_map(t) for t in travellers))
-    seat = next(b for b in maps[0].button_labels() if b[:-1].isdigit() and b[-1].isalpha())
+    seat = free_seats(maps[0])[0]
     assert all(seat in m.button_labels() for m in maps)
     await asyncio.gather(*(t.press(seat, m) for t, m in zip(travellers, maps, strict=True)))
     after = await asyncio.gather(*(t.wait_for("Seats are held", timeout=30) for t in travellers))
@@ -131,7 +131,7 @@ async def test_expired_hold_is_free_for_another_traveller(bot: Any) -> None:
     ada, bob = bot.telegram.traveller(7001), bot.telegram.traveller(7002)
     await search_one_line(ada, "LHR", "JFK", day, 1)
     ada_map = await pick_first_fare(ada)
-    seat = next(b for b in ada_map.button_labels() if b[:-1].isdigit() and b[-1].isalpha())
+    seat = free_seats(ada_map)[0]
     await ada.press(seat, ada_map)
     await ada.wait_for("All seats picked")
     await search_one_line(bob, "LHR", "JFK", day, 1)

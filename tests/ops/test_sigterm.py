@@ -16,7 +16,7 @@ from typing import Any
 from bot.db import free_port
 from services.clock import Clock
 from tests.conftest import REPO_ROOT
-from tests.flows import pick_first_fare, search_one_line, travel_day
+from tests.flows import free_seats, pick_first_fare, search_one_line, travel_day
 
 FIRST_START_SECONDS = 120  # the first start seeds 120 days of inventory into the embedded database
 STOP_SECONDS = 15
@@ -90,7 +90,7 @@ async def test_sigterm_mid_booking_then_restart_continues_the_chat(telegram: Any
         await child.start(FIRST_START_SECONDS)
         await search_one_line(ada, "LHR", "JFK", travel_day(Clock()), 1)
         seat_map = await pick_first_fare(ada)
-        free = [b for b in seat_map.button_labels() if b[:-1].isdigit() and b[-1:].isalpha()]
+        free = free_seats(seat_map)
         stop_1 = await _stop_and_check(child)
 
         await child.start(30)
