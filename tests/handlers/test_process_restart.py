@@ -31,6 +31,8 @@ async def test_kill_9_mid_booking_then_a_new_process_continues(inventory_db: Dat
     t = telegram.traveller(8001)
     first = _start_bot(telegram, mongo_uri, inventory_db.db.name, tmp_path)
     try:
+        await t.send("/start")  # what `make run` runs (python -m bot) answers on the fake Bot API
+        await t.wait_for("Hi Ada", timeout=30)
         await search_one_line(t, "LHR", "JFK", travel_day(Clock(), 10), 1, timeout=30)
         seat_map = await pick_first_fare(t)
     finally:
