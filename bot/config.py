@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     HOLD_MINUTES: int = Field(default=15, ge=1, le=120)
     PAYMENT_WINDOW_MINUTES: int = Field(default=30, ge=30, le=1440)
     MAX_PAYMENT_ATTEMPTS: int = Field(default=3, ge=1, le=10)
+    # no booking, hold or payment link for a flight departing sooner than this
+    BOOKING_CUTOFF_MINUTES: int = Field(default=120, ge=0, le=7*24*60)
+    # a booking's seats stay held this long past its payment window (Stripe may deliver late)
+    HOLD_GRACE_MINUTES: int = Field(default=60, ge=5, le=24*60)
+    MAX_PENDING_BOOKINGS_PER_USER: int = Field(default=2, ge=1, le=50)
+    MAX_HELD_SEATS_PER_FLIGHT: int = Field(default=9, ge=1, le=50)  # per user per flight
     SWEEP_INTERVAL_SECONDS: int = Field(default=60, ge=1, le=3600)
 
     TELEGRAM_RATE_LIMIT: bool = True  # PTB's AIORateLimiter; off only for local benchmarks
