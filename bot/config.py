@@ -5,8 +5,17 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -18,13 +27,27 @@ def _secret_value(secret: SecretStr | None) -> str:
     return secret.get_secret_value() if secret is not None else ""
 
 
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org"
+MAX_WEBHOOK_SECRETS = 2  # the current signing secret, plus the old one while it is rotated
+
+
+def _check_http_url(name: str, raw: str, example: str) -> str:
+    """A base URL FlyO builds links or requests on: http(s), a host, no query or fragment."""
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment \
+            or any(c.isspace() for c in raw):
+        raise ValueError(f"{name} must be a base URL such as {example} (http or https, no query)")
+    return raw
+
+
 class Settings(BaseSettings):
     """Every variable of the DESIGN.md table, same names and defaults, plus a few documented extras."""
 
     model_config = SettingsConfigDict(env_file=None, case_sensitive=True, extra="ignore")
 
     TELEGRAM_BOT_TOKEN: SecretStr | None = None
-    TELEGRAM_API_URL: str = "https://api.telegram.org"
+    TELEGRAM_API_URL: str = DEFAULT_TELEGRAM_API_URL
     TELEGRAM_WEBHOOK_URL: str = ""
     TELEGRAM_WEBHOOK_SECRET: SecretStr | None = None
     ADMIN_IDS: Annotated[frozenset[int], NoDecode] = frozenset()
@@ -71,6 +94,10 @@ class Settings(BaseSettings):
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     LOG_FORMAT: Literal["text", "json"] = "text"
 
+    # The terminal chat's own loopback Bot API root, set only by `for_console` (never from the environment):
+    # demo payments exist only where it equals TELEGRAM_API_URL.
+    _console_bot_api: str = PrivateAttr(default="")
+
     @field_validator("ADMIN_IDS", mode="before")
     @classmethod
     def _parse_admin_ids(cls, raw: object) -> object:
@@ -103,6 +130,16 @@ class Settings(BaseSettings):
         parse_api_url(raw)
         return raw
 
+    @field_validator("PUBLIC_URL")
+    @classmethod
+    def _check_public_url(cls, raw: str) -> str:
+        return _check_http_url("PUBLIC_URL", raw, "https://flyo.example.com") if raw else raw
+
+    @field_validator("TELEGRAM_API_URL", "STRIPE_API_URL", "SENDGRID_API_URL")
+    @classmethod
+    def _check_api_url(cls, raw: str, info: ValidationInfo) -> str:
+        return _check_http_url(str(info.field_name), raw, "https://api.example.com")
+
     @model_validator(mode="after")
     def _check_webhook(self) -> Settings:
         # Without the secret anyone who learns the URL could post forged updates as any user.
@@ -121,11 +158,64 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _check_stripe_mode(self) -> Settings:
         key = _secret_value(self.STRIPE_SECRET_KEY)
+        if key and not key.startswith(("sk_", "rk_")):
+            raise ValueError("STRIPE_SECRET_KEY must be a secret (sk_test_…) or restricted (rk_test_…) key, "
+                             "not a publishable key or another value")
         if key.startswith(("sk_live_", "rk_live_")) and not self.STRIPE_ALLOW_LIVE:
             raise ValueError(
                 "STRIPE_SECRET_KEY is a live key; FlyO runs in Stripe test mode unless STRIPE_ALLOW_LIVE=1"
             )
+        secrets = self.stripe_webhook_secrets
+        if key and not secrets:
+            # Without it every Stripe webhook is refused and no payment is ever confirmed.
+            raise ValueError("STRIPE_SECRET_KEY is set but STRIPE_WEBHOOK_SECRET is empty; set the signing "
+                             "secret (whsec_…) of the endpoint POST /webhooks/stripe")
+        if len(secrets) > MAX_WEBHOOK_SECRETS or any(not s.startswith("whsec_") for s in secrets):
+            raise ValueError("STRIPE_WEBHOOK_SECRET must be a signing secret whsec_…, or two separated by a comma "
+                             "while one is rotated (whsec_old,whsec_new)")
         return self
+
+    @model_validator(mode="after")
+    def _check_demo_payments(self) -> Settings:
+        # From the environment DEMO_PAYMENTS is only harmless without a bot: on a real Bot API the demo
+        # checkout would confirm bookings nobody paid for. The terminal chat turns it on itself (`for_console`).
+        if self.DEMO_PAYMENTS and (self.bot_token or self.TELEGRAM_API_URL != DEFAULT_TELEGRAM_API_URL):
+            raise ValueError("DEMO_PAYMENTS is only for the terminal chat (`python -m bot console` turns it on "
+                             "itself); unset it when FlyO runs with TELEGRAM_BOT_TOKEN or TELEGRAM_API_URL")
+        return self
+
+    @model_validator(mode="after")
+    def _check_email(self) -> Settings:
+        if self.sendgrid_key and not self.EMAIL_FROM.strip():
+            raise ValueError("SENDGRID_API_KEY is set but EMAIL_FROM is empty; SendGrid needs a verified sender "
+                             "such as FlyO <tickets@example.com>")
+        return self
+
+    # ---- the terminal chat --------------------------------------------------------------------------
+    def for_console(self, api_root: str, token: str, **update: object) -> Settings:
+        """These settings on the terminal chat's own loopback Bot API, polling, with demo payments allowed.
+
+        Not validated again (a real token of the user's may be kept in the environment); the marker is a
+        private attribute, so no environment variable can claim to be the console.
+        """
+        if urlsplit(api_root).hostname not in LOOPBACK_HOSTS:
+            raise ValueError(f"the console's Bot API must be on loopback, not {api_root}")
+        console = self.model_copy(update={
+            "TELEGRAM_BOT_TOKEN": SecretStr(token), "TELEGRAM_API_URL": api_root, "TELEGRAM_WEBHOOK_URL": "",
+            "DEMO_PAYMENTS": True, **update,
+        })
+        console._console_bot_api = api_root
+        return console
+
+    @property
+    def console_chat(self) -> bool:
+        """The Bot API is the terminal chat's own stand-in on loopback (not Telegram)."""
+        return bool(self._console_bot_api) and self._console_bot_api == self.TELEGRAM_API_URL
+
+    @property
+    def demo_payments(self) -> bool:
+        """Labelled demo checkout: only in the terminal chat, and a real Stripe key always wins."""
+        return self.DEMO_PAYMENTS and self.console_chat and not self.stripe_key
 
     # ---- derived values -------------------------------------------------------------------------
     @property
@@ -146,7 +236,12 @@ class Settings(BaseSettings):
 
     @property
     def stripe_webhook_secret(self) -> str:
-        return _secret_value(self.STRIPE_WEBHOOK_SECRET)
+        """As configured: one secret, or two separated by a comma while rotating."""
+        return ",".join(self.stripe_webhook_secrets)
+
+    @property
+    def stripe_webhook_secrets(self) -> tuple[str, ...]:
+        return tuple(s.strip() for s in _secret_value(self.STRIPE_WEBHOOK_SECRET).split(",") if s.strip())
 
     @property
     def sendgrid_key(self) -> str:
@@ -167,10 +262,11 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
-        name = ".".join(str(p) for p in first["loc"]) or "configuration"
+        name = ".".join(str(p) for p in first["loc"])
         given = first.get("input")
-        shown = "" if name.endswith(("TOKEN", "KEY", "SECRET", "URI")) or isinstance(given, dict) else (
-            f" (got {given!r})"
-        )
+        shown = "" if not name or name.endswith(("TOKEN", "KEY", "SECRET", "URI")) or isinstance(given, dict) \
+            else f" (got {given!r})"
         message = str(first["msg"]).removeprefix("Value error, ")
+        if not name:  # a rule across settings: the message names them
+            raise ConfigError(f"Invalid configuration: {message}") from None
         raise ConfigError(f"Invalid setting {name}: {message}{shown}") from None

@@ -74,3 +74,73 @@ def test_python_m_bot_with_bad_port_exits_with_one_line_and_no_traceback() -> No
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0 and "HTTP_PORT" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# ---- booking limits (issue #12) ----------------------------------------------------------------
+def test_booking_limit_settings_have_their_defaults() -> None:
+    s = Settings()
+    assert (s.BOOKING_CUTOFF_MINUTES, s.HOLD_GRACE_MINUTES) == (120, 60)
+    assert (s.MAX_PENDING_BOOKINGS_PER_USER, s.MAX_HELD_SEATS_PER_FLIGHT) == (2, 9)
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("BOOKING_CUTOFF_MINUTES", "-1"), ("BOOKING_CUTOFF_MINUTES", str(7 * 24 * 60 + 1)),
+    ("HOLD_GRACE_MINUTES", "4"), ("HOLD_GRACE_MINUTES", str(24 * 60 + 1)),
+    ("MAX_PENDING_BOOKINGS_PER_USER", "0"), ("MAX_PENDING_BOOKINGS_PER_USER", "51"),
+    ("MAX_HELD_SEATS_PER_FLIGHT", "0"), ("MAX_HELD_SEATS_PER_FLIGHT", "51"),
+])
+def test_booking_limits_out_of_range_are_refused(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=name) as info:
+        load_settings()
+    assert "\n" not in str(info.value)
+
+
+# ---- settings that make no sense together --------------------------------------------------------
+STRIPE_OK = {"STRIPE_SECRET_KEY": "sk_test_123", "STRIPE_WEBHOOK_SECRET": "whsec_abc"}
+
+
+@pytest.mark.parametrize(("env", "needle", "hidden"), [
+    # Demo payments are the terminal chat's; on a real Bot API they would hand out free flights.
+    ({"TELEGRAM_BOT_TOKEN": "123456:ABC-real", "DEMO_PAYMENTS": "1"}, "DEMO_PAYMENTS", "123456:ABC-real"),
+    ({"TELEGRAM_API_URL": "https://bot-api.example.com", "DEMO_PAYMENTS": "1"}, "DEMO_PAYMENTS", None),
+    # A Stripe key without the webhook secret: every payment would stay unconfirmed (webhooks answered 404).
+    ({"STRIPE_SECRET_KEY": "sk_test_123"}, "STRIPE_WEBHOOK_SECRET", "sk_test_123"),
+    ({**STRIPE_OK, "STRIPE_WEBHOOK_SECRET": "sk_test_pasted_here"}, "STRIPE_WEBHOOK_SECRET", "sk_test_pasted_here"),
+    ({**STRIPE_OK, "STRIPE_WEBHOOK_SECRET": "whsec_a,whsec_b,whsec_c"}, "STRIPE_WEBHOOK_SECRET", "whsec_a"),
+    ({**STRIPE_OK, "STRIPE_SECRET_KEY": "pk_test_publishable"}, "STRIPE_SECRET_KEY", "pk_test_publishable"),
+    ({"SENDGRID_API_KEY": "SG.key"}, "EMAIL_FROM", "SG.key"),
+    ({"PUBLIC_URL": "flyo.example.com"}, "PUBLIC_URL", None),
+    ({"PUBLIC_URL": "ftp://flyo.example.com"}, "PUBLIC_URL", None),
+    ({"PUBLIC_URL": "https://flyo.example.com/?x=1"}, "PUBLIC_URL", None),
+    ({"TELEGRAM_API_URL": "api.telegram.org"}, "TELEGRAM_API_URL", None),
+    ({**STRIPE_OK, "STRIPE_API_URL": "localhost:12111"}, "STRIPE_API_URL", None),
+])
+def test_settings_that_make_no_sense_are_refused_in_one_line(monkeypatch: pytest.MonkeyPatch, env: dict[str, str],
+                                                             needle: str, hidden: str | None) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=needle) as info:
+        load_settings()
+    assert "\n" not in str(info.value)
+    if hidden is not None:
+        assert hidden not in str(info.value)  # secrets are never echoed
+
+
+def test_demo_payments_alone_is_the_terminal_chat_and_loads(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEMO_PAYMENTS", "1")  # no token: `python -m bot` starts the console anyway
+    settings = load_settings()
+    assert settings.DEMO_PAYMENTS and not settings.demo_payments  # on only once the console marks its Bot API
+
+
+def test_webhook_secret_may_hold_two_secrets_while_rotating(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_123")
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", " whsec_old , whsec_new ")
+    assert load_settings().stripe_webhook_secrets == ("whsec_old", "whsec_new")
+
+
+def test_good_urls_load(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PUBLIC_URL", "https://flyo.example.com/bot/")
+    monkeypatch.setenv("TELEGRAM_API_URL", "http://127.0.0.1:8081")
+    settings = load_settings()
+    assert settings.public_url == "https://flyo.example.com/bot"
