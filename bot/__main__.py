@@ -9,7 +9,7 @@ from telegram.error import TelegramError
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.db import DatabaseError
-from bot.logs import setup_logging
+from bot.logs import redact, setup_logging
 
 NO_TOKEN = """\
 FlyO needs a Telegram bot token to talk to Telegram. Create a bot with @BotFather, then run
@@ -38,16 +38,31 @@ def main(argv: list[str]) -> int:
 
             asyncio.run(serve(settings))
             return 0
+    except ConfigError as exc:  # a rule the runtime checks again (e.g. demo payments outside the console)
+        print(f"flyo: {exc}", file=sys.stderr)
+        return 2
     except DatabaseError as exc:
         print(f"flyo: {exc}", file=sys.stderr)
         return 1
     except TelegramError as exc:  # e.g. a bad token or an unreachable Bot API at start-up
-        print(f"flyo: Telegram refused to start the bot: {exc}", file=sys.stderr)
+        # PTB's InvalidToken quotes the token ("The token `…` was rejected"): never print it.
+        print(f"flyo: Telegram refused to start the bot: {redact_token(str(exc), settings.bot_token)}",
+              file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 0
     print(f"flyo: unknown command {command!r}; use run, seed or console", file=sys.stderr)
     return 2
+
+
+def redact_token(text: str, token: str) -> str:
+    """The text without the bot token (whole, or its secret half after the colon) or anything token-shaped."""
+    if token:
+        text = text.replace(token, "<TELEGRAM_BOT_TOKEN>")
+        secret = token.partition(":")[2]
+        if len(secret) >= 8:
+            text = text.replace(secret, "***")
+    return redact(text)
 
 
 async def _seed(settings: Settings) -> int:
