@@ -22,6 +22,11 @@ Fidelity notes (deliberate, because each one hides a class of production bugs if
 * ``editMessageText`` without ``reply_markup`` removes the inline keyboard (real behaviour).
 * Only inline keyboards are echoed in ``Message.reply_markup`` (reply keyboards never are).
 * Sending to a chat nobody opened fails with "chat not found" unless ``strict_chats=False``.
+* Every callback query is tracked until it is answered; a second answer is refused like Telegram does,
+  and :meth:`FakeTelegram.unanswered_callbacks` lists the presses whose client would still be spinning
+  (the shared ``telegram`` fixture fails a test that leaves one).
+* Limits: 4096 characters of *parsed* text, 64 bytes of callback_data, 100 inline buttons; only
+  Telegram's HTML tags; an edit that changes neither content nor keyboard is "message is not modified".
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ __all__ = [
     "BotMessage",
     "Button",
     "Call",
+    "CallbackQueryRecord",
     "Document",
     "FakeTelegram",
     "Traveller",
@@ -217,6 +223,20 @@ class Button:
 
 
 @dataclass(frozen=True)
+class CallbackQueryRecord:
+    """One button press and what the bot did about it: ``answers`` must end at exactly 1."""
+
+    query_id: str
+    user_id: int
+    chat_id: int
+    message_id: int
+    data: str
+    answers: int
+    rejected_answers: int
+    answer_texts: list[str | None]
+
+
+@dataclass(frozen=True)
 class WebhookDelivery:
     """One webhook POST attempt, kept so tests can see rejected deliveries (e.g. bad secret)."""
 
@@ -352,7 +372,27 @@ class _StoredMessage:
 @dataclass
 class _PendingCallback:
     traveller: Traveller
-    answered: bool = False
+    query_id: str
+    data: str
+    message_id: int
+    answers: list[JSON] = field(default_factory=list)  # accepted answerCallbackQuery params
+    rejected: int = 0  # answers refused because the query was already answered
+
+    @property
+    def answered(self) -> bool:
+        return bool(self.answers)
+
+    def record(self) -> CallbackQueryRecord:
+        return CallbackQueryRecord(
+            query_id=self.query_id,
+            user_id=self.traveller.user_id,
+            chat_id=self.traveller.chat_id,
+            message_id=self.message_id,
+            data=self.data,
+            answers=len(self.answers),
+            rejected_answers=self.rejected,
+            answer_texts=[answer.get("text") for answer in self.answers],
+        )
 
 
 class _Chat:
@@ -886,7 +926,7 @@ class Traveller:
             message = copy.deepcopy(stored.wire)
         else:  # deleted/unknown: Telegram sends an InaccessibleMessage (date 0)
             message = {"chat": dict(self._chat.wire), "message_id": message_id, "date": 0}
-        query_id = self._fake._new_callback_id(self)
+        query_id = self._fake._new_callback_id(self, data, message_id)
         query: JSON = {
             "id": query_id,
             "from": self.user_dict(),
@@ -1178,6 +1218,39 @@ class FakeTelegram(LoopbackServer):
             if remaining <= 0:
                 raise AssertionError(f"update {update_id} was not accepted by the webhook: {attempts!r}")
             await self._deliveries_signal.wait(remaining)
+
+    def callback_query(self, query_id: str) -> CallbackQueryRecord:
+        """What happened to one press (see :meth:`Traveller.press`, whose update carries the id)."""
+        pending = self._callbacks.get(str(query_id))
+        if pending is None:
+            raise AssertionError(f"no callback query {query_id!r} was sent by a traveller")
+        return pending.record()
+
+    def callback_queries(self) -> list[CallbackQueryRecord]:
+        """Every press by every traveller, in press order."""
+        return [pending.record() for pending in self._callbacks.values()]
+
+    def unanswered_callbacks(self) -> list[CallbackQueryRecord]:
+        """Presses the bot never answered: on a real client, the button would still show its spinner."""
+        return [pending.record() for pending in self._callbacks.values() if not pending.answered]
+
+    async def wait_until_callbacks_answered(self, timeout: float = 5.0) -> None:
+        """Wait until every press so far has been answered; fail listing the ones still spinning."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            unanswered = self.unanswered_callbacks()
+            if not unanswered:
+                return
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                described = [(c.user_id, c.data) for c in unanswered]
+                raise AssertionError(f"{len(unanswered)} callback queries unanswered after {timeout}s: {described}")
+            await self._calls_signal.wait(remaining)
+
+    def not_modified_edits(self) -> list[Call]:
+        """Edits rejected with "message is not modified": wasted calls a careful bot never makes."""
+        return [call for call in self.calls if call.description == ERR_NOT_MODIFIED]
 
     @property
     def pending_updates(self) -> list[JSON]:
@@ -1521,9 +1594,9 @@ class FakeTelegram(LoopbackServer):
             raw=copy.deepcopy(stored.wire),
         )
 
-    def _new_callback_id(self, traveller: Traveller) -> str:
+    def _new_callback_id(self, traveller: Traveller, data: str, message_id: int) -> str:
         query_id = str(next(self._callback_ids))
-        self._callbacks[query_id] = _PendingCallback(traveller)
+        self._callbacks[query_id] = _PendingCallback(traveller, query_id, data, message_id)
         return query_id
 
     # ---- method implementations ----------------------------------------------------------------
@@ -1742,11 +1815,14 @@ class FakeTelegram(LoopbackServer):
     async def _answer_callback_query(self, params: dict[str, Any]) -> bool:
         query_id = str(params.get("callback_query_id") or "")
         pending = self._callbacks.get(query_id)
-        if pending is None or pending.answered:
+        if pending is None:
+            raise _ApiError(400, ERR_QUERY_TOO_OLD)
+        if pending.answered:
+            pending.rejected += 1
             raise _ApiError(400, ERR_QUERY_TOO_OLD)
         if len(str(params.get("text") or "")) > MAX_CALLBACK_ANSWER_LENGTH:
             raise _bad("MESSAGE_TOO_LONG")
-        pending.answered = True
+        pending.answers.append(dict(params))
         pending.traveller.callback_answers.append(dict(params))
         return True
 

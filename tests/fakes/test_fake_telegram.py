@@ -405,3 +405,101 @@ async def test_webhook_rejections_are_retried_and_reported(fake: FakeTelegram, b
             await bot.set_webhook("https://example.com/hook")  # never leaves loopback
     finally:
         await runner.cleanup()
+
+
+# ---- strictness: the errors FlyO must never trigger, exactly as Telegram reports them ---------------------
+@pytest.mark.asyncio
+async def test_callback_queries_are_tracked_until_answered_exactly_once(fake: FakeTelegram, bot: Bot) -> None:
+    ada = fake.traveller(16)
+    await bot.send_message(16, "Pick", reply_markup=OFFERS)
+    first = (await ada.press("Offer 1"))["callback_query"]["id"]
+    second = (await ada.press("Offer 2"))["callback_query"]["id"]
+    assert [(c.query_id, c.data, c.answers) for c in fake.unanswered_callbacks()] == [
+        (first, "offer:1", 0), (second, "offer:2", 0)]
+
+    assert await bot.answer_callback_query(first, text="Saved")
+    with pytest.raises(BadRequest, match=r"(?i)query is too old"):  # a second answer is refused
+        await bot.answer_callback_query(first, text="Again")
+    record = fake.callback_query(first)
+    assert record.answers == 1 and record.rejected_answers == 1 and record.answer_texts == ["Saved"]
+    assert [c.query_id for c in fake.unanswered_callbacks()] == [second]
+    with pytest.raises(AssertionError, match="offer:2"):
+        await fake.wait_until_callbacks_answered(timeout=0.05)
+
+    async def answer_soon() -> None:
+        await asyncio.sleep(0)
+        await bot.answer_callback_query(second)
+
+    task = asyncio.create_task(answer_soon())
+    await fake.wait_until_callbacks_answered(timeout=5)
+    await task
+    assert fake.unanswered_callbacks() == []
+
+
+@pytest.mark.asyncio
+async def test_inline_keyboards_over_100_buttons_are_rejected(fake: FakeTelegram, bot: Bot) -> None:
+    fake.traveller(17)
+
+    def keyboard(count: int) -> InlineKeyboardMarkup:
+        buttons = [InlineKeyboardButton(str(i), callback_data=str(i)) for i in range(count)]
+        return InlineKeyboardMarkup([buttons[i : i + 8] for i in range(0, count, 8)])
+
+    await bot.send_message(17, "Seats", reply_markup=keyboard(100))
+    with pytest.raises(BadRequest, match=r"(?i)reply markup is too long"):
+        await bot.send_message(17, "Seats", reply_markup=keyboard(101))
+
+
+@pytest.mark.asyncio
+async def test_text_limit_counts_the_parsed_text_not_the_markup(fake: FakeTelegram, bot: Bot) -> None:
+    fake.traveller(18)
+    await bot.send_message(18, "<b>" + "x" * 4096 + "</b>", parse_mode="HTML")  # 4096 shown: fine
+    with pytest.raises(BadRequest, match=r"(?i)message is too long"):
+        await bot.send_message(18, "<b>" + "x" * 4097 + "</b>", parse_mode="HTML")
+    await bot.send_message(18, "&lt;" * 4096, parse_mode="HTML")  # each entity shows as one character
+    sent = await bot.send_message(18, "short")
+    with pytest.raises(BadRequest, match=r"(?i)message is too long"):
+        await bot.edit_message_text("y" * 4097, chat_id=18, message_id=sent.message_id)
+
+
+@pytest.mark.asyncio
+async def test_only_telegrams_html_tags_are_accepted(fake: FakeTelegram, bot: Bot) -> None:
+    fake.traveller(19)
+    supported = (
+        '<b>b</b><strong>s</strong><i>i</i><em>e</em><u>u</u><ins>n</ins><s>s</s><strike>k</strike>'
+        '<del>d</del><span class="tg-spoiler">p</span><tg-spoiler>t</tg-spoiler><a href="https://x.test">a</a>'
+        '<tg-emoji emoji-id="5368324170671202286">👍</tg-emoji><code>c</code><pre>p</pre>'
+        '<pre><code class="language-python">x = 1</code></pre><blockquote>q</blockquote>'
+        "<blockquote expandable>long quote</blockquote>"
+    )
+    message = await bot.send_message(19, supported, parse_mode="HTML")
+    kinds = {entity.type for entity in message.entities}
+    assert {"bold", "italic", "underline", "strikethrough", "spoiler", "text_link", "custom_emoji", "code",
+            "pre", "blockquote", "expandable_blockquote"} <= kinds
+    for tag, offset in (("br", 6), ("p", 0), ("div", 3), ("h1", 0), ("img", 2)):
+        text = "x" * offset + f"<{tag}>y</{tag}>"
+        with pytest.raises(BadRequest, match=rf'(?i)unsupported start tag "{tag}" at byte offset {offset}$'):
+            await bot.send_message(19, text, parse_mode="HTML")
+    with pytest.raises(BadRequest, match=r'(?i)unsupported start tag "br" at byte offset 5'):
+        await bot.send_message(19, "éé" + "x<br>", parse_mode="HTML")  # offsets count UTF-8 bytes
+    with pytest.raises(BadRequest, match=r'(?i)tag "span" must have class "tg-spoiler"'):
+        await bot.send_message(19, '<span class="x">y</span>', parse_mode="HTML")
+
+
+@pytest.mark.asyncio
+async def test_edits_that_change_nothing_are_rejected(fake: FakeTelegram, bot: Bot) -> None:
+    ada = fake.traveller(20)
+    sent = await bot.send_message(20, "Pick <b>one</b>", parse_mode="HTML", reply_markup=OFFERS)
+    await ada.next_message()
+    with pytest.raises(BadRequest, match=r"(?i)message is not modified: specified new message content"):
+        await bot.edit_message_text("Pick <b>one</b>", chat_id=20, message_id=sent.message_id,
+                                    parse_mode="HTML", reply_markup=OFFERS)
+    with pytest.raises(BadRequest, match=r"(?i)message is not modified"):
+        await bot.edit_message_reply_markup(20, sent.message_id, reply_markup=OFFERS)
+    # Same text, other formatting: that is a change.
+    await bot.edit_message_text("Pick one", chat_id=20, message_id=sent.message_id, reply_markup=OFFERS)
+    # Same text and formatting, keyboard dropped: a change too.
+    await bot.edit_message_text("Pick one", chat_id=20, message_id=sent.message_id)
+    with pytest.raises(BadRequest, match=r"(?i)message is not modified"):
+        await bot.edit_message_text("Pick one", chat_id=20, message_id=sent.message_id)
+    assert [c.method for c in fake.not_modified_edits()] == [
+        "editMessageText", "editMessageReplyMarkup", "editMessageText"]
