@@ -1,7 +1,9 @@
 """Runs before every other handler (group -1): counts the update, applies flood control, tracks blocks.
 
 A user who sends more than FLOOD_MAX_UPDATES updates in FLOOD_WINDOW_SECONDS gets one polite
-notice and is then ignored (ApplicationHandlerStop) until the window clears. A `my_chat_member`
+notice and is then ignored (ApplicationHandlerStop) until the window clears. A throttled button press
+is still answered (with a "slow down" toast): an unanswered callback query keeps the button's spinner
+going on the user's screen. A `my_chat_member`
 update says the user blocked or restarted the bot; any other update proves the chat is open again.
 """
 
@@ -11,7 +13,7 @@ import logging
 from typing import Any
 
 from pymongo.errors import PyMongoError
-from telegram import ChatMember, Update
+from telegram import CallbackQuery, ChatMember, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
@@ -24,6 +26,7 @@ from services.metrics import UPDATES, update_type
 log = logging.getLogger(__name__)
 
 FLOOD_WARNING = "You're sending messages very fast — please wait a few seconds."
+FLOOD_TOAST = "🐢 Slow down — you're tapping very fast. Please wait a few seconds."
 
 
 class UpdateGuard:
@@ -45,6 +48,8 @@ class UpdateGuard:
         verdict = self.gate.check(user.id)
         if verdict is not Verdict.ACCEPT:
             UPDATES.labels(kind, "throttled").inc()
+            if update.callback_query is not None:
+                await _answer_quietly(update.callback_query, FLOOD_TOAST)
             if verdict is Verdict.WARN:
                 log.warning("flood control: user %s sent more than %s updates in %.0f s; ignoring for now",
                             user.id, self.gate.limit, self.gate.window)
@@ -55,6 +60,13 @@ class UpdateGuard:
         if chat is not None:
             # In the background: a database hiccup here must not delay or fail the user's answer.
             context.application.create_task(_mark_active_quietly(chat.id), name=f"mark_active:{chat.id}")
+
+
+async def _answer_quietly(query: CallbackQuery, text: str) -> None:
+    try:
+        await query.answer(text=text)
+    except TelegramError as exc:
+        log.info("could not answer a throttled button press: %s", exc)
 
 
 async def _send_quietly(context: FlyOContext, chat_id: int, text: str) -> None:

@@ -17,7 +17,7 @@ from enum import Enum
 class Verdict(Enum):
     ACCEPT = "accept"
     WARN = "warn"  # first update over the limit: tell the user once
-    DROP = "drop"  # still over the limit: ignore silently
+    DROP = "drop"  # still over the limit: ignore (a button press still gets its "slow down" toast)
 
 
 class FloodGate:

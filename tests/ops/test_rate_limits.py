@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from bot.db import Database
-from handlers.ops import FLOOD_WARNING
+from handlers.ops import FLOOD_TOAST, FLOOD_WARNING
 from services.flood import FloodGate, Verdict
+from tests.flows import search_one_line, travel_day
 from tests.harness import RunningBot, running_bot
 from tests.ops.helpers import sample
 
@@ -111,3 +112,23 @@ async def test_flooding_traveller_is_throttled_while_another_is_served(flood_bot
     assert sum("books flights right here" in t for t in texts) == 20
     assert sample("flyo_telegram_updates_total", type="command", outcome="throttled") == throttled_before + 20
     assert grace_latency < 1.0, f"Grace waited {grace_latency:.2f}s behind the flood"
+
+
+async def test_every_throttled_button_press_is_answered_with_the_slow_down_toast(
+        inventory_db: Database, telegram: Any, tmp_path: Path) -> None:
+    """A press Telegram never gets an answer for keeps its spinner: throttled presses are answered too."""
+    # A long window, so the count does not depend on how fast this machine runs the search.
+    async with running_bot(inventory_db, telegram, tmp_path, FLOOD_MAX_UPDATES=20, FLOOD_WINDOW_SECONDS=600) as bot:
+        fake = bot.telegram
+        ada = fake.traveller(4203)
+        results = await search_one_line(ada, "LHR", "JFK", travel_day(bot.clock), 1)  # update 1 of 20
+        data = results.find_button("By price").callback_data
+        assert data is not None
+        presses = [(await ada.press_data(data, results.message_id))["callback_query"]["id"] for _ in range(25)]
+        await fake.wait_until_callbacks_answered(timeout=30)
+        records = [fake.callback_query(query_id) for query_id in presses]
+        assert [r.answers for r in records] == [1] * 25
+        assert sum(r.rejected_answers for r in records) == 0  # answered once, never twice
+        throttled = [r for r in records if r.answer_texts == [FLOOD_TOAST]]
+        assert len(throttled) == 25 - 19  # /search and 19 presses fit in the limit of 20
+        await ada.wait_for(FLOOD_WARNING, timeout=10)  # and the chat notice, once
