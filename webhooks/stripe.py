@@ -32,10 +32,9 @@ async def stripe_webhook(request: web.Request) -> web.Response:
     header = request.headers.get("Stripe-Signature")
     if not header:
         return _reject(services, "missing Stripe-Signature header")
-    try:
-        stripe.WebhookSignature.verify_header(payload, header, secret, TOLERANCE_SECONDS)
-    except stripe.SignatureVerificationError as exc:
-        return _reject(services, f"bad signature: {exc.user_message or exc}")
+    problem = verify_signature(payload, header, secret)
+    if problem:
+        return _reject(services, f"bad signature: {problem}")
     try:
         event = json.loads(payload)
     except (ValueError, UnicodeDecodeError):
@@ -51,6 +50,25 @@ async def stripe_webhook(request: web.Request) -> web.Response:
     services.count_webhook(str(event["type"]), outcome)
     services.notifications.kick()
     return web.json_response({"received": True, "outcome": outcome})
+
+
+def verify_signature(payload: bytes, header: str, configured: str) -> str:
+    """Empty when the header is a valid signature by any of the comma-separated secrets, else why not.
+
+    Two secrets while one is rotated (STRIPE_WEBHOOK_SECRET="whsec_old,whsec_new"): Stripe signs with the
+    endpoint's current secret, and during a roll also with the old one, so either must be accepted.
+    """
+    problem = "no webhook secret configured"
+    for secret in (s.strip() for s in configured.split(",")):
+        if not secret:
+            continue
+        try:
+            stripe.WebhookSignature.verify_header(payload, header, secret, TOLERANCE_SECONDS)
+        except stripe.SignatureVerificationError as exc:
+            problem = str(exc.user_message or exc)
+            continue
+        return ""
+    return problem
 
 
 def _reject(services: object, reason: str) -> web.Response:
