@@ -162,7 +162,7 @@ async def create_paid_sessions(svc: Services, stripe: FakeStripe, telegram: Fake
             await svc.seats.hold(str(flight.id), seat, holder, CABIN)
             booking = await svc.bookings.create(NewBooking(
                 user_id=uid, chat_id=uid, flight=flight, cabin=CABIN, seats=[seat], passengers=[passenger],
-                email="ada@example.com", fare_per_passenger=flight.fares[CABIN]), holder)
+                email="ada@example.com", fare_per_passenger=flight.fares[CABIN], draft_key=f"{uid}:bench"), holder)
             assert svc.payments is not None
             link = await svc.payments.ensure_link(booking)
             session_id = link.booking.payment.session_id

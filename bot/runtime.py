@@ -20,7 +20,7 @@ from bot.db import Database, open_database
 from bot.notify import TelegramChatSender
 from models.aircraft import AircraftType
 from services.airports import AirportDirectory
-from services.bookings import BookingService
+from services.bookings import BookingRules, BookingService
 from services.clock import Clock
 from services.context import Services
 from services.conversations import ConversationStore
@@ -55,6 +55,13 @@ def build_gateway(settings: Settings) -> PaymentGateway | None:
     return None
 
 
+def booking_rules(settings: Settings) -> BookingRules:
+    return BookingRules(
+        payment_window_minutes=settings.PAYMENT_WINDOW_MINUTES, hold_grace_minutes=settings.HOLD_GRACE_MINUTES,
+        cutoff_minutes=settings.BOOKING_CUTOFF_MINUTES, max_pending_per_user=settings.MAX_PENDING_BOOKINGS_PER_USER,
+        max_seats_per_flight=settings.MAX_HELD_SEATS_PER_FLIGHT)
+
+
 async def build_services(settings: Settings, database: Database, clock: Clock | None = None) -> Services:
     clock = clock or Clock()
     seats = SeatService(clock, settings.HOLD_MINUTES)
@@ -64,7 +71,7 @@ async def build_services(settings: Settings, database: Database, clock: Clock | 
         conversations=ConversationStore(clock),
         flights=FlightSearch(seats, live_providers(settings)),
         seats=seats,
-        bookings=BookingService(clock, seats, settings.PAYMENT_WINDOW_MINUTES),
+        bookings=BookingService(clock, seats, booking_rules(settings)),
         airports=AirportDirectory([]),
         aircraft={},
         notifications=notifications,
@@ -74,11 +81,12 @@ async def build_services(settings: Settings, database: Database, clock: Clock | 
     if gateway is not None:
         services.payments = PaymentService(settings, clock, services.bookings, seats, notifications, gateway,
                                            lambda: services.airports)
-        services.payment_events = PaymentEvents(services.payments)
+        services.payment_events = PaymentEvents(services.payments, services.flights)
         # Demo mode signs its own events: a per-process secret unless one is configured.
         services.webhook_secret = settings.stripe_webhook_secret or (
             f"whsec_demo_{secrets.token_hex(16)}" if gateway.demo else "")
-    services.sweeper = Sweeper(clock, seats, services.bookings, notifications, services.payments, services.airports)
+    services.sweeper = Sweeper(clock, seats, services.bookings, notifications, services.payments, services.airports,
+                               services.payment_events)
     await refresh_reference_data(services)
     return services
 

@@ -11,7 +11,7 @@ from handlers.turn import Turn
 from models.booking import Booking, Passenger
 from models.flight import Flight
 from services.bookings import NewBooking
-from services.errors import SeatUnavailable
+from services.errors import BookingClosed, LimitReached, SeatUnavailable
 from services.flights import PriceCheck
 from services.seats import chat_holder
 
@@ -119,9 +119,19 @@ async def on_review(turn: Turn, arg: str) -> None:
 async def confirm(turn: Turn) -> None:
     """Create the PENDING booking from the draft; the seats' holds move to it until the payment deadline."""
     d = turn.draft
+    draft_key = f"{turn.chat_id}:{turn.conv.flow}"
+    made = await turn.svc.bookings.for_draft(draft_key)
+    if made is not None:  # this step ran before (a replica's replay, a double tap): no second booking
+        await _booked(turn, made)
+        return
     flight = await turn.svc.flights.get(d["flight_id"])
     if flight is None:
         turn.say("This flight is no longer available. Please search again with /search.")
+        return
+    try:
+        turn.svc.bookings.check_bookable(flight.flight_number, flight.departs_at)
+    except BookingClosed as exc:
+        turn.say(f"😕 {esc(exc)} Send /search to find another flight.")
         return
     if await check_price(turn, flight) is None:  # moved since the summary was shown: ask again
         return
@@ -143,9 +153,12 @@ async def confirm(turn: Turn) -> None:
     ]
     new = NewBooking(user_id=turn.user_id, chat_id=turn.chat_id, flight=flight, cabin=d["cabin"],
                      seats=list(d["seats"]), passengers=people, email=people[0].email or "",
-                     fare_per_passenger=int(d["fare"]))
+                     fare_per_passenger=int(d["fare"]), draft_key=draft_key)
     try:
         booking = await turn.svc.bookings.create(new, holder)
+    except (BookingClosed, LimitReached) as exc:
+        turn.say(f"😕 {esc(exc)}")
+        return
     except SeatUnavailable as exc:
         d["seats"] = [None if s == exc.seat else s for s in d["seats"]]
         turn.say(f"😕 {esc(exc)} Please choose a replacement.")
@@ -153,6 +166,10 @@ async def confirm(turn: Turn) -> None:
 
         await show_seat_map(turn)
         return
+    await _booked(turn, booking)
+
+
+async def _booked(turn: Turn, booking: Booking) -> None:
     turn.svc.conversations.restart(turn.conv, "booked")
     turn.draft["booking_id"] = str(booking.id)
     await after_booking(turn, booking)

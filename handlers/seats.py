@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -11,7 +10,8 @@ from handlers.render import cabin_name, esc
 from handlers.turn import Turn
 from models.aircraft import CabinLayout
 from models.flight import Flight
-from services.errors import SeatUnavailable
+from services.errors import BookingClosed, SeatUnavailable
+from services.seat_choice import suggest_seats
 from services.seats import chat_holder
 
 MAX_ROW_BUTTONS = 8  # Telegram shows at most 8 buttons in a row of an inline keyboard
@@ -65,8 +65,12 @@ def _picked(turn: Turn) -> list[str | None]:
 async def on_flight_pick(turn: Turn, arg: str) -> None:
     """A fare button in the results: remember the flight and cabin, then show the seat map."""
     flight_id, _, initial = arg.partition(".")
-    flight = await turn.svc.flights.get(flight_id)
+    # Only a flight this chat was shown: a forged or foreign id is treated like a vanished flight.
+    known = flight_id in (turn.draft.get("flight_ids") or [])
+    flight = await turn.svc.flights.get(flight_id) if known else None
     cabin = next((c for c in (flight.fares if flight else {}) if c.startswith(initial)), None)
+    if flight is not None and cabin is not None and await _closed(turn, flight):
+        return
     if flight is None or cabin is None:
         turn.say("That flight is no longer available. Here are the current results.")
         from handlers.search import show_results
@@ -83,6 +87,21 @@ async def on_flight_pick(turn: Turn, arg: str) -> None:
     turn.draft.update(flight_id=str(flight.id), cabin=cabin, seats=[None] * pax, seat_page=0,
                       fare=flight.fares[cabin], currency=flight.currency)
     await show_seat_map(turn)
+
+
+async def _closed(turn: Turn, flight: Flight | None) -> bool:
+    """Departed or inside the booking cut-off: say so, go back to the results, and stop."""
+    if flight is None:
+        return False
+    try:
+        turn.svc.bookings.check_bookable(flight.flight_number, flight.departs_at)
+    except BookingClosed as exc:
+        turn.say(f"😕 {esc(exc)} Please pick another flight.")
+        from handlers.search import show_results
+
+        await show_results(turn)
+        return True
+    return False
 
 
 async def show_seat_map(turn: Turn, *, edit: bool = False) -> None:
@@ -143,6 +162,8 @@ def _next_passenger_text(picked: list[str | None]) -> str:
 async def on_seat(turn: Turn, code: str) -> None:
     flight_id, cabin = turn.draft["flight_id"], turn.draft["cabin"]
     flight = await turn.svc.flights.get(flight_id)
+    if await _closed(turn, flight):
+        return
     layout, blocked = await cabin_layout(turn, flight, cabin)
     if layout is None or code not in layout.seat_codes():
         turn.notice = f"{code} is not a {cabin_name(cabin)} seat on this flight."
@@ -192,6 +213,8 @@ async def on_auto(turn: Turn) -> None:
     """Pick for me: adjacent free seats in one row group when possible, then any free seats."""
     flight_id, cabin = turn.draft["flight_id"], turn.draft["cabin"]
     flight = await turn.svc.flights.get(flight_id)
+    if await _closed(turn, flight):
+        return
     layout, blocked = await cabin_layout(turn, flight, cabin)
     if layout is None:
         return
@@ -214,31 +237,6 @@ async def on_auto(turn: Turn) -> None:
     else:
         turn.notice = f"Picked {', '.join(s for s in picked if s)} for you."
     await show_seat_map(turn, edit=True)
-
-
-def suggest_seats(layout: CabinLayout, state: dict[str, str], need: int) -> list[str]:
-    """Adjacent free seats in one group of one row first, then in one row, then any free seats."""
-    free_rows = []
-    for row in layout.rows():
-        groups = [[f"{row}{c}" for c in g if f"{row}{c}" not in state] for g in layout.columns.split()]
-        for group in groups:
-            letters = [s for s in group]
-            for start in range(len(letters) - need + 1):
-                block = letters[start:start + need]
-                if _consecutive(block, layout):
-                    return block
-        free_rows.append([s for g in groups for s in g])
-    for seats in free_rows:
-        if len(seats) >= need:
-            return seats[:need]
-    everything = [s for seats in free_rows for s in seats]
-    return everything[:need]
-
-
-def _consecutive(block: list[str], layout: CabinLayout) -> bool:
-    letters = layout.seat_letters()
-    idx = [letters.index(s[-1]) for s in block]
-    return all(b - a == 1 for a, b in itertools.pairwise(idx))
 
 
 async def on_seats_done(turn: Turn) -> None:

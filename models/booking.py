@@ -71,6 +71,12 @@ class Booking(Document):
     cancel_reason: str | None = None
     payment_reminder_ms: int | None = None  # claimed/sent time of the payment reminder
     departure_reminder_ms: int | None = None
+    # One booking per finished draft ("<chat>:<flow>"): a replayed Confirm returns it instead of making another.
+    # Cleared when creation fails, so the same draft may try again.
+    draft_key: str | None = None
+    seat_changes: dict[str, str] = {}  # old seat -> new seat, when a paid seat had been lost and was replaced
+    fulfilled_ms: int | None = None  # seats booked and confirmation queued: a half-finished confirmation has None
+    seats_released_ms: int | None = None  # a cancelled booking's seats were freed (a crash between is swept)
 
     class Settings:
         name = "bookings"
@@ -79,6 +85,9 @@ class Booking(Document):
             IndexModel([("user_id", ASCENDING), ("created_at", DESCENDING)]),
             IndexModel([("status", ASCENDING), ("hold_expires_ms", ASCENDING)]),
             IndexModel([("payment.session_id", ASCENDING)]),
+            IndexModel([("payment.payment_intent_id", ASCENDING)]),
+            IndexModel([("draft_key", ASCENDING)], unique=True,
+                       partialFilterExpression={"draft_key": {"$type": "string"}}),
             IndexModel([("status", ASCENDING)]),
             IndexModel([("user_id", ASCENDING)]),
         ]

@@ -9,16 +9,18 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from beanie import PydanticObjectId
+from bson.errors import InvalidId
 from pymongo.errors import DuplicateKeyError
 
 from models.booking import Booking, BookingEvent, BookingStatus, Passenger, PriceSnapshot
 from models.collections import collection
 from models.flight import Flight, FlightSnapshot
 from services.clock import Clock, to_ms
-from services.errors import InvalidTransition, NotFound, SeatUnavailable
+from services.errors import BookingClosed, InvalidTransition, LimitReached, NotFound, SeatUnavailable
 from services.seats import SeatService
 
 log = logging.getLogger(__name__)
@@ -45,16 +47,67 @@ class NewBooking:
     passengers: list[Passenger]
     email: str
     fare_per_passenger: int
+    draft_key: str  # "<chat>:<flow>": the same finished draft makes one booking, however often it is replayed
+
+
+@dataclass(frozen=True)
+class BookingRules:
+    """The settings the booking rules need (the composition root fills them from bot.config.Settings)."""
+
+    payment_window_minutes: int = 30
+    hold_grace_minutes: int = 60
+    cutoff_minutes: int = 120
+    max_pending_per_user: int = 2
+    max_seats_per_flight: int = 9
 
 
 class BookingService:
-    def __init__(self, clock: Clock, seats: SeatService, payment_window_minutes: int) -> None:
+    def __init__(self, clock: Clock, seats: SeatService, rules: BookingRules) -> None:
         self.clock = clock
         self.seats = seats
-        self.payment_window_ms = payment_window_minutes * 60_000
+        self.rules = rules
+        self.payment_window_ms = rules.payment_window_minutes * 60_000
+        self.grace_ms = rules.hold_grace_minutes * 60_000
+
+    def check_bookable(self, flight_number: str, departs_at: datetime) -> None:
+        """Raise BookingClosed when the flight left or departs within the cut-off (fare, hold, booking, link)."""
+        now = self.clock.now()
+        if departs_at <= now:
+            raise BookingClosed(f"{flight_number} has already departed.")
+        cutoff = self.rules.cutoff_minutes
+        if (departs_at - now).total_seconds() < cutoff * 60:
+            span = f"{cutoff // 60} hours" if cutoff % 60 == 0 and cutoff >= 120 else f"{cutoff} minutes"
+            raise BookingClosed(f"Booking for {flight_number} closes {span} before departure.")
+
+    def hold_until_ms(self, payment_deadline_ms: int) -> int:
+        """A booking's seats outlive its payment window by the grace period: Stripe may deliver late."""
+        return payment_deadline_ms + self.grace_ms
+
+    async def for_draft(self, draft_key: str) -> Booking | None:
+        return await Booking.find_one(Booking.draft_key == draft_key)
+
+    async def _check_limits(self, new: NewBooking) -> None:
+        pending = await Booking.find(Booking.user_id == new.user_id, Booking.status == BookingStatus.PENDING).to_list()
+        if len(pending) >= self.rules.max_pending_per_user:
+            refs = ", ".join(b.reference for b in pending)
+            raise LimitReached(f"You already have {len(pending)} unpaid bookings ({refs}). Please pay or cancel "
+                               "one first — /mybookings shows them.")
+        on_flight = sum(len(b.seats) for b in pending if b.flight.flight_id == str(new.flight.id))
+        if on_flight + len(new.seats) > self.rules.max_seats_per_flight:
+            raise LimitReached(f"One traveller can hold at most {self.rules.max_seats_per_flight} seats on a flight "
+                               "until they are paid.")
 
     async def create(self, new: NewBooking, holder: str) -> Booking:
-        """PENDING booking with a unique reference; the draft's seat holds move to it until the deadline."""
+        """PENDING booking with a unique reference; the draft's seat holds move to it until the deadline.
+
+        Idempotent per draft: the booking is inserted first under the draft's unique key, so a replayed step
+        (another replica saved the chat first, a double tap) finds it instead of making a second one.
+        """
+        existing = await self.for_draft(new.draft_key)
+        if existing is not None:
+            return existing
+        self.check_bookable(new.flight.flight_number, new.flight.departs_at)
+        await self._check_limits(new)
         now = self.clock.now()
         deadline_ms = self.clock.now_ms() + self.payment_window_ms
         flight = new.flight
@@ -67,22 +120,38 @@ class BookingService:
         price = PriceSnapshot(currency=flight.currency, fare_per_passenger=new.fare_per_passenger,
                               passengers=count, total=new.fare_per_passenger * count)
         booking_id = PydanticObjectId()
-        if not await self.seats.transfer(str(flight.id), new.seats, holder, str(booking_id), deadline_ms):
+        booking = await self._insert(Booking(
+            id=booking_id, reference=new_reference(), user_id=new.user_id, chat_id=new.chat_id,
+            flight=snapshot, seats=list(new.seats), passengers=new.passengers, email=new.email,
+            price=price, created_at=now, updated_ms=self.clock.now_ms(), hold_expires_ms=deadline_ms,
+            departs_ms=to_ms(flight.departs_at), draft_key=new.draft_key,
+        ))
+        if booking.id != booking_id:
+            return booking  # the same draft was booked by a concurrent replay
+        if not await self.seats.transfer(str(flight.id), new.seats, holder, str(booking_id),
+                                         self.hold_until_ms(deadline_ms)):
             lost = await self._first_lost_seat(str(flight.id), new.seats, holder)
+            # Free the draft key so the traveller can pick a replacement and confirm again.
+            await collection(Booking).update_one(
+                {"_id": booking_id, "status": "PENDING"},
+                {"$set": {"status": BookingStatus.CANCELLED.value, "cancel_reason": f"seat {lost} was lost",
+                          "updated_ms": self.clock.now_ms(), "draft_key": None, "seats_released_ms": 0}})
             raise SeatUnavailable(lost)
+        await self.record(booking, "created", f"{count} passenger(s), seats {', '.join(new.seats)}")
+        log.info("booking created", extra={"booking": booking.reference})
+        return booking
+
+    async def _insert(self, booking: Booking) -> Booking:
+        """Insert with a fresh reference on a (1 in ~10^9) collision; the draft's booking if it exists already."""
         for _ in range(20):
-            booking = Booking(
-                id=booking_id, reference=new_reference(), user_id=new.user_id, chat_id=new.chat_id,
-                flight=snapshot, seats=list(new.seats), passengers=new.passengers, email=new.email,
-                price=price, created_at=now, updated_ms=self.clock.now_ms(), hold_expires_ms=deadline_ms,
-                departs_ms=to_ms(flight.departs_at),
-            )
             try:
                 await booking.insert()
             except DuplicateKeyError:
-                continue  # reference collision (1 in ~10^9): draw again
-            await self.record(booking, "created", f"{count} passenger(s), seats {', '.join(new.seats)}")
-            log.info("booking created", extra={"booking": booking.reference})
+                existing = await self.for_draft(booking.draft_key) if booking.draft_key else None
+                if existing is not None:
+                    return existing
+                booking.reference = new_reference()
+                continue
             return booking
         raise RuntimeError("could not allocate a unique booking reference")
 
@@ -91,7 +160,12 @@ class BookingService:
         return next((s for s in seats if state.get(s) != "mine"), seats[0])
 
     async def get(self, booking_id: str) -> Booking | None:
-        return await Booking.get(PydanticObjectId(booking_id))
+        """The booking, or None for an unknown or malformed id (ids also come from Stripe and buttons)."""
+        try:
+            object_id = PydanticObjectId(str(booking_id))
+        except (InvalidId, TypeError, ValueError):
+            return None
+        return await Booking.get(object_id)
 
     async def by_reference(self, reference: str) -> Booking:
         booking = await Booking.find_one(Booking.reference == reference.strip().upper())
@@ -123,8 +197,14 @@ class BookingService:
         """Cancel from the booking's current status (PENDING or CONFIRMED) and free its seats."""
         cancelled = await self.transition(booking, BookingStatus.CANCELLED, extra={"cancel_reason": reason},
                                           actor=actor, detail=reason, expected=booking.status)
-        await self.seats.release_booking(str(cancelled.id))
+        await self.release_seats(cancelled)
         return cancelled
+
+    async def release_seats(self, booking: Booking) -> None:
+        """Free a cancelled booking's seats and note it; the sweep repeats this if a crash came in between."""
+        await self.seats.release_booking(str(booking.id))
+        await collection(Booking).update_one({"_id": booking.id, "status": BookingStatus.CANCELLED.value},
+                                             {"$set": {"seats_released_ms": self.clock.now_ms()}})
 
     async def record(self, booking: Booking, kind: str, detail: str = "", actor: str = "system") -> None:
         await BookingEvent(booking_id=str(booking.id), reference=booking.reference, at=self.clock.now(),

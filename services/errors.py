@@ -44,3 +44,11 @@ class PaymentError(FlyOError):
 class DatabaseUnavailable(FlyOError):
     def __init__(self) -> None:
         super().__init__("FlyO is temporarily unavailable. Please try again in a moment.")
+
+
+class BookingClosed(FlyOError):
+    """The flight departed or is inside the booking cut-off: no fare, hold, booking or payment link."""
+
+
+class LimitReached(FlyOError):
+    """A per-user limit (unpaid bookings, seats held on one flight) would be exceeded."""

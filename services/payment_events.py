@@ -1,13 +1,19 @@
 """Stripe events → booking changes. The webhook route verifies the signature; this decides the effect.
 
-Inbox first: the event id is inserted under a unique index before acting. A redelivery of a
-processed event stops there; one whose first delivery died mid-way is processed again, which is
-safe because every effect is a conditional update and every notification has a unique key.
+Inbox first: the event id is inserted under a unique index before acting, and its outcome is written
+last. A redelivery of a finished event stops at the inbox; one whose first delivery died anywhere in
+between runs `apply` to the end again, which is safe because every effect is a conditional update
+or a keyed insert (seats booked by holder, notifications by key). The same `fulfil` finishes a
+confirmation for the sweep (a paid session whose webhook never came, a confirmation cut short).
+
+`before_step` is a fault-injection point for tests (a no-op in production): it is awaited before
+each write of a delivery, so a test can kill the delivery between any two writes.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pymongo.errors import DuplicateKeyError
@@ -16,62 +22,87 @@ from models.booking import Booking, BookingStatus
 from models.collections import collection
 from models.ops import PaymentAttempt, WebhookEvent
 from services import emails
-from services.errors import InvalidTransition
-from services.payment_texts import (
-    confirmed_message,
-    late_refund_message,
-    payment_failed_message,
-)
+from services.charge_events import CHARGE_EVENTS, ChargeEvents
+from services.errors import InvalidTransition, PaymentError, SeatUnavailable
+from services.flights import FlightSearch
+from services.payment_texts import confirmed_message, late_refund_message, payment_failed_message
 from services.payments import PaymentService
+from services.seat_choice import suggest_seats
+from services.trust_texts import no_seat_message, reseated_note
 
 log = logging.getLogger(__name__)
 
 PAID_EVENTS = {"checkout.session.completed", "checkout.session.async_payment_succeeded"}
 UNPAID_EVENTS = {"checkout.session.expired", "checkout.session.async_payment_failed"}
+# What the Stripe endpoint must be subscribed to (README, Payments).
+SUBSCRIBED_EVENTS = sorted(PAID_EVENTS | UNPAID_EVENTS | CHARGE_EVENTS)
+SWEEP_BATCH = 200
+
+
+async def _no_fault(step: str) -> None:
+    return None
 
 
 class PaymentEvents:
-    def __init__(self, payments: PaymentService) -> None:
+    def __init__(self, payments: PaymentService, flights: FlightSearch) -> None:
         self.payments = payments
+        self.flights = flights
         self.clock = payments.clock
         self.bookings = payments.bookings
         self.notify = payments.notifications
+        self.charges = ChargeEvents(payments)
+        self.before_step: Callable[[str], Awaitable[None]] = _no_fault
 
     async def handle(self, event: dict[str, Any]) -> str:
         """Apply one verified event; returns the outcome (for the inbox, logs and metrics)."""
         event_id, kind = str(event.get("id", "")), str(event.get("type", ""))
-        if kind not in PAID_EVENTS | UNPAID_EVENTS:
+        if kind not in PAID_EVENTS | UNPAID_EVENTS | CHARGE_EVENTS:
             return "ignored"
+        await self.before_step("inbox")
         try:
             await WebhookEvent(event_id=event_id, type=kind, received_at=self.clock.now()).insert()
         except DuplicateKeyError:
             seen = await WebhookEvent.find_one(WebhookEvent.event_id == event_id)
             if seen is not None and seen.outcome != "received":
-                return "duplicate"
-        session = (event.get("data") or {}).get("object") or {}
-        booking = await self._booking_for(session)
-        if booking is None:
-            outcome = "unknown_booking"
-        elif kind in PAID_EVENTS:
-            outcome = await self._paid(booking, session, kind)
+                return "duplicate"  # finished before; a half-finished one falls through and is finished now
+        obj = (event.get("data") or {}).get("object") or {}
+        if not isinstance(obj, dict):
+            obj = {}
+        reference: str | None = None
+        if kind in CHARGE_EVENTS:
+            outcome, reference = await self.charges.apply(kind, obj)
         else:
-            outcome = await self._unpaid(booking, session, expired=kind == "checkout.session.expired")
+            booking = await self.booking_for_session(obj)
+            reference = booking.reference if booking else None
+            if booking is None:
+                outcome = "unknown_booking"
+            elif kind in PAID_EVENTS:
+                outcome = await self.paid(booking, obj)
+            else:
+                outcome = await self._unpaid(booking, obj, expired=kind == "checkout.session.expired")
+        await self.before_step("outcome")
         await collection(WebhookEvent).update_one(
-            {"event_id": event_id}, {"$set": {"outcome": outcome, "booking_reference": booking.reference
-                                              if booking else None}})
-        log.info("stripe %s → %s", kind, outcome, extra={"booking": booking.reference if booking else "-"})
+            {"event_id": event_id}, {"$set": {"outcome": outcome, "booking_reference": reference}})
+        log.info("stripe %s → %s", kind, outcome, extra={"booking": reference or "-"})
         return outcome
 
-    async def _booking_for(self, session: dict[str, Any]) -> Booking | None:
-        booking_id = session.get("client_reference_id") or (session.get("metadata") or {}).get("booking_id")
-        if booking_id:
-            found = await self.bookings.get(str(booking_id))
-            if found is not None:
-                return found
-        session_id = session.get("id")
-        return await Booking.find_one({"payment.session_id": session_id}) if session_id else None
+    async def booking_for_session(self, session: dict[str, Any]) -> Booking | None:
+        """The booking whose own payment attempt this session is; None for anything else.
 
-    async def _paid(self, booking: Booking, session: dict[str, Any], kind: str) -> str:
+        `client_reference_id` and metadata are not trusted alone: another integration on the same Stripe
+        account, or a session FlyO never created, must not confirm (or crash on) a booking.
+        """
+        session_id = str(session.get("id") or "")
+        if not session_id:
+            return None
+        attempt = await PaymentAttempt.find_one(PaymentAttempt.session_id == session_id)
+        if attempt is not None:
+            return await self.bookings.get(attempt.booking_id)
+        # The attempt row is written just after the session is stored on the booking: accept that too.
+        return await Booking.find_one({"payment.session_id": session_id})
+
+    # ---- paid ------------------------------------------------------------------------------------------
+    async def paid(self, booking: Booking, session: dict[str, Any]) -> str:
         if session.get("payment_status") not in ("paid", "no_payment_required"):
             return "awaiting_payment"  # e.g. a bank transfer: async_payment_succeeded will follow
         session_id = str(session.get("id", ""))
@@ -83,38 +114,118 @@ class PaymentEvents:
             booking.status == BookingStatus.CONFIRMED and booking.payment.session_id != session_id
         ):
             return await self._refund_late(booking, intent, amount, session_id)
-        if booking.status == BookingStatus.CONFIRMED:
-            return "already_confirmed"
-        if amount != booking.price.total or currency != booking.price.currency.upper():
-            await collection(Booking).update_one({"_id": booking.id, "status": "PENDING"},
-                                                 {"$set": {"flag": "amount_mismatch"}})
-            await self.bookings.record(booking, "amount_mismatch", f"paid {amount} {currency}, expected "
-                                       f"{booking.price.total} {booking.price.currency}")
-            await self.notify.tell_admins(
-                f"mismatch:{session_id}",
-                f"⚠️ Payment for {booking.reference} does not match: Stripe says {amount} {currency}, the booking "
-                f"expects {booking.price.total} {booking.price.currency} (minor units). Not confirmed; please "
-                f"check session {session_id}.", reference=booking.reference)
-            return "amount_mismatch"
+        if booking.status == BookingStatus.PENDING and (
+                amount != booking.price.total or currency != booking.price.currency.upper()):
+            return await self._mismatch(booking, session_id, amount, currency)
+        await self.before_step("booking")
+        outcome = "confirmed"
         try:
-            confirmed = await self.bookings.transition(
+            booking = await self.bookings.transition(
                 booking, BookingStatus.CONFIRMED, detail=f"paid via {session_id}",
                 extra={"payment.status": "paid", "payment.payment_intent_id": intent, "payment.amount_paid": amount,
                        "payment.session_id": session_id},
-            )
+            ) if booking.status == BookingStatus.PENDING else booking
         except InvalidTransition:
             fresh = await self.bookings.get(str(booking.id))
-            if fresh is not None and fresh.status == BookingStatus.CANCELLED:  # cancelled a moment ago
+            if fresh is None:
+                return "unknown_booking"
+            if fresh.status == BookingStatus.CANCELLED or fresh.payment.session_id != session_id:
                 return await self._refund_late(fresh, intent, amount, session_id)
+            booking, outcome = fresh, "already_confirmed"
+        if booking.fulfilled_ms is not None:
             return "already_confirmed"
-        await self.payments.seats.book(str(confirmed.id))
+        return await self.fulfil(booking) or outcome
+
+    async def fulfil(self, booking: Booking) -> str | None:
+        """Finish a CONFIRMED booking: its seats booked (or replaced), the chat message and e-mail queued.
+
+        Repeat-safe; returns an outcome only when it could not seat the traveller and refunded instead.
+        """
+        await self.before_step("seats")
+        booking = await self._secure_seats(booking)
+        if booking.status != BookingStatus.CONFIRMED:
+            return "refunded_no_seat"
         airports = self.payments.airports()
-        await self.notify.chat(f"confirm-chat:{confirmed.id}", confirmed.chat_id,
-                               confirmed_message(confirmed, airports), reference=confirmed.reference)
-        subject, text, html = emails.confirmation(confirmed, airports)
-        await self.notify.email(f"confirm-email:{confirmed.id}", confirmed.email, subject, text, html,
-                                reference=confirmed.reference)
-        return "confirmed"
+        await self.before_step("chat")
+        text = confirmed_message(booking, airports) + reseated_note(booking)
+        await self.notify.chat(f"confirm-chat:{booking.id}", booking.chat_id, text, reference=booking.reference)
+        await self.before_step("email")
+        subject, body, html = emails.confirmation(booking, airports)
+        note = reseated_note(booking, html_text=False)
+        await self.notify.email(f"confirm-email:{booking.id}", booking.email, subject, body + note, html,
+                                reference=booking.reference)
+        await collection(Booking).update_one({"_id": booking.id, "fulfilled_ms": None},
+                                             {"$set": {"fulfilled_ms": self.clock.now_ms()}})
+        return None
+
+    async def _secure_seats(self, booking: Booking) -> Booking:
+        """Book every paid seat; a seat the booking lost is replaced by an equivalent free one, or — when the
+        cabin has none — the payment is refunded, the booking cancelled and the admins alerted."""
+        flight_id, cabin = booking.flight.flight_id, booking.flight.cabin
+        booked = await self.payments.seats.book(str(booking.id))
+        missing = [seat for seat in booking.seats if seat not in booked]
+        if not missing:
+            return booking
+        flight = await self.flights.get(flight_id)
+        layout, blocked = await self.flights.layout(flight, cabin) if flight else (None, set())
+        changes = dict(booking.seat_changes)
+        if layout is not None:
+            for _ in range(3):  # a candidate can be taken between the read and the hold: look again
+                taken = set(await self.payments.seats.taken(flight_id)) | blocked
+                for seat in suggest_seats(layout, taken, len(missing)):
+                    try:
+                        await self.payments.seats.hold(flight_id, seat, f"booking:{booking.id}", cabin)
+                    except SeatUnavailable:
+                        continue  # taken a moment ago: the next round looks again
+                    changes[missing.pop(0)] = seat
+                if not missing:
+                    break
+        if missing:
+            for old, new in changes.items():  # give back any replacement taken before we ran out
+                await self.payments.seats.release(flight_id, new, f"booking:{booking.id}")
+                changes.pop(old, None)
+            return await self._refund_no_seat(booking, missing)
+        seats = [changes.get(seat, seat) for seat in booking.seats]
+        await collection(Booking).update_one({"_id": booking.id, "status": "CONFIRMED"},
+                                             {"$set": {"seats": seats, "seat_changes": changes}})
+        await self.payments.seats.book(str(booking.id))
+        await self.bookings.record(booking, "reseated", ", ".join(f"{a} → {b}" for a, b in changes.items()))
+        await self.notify.tell_admins(
+            f"reseated:{booking.id}", f"ℹ️ {booking.reference}: paid seat(s) had been lost; re-seated "
+            + ", ".join(f"{a} → {b}" for a, b in changes.items()) + ".", reference=booking.reference)
+        return await self.bookings.get(str(booking.id)) or booking
+
+    async def _refund_no_seat(self, booking: Booking, missing: list[str]) -> Booking:
+        intent = booking.payment.payment_intent_id or ""
+        await collection(Booking).update_one({"_id": booking.id}, {"$set": {"flag": "oversold"}})
+        cancelled = booking
+        try:
+            cancelled = await self.bookings.cancel(booking, f"paid seat(s) {', '.join(missing)} no longer available")
+        except InvalidTransition:
+            cancelled = await self.bookings.get(str(booking.id)) or booking
+        refunded = 0
+        if intent:
+            _rid, refunded, _error = await self.payments.refund(cancelled, intent, booking.payment.amount_paid
+                                                                or booking.price.total, "no seat left")
+        await self.notify.tell_admins(
+            f"oversold:{booking.id}", f"🚨 {booking.reference} was paid but seat(s) {', '.join(missing)} were no "
+            f"longer available and the cabin has no equivalent seat. Cancelled and refunded; please contact the "
+            f"traveller.", reference=booking.reference)
+        await self.notify.chat(f"oversold-chat:{booking.id}", booking.chat_id, no_seat_message(booking, refunded),
+                               reference=booking.reference)
+        return cancelled
+
+    async def _mismatch(self, booking: Booking, session_id: str, amount: int, currency: str) -> str:
+        await collection(Booking).update_one({"_id": booking.id, "status": "PENDING"},
+                                             {"$set": {"flag": "amount_mismatch"}})
+        await self.bookings.record(booking, "amount_mismatch", f"paid {amount} {currency}, expected "
+                                   f"{booking.price.total} {booking.price.currency}")
+        await self.notify.tell_admins(
+            f"mismatch:{session_id}",
+            f"⚠️ Payment for {booking.reference} does not match: Stripe says {amount} {currency}, the booking "
+            f"expects {booking.price.total} {booking.price.currency} (minor units). Not confirmed; please "
+            f"check session {session_id}.", reference=booking.reference)
+        return "amount_mismatch"
 
     async def _refund_late(self, booking: Booking, intent: str, amount: int, session_id: str) -> str:
         if not intent:
@@ -130,6 +241,7 @@ class PaymentEvents:
                                 reference=booking.reference)
         return "refunded_late_payment"
 
+    # ---- unpaid --------------------------------------------------------------------------------------
     async def _unpaid(self, booking: Booking, session: dict[str, Any], *, expired: bool) -> str:
         session_id = str(session.get("id", ""))
         status = "expired" if expired else "failed"
@@ -150,3 +262,38 @@ class PaymentEvents:
                                payment_failed_message(fresh, expired, can_retry, self.payments.attempts_left(fresh)),
                                buttons, reference=fresh.reference)
         return status
+
+    # ---- sweep ---------------------------------------------------------------------------------------
+    async def settle_overdue(self, booking: Booking) -> str:
+        """A PENDING booking past its payment window: ask Stripe before cancelling.
+
+        "paid" → confirmed like a webhook would; "expired" → safe to cancel now; "unknown" → Stripe could not
+        answer: keep the seats until the grace period ends (a payment may still complete), then cancel anyway
+        (a payment arriving later is refunded by `paid`).
+        """
+        session_id = booking.payment.session_id
+        gateway = self.payments.gateway
+        if not session_id or gateway is None or booking.payment.status not in ("open", "creating"):
+            return "expired"
+        try:
+            session = await gateway.settle_checkout(session_id)
+        except PaymentError as exc:
+            log.warning("could not settle session %s: %s", session_id, exc, extra={"booking": booking.reference})
+            if self.clock.now_ms() > self.bookings.hold_until_ms(booking.hold_expires_ms):
+                return "expired"
+            return "unknown"
+        if session.get("status") == "complete" and session.get("payment_status") in ("paid", "no_payment_required"):
+            outcome = await self.paid(booking, session)
+            log.info("sweep found a paid session without its webhook → %s", outcome,
+                     extra={"booking": booking.reference})
+            return "paid"
+        return "expired"
+
+    async def finish_confirmations(self) -> int:
+        """CONFIRMED bookings whose confirmation was cut short (a crash, Stripe never retried): finish them."""
+        stale = self.clock.now_ms() - 60_000
+        stuck = await Booking.find({"status": "CONFIRMED", "fulfilled_ms": None,
+                                    "updated_ms": {"$lt": stale}}).limit(SWEEP_BATCH).to_list()
+        for booking in stuck:
+            await self.fulfil(booking)
+        return len(stuck)

@@ -92,6 +92,7 @@ class PaymentService:
             booking = current
             if booking.status != BookingStatus.PENDING:
                 raise InvalidTransition(booking.reference, booking.status.value, "paid")
+            self.bookings.check_bookable(booking.flight.flight_number, booking.flight.departs_at)
             p = booking.payment
             now = self.clock.now_ms()
             if p.status == "open" and p.url and p.expires_ms > now + 60_000:
@@ -113,7 +114,7 @@ class PaymentService:
             if claimed.matched_count != 1:
                 continue  # another tap or replica moved on; look again
             if not await self.seats.rehold_for_booking(booking.flight.flight_id, booking.seats, str(booking.id),
-                                                       expires_ms):
+                                                       self.bookings.hold_until_ms(expires_ms), booking.flight.cabin):
                 await collection(Booking).update_one(
                     {"_id": booking.id, "payment.attempt": attempt}, {"$set": {"payment.status": "failed"}}
                 )

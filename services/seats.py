@@ -1,10 +1,11 @@
 """Seat holds: one document per taken seat, claimed by a single conditional write.
 
-A seat is free when it has no document or its hold expired (`expires_ms < now`); expiry is checked
-at hold time, so correctness never depends on the sweeper. Three writes per attempt at most:
+A traveller's (chat) hold is free again once it expired (`expires_ms < now`); expiry is checked at
+hold time, so correctness never depends on the sweeper. A booking's hold is never reclaimed by
+anyone: it lives until its booking is cancelled (the sweep asks Stripe first), because a payment
+may complete at the last second and its webhook arrive late. Three writes per attempt at most:
 (1) insert, guarded by the unique seat_key index; (2) if the seat has a document, refresh our own
-hold or reclaim an expired one, each a conditional update. Exactly one writer can win the insert or
-match a condition.
+hold or reclaim an expired chat hold, each a conditional update. Exactly one writer can win.
 """
 
 from __future__ import annotations
@@ -56,8 +57,8 @@ class SeatService:
         )
         if refreshed.matched_count == 1:
             return expires
-        reclaimed = await collection(SeatHold).update_one(
-            {"seat_key": key, "status": "held", "expires_ms": {"$lt": now}}, {"$set": fields}
+        reclaimed = await collection(SeatHold).update_one(  # only a lapsed *chat* hold: booking_id None
+            {"seat_key": key, "status": "held", "booking_id": None, "expires_ms": {"$lt": now}}, {"$set": fields}
         )
         if reclaimed.matched_count != 1:
             raise SeatUnavailable(seat)
@@ -127,13 +128,17 @@ class SeatService:
             moved.append(seat)
         return True
 
-    async def rehold_for_booking(self, flight_id: str, seats: list[str], booking_id: str, until_ms: int) -> bool:
-        """Extend (or re-take, if they lapsed and are still free) a booking's seats until `until_ms`."""
+    async def rehold_for_booking(self, flight_id: str, seats: list[str], booking_id: str, until_ms: int,
+                                 cabin: str) -> bool:
+        """Extend (or re-take, if they were lost and are still free) a booking's seats until `until_ms`.
+
+        The cabin is kept on every hold: "N left" counts seats per cabin.
+        """
         holder = booking_holder(booking_id)
         taken: list[str] = []
         for seat in seats:
             try:
-                await self.hold(flight_id, seat, holder)
+                await self.hold(flight_id, seat, holder, cabin)
             except SeatUnavailable:
                 for done in taken:
                     await self.release(flight_id, done, holder)
@@ -144,24 +149,36 @@ class SeatService:
         )
         return True
 
-    async def book(self, booking_id: str) -> int:
-        """Held → booked for a paid booking (idempotent)."""
-        result = await collection(SeatHold).update_many(
+    async def book(self, booking_id: str) -> set[str]:
+        """Held → booked for a paid booking (idempotent); returns every seat this booking now has booked.
+
+        The caller compares that with the seats the traveller paid for: a hold can have been lost.
+        """
+        await collection(SeatHold).update_many(
             {"holder": booking_holder(booking_id)},
             {"$set": {"status": "booked", "expires_ms": BOOKED_FOREVER_MS, "booking_id": booking_id}},
         )
-        return result.modified_count
+        booked = await collection(SeatHold).distinct(
+            "seat", {"holder": booking_holder(booking_id), "status": "booked"})
+        return {str(seat) for seat in booked}
 
     async def release_booking(self, booking_id: str) -> int:
         result = await collection(SeatHold).delete_many({"holder": booking_holder(booking_id)})
         return result.deleted_count
 
     async def release_expired(self) -> int:
-        """Housekeeping: delete lapsed holds (they are already free for the hold query)."""
+        """Housekeeping: delete lapsed chat holds (already free for the hold query). A booking's holds go only
+        with its booking (services.sweeps), however late."""
         result = await collection(SeatHold).delete_many(
-            {"status": "held", "expires_ms": {"$lt": self.clock.now_ms()}}
+            {"status": "held", "booking_id": None, "expires_ms": {"$lt": self.clock.now_ms()}}
         )
         return result.deleted_count
+
+    async def held_by(self, holder: str, flight_id: str) -> int:
+        """Live seats `holder` holds on a flight (for the per-user limit)."""
+        return int(await collection(SeatHold).count_documents(
+            {"holder": holder, "flight_id": flight_id, "status": "held",
+             "expires_ms": {"$gte": self.clock.now_ms()}}))
 
     async def active_holds(self) -> int:
         return int(await collection(SeatHold).count_documents(

@@ -53,6 +53,11 @@ class PaymentGateway(Protocol):
 
     async def expire_checkout(self, session_id: str) -> None: ...
 
+    async def settle_checkout(self, session_id: str) -> dict[str, Any]:
+        """Make the session unpayable and say how it ended: {"status": "expired"} or the complete session
+        (a dict of the Checkout Session object) when the customer paid first. PaymentError: Stripe can't say."""
+        ...
+
     async def refund(self, payment_intent: str, amount: int, idempotency_key: str) -> str: ...
 
     async def close(self) -> None: ...
@@ -112,6 +117,20 @@ class StripeGateway:
         except stripe.StripeError as exc:
             raise _translate(exc, "expire the payment link") from None
 
+    async def settle_checkout(self, session_id: str) -> dict[str, Any]:
+        try:
+            expired = await self._client.v1.checkout.sessions.expire_async(session_id)
+            return dict(expired.to_dict())
+        except stripe.InvalidRequestError:
+            pass  # not open any more: completed (paid) or expired already — ask which
+        except stripe.StripeError as exc:
+            raise _translate(exc, "expire the payment link") from None
+        try:
+            session = await self._client.v1.checkout.sessions.retrieve_async(session_id)
+        except stripe.StripeError as exc:
+            raise _translate(exc, "read the payment link") from None
+        return dict(session.to_dict())
+
     async def refund(self, payment_intent: str, amount: int, idempotency_key: str) -> str:
         try:
             refund = await self._client.v1.refunds.create_async(
@@ -151,6 +170,10 @@ class DemoGateway:
 
     async def expire_checkout(self, session_id: str) -> None:
         return None
+
+    async def settle_checkout(self, session_id: str) -> dict[str, Any]:
+        # A demo session is paid only through FlyO's own webhook: if none came, it simply expired.
+        return {"id": session_id, "status": "expired"}
 
     async def refund(self, payment_intent: str, amount: int, idempotency_key: str) -> str:
         return f"re_demo_{secrets.token_hex(6)}"

@@ -16,8 +16,9 @@ from services import emails
 from services.airports import AirportDirectory
 from services.bookings import BookingService
 from services.clock import Clock, from_ms
-from services.errors import InvalidTransition, PaymentError
+from services.errors import InvalidTransition
 from services.notifications import NotificationService
+from services.payment_events import PaymentEvents
 from services.payments import PaymentService
 from services.seats import SeatService
 
@@ -35,46 +36,50 @@ class SweepReport:
     payment_reminders: int = 0
     departure_reminders: int = 0
     notifications_sent: int = 0
+    seats_released: int = 0
+    confirmations_finished: int = 0
 
 
 class Sweeper:
     def __init__(self, clock: Clock, seats: SeatService, bookings: BookingService,
                  notifications: NotificationService, payments: PaymentService | None,
-                 airports: AirportDirectory | None = None) -> None:
+                 airports: AirportDirectory | None = None, payment_events: PaymentEvents | None = None) -> None:
         self.clock = clock
         self.seats = seats
         self.bookings = bookings
         self.notifications = notifications
         self.payments = payments
+        self.payment_events = payment_events
         self.airports = airports or AirportDirectory([])
 
     async def run(self) -> SweepReport:
         report = SweepReport()
         report.holds_released = await self.seats.release_expired()
         report.bookings_expired = await self.expire_unpaid()
+        report.seats_released = await self.release_cancelled_seats()
+        if self.payment_events is not None:
+            report.confirmations_finished = await self.payment_events.finish_confirmations()
         report.payment_reminders = await self.payment_reminders()
         report.departure_reminders = await self.departure_reminders()
         report.notifications_sent = await self.notifications.deliver_due()
         return report
 
     async def expire_unpaid(self) -> int:
-        """PENDING bookings whose payment window (seat hold) passed: cancel, free seats, tell the traveller."""
+        """PENDING bookings past their payment window: ask Stripe first (a payment may have completed without
+        its webhook), then cancel, free the seats and tell the traveller."""
         now = self.clock.now_ms()
         overdue = await Booking.find({"status": "PENDING", "hold_expires_ms": {"$lt": now}}).limit(BATCH).to_list()
         done = 0
         for booking in overdue:
+            if self.payment_events is not None:
+                verdict = await self.payment_events.settle_overdue(booking)
+                if verdict != "expired":
+                    continue  # paid (now confirmed) or Stripe can't say yet: keep the seats
             try:  # the conditional PENDING → CANCELLED is the claim: a second replica gets InvalidTransition
                 cancelled = await self.bookings.cancel(booking, "payment window passed")
             except InvalidTransition:
                 continue
             done += 1
-            session = booking.payment.session_id
-            if session and self.payments is not None and self.payments.gateway is not None and \
-                    booking.payment.status in ("open", "creating"):
-                try:
-                    await self.payments.gateway.expire_checkout(session)
-                except PaymentError as exc:
-                    log.warning("could not expire session %s: %s", session, exc, extra={"booking": booking.reference})
             await self.notifications.chat(
                 f"auto-cancel:{booking.id}", booking.chat_id,
                 f"⌛ Booking <b>{booking.reference}</b> was cancelled because it wasn't paid in time, and its seats "
@@ -82,6 +87,13 @@ class Sweeper:
                 [[{"text": "🔎 Search again", "callback": "*:new:"}]], reference=cancelled.reference)
             log.info("auto-cancelled unpaid booking", extra={"booking": booking.reference})
         return done
+
+    async def release_cancelled_seats(self) -> int:
+        """Seats of cancelled bookings whose release was cut short by a crash (cancel and release are two writes)."""
+        left = await Booking.find({"status": "CANCELLED", "seats_released_ms": None}).limit(BATCH).to_list()
+        for booking in left:
+            await self.bookings.release_seats(booking)
+        return len(left)
 
     async def payment_reminders(self) -> int:
         now = self.clock.now_ms()

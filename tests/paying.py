@@ -16,6 +16,7 @@ from models import Booking
 from tests.fakes.sendgrid import FakeSendGrid
 from tests.fakes.stripe import FakeStripe, build_event, sign_payload
 from tests.flows import book_to_review
+from tests.invariants import assert_seat_and_money_invariants
 from tests.harness import RunningBot, running_bot
 
 WEBHOOK_SECRET = "whsec_flyo_test_secret"
@@ -81,3 +82,4 @@ async def paying(inventory_db: Database, telegram: Any, tmp_path: Path) -> Async
             ADMIN_IDS=str(ADMIN_ID),
         ) as bot:
             yield PayingBot(bot, fake_stripe, fake_sendgrid)
+            await assert_seat_and_money_invariants()  # every payment test ends in a state that may exist

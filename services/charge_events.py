@@ -1,0 +1,113 @@
+"""Stripe's money events after Checkout: refunds made in the dashboard, disputes, refunds that fail later.
+
+Without them bookings drift from Stripe (a refunded booking still CONFIRMED with its seats, a failed
+refund nobody hears of). Each effect is a conditional update plus keyed notifications, so the same
+event twice, or our own refund echoed back by Stripe, changes nothing more.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from models.booking import Booking, BookingStatus
+from models.collections import collection
+from services.errors import InvalidTransition
+from services.money import money
+from services.trust_texts import admin_text, dashboard_refund_message, refund_failed_message
+
+if TYPE_CHECKING:
+    from services.payments import PaymentService
+
+log = logging.getLogger(__name__)
+
+CHARGE_EVENTS = {"charge.refunded", "charge.dispute.created", "refund.updated", "charge.refund.updated"}
+
+
+class ChargeEvents:
+    def __init__(self, payments: PaymentService) -> None:
+        self.payments = payments
+        self.bookings = payments.bookings
+        self.notify = payments.notifications
+        self.clock = payments.clock
+
+    async def apply(self, kind: str, obj: dict[str, Any]) -> tuple[str, str | None]:
+        intent = str(obj.get("payment_intent") or "")
+        booking = await Booking.find_one({"payment.payment_intent_id": intent}) if intent else None
+        if booking is None:
+            return "unknown_booking", None
+        if kind == "charge.refunded":
+            outcome = await self._refunded(booking, obj)
+        elif kind == "charge.dispute.created":
+            outcome = await self._disputed(booking, obj)
+        else:
+            outcome = await self._refund_updated(booking, obj)
+        return outcome, booking.reference
+
+    async def _refunded(self, booking: Booking, charge: dict[str, Any]) -> str:
+        charged = int(charge.get("amount") or booking.payment.amount_paid or booking.price.total)
+        refunded = int(charge.get("amount_refunded") or 0)
+        if refunded <= 0:
+            return "no_change"
+        if booking.payment.status == "refunded":
+            return "already_refunded"  # our own refund (cancel, late payment) echoed back by Stripe
+        currency = booking.price.currency
+        if refunded < charged:
+            await collection(Booking).update_one({"_id": booking.id}, {"$set": {"flag": "partially_refunded"}})
+            await self.bookings.record(booking, "partial_refund", f"{refunded} {currency} refunded in Stripe")
+            await self.notify.chat(f"partial-refund-chat:{booking.id}:{refunded}", booking.chat_id,
+                                   dashboard_refund_message(booking, refunded, cancelled=False),
+                                   reference=booking.reference)
+            await self.notify.tell_admins(
+                f"partial-refund:{booking.id}:{refunded}",
+                admin_text(booking.reference, f"partial refund of {money(refunded, currency)} made in Stripe; "
+                           "the booking stays CONFIRMED and is flagged"), reference=booking.reference)
+            return "partially_refunded"
+        was = booking.status
+        if was != BookingStatus.CANCELLED:
+            try:
+                booking = await self.bookings.cancel(booking, "refunded in Stripe", actor="stripe")
+            except InvalidTransition:
+                booking = await self.bookings.get(str(booking.id)) or booking
+        await collection(Booking).update_one(
+            {"_id": booking.id}, {"$set": {"payment.status": "refunded", "flag": None}})
+        await self.bookings.record(booking, "refund", f"{refunded} {currency} refunded in the Stripe dashboard")
+        await self.notify.chat(f"dashboard-refund-chat:{booking.id}", booking.chat_id,
+                               dashboard_refund_message(booking, refunded, cancelled=True),
+                               reference=booking.reference)
+        await self.notify.tell_admins(
+            f"dashboard-refund:{booking.id}",
+            admin_text(booking.reference, f"refunded in full in Stripe ({money(refunded, currency)}); booking "
+                       f"{'cancelled and its seats released' if was != BookingStatus.CANCELLED else 'was cancelled'}"),
+            reference=booking.reference)
+        return "refunded"
+
+    async def _disputed(self, booking: Booking, dispute: dict[str, Any]) -> str:
+        dispute_id = str(dispute.get("id") or "")
+        await collection(Booking).update_one({"_id": booking.id}, {"$set": {"flag": "disputed"}})
+        reason = str(dispute.get("reason") or "unknown reason")
+        amount = int(dispute.get("amount") or 0)
+        await self.bookings.record(booking, "dispute", f"{dispute_id}: {reason}, {amount} {booking.price.currency}")
+        await self.notify.tell_admins(
+            f"dispute:{dispute_id or booking.id}",
+            admin_text(booking.reference, f"the card holder opened a dispute over "
+                       f"{money(amount, booking.price.currency)}; respond in the Stripe dashboard", reason),
+            reference=booking.reference)
+        return "disputed"
+
+    async def _refund_updated(self, booking: Booking, refund: dict[str, Any]) -> str:
+        if refund.get("status") != "failed":
+            return "no_change"
+        refund_id = str(refund.get("id") or "")
+        amount = int(refund.get("amount") or booking.payment.amount_paid or booking.price.total)
+        reason = str(refund.get("failure_reason") or "no reason given")
+        await collection(Booking).update_one(
+            {"_id": booking.id}, {"$set": {"flag": "refund_failed", "payment.status": "refund_failed"}})
+        await self.bookings.record(booking, "refund_failed", f"{refund_id}: {reason}")
+        await self.notify.tell_admins(
+            f"refund-failed-later:{refund_id}",
+            admin_text(booking.reference, f"refund {refund_id} of {money(amount, booking.price.currency)} failed; "
+                       "refund the traveller another way", reason), reference=booking.reference)
+        await self.notify.chat(f"refund-failed-chat:{refund_id}", booking.chat_id,
+                               refund_failed_message(booking, amount), reference=booking.reference)
+        return "refund_failed"
