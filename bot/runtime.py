@@ -15,7 +15,7 @@ from aiohttp import web
 
 from bot import jobs
 from bot.app import build_application
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.db import Database, open_database
 from bot.notify import TelegramChatSender
 from models.aircraft import AircraftType
@@ -33,7 +33,7 @@ from services.payments import PaymentService
 from services.seats import SeatService
 from services.stripe_gateway import DemoGateway, PaymentGateway, StripeGateway
 from services.sweeps import Sweeper
-from webhooks import demo, health, metrics
+from webhooks import demo, health, metrics, pages
 from webhooks import stripe as stripe_webhook
 from webhooks import telegram as telegram_webhook
 from webhooks.keys import SERVICES, SETTINGS, TELEGRAM
@@ -50,7 +50,7 @@ def build_mailer(settings: Settings) -> Mailer:
 def build_gateway(settings: Settings) -> PaymentGateway | None:
     if settings.stripe_key:
         return StripeGateway(settings.stripe_key, settings.STRIPE_API_URL)
-    if settings.DEMO_PAYMENTS:
+    if settings.demo_payments:  # the terminal chat only (its own Bot API); see Settings.for_console
         return DemoGateway(settings.public_url)
     return None
 
@@ -82,9 +82,9 @@ async def build_services(settings: Settings, database: Database, clock: Clock | 
         services.payments = PaymentService(settings, clock, services.bookings, seats, notifications, gateway,
                                            lambda: services.airports)
         services.payment_events = PaymentEvents(services.payments, services.flights)
-        # Demo mode signs its own events: a per-process secret unless one is configured.
-        services.webhook_secret = settings.stripe_webhook_secret or (
-            f"whsec_demo_{secrets.token_hex(16)}" if gateway.demo else "")
+        # Demo mode signs its own events with a per-process secret; Stripe's may be two (rotation).
+        services.webhook_secret = f"whsec_demo_{secrets.token_hex(16)}" if gateway.demo else (
+            settings.stripe_webhook_secret)
     services.sweeper = Sweeper(clock, seats, services.bookings, notifications, services.payments, services.airports,
                                services.payment_events)
     await refresh_reference_data(services)
@@ -113,11 +113,17 @@ async def ensure_inventory(services: Services) -> None:
 def create_web_app(settings: Settings, *, clock: Clock | None = None, seed: bool = True,
                    database: Database | None = None) -> web.Application:
     """The aiohttp app whose start-up opens everything. `database`: an open one to share (tests)."""
+    if settings.DEMO_PAYMENTS and not settings.console_chat:
+        # Settings from the environment already refuse this; settings built in code get the same answer.
+        raise ConfigError("Invalid configuration: DEMO_PAYMENTS is only for the terminal chat "
+                          "(`python -m bot console`), never on a real Bot API")
     app = web.Application(client_max_size=1024 * 1024)
     app[SETTINGS] = settings
     app.add_routes(health.routes)
     app.add_routes(stripe_webhook.routes)
-    app.add_routes(demo.routes)
+    app.add_routes(pages.routes)  # /paid and /unpaid: Stripe Checkout's success_url and cancel_url
+    if settings.demo_payments:  # no /demo/* at all on a FlyO that talks to Telegram
+        app.add_routes(demo.routes)
     app.add_routes(metrics.routes)
     app.add_routes(telegram_webhook.routes)
 

@@ -9,6 +9,10 @@ from zoneinfo import ZoneInfo
 from models.booking import Booking
 from services.airports import AirportDirectory
 from services.money import money
+from services.payment_texts import is_demo_payment
+
+DEMO_PAID_EMAIL = ("DEMO PAYMENT: this booking was paid in FlyO's terminal-chat demo, without Stripe. "
+                   "No money was taken.")
 
 
 def _local(moment: datetime, code: str, airports: AirportDirectory) -> str:
@@ -44,10 +48,14 @@ def _html(paragraphs: list[str], details: list[str]) -> str:
 
 
 def confirmation(booking: Booking, airports: AirportDirectory) -> tuple[str, str, str]:
-    subject = f"FlyO booking {booking.reference} confirmed — {booking.flight.origin} → {booking.flight.destination}"
+    demo = is_demo_payment(booking)
+    subject = (f"{'[DEMO] ' if demo else ''}FlyO booking {booking.reference} confirmed — "
+               f"{booking.flight.origin} → {booking.flight.destination}")
     intro = [f"Your booking {booking.reference} is confirmed. Have a good flight!"]
+    if demo:
+        intro.append(DEMO_PAID_EMAIL)
     paid = money(booking.payment.amount_paid or booking.price.total, booking.price.currency)
-    details = [*_details(booking, airports), f"Total paid: {paid}"]
+    details = [*_details(booking, airports), f"Total paid: {paid}" + (" (demo — no money was taken)" if demo else "")]
     return subject, _text(intro, details), _html(intro, details)
 
 
@@ -67,5 +75,7 @@ def cancellation(booking: Booking, airports: AirportDirectory, refund_note: str)
     intro = [f"Your booking {booking.reference} has been cancelled ({booking.cancel_reason or 'on request'})."]
     if refund_note:
         intro.append(refund_note)
+        if is_demo_payment(booking):
+            intro.append("DEMO: the payment was a terminal-chat demo; no money was taken, so none moves back.")
     details = _details(booking, airports)
     return subject, _text(intro, details), _html(intro, details)

@@ -5,6 +5,7 @@ Stripe exceptions are translated here into PaymentError so nothing above knows t
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
@@ -12,6 +13,8 @@ from typing import Any, Protocol
 
 import stripe
 
+from models.collections import collection
+from models.ops import PaymentAttempt
 from services.errors import PaymentError
 
 log = logging.getLogger(__name__)
@@ -152,31 +155,66 @@ def _translate(exc: stripe.StripeError, doing: str) -> PaymentError:
     return PaymentError(f"Stripe could not {doing} ({message}).")
 
 
+DEMO_COMPLETING = "completing"  # PaymentAttempt.status while the demo page's paid event is being delivered
+
+
 class DemoGateway:
-    """No Stripe key: sessions on FlyO's own server (/demo/checkout/<id>), clearly labelled DEMO."""
+    """Terminal chat only: labelled demo sessions on FlyO's own server (/demo/checkout/<id>), no money.
+
+    Behaves like Stripe where it matters for safety: the session id is unguessable (it is the only key to
+    the checkout page), the same idempotency key returns the same session, and an expired session stays
+    expired (its PaymentAttempt is marked, and the demo page refuses it).
+    """
 
     demo = True
 
     def __init__(self, public_url: str) -> None:
         self.public_url = public_url.rstrip("/")
+        self._sessions: dict[str, CheckoutSession] = {}  # idempotency key → session (one console process)
 
     async def create_checkout(self, request: CheckoutRequest) -> CheckoutSession:
-        # Deterministic per booking and attempt, like Stripe's idempotency: a double tap gets the same id.
-        session_id = f"cs_demo_{request.booking_id}_{request.attempt}"
-        return CheckoutSession(id=session_id, url=f"{self.public_url}/demo/checkout/{session_id}",
-                               expires_at=request.expires_at,
-                               amount_total=request.fare_per_passenger * len(request.passenger_names),
-                               currency=request.currency.upper())
+        known = self._sessions.get(request.idempotency_key)
+        if known is not None:  # a double tap or a retry gets the same session, as with Stripe
+            return known
+        session_id = f"cs_demo_{secrets.token_urlsafe(32)}"
+        session = CheckoutSession(id=session_id, url=f"{self.public_url}/demo/checkout/{session_id}",
+                                  expires_at=request.expires_at,
+                                  amount_total=request.fare_per_passenger * len(request.passenger_names),
+                                  currency=request.currency.upper())
+        self._sessions[request.idempotency_key] = session
+        return session
 
     async def expire_checkout(self, session_id: str) -> None:
-        return None
+        # Only an open session expires; a paid one stays paid (Stripe answers "already complete").
+        await collection(PaymentAttempt).update_one({"session_id": session_id, "status": "open"},
+                                                    {"$set": {"status": "expired"}})
 
     async def settle_checkout(self, session_id: str) -> dict[str, Any]:
-        # A demo session is paid only through FlyO's own webhook: if none came, it simply expired.
-        return {"id": session_id, "status": "expired"}
+        await self.expire_checkout(session_id)
+        attempt = await PaymentAttempt.find_one(PaymentAttempt.session_id == session_id)
+        if attempt is None:
+            raise PaymentError("Unknown demo checkout session.")
+        # "completing": the person pressed Pay (demo) and the event is on its way (or was lost): paid, as on Stripe.
+        return self.session_object(attempt, paid=attempt.status in ("paid", DEMO_COMPLETING))
+
+    @staticmethod
+    def session_object(attempt: PaymentAttempt, *, paid: bool) -> dict[str, Any]:
+        """The Checkout Session as Stripe would describe it (the demo page's event carries the same object)."""
+        return {
+            "id": attempt.session_id, "object": "checkout.session", "mode": "payment", "livemode": False,
+            "status": "complete" if paid else "expired", "payment_status": "paid" if paid else "unpaid",
+            "amount_total": attempt.amount, "amount_subtotal": attempt.amount, "currency": attempt.currency.lower(),
+            "client_reference_id": attempt.booking_id,
+            "metadata": {"booking_id": attempt.booking_id, "reference": attempt.reference,
+                         "attempt": str(attempt.attempt)},
+            # One payment per session, so one stable id: the event and a later settle agree on it.
+            "payment_intent": "pi_demo_" + hashlib.sha256(attempt.session_id.encode()).hexdigest()[:24]
+            if paid else None,
+        }
 
     async def refund(self, payment_intent: str, amount: int, idempotency_key: str) -> str:
         return f"re_demo_{secrets.token_hex(6)}"
 
     async def close(self) -> None:
         return None
+

@@ -13,7 +13,6 @@ import signal
 import time
 
 from aiohttp import web
-from pydantic import SecretStr
 
 from bot.config import Settings
 from bot.console.bot_api import ConsoleUser, LocalBotApi
@@ -29,15 +28,13 @@ CONSOLE_USER = ConsoleUser(id=7000001, first_name="Traveller")
 
 def console_settings(settings: Settings, api_root: str, token: str, *, admin: bool) -> Settings:
     """The user's settings, with Telegram swapped for the local Bot API (always polling, never a webhook)."""
-    update: dict[str, object] = {
-        "TELEGRAM_BOT_TOKEN": SecretStr(token), "TELEGRAM_API_URL": api_root, "TELEGRAM_WEBHOOK_URL": "",
-        "DEMO_PAYMENTS": True,  # bot.runtime uses it only without STRIPE_SECRET_KEY: a real key always wins
-    }
+    update: dict[str, object] = {}
     if "HTTP_PORT" not in settings.model_fields_set:  # 8080 may be busy; a chosen port stays (stripe listen)
         update["HTTP_PORT"] = free_port()
     if admin:
         update["ADMIN_IDS"] = settings.ADMIN_IDS | {CONSOLE_USER.id}
-    return settings.model_copy(update=update)
+    # Marks the Bot API as the console's own: only then may DEMO_PAYMENTS take effect (a real Stripe key wins).
+    return settings.for_console(api_root, token, **update)
 
 
 def banner(settings: Settings, *, admin: bool, style_bold: str) -> str:

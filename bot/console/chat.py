@@ -1,8 +1,9 @@
 """The chat as the person at the terminal sees it: bot messages in, typed lines and taps out.
 
 Typed numbers tap the newest keyboard on screen (the latest rendered, edits included), as the thumb would
-in Telegram; anything else is sent as a message. `pay` opens a demo checkout link; new e-mails in the
-outbox are announced so the traveller sees the confirmation e-mail next to the confirmation message.
+in Telegram; anything else is sent as a message. `pay` opens the demo checkout page and presses its POST
+button (the page alone pays nothing); new e-mails in the outbox are announced so the traveller sees the
+confirmation e-mail next to the confirmation message.
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.policy
+import html
 import json
 import logging
+import re
 import time
 from collections.abc import Callable
 from email.parser import BytesHeaderParser
@@ -188,7 +191,17 @@ class ChatView:
         self._paying = True  # the watcher leaves the e-mail to us, to show it after the confirmation
         try:
             try:
-                status, summary = await self._get(url)
+                # As in a browser: the page (a GET changes nothing), then its "Pay (demo)" POST button.
+                status, summary, body, url = await self._fetch("GET", url)
+                self.screen.show(f"  💳 Demo checkout: {summary or f'HTTP {status}'}")
+                if status != 200:
+                    return
+                action = _form_action(body)
+                if action is None:
+                    self.screen.show("  💳 The demo checkout page has no Pay button.")
+                    return
+                self._note("pressing “Pay (demo)”")
+                status, summary, _, _ = await self._fetch("POST", urljoin(url, action))
             except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
                 self.screen.show(f"  💳 The demo checkout could not be opened: {exc}")
                 return
@@ -204,20 +217,23 @@ class ChatView:
         finally:
             self._paying = False
 
-    async def _get(self, url: str) -> tuple[int, str]:
-        """GET on loopback only, following at most 3 redirects that stay on loopback."""
+    async def _fetch(self, method: str, url: str) -> tuple[int, str, str, str]:
+        """GET or POST on loopback only, following at most 3 redirects that stay on loopback (as GETs).
+
+        Returns the status, a one-line summary, the body and the final URL."""
         timeout = aiohttp.ClientTimeout(total=30)
         async with aiohttp.ClientSession(timeout=timeout) as session:
             for _hop in range(4):
                 if urlsplit(url).hostname not in LOOPBACK:
                     raise ValueError(f"{url} is not on this machine; open it in your browser")
-                async with session.get(url, allow_redirects=False) as response:
+                async with session.request(method, url, allow_redirects=False) as response:
                     location = response.headers.get("Location")
                     if response.status in (301, 302, 303, 307, 308) and location:
                         url = urljoin(url, location)
+                        method = method if response.status in (307, 308) else "GET"
                         continue
                     body = await response.text(errors="replace")
-                    return response.status, _summary(body, response.content_type)
+                    return response.status, _summary(body, response.content_type), body, url
         raise ValueError("too many redirects")
 
     # ---- e-mail outbox ----------------------------------------------------------------------------
@@ -256,6 +272,15 @@ def _mail_headers(path: Path) -> str:
              f"“{headers['Subject']}”" if headers["Subject"] else ""]
     shown = " · ".join(p for p in parts if p)
     return f" ({shown})" if shown else ""
+
+
+def _form_action(page: str) -> str | None:
+    """Where the page's POST form goes ("" = the page itself), or None when it has no POST form."""
+    form = re.search(r"<form\b[^>]*>", page, re.IGNORECASE)
+    if form is None or not re.search(r"method\s*=\s*[\"']?post", form.group(0), re.IGNORECASE):
+        return None
+    action = re.search(r"action\s*=\s*[\"']([^\"']*)[\"']", form.group(0), re.IGNORECASE)
+    return html.unescape(action.group(1)) if action else ""
 
 
 def _summary(body: str, content_type: str) -> str:

@@ -105,3 +105,38 @@ async def test_pay_finds_the_newest_demo_link_and_refuses_other_hosts(tmp_path: 
     assert "could not be opened" in chat.out.getvalue()
     await chat.view.pay("https://checkout.stripe.com/c/pay/cs_test_1")
     assert "not on this machine" in chat.out.getvalue()
+
+
+async def test_pay_views_the_checkout_then_presses_pay_and_never_posts_a_refused_one(tmp_path: Path) -> None:
+    """`pay` is the person opening the demo page and pressing its POST button; a GET alone never pays."""
+    from aiohttp import web
+
+    seen: list[str] = []
+    gone = {"cs_demo_old"}
+
+    async def page(request: web.Request) -> web.Response:
+        seen.append(f"{request.method} {request.match_info['sid']}")
+        if request.match_info["sid"] in gone:
+            return web.Response(text="<h2>Payment link expired</h2>", content_type="text/html", status=410)
+        if request.method == "GET":
+            form = f"<form method='post' action='{request.path}'><button>Pay (demo) £1.00</button></form>"
+            return web.Response(text=f"<h2>FlyO demo checkout</h2>{form}", content_type="text/html")
+        return web.Response(text="<h2>Demo payment done</h2>", content_type="text/html")
+
+    app = web.Application()
+    app.router.add_route("*", "/demo/checkout/{sid}", page)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        chat = Chat(tmp_path)
+        await chat.view.pay(f"http://127.0.0.1:{port}/demo/checkout/cs_demo_new")
+        assert seen == ["GET cs_demo_new", "POST cs_demo_new"]
+        assert "Pay (demo)" in chat.out.getvalue() and "Demo payment done" in chat.out.getvalue()
+        await chat.view.pay(f"http://127.0.0.1:{port}/demo/checkout/cs_demo_old")
+        assert seen[2:] == ["GET cs_demo_old"]  # refused: nothing is pressed
+        assert "expired" in chat.out.getvalue()
+    finally:
+        await runner.cleanup()

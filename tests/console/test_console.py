@@ -156,6 +156,8 @@ def test_book_a_flight_in_the_console_to_confirmed(console: Console, data_dir: P
 
     screen = console.say("pay", expect="is confirmed")
     assert f"Booking {reference.group(1)} is confirmed" in screen
+    assert "Pay (demo)" in screen  # the checkout page was shown, then its POST button pressed
+    assert "DEMO payment — no money was taken" in screen  # the confirmation itself says it was a demo
     mail = re.search(r"📧 Confirmation e-mail: (\S+\.eml)", screen)
     assert mail is not None, screen
     path = Path(mail.group(1))

@@ -55,6 +55,7 @@ async def test_a_token_telegram_rejects_is_not_printed(telegram: Any, inventory_
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_uri)
     try:  # one local flight: FlyO sees an inventory and does not spend 20 s seeding one
         flight = await inventory_db.db["flights"].find_one({"source": "local"})
+        assert flight is not None
         await client[db_name]["flights"].insert_one(flight)
         env = {k: v for k, v in os.environ.items() if k not in Settings.model_fields} | {
             "TELEGRAM_BOT_TOKEN": token, "TELEGRAM_API_URL": telegram.api_root, "MONGODB_URI": mongo_uri,

@@ -1,0 +1,88 @@
+"""GET /paid and /unpaid: where Stripe Checkout sends the traveller back (success_url / cancel_url).
+
+The pages only say what happened and lead back to the chat; the booking is confirmed by the signed webhook,
+never by this redirect (anyone can open /paid). `?ref=` comes from the URL, so it is attacker-controlled:
+it is shown only when it is a booking reference (six characters A-Z 0-9), and escaped even then.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from aiohttp import web
+
+from webhooks.keys import TELEGRAM
+
+log = logging.getLogger(__name__)
+routes = web.RouteTableDef()
+
+REFERENCE = re.compile(r"[A-Z0-9]{6}")
+USERNAME = re.compile(r"[A-Za-z0-9_]{4,64}")  # Telegram usernames: letters, digits, underscores
+HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff",
+           "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "
+           "frame-ancestors 'none'"}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    title: str
+    lead: str  # plain text
+    next_step: str
+
+
+PAID = Outcome("Payment received — return to Telegram", "✅ Payment received",
+               "Return to Telegram: FlyO confirms your booking in the chat in a moment, and by e-mail.")
+UNPAID = Outcome("Payment not completed", "Payment not completed",
+                 "Nothing was charged. Your seats stay held until the payment deadline — you can pay again "
+                 "from the chat.")
+
+
+def render_page(outcome: Outcome, username: str | None, ref: str) -> str:
+    """The whole HTML page; `ref` appears only if it is a booking reference, `username` only if valid."""
+    parts = [f"<h1>{html.escape(outcome.lead)}</h1>"]
+    if REFERENCE.fullmatch(ref):
+        parts.append(f"<p>Booking <b>{html.escape(ref)}</b></p>")
+    parts.append(f"<p>{html.escape(outcome.next_step)}</p>")
+    if username and USERNAME.fullmatch(username):
+        name = quote(username, safe="")
+        parts.append(f"<p><a href='tg://resolve?domain={name}' style='font-size:1.2em'>Open the FlyO chat in "
+                     f"Telegram</a></p><p>Telegram did not open? <a href='https://t.me/{name}'>"
+                     f"https://t.me/{name}</a></p>")
+    return ("<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+            f"<title>FlyO — {html.escape(outcome.title)}</title>"
+            "<meta name='viewport' content='width=device-width, initial-scale=1'></head>"
+            "<body style='font-family:sans-serif;max-width:36em;margin:2em auto;line-height:1.5'>"
+            f"{''.join(parts)}<p style='color:#666'>— FlyO</p></body></html>")
+
+
+def bot_username(app: web.Application) -> str | None:
+    """The bot's @username once the Application is initialised (getMe); None before or if unknown."""
+    telegram = app.get(TELEGRAM)
+    if telegram is None:
+        return None
+    try:
+        return telegram.bot.username or None
+    except RuntimeError:  # PTB: not initialised yet (getMe not done)
+        return None
+
+
+def _respond(request: web.Request, outcome: Outcome) -> web.Response:
+    ref = request.query.get("ref", "")
+    page = render_page(outcome, bot_username(request.app), ref)
+    return web.Response(text=page, content_type="text/html", headers=HEADERS)
+
+
+@routes.get("/paid")
+async def paid(request: web.Request) -> web.Response:
+    """Stripe's success_url: the payment went through on Stripe's side."""
+    return _respond(request, PAID)
+
+
+@routes.get("/unpaid")
+async def unpaid(request: web.Request) -> web.Response:
+    """Stripe's cancel_url: the traveller left Checkout without paying."""
+    return _respond(request, UNPAID)
