@@ -65,7 +65,7 @@ def payment_link(booking: Booking, url: str, deadline: str, airports: AirportDir
     intro = [f"Your seats are held. Pay {money(booking.price.total, booking.price.currency)} by {deadline} "
              f"to confirm booking {booking.reference}: {url}"]
     if demo:
-        intro.append("DEMO MODE: this FlyO has no Stripe key; the link completes a demo payment, no money moves.")
+        intro.append("DEMO MODE: this FlyO has no Stripe key; the link opens a demo checkout, no money moves.")
     details = _details(booking, airports)
     return subject, _text(intro, details), _html(intro, details)
 
