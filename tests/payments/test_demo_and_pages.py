@@ -160,7 +160,7 @@ async def test_post_pays_once_and_the_confirmation_says_demo(demo: DemoBot) -> N
     text = confirmed.plain_text()
     assert "DEMO" in text and "no money" in text.lower(), text
     await demo.services.notifications.deliver_due()
-    mails = await eventually(lambda: asyncio.to_thread(_mails, demo.outbox, booking.reference))
+    mails = await eventually(lambda: asyncio.to_thread(_mails, demo.outbox, booking.reference), timeout=15)
     confirmation = [m for m in mails if "confirmed" in m.lower()]
     assert confirmation and "DEMO" in confirmation[0] and "no money" in confirmation[0].lower()
 
