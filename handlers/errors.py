@@ -6,7 +6,7 @@ import logging
 
 from pymongo.errors import PyMongoError
 from telegram import Update
-from telegram.error import Forbidden, NetworkError, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 
 from bot.context import FlyOContext
 from services import chat_status
@@ -14,6 +14,7 @@ from services import chat_status
 log = logging.getLogger("flyo.errors")
 
 SORRY = "😕 Something went wrong on our side. Your progress is saved — please try again, or send /help."
+COULD_NOT_SHOW = "Sorry, I couldn't show that — please try again or send /help."
 
 
 async def on_error(update: object, context: FlyOContext) -> None:
@@ -26,12 +27,22 @@ async def on_error(update: object, context: FlyOContext) -> None:
             except PyMongoError:
                 log.warning("could not record that chat %s blocked the bot", update.effective_chat.id)
         return
+    if isinstance(error, BadRequest):
+        # PTB derives BadRequest from NetworkError, but Telegram did answer: it refused what we sent (too
+        # long, bad markup…). A short, plain reply will go through, and silence is the worst answer.
+        log.error("Telegram refused a request while handling an update", exc_info=error)
+        await _tell(update, context, COULD_NOT_SHOW)
+        return
     if isinstance(error, NetworkError):  # Telegram unreachable: replying would fail the same way
         log.warning("network error talking to Telegram: %s", error)
         return
     log.error("unhandled error while handling an update", exc_info=error)
+    await _tell(update, context, SORRY)
+
+
+async def _tell(update: object, context: FlyOContext, text: str) -> None:
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
-            await context.bot.send_message(update.effective_chat.id, SORRY)
+            await context.bot.send_message(update.effective_chat.id, text)
         except TelegramError:
             log.warning("could not tell the user about the error", exc_info=True)
