@@ -14,6 +14,7 @@ from bot.context import FlyOContext
 from handlers.render import esc, money
 from handlers.router import run_turn
 from handlers.turn import Turn
+from models.booking import BookingStatus
 from services.audit import audit
 from services.errors import FlyOError
 
@@ -81,13 +82,18 @@ async def resend(turn: Turn, args: list[str]) -> None:
         turn.say("Usage: /resend REF")
         return
     svc = turn.svc
-    reference = args[0].upper()
+    reference = args[0].upper()[:40]
     if svc.payments is None:
         await audit(svc.clock, turn.user_id, "resend", reference, "refused", "payments not configured")
         turn.say("Payments are not configured on this FlyO (no Stripe key), so there is no link to resend.")
         return
     try:
         booking = await svc.bookings.by_reference(reference)
+        if booking.status == BookingStatus.CONFIRMED:
+            await svc.payments.resend_confirmation(booking, actor=f"admin:{turn.user_id}")
+            await audit(svc.clock, turn.user_id, "resend", reference, "sent", "confirmation")
+            turn.say(f"Sent the confirmation of <b>{reference}</b> to the traveller again by chat and e-mail.")
+            return
         link = await svc.payments.resend(booking, actor=f"admin:{turn.user_id}")
     except FlyOError as exc:
         await audit(svc.clock, turn.user_id, "resend", reference, "refused", str(exc))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from telegram import Update
 
 from bot.context import FlyOContext
@@ -12,24 +14,34 @@ from models.booking import BookingStatus
 from services.audit import audit
 from services.errors import FlyOError
 
+REFERENCE = re.compile(r"[A-Z0-9]{6}")
+
 
 async def cancel_booking_command(update: Update, context: FlyOContext, args: list[str]) -> None:
     """Cancels booking REF when the rules allow it (refund if paid); says why not otherwise."""
-    reference = args[0].upper()
-    reason = " ".join(args[1:]) or "cancelled on request"
+    reference = args[0].upper()[:40]
+    reason = " ".join(args[1:])[:300] or "cancelled on request"
 
     async def body(turn: Turn) -> None:
         svc = turn.svc
+        if not REFERENCE.fullmatch(reference):
+            turn.say("A booking reference has 6 letters and digits, like <code>K7Q2MX</code> (/mybookings lists "
+                     "yours).")
+            return
+        # "Not yours" and "doesn't exist" read the same, so references can't be probed.
+        not_found = f"There is no booking {reference} among yours (/mybookings lists them)."
         try:
             booking = await svc.bookings.by_reference(reference)
         except FlyOError as exc:
             if turn.is_admin:
                 await audit(svc.clock, turn.user_id, "cancel", reference, "not_found")
-            turn.say(f"Can't cancel: {esc(exc)}")
+                turn.say(f"Can't cancel: {esc(exc)}")
+            else:
+                turn.say(not_found)
             return
         own = booking.user_id == turn.user_id
         if not own and not turn.is_admin:
-            turn.say(f"There is no booking {esc(reference)} among yours (/mybookings lists them).")
+            turn.say(not_found)
             return
         if not turn.is_admin and booking.flight.departs_at <= svc.clock.now():
             turn.say(f"Booking {booking.reference} has already departed and can't be cancelled here.")

@@ -10,7 +10,7 @@ from handlers.render import cabin_name, esc
 from handlers.turn import Turn
 from models.aircraft import CabinLayout
 from models.flight import Flight
-from services.errors import BookingClosed, SeatUnavailable
+from services.errors import BookingClosed, LimitReached, SeatUnavailable
 from services.seat_choice import suggest_seats
 from services.seats import chat_holder
 
@@ -77,6 +77,12 @@ async def on_flight_pick(turn: Turn, arg: str) -> None:
         await show_results(turn)
         return
     pax = int(turn.draft["pax"])
+    try:
+        await turn.svc.bookings.check_seat_limit(turn.user_id, str(flight.id), pax)
+    except LimitReached as exc:
+        turn.notice, turn.alert = str(exc), True
+        turn.say(f"😕 {esc(exc)}")
+        return
     options = await turn.svc.flights.with_availability([flight])
     if options[0].seats_left.get(cabin, 0) < pax:
         left = options[0].seats_left.get(cabin, 0)
@@ -225,6 +231,8 @@ async def on_auto(turn: Turn) -> None:
         if need == 0:
             break
         state = await turn.svc.seats.taken(flight_id, holder)
+        # Our own holds that the draft doesn't list (a replayed step) are free to pick again, not lost.
+        state = {code: v for code, v in state.items() if v != "mine" or code in picked}
         state.update({code: "taken" for code in blocked if code not in state})
         for seat in suggest_seats(layout, state, need):
             try:

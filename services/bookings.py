@@ -86,16 +86,25 @@ class BookingService:
     async def for_draft(self, draft_key: str) -> Booking | None:
         return await Booking.find_one(Booking.draft_key == draft_key)
 
+    async def check_seat_limit(self, user_id: int, flight_id: str, seats: int) -> None:
+        """Seats one user may hold on one flight (their unpaid bookings' seats plus `seats` more)."""
+        pending = await Booking.find(Booking.user_id == user_id, Booking.status == BookingStatus.PENDING).to_list()
+        self._seat_limit(pending, flight_id, seats)
+
+    def _seat_limit(self, pending: list[Booking], flight_id: str, seats: int) -> None:
+        on_flight = sum(len(b.seats) for b in pending if b.flight.flight_id == flight_id)
+        if on_flight + seats > self.rules.max_seats_per_flight:
+            raise LimitReached(f"One traveller can hold at most {self.rules.max_seats_per_flight} seats on a flight "
+                               "until they are paid.")
+
     async def _check_limits(self, new: NewBooking) -> None:
+        """At most N unpaid bookings and M held seats per flight per user: one user can't lock a cabin."""
         pending = await Booking.find(Booking.user_id == new.user_id, Booking.status == BookingStatus.PENDING).to_list()
         if len(pending) >= self.rules.max_pending_per_user:
             refs = ", ".join(b.reference for b in pending)
             raise LimitReached(f"You already have {len(pending)} unpaid bookings ({refs}). Please pay or cancel "
                                "one first — /mybookings shows them.")
-        on_flight = sum(len(b.seats) for b in pending if b.flight.flight_id == str(new.flight.id))
-        if on_flight + len(new.seats) > self.rules.max_seats_per_flight:
-            raise LimitReached(f"One traveller can hold at most {self.rules.max_seats_per_flight} seats on a flight "
-                               "until they are paid.")
+        self._seat_limit(pending, str(new.flight.id), len(new.seats))
 
     async def create(self, new: NewBooking, holder: str) -> Booking:
         """PENDING booking with a unique reference; the draft's seat holds move to it until the deadline.

@@ -25,10 +25,10 @@ from services import emails
 from services.charge_events import CHARGE_EVENTS, ChargeEvents
 from services.errors import InvalidTransition, PaymentError, SeatUnavailable
 from services.flights import FlightSearch
-from services.payment_texts import confirmed_message, late_refund_message, payment_failed_message
+from services.payment_texts import late_refund_message, payment_failed_message
 from services.payments import PaymentService
 from services.seat_choice import suggest_seats
-from services.trust_texts import no_seat_message, reseated_note
+from services.trust_texts import no_seat_message
 
 log = logging.getLogger(__name__)
 
@@ -145,15 +145,7 @@ class PaymentEvents:
         booking = await self._secure_seats(booking)
         if booking.status != BookingStatus.CONFIRMED:
             return "refunded_no_seat"
-        airports = self.payments.airports()
-        await self.before_step("chat")
-        text = confirmed_message(booking, airports) + reseated_note(booking)
-        await self.notify.chat(f"confirm-chat:{booking.id}", booking.chat_id, text, reference=booking.reference)
-        await self.before_step("email")
-        subject, body, html = emails.confirmation(booking, airports)
-        note = reseated_note(booking, html_text=False)
-        await self.notify.email(f"confirm-email:{booking.id}", booking.email, subject, body + note, html,
-                                reference=booking.reference)
+        await self.payments.queue_confirmation(booking, "confirm", self.before_step)
         await collection(Booking).update_one({"_id": booking.id, "fulfilled_ms": None},
                                              {"$set": {"fulfilled_ms": self.clock.now_ms()}})
         return None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,9 +27,10 @@ from services.clock import Clock
 from services.errors import FlyOError, InvalidTransition, PaymentError, PaymentsNotConfigured, SeatUnavailable
 from services.money import money
 from services.notifications import NotificationService
-from services.payment_texts import cancelled_message, deadline_text, payment_link_message
+from services.payment_texts import cancelled_message, confirmed_message, deadline_text, payment_link_message
 from services.seats import SeatService
 from services.stripe_gateway import CheckoutRequest, PaymentGateway
+from services.trust_texts import reseated_note
 
 log = logging.getLogger(__name__)
 
@@ -167,6 +168,31 @@ class PaymentService:
                                        reference=booking.reference)
         await self.bookings.record(link.booking, "resend", f"attempt {link.attempt}", actor)
         return link
+
+    async def queue_confirmation(self, booking: Booking, key: str,
+                                 step: Callable[[str], Awaitable[None]] | None = None) -> None:
+        """The confirmation (chat + e-mail) for a CONFIRMED booking, queued once per `key`.
+
+        `step` is awaited before each insert (the webhook's fault-injection point).
+        """
+        airports = self.airports()
+        text = confirmed_message(booking, airports) + reseated_note(booking)
+        if step is not None:
+            await step("chat")
+        await self.notifications.chat(f"{key}-chat:{booking.id}", booking.chat_id, text, reference=booking.reference)
+        if step is not None:
+            await step("email")
+        subject, body, html = emails.confirmation(booking, airports)
+        await self.notifications.email(f"{key}-email:{booking.id}", booking.email, subject,
+                                       body + reseated_note(booking, html_text=False), html,
+                                       reference=booking.reference)
+
+    async def resend_confirmation(self, booking: Booking, actor: str) -> None:
+        """Admin /resend of a CONFIRMED booking: the confirmation again, by chat and e-mail."""
+        if booking.status != BookingStatus.CONFIRMED:
+            raise InvalidTransition(booking.reference, booking.status.value, "re-confirmed")
+        await self.queue_confirmation(booking, f"resend-confirm:{self.clock.now_ms()}")
+        await self.bookings.record(booking, "resend", "confirmation", actor)
 
     # ---- cancellation --------------------------------------------------------------------------------
     async def cancel(self, booking: Booking, reason: str, actor: str) -> CancelOutcome:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -16,8 +17,8 @@ from models import Booking
 from tests.fakes.sendgrid import FakeSendGrid
 from tests.fakes.stripe import FakeStripe, build_event, sign_payload
 from tests.flows import book_to_review
-from tests.invariants import assert_seat_and_money_invariants
 from tests.harness import RunningBot, running_bot
+from tests.invariants import assert_seat_and_money_invariants
 
 WEBHOOK_SECRET = "whsec_flyo_test_secret"
 ADMIN_ID = 4242
@@ -58,28 +59,36 @@ class PayingBot:
         session = self.stripe.complete_session(session_id, **overrides)
         return build_event("checkout.session.completed", session)
 
-    async def booked_with_link(self, traveller: Any, pax: int = 1) -> tuple[Booking, str]:
-        """Drive the traveller to the payment link; returns the booking and its Checkout session id."""
-        await book_to_review(traveller, self.bot.clock, pax=pax)
+    async def booked_with_link(self, traveller: Any, pax: int = 1, days_ahead: int = 10) -> tuple[Booking, str]:
+        """Drive the traveller to the payment link; returns the (newest) booking and its Checkout session id."""
+        await book_to_review(traveller, self.bot.clock, pax=pax, days_ahead=days_ahead)
         await traveller.press("Confirm and pay")
         message = await traveller.wait_for("Pay")
         urls = [b.url for row in message.buttons for b in row if b.url]
         assert urls, f"no URL button in {message.text!r}"
-        booking = await Booking.find_one(Booking.user_id == traveller.user_id)
+        booking = await Booking.find(Booking.user_id == traveller.user_id).sort("-created_at").first_or_none()
         assert booking is not None and booking.payment.session_id
         assert urls[0] == booking.payment.url
         return booking, booking.payment.session_id
 
 
-@pytest.fixture
-async def paying(inventory_db: Database, telegram: Any, tmp_path: Path) -> AsyncIterator[PayingBot]:
+@contextlib.asynccontextmanager
+async def paying_bot(inventory_db: Database, telegram: Any, tmp_path: Path, **overrides: Any
+                     ) -> AsyncIterator[PayingBot]:
+    """FlyO with Stripe and SendGrid at loopback fakes; `overrides` are extra settings."""
     async with FakeStripe() as fake_stripe, FakeSendGrid() as fake_sendgrid:
         telegram.strict_chats = False  # admins get alerts in chats the test never opened
         async with running_bot(
             inventory_db, telegram, tmp_path,
             STRIPE_SECRET_KEY="sk_test_flyo", STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET, STRIPE_API_URL=fake_stripe.url,
             SENDGRID_API_KEY="SG.flyo-test", SENDGRID_API_URL=fake_sendgrid.url, EMAIL_FROM="tickets@flyo.test",
-            ADMIN_IDS=str(ADMIN_ID),
+            ADMIN_IDS=str(ADMIN_ID), **overrides,
         ) as bot:
             yield PayingBot(bot, fake_stripe, fake_sendgrid)
             await assert_seat_and_money_invariants()  # every payment test ends in a state that may exist
+
+
+@pytest.fixture
+async def paying(inventory_db: Database, telegram: Any, tmp_path: Path) -> AsyncIterator[PayingBot]:
+    async with paying_bot(inventory_db, telegram, tmp_path) as bot:
+        yield bot

@@ -149,3 +149,28 @@ async def _drain(telegram: Any) -> int:
     offset = (updates[-1]["update_id"] + 1) if updates else 0
     await _fetch(telegram, offset)  # confirms the offset: older updates are dropped
     return offset
+
+
+async def test_replayed_pick_for_me_leaves_no_orphan_holds(bot: RunningBot, monkeypatch: Any) -> None:
+    t = bot.telegram.traveller(5307)
+    await search_one_line(t, "LHR", "JFK", travel_day(bot.clock, 9), 2)
+    await t.press("1. Economy")
+    await t.wait_for("Tap a seat")
+    store = bot.services.conversations
+    real_save = store.save
+    replayed: list[int] = []
+
+    async def save_racing_another_replica(conversation: Conversation) -> None:
+        if not replayed and all(conversation.draft.get("seats") or [None]):
+            replayed.append(1)
+            raise StaleConversation(conversation.chat_id)
+        await real_save(conversation)
+
+    monkeypatch.setattr(store, "save", save_racing_another_replica)
+    await t.press("Pick for me")
+    await t.wait_for("All seats picked")
+    assert replayed
+    conversation = await Conversation.find_one(Conversation.chat_id == 5307)
+    assert conversation is not None
+    held = sorted(h.seat for h in await SeatHold.find(SeatHold.holder == "chat:5307").to_list())
+    assert held == sorted(conversation.draft["seats"])

@@ -154,3 +154,28 @@ async def test_seats_left_counts_booked_seats_and_a_sold_out_cabin_is_not_offere
     assert confirmed == before
     assert {h.cabin for h in await SeatHold.find(SeatHold.booking_id == str(booking.id)).to_list()} == {
         booking.flight.cabin}
+
+
+async def test_sold_out_cabin_stays_sold_out_after_a_new_payment_link(paying: PayingBot) -> None:
+    """The 'Pay again' re-hold used to drop the cabin, so a full cabin showed seats left and was offered."""
+    ada = paying.telegram.traveller(5111)
+    booking, session_id = await paying.booked_with_link(ada, pax=2)
+    services = paying.services
+    flight = await services.flights.get(booking.flight.flight_id)
+    assert flight is not None
+    cabin = booking.flight.cabin
+    layout, _ = await services.flights.layout(flight, cabin)
+    assert layout is not None
+    for seat in layout.seat_codes():  # everybody else fills the cabin
+        if seat not in booking.seats:
+            await services.seats.hold(str(flight.id), seat, "chat:999", cabin)
+    expired = paying.stripe.expire_session(session_id)
+    await paying.post_event(build_event("checkout.session.expired", expired))
+    await services.payments.ensure_link(booking)  # attempt 2 re-holds the booking's seats
+    assert (await services.flights.with_availability([flight]))[0].seats_left.get(cabin, 0) == 0
+    bob = paying.telegram.traveller(5112)
+    await bob.send(f"/search {flight.origin} {flight.destination} {flight.departure_date} 1")
+    results = await bob.wait_for("source:")
+    offered = [b.callback_data or "" for row in results.buttons for b in row]
+    assert any(f"{flight.id}." in data for data in offered), "the flight itself should still be listed"
+    assert not any(data.endswith(f"{flight.id}.{cabin[0]}") for data in offered), "a full cabin was offered"

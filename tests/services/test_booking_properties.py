@@ -9,6 +9,7 @@ a loopback fake Stripe, and the invariants are checked after every step.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -104,10 +105,8 @@ async def _reset(w: World) -> None:
 
 # ---- operations ---------------------------------------------------------------------------------------------
 async def op_hold(w: World, user: int, seat: int) -> None:
-    try:
+    with contextlib.suppress(FlyOError):
         await w.seats.hold(str(w.flight.id), SEATS[seat % len(SEATS)], chat_holder(user), w.cabin)
-    except FlyOError:
-        pass
 
 
 async def op_release(w: World, user: int, seat: int) -> None:
@@ -178,20 +177,16 @@ async def op_pay_again(w: World, user: int, index: int) -> None:
     if session is not None and session["status"] == "open":
         expired = w.stripe.expire_session(booking.payment.session_id)
         await w.events.handle(build_event("checkout.session.expired", expired))
-    try:
+    with contextlib.suppress(FlyOError):
         await w.payments.ensure_link(booking)
-    except FlyOError:
-        pass
 
 
 async def op_cancel(w: World, user: int, index: int) -> None:
     booking = await _booking(w, user, index)
     if booking is None or booking.status == BookingStatus.CANCELLED:
         return
-    try:
+    with contextlib.suppress(FlyOError):
         await w.payments.cancel(booking, "changed my mind", f"user:{user}")
-    except FlyOError:
-        pass
 
 
 async def op_dashboard_refund(w: World, user: int, index: int) -> None:
@@ -216,8 +211,9 @@ async def op_advance(w: World, _user: int, arg: int) -> None:
 
 
 # Weighted by repetition: the paths to money (book, pay, deliver) come up often enough to matter.
-OPS = [op_hold, op_release, op_book, op_book, op_book, op_pay, op_pay, op_pay_now, op_pay_now, op_deliver, op_deliver, op_deliver,
-       op_redeliver, op_pay_again, op_cancel, op_dashboard_refund, op_sweep, op_sweep, op_advance, op_advance]
+OPS = [op_hold, op_release, op_book, op_book, op_book, op_pay, op_pay, op_pay_now, op_pay_now, op_deliver, op_deliver,
+       op_deliver, op_redeliver, op_pay_again, op_cancel, op_dashboard_refund, op_sweep, op_sweep, op_advance,
+       op_advance]
 step = st.tuples(st.sampled_from(OPS), st.integers(0, USERS - 1), st.integers(0, 7))
 program = st.lists(st.one_of(step, st.tuples(step, step)), min_size=4, max_size=28)
 
@@ -240,12 +236,12 @@ async def _check(w: World) -> None:
             assert seat not in owner, f"seat {seat} is in live bookings {owner[seat]} and {booking.reference}"
             owner[seat] = booking.reference
     refunded_intents = {r["payment_intent"] for r in w.stripe.refunds.values()}
-    for event in w.delivered:
-        session = event["data"]["object"]
-        booking = await Booking.find_one({"payment.session_id": session["id"]})
-        confirmed = booking is not None and booking.status == BookingStatus.CONFIRMED
+    for delivered in w.delivered:
+        session = delivered["data"]["object"]
+        paid_for = await Booking.find_one({"payment.session_id": session["id"]})
+        confirmed = paid_for is not None and paid_for.status == BookingStatus.CONFIRMED
         refunded = session["payment_intent"] in refunded_intents or (
-            booking is not None and booking.payment.status == "refunded")  # in the dashboard
+            paid_for is not None and paid_for.payment.status == "refunded")  # in the dashboard
         assert confirmed or refunded, (
             f"paid session {session['id']} is neither CONFIRMED nor refunded")
     for note in await Notification.find({"key": {"$regex": "^confirm-chat:"}}).to_list():
