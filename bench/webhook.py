@@ -23,7 +23,7 @@ import random
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -136,7 +136,10 @@ async def start_baseline() -> tuple[web.AppRunner, str]:
 # ---- bookings with open Checkout sessions ------------------------------------------------------------
 async def _seat_plan(n: int) -> list[tuple[Flight, str]]:
     """N distinct (flight, seat) pairs spread over many flights, from the seeded inventory."""
-    flights = await Flight.find({"source": "local"}).sort("departs_at").limit(max(1, n // 20 + 1)).to_list()
+    # Flights from tomorrow on: today's may be departed or inside the booking cut-off.
+    tomorrow = datetime.now(UTC) + timedelta(days=1)
+    flights = await Flight.find({"source": "local", "departs_at": {"$gte": tomorrow}}).sort("departs_at") \
+        .limit(max(1, n // 20 + 1)).to_list()
     layouts = {a.code: a.cabin(CABIN) for a in await AircraftType.find_all().to_list()}
     plan: list[tuple[Flight, str]] = []
     for flight in flights:

@@ -118,7 +118,8 @@ class PaymentEvents:
                 amount != booking.price.total or currency != booking.price.currency.upper()):
             return await self._mismatch(booking, session_id, amount, currency)
         await self.before_step("booking")
-        outcome = "confirmed"
+        # "confirmed" only for the delivery that made the transition; a repeat still finishes what is left.
+        outcome = "confirmed" if booking.status == BookingStatus.PENDING else "already_confirmed"
         try:
             booking = await self.bookings.transition(
                 booking, BookingStatus.CONFIRMED, detail=f"paid via {session_id}",
