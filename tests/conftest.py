@@ -159,6 +159,9 @@ async def telegram() -> AsyncIterator[Any]:
 
     async with FakeTelegram() as fake:
         yield fake
+        # Runs after the bot stopped: a press left unanswered keeps its spinner on a real client.
+        unanswered = [(c.user_id, c.data) for c in fake.unanswered_callbacks()]
+        assert not unanswered, f"callback queries FlyO never answered (user, data): {unanswered}"
 
 
 @pytest.fixture
