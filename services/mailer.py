@@ -1,14 +1,18 @@
 """E-mail delivery: SendGrid when SENDGRID_API_KEY is set, else `.eml` files in <DATA_DIR>/outbox/.
 
-The SendGrid client is synchronous, so it runs in a thread with a timeout. Its exceptions are
-translated here into MailError(retryable=...) for the notification outbox to decide on a retry.
+The SendGrid client is synchronous, so it runs in threads of its own with a socket timeout. Its
+exceptions are translated here into MailError(retryable=...) for the notification outbox to decide on
+a retry.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
+import weakref
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -36,6 +40,8 @@ class MailError(Exception):
 class Mailer(Protocol):
     async def send(self, email: Email) -> str: ...
 
+    async def close(self) -> None: ...
+
 
 class OutboxMailer:
     """Like Django's file backend: one RFC 5322 file per e-mail, named by its key (so never twice)."""
@@ -61,6 +67,9 @@ class OutboxMailer:
         await asyncio.to_thread(self._write, path, message.as_bytes())
         return str(path)
 
+    async def close(self) -> None:
+        """Nothing to release: each write is a short call on the default executor."""
+
     def _write(self, path: Path, data: bytes) -> None:
         self.outbox.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".tmp")
@@ -69,14 +78,38 @@ class OutboxMailer:
 
 
 class SendGridMailer:
-    """SendGrid v3 mail/send through the official client (host from SENDGRID_API_URL)."""
+    """SendGrid v3 mail/send through the official client (host from SENDGRID_API_URL).
 
-    def __init__(self, api_key: str, api_url: str, sender: str, timeout: float = 10.0) -> None:
+    Two guards against a SendGrid that accepts the connection and then says nothing:
+    * a socket timeout (python_http_client's `Client(timeout=None)` default waits forever): connecting,
+      sending and each read give up after `timeout` seconds, so the thread is freed and the send fails
+      as retryable for the outbox to try again later;
+    * its own small thread pool: even stuck sends can only take these `workers` threads, never the
+      default executor that DNS look-ups (Telegram, Stripe) and Amadeus calls run on.
+    """
+
+    def __init__(self, api_key: str, api_url: str, sender: str, timeout: float = 10.0, *, workers: int = 4) -> None:
         from sendgrid import SendGridAPIClient
 
         self._client = SendGridAPIClient(api_key, host=api_url.rstrip("/"))
+        # Every request builds a child Client that copies this timeout; urllib applies it to the socket.
+        self._client.client.timeout = timeout
         self.sender = sender
         self.timeout = timeout
+        # A slow trickle can outlast one socket timeout per read: cap the whole call too. (When this cap
+        # fires the thread may still be reading, but on this pool only; its socket timeout ends it.)
+        self.deadline = 3 * timeout
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="flyo-sendgrid")
+        # Waiting for a free thread costs no time budget: the deadline starts once a thread has the call.
+        self._slots = asyncio.Semaphore(workers)
+        self._closed = False
+        # Forgotten without close(): still let the threads go once they are idle.
+        self._finalizer = weakref.finalize(self, self._executor.shutdown, wait=False, cancel_futures=True)
+
+    async def close(self) -> None:
+        """Stop taking e-mails; calls in flight end by their socket timeout without holding up the exit."""
+        self._closed = True
+        self._finalizer()
 
     async def send(self, email: Email) -> str:
         from python_http_client.exceptions import HTTPError
@@ -86,15 +119,25 @@ class SendGridMailer:
         mail.add_content(Content("text/plain", email.text))
         mail.add_content(Content("text/html", email.html))
         mail.add_custom_arg(CustomArg("flyo_key", email.key))
+        post = functools.partial(self._client.client.mail.send.post, request_body=mail.get(), timeout=self.timeout)
         try:
-            response = await asyncio.wait_for(asyncio.to_thread(self._client.send, mail), self.timeout)
-        except TimeoutError:
-            raise MailError("SendGrid did not answer in time", retryable=True) from None
+            async with self._slots:
+                if self._closed:
+                    raise MailError("the SendGrid mailer is closed", retryable=True)
+                future = asyncio.get_running_loop().run_in_executor(self._executor, post)
+                response = await asyncio.wait_for(future, self.deadline)
+        except TimeoutError:  # the socket timeout in the thread, or the overall deadline here
+            raise MailError(f"SendGrid did not answer within {self.timeout:g} s", retryable=True) from None
         except HTTPError as exc:
             status = int(getattr(exc, "status_code", 0) or 0)
             retryable = status == 429 or status >= 500
             raise MailError(f"SendGrid answered HTTP {status}", retryable=retryable) from None
         except OSError as exc:
             raise MailError(f"SendGrid unreachable: {exc}", retryable=True) from None
+        except RuntimeError as exc:
+            if "shutdown" not in str(exc):
+                raise
+            # the pool was shut down between the check and the call
+            raise MailError("the SendGrid mailer is closed", retryable=True) from None
         message_id = response.headers.get("X-Message-Id", "") if response.headers else ""
         return f"sendgrid:{message_id}"

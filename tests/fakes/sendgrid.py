@@ -15,6 +15,7 @@ The 401 body is the one SendGrid really returns; 400 messages are modelled on Se
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import secrets
@@ -98,6 +99,9 @@ class FakeSendGrid(RecordingServer):
     Point the SDK here with `SendGridAPIClient(key, host=fake.url)`. `fail_next(...)` (body None -> a
     SendGrid-shaped error for the status) lets tests check that mail delivery degrades gracefully (booking
     still confirmed, mail retried later); faulted mails are not stored.
+
+    `hang()` makes it accept connections and requests and never answer (until `hang(False)` or stop): the
+    outage that only a client-side socket timeout survives.
     """
 
     def __init__(self, *, api_keys: set[str] | None = None, verified_senders: set[str] | None = None) -> None:
@@ -106,6 +110,10 @@ class FakeSendGrid(RecordingServer):
         self.api_keys = api_keys
         self.verified_senders = verified_senders
         self.messages: list[SentMail] = []
+        self.hung_requests = 0  # requests held without an answer so far (total)
+        self._hanging = False
+        self._release = asyncio.Event()
+        self._hung_signal = asyncio.Event()
 
     # ---- test API ---------------------------------------------------------------------------------------
     def messages_to(self, address: str) -> list[SentMail]:
@@ -113,8 +121,39 @@ class FakeSendGrid(RecordingServer):
         wanted = address.strip().lower()
         return [m for m in self.messages if wanted in (r.lower() for r in m.recipients)]
 
+    def hang(self, enabled: bool = True) -> None:
+        """Hold every request from now on without answering; `hang(False)` lets the held ones go (503)."""
+        self._hanging = enabled
+        if enabled:
+            self._release = asyncio.Event()
+        else:
+            self._release.set()
+
+    async def wait_for_hung(self, count: int, timeout: float = 5.0) -> None:
+        """Wait until at least `count` requests have been held without an answer."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self.hung_requests < count:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise AssertionError(f"only {self.hung_requests} of {count} requests reached the silent SendGrid")
+            self._hung_signal.clear()
+            try:
+                await asyncio.wait_for(self._hung_signal.wait(), remaining)
+            except TimeoutError:
+                continue
+
+    async def _stopping(self) -> None:
+        self._release.set()  # held handlers return, so shutdown never waits for them
+
     # ---- server -----------------------------------------------------------------------------------------
     async def _serve(self, request: web.Request, handler: Handler, recorded: RecordedRequest) -> web.StreamResponse:
+        if self._hanging:
+            release = self._release
+            self.hung_requests += 1
+            self._hung_signal.set()
+            await release.wait()  # the client's socket timeout is what ends this request for it
+            return _json(503, {"errors": [{"message": "Service Unavailable", "field": None, "help": None}]})
         if not self._authorized(request.headers.get("Authorization")):
             return _json(401, UNAUTHORIZED_BODY)
         return await super()._serve(request, handler, recorded)
