@@ -151,3 +151,23 @@ def test_html_flyo_does_not_read_is_never_skipped(text: str) -> None:
     from handlers.router import _html_shown
 
     assert _html_shown(text) is None  # unsure → the edit is sent, and "not modified" is still handled
+
+
+async def test_a_press_whose_handler_crashes_is_still_answered(strict_bot: RunningBot,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from handlers import router
+    from handlers.errors import SORRY
+
+    fake = strict_bot.telegram
+    ada = fake.traveller(5309)
+    await search_one_line(ada, "LHR", "JFK", travel_day(strict_bot.clock), 1)
+
+    async def crash(turn: Any, arg: str) -> None:
+        raise RuntimeError("a bug in a handler")
+
+    steps, _ = router.CALLBACKS["sort"]
+    monkeypatch.setitem(router.CALLBACKS, "sort", (steps, crash))
+    query_id = (await ada.press("By price"))["callback_query"]["id"]
+    await ada.wait_for(SORRY, timeout=10)
+    await fake.wait_until_callbacks_answered(timeout=10)
+    assert fake.callback_query(query_id).answer_texts == [router.PRESS_FAILED]
