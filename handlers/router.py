@@ -203,15 +203,16 @@ async def deliver(context: FlyOContext, chat_id: int, turn: Turn, pressed: objec
     """
     apologised = False
     message = pressed if isinstance(pressed, Message) else None
+    shown = _shown_by(context)
     for out in turn.replies:
         try:
             if (out.edit and message is not None
                     and (out.markup is None or isinstance(out.markup, InlineKeyboardMarkup))
-                    and await _edit(message, out.text, out.markup)):
+                    and await _edit(shown, message, out.text, out.markup)):
                 continue
             sent = await context.bot.send_message(chat_id, out.text, parse_mode=ParseMode.HTML,
                                                   reply_markup=out.markup)
-            _SHOWN.remember(sent)
+            shown.remember(sent)
         except BadRequest:
             log.error("Telegram refused a reply in chat %s", chat_id, exc_info=True)
             if not apologised:
@@ -219,24 +220,24 @@ async def deliver(context: FlyOContext, chat_id: int, turn: Turn, pressed: objec
                 await _send_quietly(context, chat_id, COULD_NOT_SHOW)
 
 
-async def _edit(pressed: Message, text: str, markup: InlineKeyboardMarkup | None) -> bool:
+async def _edit(shown: ShownMessages, pressed: Message, text: str, markup: InlineKeyboardMarkup | None) -> bool:
     """Redraw `pressed`; False when it cannot be edited (then the caller sends a new message instead)."""
     wanted = _html_content_key(text, markup)
-    if wanted is not None and wanted == _SHOWN.current(pressed):
+    if wanted is not None and wanted == shown.current(pressed):
         return True  # Telegram would answer 400 "message is not modified": nothing to do
     try:
         edited = await pressed.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
     except BadRequest as exc:
         if "not modified" in str(exc).lower():
             if wanted is not None:
-                _SHOWN.confirm(pressed, wanted)
+                shown.confirm(pressed, wanted)
             return True
         if "too long" in str(exc).lower() or "can't parse" in str(exc).lower():
             raise  # a new message would be refused the same way
         log.info("edit failed (%s); sending a new message", exc)
         return False
     if isinstance(edited, Message):
-        _SHOWN.remember(edited)
+        shown.remember(edited)
     return True
 
 
@@ -391,7 +392,16 @@ class ShownMessages:
             self._shown.popitem(last=False)
 
 
-_SHOWN = ShownMessages()
+_SHOWN: weakref.WeakKeyDictionary[object, ShownMessages] = weakref.WeakKeyDictionary()
+
+
+def _shown_by(context: FlyOContext) -> ShownMessages:
+    """One record per running bot (message ids are only unique per chat and bot)."""
+    application = context.application
+    shown = _SHOWN.get(application)
+    if shown is None:
+        shown = _SHOWN[application] = ShownMessages()
+    return shown
 
 
 # ---- PTB callbacks -------------------------------------------------------------------------------
