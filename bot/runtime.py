@@ -138,6 +138,7 @@ def create_web_app(settings: Settings, *, clock: Clock | None = None, seed: bool
         yield
         if services.payments is not None and services.payments.gateway is not None:
             await services.payments.gateway.close()
+        await services.notifications.mailer.close()  # SendGrid's own thread pool
         if owned:
             await db.close()
             log.info("database closed")
