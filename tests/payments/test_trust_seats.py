@@ -179,3 +179,19 @@ async def test_sold_out_cabin_stays_sold_out_after_a_new_payment_link(paying: Pa
     offered = [b.callback_data or "" for row in results.buttons for b in row]
     assert any(f"{flight.id}." in data for data in offered), "the flight itself should still be listed"
     assert not any(data.endswith(f"{flight.id}.{cabin[0]}") for data in offered), "a full cabin was offered"
+
+
+async def test_two_replicas_sweeping_a_paid_session_confirm_it_once(paying: PayingBot) -> None:
+    import asyncio
+
+    ada = paying.telegram.traveller(5113)
+    booking, session_id = await paying.booked_with_link(ada)
+    paying.stripe.complete_session(session_id)  # paid; the webhook is lost
+    paying.bot.clock.advance(timedelta(minutes=paying.bot.settings.PAYMENT_WINDOW_MINUTES + 2))
+    sweeper = paying.services.sweeper
+    await asyncio.gather(sweeper.run(), sweeper.run())
+    stored = await Booking.get(booking.id)
+    assert stored is not None and stored.status == BookingStatus.CONFIRMED
+    await ada.wait_for("is confirmed")
+    await paying.deliver()
+    assert sum("is confirmed" in m.plain_text() for m in ada.messages()) == 1
