@@ -120,6 +120,10 @@ class PaymentEvents:
         await self.before_step("booking")
         # "confirmed" only for the delivery that made the transition; a repeat still finishes what is left.
         outcome = "confirmed" if booking.status == BookingStatus.PENDING else "already_confirmed"
+        # An older attempt was paid while a newer link is open: that link must not take a second payment.
+        superseded = booking.payment.session_id if (
+            booking.status == BookingStatus.PENDING and booking.payment.session_id not in (None, session_id)
+            and booking.payment.status in ("open", "creating")) else None
         try:
             booking = await self.bookings.transition(
                 booking, BookingStatus.CONFIRMED, detail=f"paid via {session_id}",
@@ -133,6 +137,12 @@ class PaymentEvents:
             if fresh.status == BookingStatus.CANCELLED or fresh.payment.session_id != session_id:
                 return await self._refund_late(fresh, intent, amount, session_id)
             booking, outcome = fresh, "already_confirmed"
+        if superseded and outcome == "confirmed" and self.payments.gateway is not None:
+            try:
+                await self.payments.gateway.expire_checkout(superseded)
+            except PaymentError as exc:
+                log.warning("could not expire superseded session %s: %s", superseded, exc,
+                            extra={"booking": booking.reference})
         if booking.fulfilled_ms is not None:
             return "already_confirmed"
         return await self.fulfil(booking) or outcome

@@ -178,3 +178,21 @@ async def test_refund_event_for_an_unknown_payment_is_ignored(paying: PayingBot)
               "payment_intent": "pi_not_ours", "refunded": True}
     status, body = await paying.post_event(build_event("charge.refunded", charge))
     assert (status, body["outcome"]) == (200, "unknown_booking")
+
+
+async def test_old_attempt_paid_late_confirms_and_closes_the_newer_link(paying: PayingBot) -> None:
+    ada = paying.telegram.traveller(5230)
+    booking, first = await paying.booked_with_link(ada)
+    paid_first = paying.completed_event(first)  # she paid link 1 at the last second; the webhook is late
+    paying.stripe.sessions[first]["status"] = "open"  # meanwhile FlyO still thinks it open and makes link 2
+    stored = await Booking.get(booking.id)
+    assert stored is not None
+    await paying.services.payments.gateway.expire_checkout(first)  # type: ignore[union-attr]
+    expired = build_event("checkout.session.expired", {**paying.stripe.sessions[first]})
+    await paying.post_event(expired)
+    link = await paying.services.payments.ensure_link(stored)
+    second = link.booking.payment.session_id
+    assert second and second != first
+    status, body = await paying.post_event(paid_first)
+    assert (status, body["outcome"]) == (200, "confirmed")
+    assert paying.stripe.sessions[second]["status"] == "expired"  # no second payment possible
