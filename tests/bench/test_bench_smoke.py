@@ -58,12 +58,14 @@ def assert_checks_held(result: ScenarioResult, *names: str) -> None:
     assert not result.failed_checks, result.failed_checks
 
 
+@pytest.mark.slow
 async def test_seat_race_grants_exactly_the_free_seats(config: BenchConfig, bench_db: None) -> None:
     result = await seat_race.run(config)
     assert_checks_held(result, "holds granted", "double holds")
     assert all(c.detail.startswith(f"{seat_race.FREE_SEATS} holds") for c in result.checks if c.name == "holds granted")
 
 
+@pytest.mark.slow
 async def test_seat_race_catches_a_broken_hold(config: BenchConfig, bench_db: None,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     async def grants_everything(self: Any, flight_id: str, seat: str, holder: str, cabin: str = "") -> int:
@@ -76,21 +78,25 @@ async def test_seat_race_catches_a_broken_hold(config: BenchConfig, bench_db: No
     assert "FAIL" in render_table([result], config, 1.0)
 
 
+@pytest.mark.slow
 async def test_webhook_confirms_each_booking_once_with_one_email(config: BenchConfig, bench_db: None) -> None:
     result = await webhook.run(config)
     assert_checks_held(result, "answered 200", "confirmed once", "one e-mail", "one chat confirmation")
 
 
+@pytest.mark.slow
 async def test_conversation_books_every_traveller(config: BenchConfig, bench_db: None) -> None:
     result = await conversation.run(config)
     assert_checks_held(result, "payment links", "double-booked seats")
 
 
+@pytest.mark.slow
 async def test_search_results_are_consistent(config: BenchConfig, bench_db: None) -> None:
     result = await search.run(config)
     assert_checks_held(result, "results consistent", "searches with results")
 
 
+@pytest.mark.slow
 async def test_memory_parks_every_traveller(config: BenchConfig, bench_db: None) -> None:
     result = await memory.run(config)
     assert_checks_held(result, "parked mid-booking")

@@ -6,6 +6,8 @@ import io
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.console.bot_api import ChatEvent, ChatMessage, ConsoleUser, LocalBotApi
 from bot.console.chat import ChatView
 from bot.console.render import DEMO_PHONE
@@ -107,6 +109,7 @@ async def test_pay_finds_the_newest_demo_link_and_refuses_other_hosts(tmp_path: 
     assert "not on this machine" in chat.out.getvalue()
 
 
+@pytest.mark.slow  # pay() waits its full 5 s for a confirmation e-mail that this test never writes
 async def test_pay_views_the_checkout_then_presses_pay_and_never_posts_a_refused_one(tmp_path: Path) -> None:
     """`pay` is the person opening the demo page and pressing its POST button; a GET alone never pays."""
     from aiohttp import web

@@ -19,7 +19,9 @@ pexpect = pytest.importorskip("pexpect")
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pty tests need Linux (/proc)")
+# slow: each test starts `python -m bot console` in a pty (the first one seeds the inventory)
+pytestmark = [pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pty tests need Linux (/proc)"),
+              pytest.mark.slow]
 
 PROMPT = r"(you|phone) › "
 FIRST_START_SECONDS = 120  # the first start seeds ~65k flights (~20 s here); slow CI machines get headroom

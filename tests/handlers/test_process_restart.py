@@ -9,9 +9,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.db import Database, free_port
 from tests.conftest import REPO_ROOT
 from tests.flows import free_seats, pick_first_fare, search_one_line, travel_day
+
+pytestmark = pytest.mark.slow  # starts `python -m bot` as a child process, kills it, starts another
 
 
 def _start_bot(telegram: Any, mongo_uri: str, db_name: str, data_dir: Path) -> subprocess.Popen[bytes]:

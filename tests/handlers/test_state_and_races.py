@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 from telegram import Update
 
 from bot.app import build_application
@@ -93,6 +94,7 @@ async def test_two_replicas_alternating_updates_of_one_chat_book_correctly(inven
     assert [p.full_name for p in booking.passengers] == ["Ada Lovelace", "Charles Babbage"]
 
 
+@pytest.mark.slow
 async def test_200_travellers_race_for_one_seat_exactly_one_wins(inventory_db: Database, telegram: Any,
                                                                  tmp_path: Path) -> None:
     # Telegram's outgoing rate limit (30 msg/s) would turn this into a 15 s test; it is not what is tested.

@@ -12,6 +12,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.db import Database
 from models.ops import Notification
 from services.mailer import Email, MailError, SendGridMailer
@@ -26,6 +28,7 @@ def _email(i: int) -> Email:
     return Email(f"hang-direct-{i}", f"traveller{i}@example.com", "Your booking", "Hello", "<p>Hello</p>")
 
 
+@pytest.mark.slow  # SendGrid hangs for real: sockets time out after SOCKET_TIMEOUT
 async def test_a_silent_sendgrid_never_starves_telegram_or_dns(inventory_db: Database, telegram: Any,
                                                                 tmp_path: Path) -> None:
     async with FakeSendGrid() as sendgrid:

@@ -17,6 +17,7 @@ from tests.ops.helpers import http
 FAST_FAIL = "&serverSelectionTimeoutMS=800&connectTimeoutMS=800"  # don't make the test wait 5 s per try
 
 
+@pytest.mark.slow  # stops and restarts an embedded database server
 async def test_database_outage_and_recovery(inventory_db: Database, telegram: Any, tmp_path: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     # Its own server on its own data dir and port: stopping the session's server would break other tests.

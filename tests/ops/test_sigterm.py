@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.db import free_port
 from services.clock import Clock
 from tests.conftest import REPO_ROOT
@@ -20,6 +22,8 @@ from tests.flows import free_seats, pick_first_fare, search_one_line, travel_day
 
 FIRST_START_SECONDS = 120  # the first start seeds 120 days of inventory into the embedded database
 STOP_SECONDS = 15
+
+pytestmark = pytest.mark.slow  # starts `python -m bot` twice as child processes
 
 
 class BotProcess:
