@@ -71,6 +71,36 @@ async def book_to_review(t: Any, clock: Clock, pax: int = 1, origin: str = "LHR"
     return await t.wait_for("Please review your booking")
 
 
+async def drain_outbox(services: Any, timeout: float = 5.0) -> int:
+    """Deliver the notification outbox until it is idle; returns how many this call delivered.
+
+    Idle: a delivery round sends nothing and no row is being sent or is due now (by the services' clock). The
+    pump may deliver concurrently: a row it holds is "sending" until it is done, so once idle, every chat
+    message and e-mail queued so far has reached the fake Telegram/SendGrid — and "exactly one" can be asserted
+    without sleeping. Rows retried later (backoff) are not due now and do not count.
+    """
+    import asyncio
+
+    from models.ops import Notification
+
+    notifications = services.notifications
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    delivered = 0
+    while True:
+        sent = await notifications.deliver_due()
+        delivered += sent
+        now = notifications.clock.now_ms()
+        busy = await Notification.find({"status": "sending"}).count()
+        due = await Notification.find({"status": "pending", "next_attempt_ms": {"$lte": now}}).count()
+        if sent == 0 and busy == 0 and due == 0:
+            return delivered
+        if loop.time() > deadline:
+            raise AssertionError(f"outbox not idle within {timeout}s: {busy} sending, {due} due")
+        if sent == 0:
+            await asyncio.sleep(0.01)  # the pump holds a row: give it the loop until it finishes
+
+
 async def eventually(check: Any, timeout: float = 5.0, interval: float = 0.02) -> Any:
     """Poll an async check until it returns a truthy value (background work like the outbox pump)."""
     import asyncio
