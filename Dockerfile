@@ -21,6 +21,7 @@ RUN sed -E '/^(pytest|pytest-asyncio|mypy|ruff|pexpect)==/d' requirements.lock >
     && pip install -r /tmp/runtime.txt \
     && rm /tmp/runtime.txt
 
+COPY core ./core
 COPY bot ./bot
 COPY handlers ./handlers
 COPY models ./models

@@ -44,9 +44,9 @@ async def _serve(app: web.Application, port: int) -> None:
 
 
 async def run_flyo() -> None:
-    from bot.config import load_settings
     from bot.logs import setup_logging
     from bot.runtime import create_web_app
+    from core.config import load_settings
 
     settings = load_settings()
     setup_logging(settings.LOG_LEVEL, settings.LOG_FORMAT, settings.DATA_DIR, console=False)

@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.db import Database, open_database
+from bot.db import open_database
+from core.database import Database
 
 BENCH_DIR = Path(__file__).resolve().parent
 WORK_DIR = BENCH_DIR / ".work"  # git-ignored: cached seeded databases and scratch data directories
@@ -335,7 +336,7 @@ async def clear_state() -> None:
 
 async def ensure_small_inventory(days: int = 30) -> None:
     """The tests' inventory (30 days of the network, ~16k flights): enough routes and seats for the runs."""
-    from services.clock import Clock
+    from core.clock import Clock
     from services.inventory.seed import inventory_is_empty, seed_inventory
 
     if await inventory_is_empty():

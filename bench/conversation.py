@@ -46,9 +46,9 @@ from bench.load import (
     run_together,
     running_echo_bot,
 )
-from bot.db import Database
+from core.clock import Clock
+from core.database import Database
 from models import Booking
-from services.clock import Clock
 from tests.fakes.stripe import FakeStripe
 from tests.fakes.telegram import BotMessage, FakeTelegram
 from tests.flows import book_to_review

@@ -157,8 +157,8 @@ async def echo_script(t: TimedTraveller, updates: int) -> None:
 async def product_builder_settings(database: Any, data_dir: Any) -> BuilderSettings:
     """Build (not start) FlyO's Application as bot/app.py does and read its knobs — no network involved."""
     from bot.app import build_application
-    from bot.config import Settings
     from bot.runtime import build_services
+    from core.config import Settings
 
     settings = Settings(TELEGRAM_BOT_TOKEN="123456:BENCH", TELEGRAM_API_URL="http://127.0.0.1:9",  # never called
                         DATA_DIR=data_dir, TELEGRAM_RATE_LIMIT=False)

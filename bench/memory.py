@@ -48,8 +48,8 @@ from bench.load import (
     run_together,
 )
 from bot.db import free_port
+from core.clock import Clock
 from models import Conversation
-from services.clock import Clock
 from tests.fakes.telegram import FakeTelegram
 from tests.flows import pick_first_fare, search_one_line, travel_day
 

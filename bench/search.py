@@ -39,11 +39,12 @@ from bench.common import (
     status_for,
     summarise,
 )
-from bot.config import Settings
-from bot.db import Database, open_database
+from bot.db import open_database
 from bot.runtime import build_services
+from core.clock import Clock
+from core.config import Settings
+from core.database import Database
 from models import Flight
-from services.clock import Clock
 from services.context import Services
 from services.inventory.network import departures, metros, network_routes
 from services.inventory.seed import seed_inventory

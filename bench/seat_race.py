@@ -42,10 +42,10 @@ from bench.common import (
     summarise,
 )
 from bench.load import product_builder_settings
+from core.clock import Clock
+from core.errors import SeatUnavailable
 from models import AircraftType, Flight, SeatHold
 from models.collections import collection
-from services.clock import Clock
-from services.errors import SeatUnavailable
 from services.inventory.seed import seed_inventory
 from services.seats import SeatService, booking_holder, chat_holder
 

@@ -7,9 +7,9 @@ import sys
 
 from telegram.error import TelegramError
 
-from bot.config import ConfigError, Settings, load_settings
 from bot.db import DatabaseError
 from bot.logs import redact, setup_logging
+from core.config import ConfigError, Settings, load_settings
 
 NO_TOKEN = """\
 FlyO needs a Telegram bot token to talk to Telegram. Create a bot with @BotFather, then run
@@ -67,7 +67,7 @@ def redact_token(text: str, token: str) -> str:
 
 async def _seed(settings: Settings) -> int:
     from bot.db import open_database
-    from services.clock import Clock
+    from core.clock import Clock
     from services.inventory.seed import seed_inventory
 
     setup_logging(settings.LOG_LEVEL, settings.LOG_FORMAT, settings.DATA_DIR)

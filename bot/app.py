@@ -18,9 +18,9 @@ from telegram.ext import (
     filters,
 )
 
-from bot.config import Settings
-from bot.context import BotData
+from core.config import Settings
 from handlers import commands, router
+from handlers.context import BotData
 from handlers.errors import on_error
 from services.context import Services
 

@@ -26,9 +26,9 @@ from urllib.parse import parse_qs, urlsplit
 
 from beanie import init_beanie
 from pymongo import AsyncMongoClient
-from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
+from core.database import Database
 from models import ALL_DOCUMENTS
 
 log = logging.getLogger(__name__)
@@ -179,28 +179,6 @@ class EmbeddedMongo:
         if self._lock_file is not None:
             self._lock_file.close()
             self._lock_file = None
-
-
-@dataclass
-class Database:
-    """An open connection with Beanie initialised; owns the embedded server when it started one."""
-
-    client: AsyncMongoClient[dict[str, Any]]
-    db: AsyncDatabase[dict[str, Any]]
-    embedded: EmbeddedMongo | None = None
-
-    async def ping(self, within: float = 2.0) -> bool:
-        try:
-            await asyncio.wait_for(self.db.command("ping"), within)
-        except (PyMongoError, TimeoutError, OSError):
-            return False
-        return True
-
-    async def close(self) -> None:
-        await self.client.close()
-        if self.embedded is not None:
-            await asyncio.to_thread(self.embedded.stop)
-            self.embedded = None
 
 
 def make_client(uri: str, timeout_ms: int = 5000) -> AsyncMongoClient[dict[str, Any]]:

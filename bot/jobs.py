@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot.context import FlyOContext
+from handlers.context import FlyOContext
 from services.metrics import JOB_RUNS, job_timer
 
 log = logging.getLogger(__name__)

@@ -15,13 +15,14 @@ from aiohttp import web
 
 from bot import jobs
 from bot.app import build_application
-from bot.config import ConfigError, Settings
-from bot.db import Database, open_database
+from bot.db import open_database
 from bot.notify import TelegramChatSender
+from core.clock import Clock
+from core.config import ConfigError, Settings
+from core.database import Database
 from models.aircraft import AircraftType
 from services.airports import AirportDirectory
 from services.bookings import BookingRules, BookingService
-from services.clock import Clock
 from services.context import Services
 from services.conversations import ConversationStore
 from services.flights import FlightSearch, live_providers

@@ -10,13 +10,13 @@ from zoneinfo import ZoneInfo
 from telegram import Update
 from telegram.ext import Application, CommandHandler, filters
 
-from bot.context import FlyOContext
+from core.errors import FlyOError
+from handlers.context import FlyOContext
 from handlers.render import esc, money
 from handlers.router import run_turn
 from handlers.turn import Turn
 from models.booking import BookingStatus
 from services.audit import audit
-from services.errors import FlyOError
 
 log = logging.getLogger(__name__)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.context import FlyOContext
 from handlers import search
+from handlers.context import FlyOContext
 from handlers.render import esc, local_datetime, money
 from handlers.router import reprompt, run_turn
 from handlers.turn import Turn

@@ -8,7 +8,7 @@ from pymongo.errors import PyMongoError
 from telegram import Update
 from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 
-from bot.context import FlyOContext
+from handlers.context import FlyOContext
 from services import chat_status
 
 log = logging.getLogger("flyo.errors")

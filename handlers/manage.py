@@ -6,13 +6,13 @@ import re
 
 from telegram import Update
 
-from bot.context import FlyOContext
+from core.errors import FlyOError
+from handlers.context import FlyOContext
 from handlers.render import esc, money
 from handlers.router import run_turn
 from handlers.turn import Turn
 from models.booking import BookingStatus
 from services.audit import audit
-from services.errors import FlyOError
 
 REFERENCE = re.compile(r"[A-Z0-9]{6}")
 

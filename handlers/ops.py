@@ -18,7 +18,7 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
-from bot.context import FlyOContext
+from handlers.context import FlyOContext
 from services import chat_status
 from services.flood import FloodGate, Verdict
 from services.metrics import UPDATES, update_type

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from core.errors import FlyOError, InvalidTransition, PaymentsNotConfigured, SeatUnavailable
 from handlers.render import esc, money
 from handlers.turn import Turn, callback_data
 from models.booking import Booking, BookingStatus
-from services.errors import FlyOError, InvalidTransition, PaymentsNotConfigured, SeatUnavailable
 
 
 async def offer_payment(turn: Turn, booking: Booking) -> None:

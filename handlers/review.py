@@ -6,12 +6,12 @@ from datetime import date
 
 from telegram import InlineKeyboardMarkup
 
+from core.errors import BookingClosed, LimitReached, SeatUnavailable
 from handlers.render import cabin_name, day_shift, esc, local_datetime, local_time, money
 from handlers.turn import Turn
 from models.booking import Booking, Passenger
 from models.flight import Flight
 from services.bookings import NewBooking
-from services.errors import BookingClosed, LimitReached, SeatUnavailable
 from services.flights import PriceCheck
 from services.seats import chat_holder
 

@@ -22,8 +22,8 @@ from telegram import CallbackQuery, InlineKeyboardMarkup, Message, MessageEntity
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 
-from bot.context import FlyOContext
 from handlers import passengers, payment, review, search, seats
+from handlers.context import FlyOContext
 from handlers.errors import COULD_NOT_SHOW
 from handlers.turn import Turn, parse_callback
 from services.conversations import StaleConversation

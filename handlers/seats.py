@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from core.errors import BookingClosed, LimitReached, SeatUnavailable
 from handlers.render import cabin_name, esc
 from handlers.turn import Turn
 from models.aircraft import CabinLayout
 from models.flight import Flight
-from services.errors import BookingClosed, LimitReached, SeatUnavailable
 from services.seat_choice import suggest_seats
 from services.seats import chat_holder
 

@@ -7,8 +7,8 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, CommandHandler, filters
 
-from bot.context import FlyOContext
 from handlers.admin import admin_only
+from handlers.context import FlyOContext
 from handlers.render import esc, money
 from handlers.turn import Turn
 from services import stats as stats_service

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from core.clock import Clock
 from models.ops import AuditEntry
-from services.clock import Clock
 
 log = logging.getLogger("flyo.audit")
 

@@ -16,11 +16,11 @@ from beanie import PydanticObjectId
 from bson.errors import InvalidId
 from pymongo.errors import DuplicateKeyError
 
+from core.clock import Clock, to_ms
+from core.errors import BookingClosed, InvalidTransition, LimitReached, NotFound, SeatUnavailable
 from models.booking import Booking, BookingEvent, BookingStatus, Passenger, PriceSnapshot
 from models.collections import collection
 from models.flight import Flight, FlightSnapshot
-from services.clock import Clock, to_ms
-from services.errors import BookingClosed, InvalidTransition, LimitReached, NotFound, SeatUnavailable
 from services.seats import SeatService
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ class NewBooking:
 
 @dataclass(frozen=True)
 class BookingRules:
-    """The settings the booking rules need (the composition root fills them from bot.config.Settings)."""
+    """The settings the booking rules need (the composition root fills them from core.config.Settings)."""
 
     payment_window_minutes: int = 30
     hold_grace_minutes: int = 60

@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from core.errors import InvalidTransition
 from models.booking import Booking, BookingStatus
 from models.collections import collection
-from services.errors import InvalidTransition
 from services.money import money
 from services.trust_texts import admin_text, dashboard_refund_message, refund_failed_message
 

@@ -7,12 +7,12 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bot.config import Settings
-    from bot.db import Database
+    from core.clock import Clock
+    from core.config import Settings
+    from core.database import Database
     from models.aircraft import AircraftType
     from services.airports import AirportDirectory
     from services.bookings import BookingService
-    from services.clock import Clock
     from services.conversations import ConversationStore
     from services.flights import FlightSearch
     from services.notifications import NotificationService

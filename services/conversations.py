@@ -12,8 +12,8 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
+from core.clock import Clock
 from models.conversation import Conversation
-from services.clock import Clock
 
 
 class StaleConversation(Exception):

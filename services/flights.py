@@ -21,13 +21,13 @@ from typing import Any, TypeVar
 
 from beanie import PydanticObjectId
 
+from core.clock import Clock
+from core.errors import ProviderUnavailable
 from models.aircraft import AircraftType, CabinLayout
 from models.airport import Airport
 from models.collections import collection
 from models.flight import Flight, route_key
 from services.airports import AirportDirectory
-from services.clock import Clock
-from services.errors import ProviderUnavailable
 from services.providers import live_providers
 from services.providers.base import (
     LIVE_LABEL,

@@ -26,7 +26,7 @@ from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 from pymongo.errors import PyMongoError
 
-from bot import __version__
+from core.version import __version__
 
 if TYPE_CHECKING:
     from telegram import Update

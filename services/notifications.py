@@ -15,9 +15,9 @@ from typing import Any, Protocol
 
 from pymongo.errors import DuplicateKeyError
 
+from core.clock import Clock
 from models.collections import collection
 from models.ops import Notification
-from services.clock import Clock
 from services.mailer import Email, Mailer, MailError
 
 log = logging.getLogger(__name__)

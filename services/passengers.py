@@ -8,7 +8,7 @@ from datetime import date
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
-from services.errors import FlyOError
+from core.errors import FlyOError
 
 
 class BadAnswer(FlyOError):

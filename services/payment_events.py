@@ -18,12 +18,12 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
+from core.errors import InvalidTransition, PaymentError, SeatUnavailable
 from models.booking import Booking, BookingStatus
 from models.collections import collection
 from models.ops import PaymentAttempt, WebhookEvent
 from services import emails
 from services.charge_events import CHARGE_EVENTS, ChargeEvents
-from services.errors import InvalidTransition, PaymentError, SeatUnavailable
 from services.flights import FlightSearch
 from services.payment_texts import late_refund_message, payment_failed_message
 from services.payments import PaymentService

@@ -5,9 +5,9 @@ from __future__ import annotations
 import html
 from zoneinfo import ZoneInfo
 
+from core.clock import from_ms
 from models.booking import Booking
 from services.airports import AirportDirectory
-from services.clock import from_ms
 from services.money import money
 
 DEMO_LABEL = "🧪 DEMO payment — this FlyO has no Stripe key, so no real money moves."

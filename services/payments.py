@@ -16,15 +16,15 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
-from bot.config import Settings
+from core.clock import Clock
+from core.config import Settings
+from core.errors import FlyOError, InvalidTransition, PaymentError, PaymentsNotConfigured, SeatUnavailable
 from models.booking import Booking, BookingStatus
 from models.collections import collection
 from models.ops import PaymentAttempt
 from services import emails
 from services.airports import AirportDirectory
 from services.bookings import BookingService
-from services.clock import Clock
-from services.errors import FlyOError, InvalidTransition, PaymentError, PaymentsNotConfigured, SeatUnavailable
 from services.money import money
 from services.notifications import NotificationService
 from services.payment_texts import cancelled_message, confirmed_message, deadline_text, payment_link_message

@@ -16,10 +16,10 @@ from collections.abc import Iterable
 
 from pymongo.errors import DuplicateKeyError
 
+from core.clock import Clock
+from core.errors import SeatUnavailable
 from models.collections import collection
 from models.seat import BOOKED_FOREVER_MS, SeatHold, seat_key
-from services.clock import Clock
-from services.errors import SeatUnavailable
 
 
 def chat_holder(chat_id: int) -> str:

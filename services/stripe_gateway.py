@@ -13,9 +13,9 @@ from typing import Any, Protocol
 
 import stripe
 
+from core.errors import PaymentError
 from models.collections import collection
 from models.ops import PaymentAttempt
-from services.errors import PaymentError
 
 log = logging.getLogger(__name__)
 

@@ -10,13 +10,13 @@ import logging
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from core.clock import Clock, from_ms
+from core.errors import InvalidTransition
 from models.booking import Booking, BookingStatus
 from models.collections import collection
 from services import emails
 from services.airports import AirportDirectory
 from services.bookings import BookingService
-from services.clock import Clock, from_ms
-from services.errors import InvalidTransition
 from services.notifications import NotificationService
 from services.payment_events import PaymentEvents
 from services.payments import PaymentService

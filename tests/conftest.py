@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from bot.db import Database, EmbeddedMongo, open_database
+from bot.db import EmbeddedMongo, open_database
+from core.database import Database
 from models import ALL_DOCUMENTS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -134,7 +135,7 @@ _inventory_state = {"fresh": False}  # True while the session's 30-day inventory
 @pytest.fixture
 async def inventory_db(database_session: Database) -> AsyncIterator[Database]:
     """Clean bookings/holds/conversations, but keep a seeded inventory (seeded once, 30 days)."""
-    from services.clock import Clock
+    from core.clock import Clock
     from services.inventory.seed import seed_inventory
 
     for model in ALL_DOCUMENTS:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from services.clock import Clock
+from core.clock import Clock
 
 
 def travel_day(clock: Clock, days_ahead: int = 10) -> date:

@@ -11,11 +11,12 @@ from typing import Any
 from aiohttp import web
 from beanie import init_beanie
 
-from bot.config import Settings
-from bot.db import Database, free_port
+from bot.db import free_port
 from bot.runtime import create_web_app
+from core.clock import Clock
+from core.config import Settings
+from core.database import Database
 from models import ALL_DOCUMENTS
-from services.clock import Clock
 from services.context import Services
 from tests.fakes.telegram import FakeTelegram
 from webhooks.keys import SERVICES, TELEGRAM

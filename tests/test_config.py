@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from bot.config import ConfigError, Settings, load_settings
+from core.config import ConfigError, Settings, load_settings
 from tests.conftest import REPO_ROOT
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.db import Database, DatabaseError, EmbeddedMongo, open_database
+from bot.db import DatabaseError, EmbeddedMongo, open_database
+from core.database import Database
 from models import Airport
 
 

@@ -6,7 +6,7 @@ import time
 
 from aiohttp import web
 
-from bot import __version__
+from core.version import __version__
 from webhooks.keys import SERVICES
 
 routes = web.RouteTableDef()

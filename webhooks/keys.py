@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 from telegram.ext import Application
 
-from bot.config import Settings
+from core.config import Settings
 from services.context import Services
 
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings", Settings)

@@ -19,7 +19,7 @@ from aiohttp import web
 from telegram import Update
 from telegram.ext import Application
 
-from bot.config import Settings
+from core.config import Settings
 from services.metrics import TELEGRAM_WEBHOOK_REQUESTS
 from webhooks.keys import SETTINGS, TELEGRAM
 

@@ -14,12 +14,12 @@ import time
 
 from aiohttp import web
 
-from bot.config import Settings
 from bot.console.bot_api import ConsoleUser, LocalBotApi
 from bot.console.chat import ChatView, shown_path
 from bot.console.terminal import LineReader, Screen
 from bot.db import DatabaseError, free_port
 from bot.logs import setup_logging
+from core.config import Settings
 
 log = logging.getLogger(__name__)
 

@@ -20,9 +20,9 @@ from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError
 
+from core.clock import Clock
 from models import AircraftType, Airport, Flight
 from models.flight import route_key
-from services.clock import Clock
 from services.inventory.fares import base_fares, currency_for_country, quote_fare, simulated_load_factor
 from services.inventory.network import Route, aircraft_types, departures, network_airports, network_routes
 

@@ -3,7 +3,7 @@
 The SDK (amadeus 12) is synchronous urllib without a timeout, so every call runs in a worker thread under
 `asyncio.wait_for(AMADEUS_TIMEOUT_SECONDS)`; the socket also gets a timeout (one second longer) so a thread
 left behind by a timed-out call ends soon after instead of holding an executor slot. SDK exceptions are
-translated here and nowhere else: callers only ever see services.errors.ProviderUnavailable.
+translated here and nowhere else: callers only ever see core.errors.ProviderUnavailable.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ from urllib.request import urlopen
 import amadeus
 from pymongo.errors import DuplicateKeyError
 
+from core.config import parse_api_url
+from core.errors import ProviderUnavailable
 from models.airport import Airport
 from models.collections import collection
 from models.flight import Flight, route_key
-from services.errors import ProviderUnavailable
-from services.providers import parse_api_url
 from services.providers.amadeus_parse import (
     JSON,
     OfferFormatError,
@@ -37,9 +37,9 @@ from services.providers.amadeus_parse import (
 from services.providers.base import LIVE_LABEL, ProviderRejected, Quote, SeatMap
 
 if TYPE_CHECKING:
-    from bot.config import Settings
+    from core.config import Settings
 
-__all__ = ["AmadeusProvider", "parse_api_url", "save_offer", "translate"]
+__all__ = ["AmadeusProvider", "save_offer", "translate"]
 
 log = logging.getLogger(__name__)
 

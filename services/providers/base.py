@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
 
+from core.errors import ProviderUnavailable
 from models.aircraft import CabinLayout
 from models.airport import Airport
 from models.flight import Flight
-from services.errors import ProviderUnavailable
 
 LIVE_LABEL = "live fares"
 LOCAL_LABEL = "FlyO inventory"

@@ -3,7 +3,7 @@
 Why: a provider that is down costs every traveller the full timeout (4 s by default) before the local
 inventory answers. After `threshold` consecutive failures the breaker opens and the chain goes straight to
 the fallback; once `cooldown` has passed one trial call is let through (half-open): success closes the
-breaker, failure opens it for another cool-down. Time comes from services.clock.Clock, so tests move time
+breaker, failure opens it for another cool-down. Time comes from core.clock.Clock, so tests move time
 instead of sleeping.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 from enum import StrEnum
 
-from services.clock import Clock
+from core.clock import Clock
 
 
 class BreakerState(StrEnum):

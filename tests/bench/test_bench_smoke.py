@@ -20,7 +20,7 @@ from beanie import init_beanie
 from bench import __main__ as cli
 from bench import conversation, memory, search, seat_race, webhook
 from bench.common import BenchConfig, Row, ScenarioResult, Summary, percentile, render_table
-from bot.db import Database
+from core.database import Database
 from models import ALL_DOCUMENTS
 from services.seats import SeatService
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from bot.config import load_settings
 from bot.console.app import CONSOLE_USER, banner, console_settings
+from core.config import load_settings
 
 
 def test_telegram_is_swapped_for_the_local_bot_api(tmp_path: Path) -> None:

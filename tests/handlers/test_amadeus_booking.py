@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from core.clock import Clock
 from models import Airport, Booking, BookingStatus, Flight, SeatHold
-from services.clock import Clock
 from tests.fakes.amadeus import FakeAmadeus, build_location, build_seatmap, default_locations, default_offers
 from tests.flows import (
     continue_from_seats,

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from bot.db import Database, free_port
+from bot.db import free_port
+from core.database import Database
 from tests.conftest import REPO_ROOT
 from tests.flows import free_seats, pick_first_fare, search_one_line, travel_day
 
@@ -30,7 +31,7 @@ def _start_bot(telegram: Any, mongo_uri: str, db_name: str, data_dir: Path) -> s
 
 async def test_kill_9_mid_booking_then_a_new_process_continues(inventory_db: Database, telegram: Any,
                                                                  mongo_uri: str, tmp_path: Path) -> None:
-    from services.clock import Clock
+    from core.clock import Clock
 
     t = telegram.traveller(8001)
     first = _start_bot(telegram, mongo_uri, inventory_db.db.name, tmp_path)

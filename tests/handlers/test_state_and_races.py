@@ -14,10 +14,10 @@ import pytest
 from telegram import Update
 
 from bot.app import build_application
-from bot.db import Database
 from bot.runtime import build_services
+from core.clock import Clock
+from core.database import Database
 from models import Booking, BookingStatus, SeatHold
-from services.clock import Clock
 from tests.flows import book_to_review, free_seats, pick_first_fare, search_one_line, travel_day
 from tests.harness import make_settings, running_bot
 

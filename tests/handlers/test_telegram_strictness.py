@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.db import Database
+from core.database import Database
 from handlers.errors import COULD_NOT_SHOW
 from tests.flows import search_one_line, to_passengers, travel_day
 from tests.harness import RunningBot, running_bot

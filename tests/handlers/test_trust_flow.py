@@ -10,10 +10,10 @@ from typing import Any
 import aiohttp
 from telegram import Update
 
-from bot.db import Database
+from core.clock import Clock
+from core.database import Database
 from models import Booking, BookingStatus, SeatHold
 from models.conversation import Conversation
-from services.clock import Clock
 from services.conversations import StaleConversation
 from tests.flows import book_to_review, search_one_line, travel_day
 from tests.handlers.test_state_and_races import _replica

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.db import Database
+from core.database import Database
 from models.chat_status import ChatStatus
 from services import chat_status
 from tests.harness import RunningBot

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bot.db import Database
+from core.database import Database
 from models.ops import Notification
 from services.mailer import Email, MailError, SendGridMailer
 from tests.fakes.sendgrid import FakeSendGrid

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot import __version__
+from core.version import __version__
 from tests.ops.helpers import http
 
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot import __version__
-from bot.db import Database
+from core.database import Database
+from core.version import __version__
 from models import BookingStatus, SeatHold
 from models.collections import collection
 from services.metrics import EMAILS, WEBHOOK_EVENTS, job_timer

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 import bot.db
-from bot.db import Database, EmbeddedMongo
+from bot.db import EmbeddedMongo
+from core.database import Database
 from tests.harness import running_bot
 from tests.ops.helpers import http
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot.db import Database
+from core.database import Database
 from handlers.ops import FLOOD_TOAST, FLOOD_WARNING
 from services.flood import FloodGate, Verdict
 from tests.flows import search_one_line, travel_day

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from bot.db import free_port
-from services.clock import Clock
+from core.clock import Clock
 from tests.conftest import REPO_ROOT
 from tests.flows import free_seats, pick_first_fare, search_one_line, travel_day
 

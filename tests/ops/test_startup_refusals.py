@@ -13,8 +13,9 @@ from typing import Any
 
 from pymongo import AsyncMongoClient
 
-from bot.config import Settings
-from bot.db import Database, free_port
+from bot.db import free_port
+from core.config import Settings
+from core.database import Database
 from tests.conftest import REPO_ROOT
 
 

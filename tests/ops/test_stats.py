@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot.db import Database
+from core.database import Database
 from models import AuditEntry, BookingStatus
 from models.daily_counter import DailyCounter
 from services.stats import SEARCHES_COUNTER, compute
@@ -93,7 +93,7 @@ async def test_traveller_is_refused_and_the_attempt_is_audited(admin_bot: Runnin
 
 
 async def test_empty_database_reads_as_zeros_not_errors(db: Database) -> None:
-    from services.clock import Clock
+    from core.clock import Clock
 
     report = await compute(Clock().now())
     assert [p.bookings for p in report.periods] == [0, 0]

@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from bot.config import ConfigError, load_settings
-from bot.db import Database, free_port
+from bot.db import free_port
+from core.config import ConfigError, load_settings
+from core.database import Database
 from services import chat_status
 from tests.harness import RunningBot, running_bot
 from tests.ops.helpers import eventually, http, sample

@@ -26,13 +26,13 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.config import ConfigError
 from bot.console.app import console_settings
-from bot.db import Database
 from bot.runtime import create_web_app
+from core.clock import Clock
+from core.config import ConfigError
+from core.database import Database
 from models import Booking, BookingStatus
 from models.ops import PaymentAttempt, WebhookEvent
-from services.clock import Clock
 from services.context import Services
 from tests.fakes.stripe import FakeStripe, build_event, sign_payload
 from tests.flows import book_to_review, eventually

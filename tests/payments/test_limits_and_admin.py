@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.db import Database
+from core.database import Database
 from models import Booking, BookingStatus
 from tests.flows import book_to_review, eventually, search_one_line, travel_day
 from tests.paying import ADMIN_ID, PayingBot, paying_bot

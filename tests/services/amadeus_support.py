@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from services.clock import Clock
+from core.clock import Clock
 from services.flights import FlightSearch
 from services.providers.amadeus import AmadeusProvider
 from services.seats import SeatService

@@ -11,8 +11,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from services.errors import ProviderUnavailable
-from services.providers.amadeus import parse_api_url
+from core.config import parse_api_url
+from core.errors import ProviderUnavailable
 from services.providers.base import ProviderRejected
 from tests.fakes.amadeus import TOKEN_PATH, FakeAmadeus, build_offer, default_offers
 from tests.services.amadeus_support import SEARCH_PATH, fake, provider, published

@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from core.clock import Clock
 from models import Airport, Flight
 from services.airports import AirportDirectory
-from services.clock import Clock
 from services.flights import LIVE_LABEL, LOCAL_LABEL, FlightSearch
 from services.providers.circuit import BreakerState, CircuitBreaker
 from services.seats import SeatService

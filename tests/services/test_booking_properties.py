@@ -21,15 +21,15 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from bot.config import Settings
-from bot.db import Database
+from core.clock import Clock
+from core.config import Settings
+from core.database import Database
+from core.errors import FlyOError
 from models import Booking, BookingStatus, SeatHold
 from models.booking import Passenger
 from models.flight import Flight
 from models.ops import Notification, PaymentAttempt, WebhookEvent
 from services.bookings import BookingRules, BookingService, NewBooking
-from services.clock import Clock
-from services.errors import FlyOError
 from services.flights import FlightSearch
 from services.mailer import OutboxMailer
 from services.notifications import NotificationService

@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 import bson
 import pytest
 
-from bot.db import Database
+from core.clock import Clock
+from core.database import Database
 from models import AircraftType, Airport, Flight
-from services.clock import Clock
 from services.inventory.fares import currency_for_country, nice_price, quote_fare
 from services.inventory.network import (
     aircraft_types,

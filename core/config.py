@@ -41,6 +41,18 @@ def _check_http_url(name: str, raw: str, example: str) -> str:
     return raw
 
 
+def parse_api_url(url: str) -> tuple[str, int, bool]:
+    """AMADEUS_API_URL → (host, port, ssl) for amadeus.Client; https defaults to 443, http to 80.
+
+    A path is refused: the SDK joins host, port and API path itself, so a gateway prefix would be lost.
+    """
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path.strip("/"):
+        raise ValueError("expected https://host[:port] without a path")
+    ssl = parts.scheme == "https"
+    return parts.hostname, parts.port or (443 if ssl else 80), ssl
+
+
 class Settings(BaseSettings):
     """Every variable of the DESIGN.md table, same names and defaults, plus a few documented extras."""
 
@@ -125,9 +137,7 @@ class Settings(BaseSettings):
     @field_validator("AMADEUS_API_URL")
     @classmethod
     def _check_amadeus_url(cls, raw: str) -> str:
-        from services.providers import parse_api_url  # the adapter's own rule, checked at start-up
-
-        parse_api_url(raw)
+        parse_api_url(raw)  # the Amadeus adapter's own rule, checked at start-up
         return raw
 
     @field_validator("PUBLIC_URL")
