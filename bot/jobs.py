@@ -16,11 +16,9 @@ log = logging.getLogger(__name__)
 
 
 async def sweep(context: FlyOContext) -> None:
-    services = context.bot_data.services
-    sweeper = services.sweeper
+    sweeper = context.bot_data.services.sweeper
     if sweeper is None:
         return
-    sweeper.airports = services.airports
     try:
         with job_timer("sweep"):
             report = await sweeper.run()

@@ -25,12 +25,14 @@ from services.airports import AirportDirectory
 from services.bookings import BookingRules, BookingService
 from services.context import Services
 from services.conversations import ConversationStore
-from services.flights import FlightSearch, live_providers
+from services.flights import FlightSearch, LocalProvider
 from services.mailer import Mailer, OutboxMailer, SendGridMailer
 from services.metrics import install_hooks as install_metric_hooks
 from services.notifications import NotificationService
 from services.payment_events import PaymentEvents
 from services.payments import PaymentService
+from services.providers.base import FlightProvider
+from services.reference import ReferenceData
 from services.seats import SeatService
 from services.stripe_gateway import DemoGateway, PaymentGateway, StripeGateway
 from services.sweeps import Sweeper
@@ -63,52 +65,66 @@ def booking_rules(settings: Settings) -> BookingRules:
         max_seats_per_flight=settings.MAX_HELD_SEATS_PER_FLIGHT)
 
 
+def build_providers(settings: Settings) -> list[FlightProvider]:
+    """Amadeus when AMADEUS_CLIENT_ID/SECRET are set (AMADEUS_API_URL may point at a compatible gateway)."""
+    if not settings.amadeus_configured:
+        return []
+    from services.providers.amadeus import AmadeusProvider  # the SDK loads only where it is used
+
+    secret = settings.AMADEUS_CLIENT_SECRET.get_secret_value() if settings.AMADEUS_CLIENT_SECRET else ""
+    provider = AmadeusProvider(settings.AMADEUS_CLIENT_ID, secret, settings.AMADEUS_API_URL,
+                               settings.AMADEUS_TIMEOUT_SECONDS)
+    log.info("live fares from Amadeus at %s (timeout %g s)", settings.AMADEUS_API_URL, provider.timeout)
+    return [provider]
+
+
+async def load_reference_data(clock: Clock) -> ReferenceData:
+    """Airports, aircraft and the inventory's last day: read once at start-up (after the seed) and injected."""
+    return ReferenceData(
+        airports=await AirportDirectory.load(),
+        aircraft={a.code: a for a in await AircraftType.find_all().to_list()},
+        last_day=await LocalProvider(clock).last_date(),
+    )
+
+
 async def build_services(settings: Settings, database: Database, clock: Clock | None = None) -> Services:
     clock = clock or Clock()
     seats = SeatService(clock, settings.HOLD_MINUTES)
     notifications = NotificationService(clock, build_mailer(settings), settings.ADMIN_IDS)
+    reference = await load_reference_data(clock)
+    flights = FlightSearch(seats, build_providers(settings), reference=reference)
     services = Services(
         settings=settings, clock=clock, database=database,
         conversations=ConversationStore(clock),
-        flights=FlightSearch(seats, live_providers(settings)),
+        flights=flights,
         seats=seats,
         bookings=BookingService(clock, seats, booking_rules(settings)),
-        airports=AirportDirectory([]),
-        aircraft={},
+        reference=reference,
         notifications=notifications,
         started_monotonic=time.monotonic(),
     )
     gateway = build_gateway(settings)
     if gateway is not None:
-        services.payments = PaymentService(settings, clock, services.bookings, seats, notifications, gateway,
-                                           lambda: services.airports)
+        services.payments = PaymentService(
+            clock, services.bookings, seats, notifications, gateway, reference, public_url=settings.public_url,
+            max_attempts=settings.MAX_PAYMENT_ATTEMPTS, window_minutes=settings.PAYMENT_WINDOW_MINUTES)
         services.payment_events = PaymentEvents(services.payments, services.flights)
         # Demo mode signs its own events with a per-process secret; Stripe's may be two (rotation).
         services.webhook_secret = f"whsec_demo_{secrets.token_hex(16)}" if gateway.demo else (
             settings.stripe_webhook_secret)
-    services.sweeper = Sweeper(clock, seats, services.bookings, notifications, services.payments, services.airports,
+    services.sweeper = Sweeper(clock, seats, services.bookings, notifications, services.payments, reference,
                                services.payment_events)
-    await refresh_reference_data(services)
     return services
 
 
-async def refresh_reference_data(services: Services) -> None:
-    """Airports, aircraft and the inventory's last day change only when the seed runs."""
-    services.airports = await AirportDirectory.load()
-    services.aircraft = {a.code: a for a in await AircraftType.find_all().to_list()}
-    if services.sweeper is not None:
-        services.sweeper.airports = services.airports
-    services.last_day = await services.flights.local.last_date()
-
-
-async def ensure_inventory(services: Services) -> None:
+async def ensure_inventory(clock: Clock) -> None:
+    """The first start on an empty database loads the local inventory (before the services read it)."""
     from services.inventory.seed import inventory_is_empty, seed_inventory
 
     if await inventory_is_empty():
         log.info("empty database: loading the local flight inventory (first start)")
-        report = await seed_inventory(services.clock)
+        report = await seed_inventory(clock)
         log.info("inventory loaded: %s flights in %.1f s", report.flights_total, report.seconds)
-        await refresh_reference_data(services)
 
 
 def create_web_app(settings: Settings, *, clock: Clock | None = None, seed: bool = True,
@@ -131,10 +147,11 @@ def create_web_app(settings: Settings, *, clock: Clock | None = None, seed: bool
     async def database_ctx(app: web.Application) -> AsyncIterator[None]:
         owned = database is None
         db = database or await open_database(settings.mongodb_uri, settings.MONGODB_DB, settings.DATA_DIR)
-        services = await build_services(settings, db, clock)
-        install_metric_hooks(services)  # WEBHOOK_EVENTS and EMAILS count what payments/mail report
+        own_clock = clock or Clock()
         if seed:
-            await ensure_inventory(services)
+            await ensure_inventory(own_clock)
+        services = await build_services(settings, db, own_clock)
+        install_metric_hooks(services)  # WEBHOOK_EVENTS and EMAILS count what payments/mail report
         app[SERVICES] = services
         yield
         if services.payments is not None and services.payments.gateway is not None:

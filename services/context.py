@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from services.notifications import NotificationService
     from services.payment_events import PaymentEvents
     from services.payments import PaymentService
+    from services.reference import ReferenceData
     from services.seats import SeatService
     from services.sweeps import Sweeper
 
@@ -31,16 +32,33 @@ class Services:
     flights: FlightSearch
     seats: SeatService
     bookings: BookingService
-    airports: AirportDirectory
-    aircraft: dict[str, AircraftType]
+    reference: ReferenceData
     notifications: NotificationService
     payments: PaymentService | None = None  # None: no Stripe key and no demo mode
     payment_events: PaymentEvents | None = None
     sweeper: Sweeper | None = None
     webhook_secret: str = ""  # STRIPE_WEBHOOK_SECRET, or a per-process secret in demo mode
-    last_day: date | None = None  # last departure date of the local inventory
     started_monotonic: float = 0.0
     extras: dict[str, object] = field(default_factory=dict)
+
+    # ---- reference data, read through (the handlers' view of `reference`) ------------------------------
+    @property
+    def airports(self) -> AirportDirectory:
+        return self.reference.airports
+
+    @airports.setter
+    def airports(self, directory: AirportDirectory) -> None:
+        # Kept for handlers/search.py, which stores the directory `learn_airports` returns; FlightSearch has
+        # already put that same directory into `reference`, so this write changes nothing any more.
+        self.reference.airports = directory
+
+    @property
+    def aircraft(self) -> dict[str, AircraftType]:
+        return self.reference.aircraft
+
+    @property
+    def last_day(self) -> date | None:
+        return self.reference.last_day
 
     def count_webhook(self, event_type: str, outcome: str) -> None:
         """Metrics hook for webhook events; replaced by the metrics module when it is loaded."""

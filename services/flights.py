@@ -28,7 +28,6 @@ from models.airport import Airport
 from models.collections import collection
 from models.flight import Flight, route_key
 from services.airports import AirportDirectory
-from services.providers import live_providers
 from services.providers.base import (
     LIVE_LABEL,
     LOCAL_LABEL,
@@ -40,10 +39,11 @@ from services.providers.base import (
     generic_layout,
 )
 from services.providers.circuit import CircuitBreaker
+from services.reference import ReferenceData
 from services.seats import SeatService
 
 __all__ = ["LIVE_LABEL", "LOCAL_LABEL", "FlightOption", "FlightProvider", "FlightSearch", "LocalProvider",
-           "PriceCheck", "SearchResult", "live_providers"]
+           "PriceCheck", "SearchResult"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -146,12 +146,13 @@ class FlightSearch:
     """Asks the live providers first, then the local inventory; labels where results came from."""
 
     def __init__(self, seats: SeatService, live: list[FlightProvider] | None = None, *,
-                 clock: Clock | None = None, cache_ttl: timedelta = timedelta(minutes=5),
-                 fallback_ttl: timedelta = timedelta(seconds=30),
+                 clock: Clock | None = None, reference: ReferenceData | None = None,
+                 cache_ttl: timedelta = timedelta(minutes=5), fallback_ttl: timedelta = timedelta(seconds=30),
                  breaker_threshold: int = 3, breaker_cooldown: timedelta = timedelta(seconds=60)) -> None:
         self.seats = seats
         self.clock = clock or seats.clock
         self.local = LocalProvider(self.clock)
+        self.reference = reference  # learned airports go here, so every service shows them
         self.live = live or []
         self.breakers = {p.name: CircuitBreaker(self.clock, breaker_threshold, breaker_cooldown)
                          for p in self.live}
@@ -326,7 +327,8 @@ class FlightSearch:
         """Ask live providers for airports the local list lacks; a bigger directory when any were found.
 
         New airports are saved (insert-only, so the seeded network is never rewritten) and so known to the
-        next start too.
+        next start too; the bigger directory also replaces the injected reference data's, so the payment
+        texts, e-mails and sweeps of this process know them at once.
         """
         if not self.live or len(text.strip()) < 3:
             return None
@@ -346,7 +348,10 @@ class FlightSearch:
                 {"iata": airport.iata}, {"$setOnInsert": airport.model_dump(exclude={"id", "revision_id"})},
                 upsert=True,
             )
-        return AirportDirectory([*directory.by_code.values(), *new.values()])
+        learned = AirportDirectory([*directory.by_code.values(), *new.values()])
+        if self.reference is not None:
+            self.reference.airports = learned
+        return learned
 
     # ---- helpers -----------------------------------------------------------------------------------
     def _provider(self, source: str) -> FlightProvider | None:

@@ -239,7 +239,7 @@ class PaymentEvents:
         await self.notify.chat(f"late-refund-chat:{session_id}", booking.chat_id,
                                late_refund_message(booking, refunded), reference=booking.reference)
         note = "Your payment arrived after the cancellation and was refunded in full."
-        subject, text, html = emails.cancellation(booking, self.payments.airports(), note)
+        subject, text, html = emails.cancellation(booking, self.payments.reference.airports, note)
         await self.notify.email(f"late-refund-email:{session_id}", booking.email, subject, text, html,
                                 reference=booking.reference)
         return "refunded_late_payment"

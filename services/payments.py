@@ -17,17 +17,16 @@ from typing import Any
 from pymongo.errors import DuplicateKeyError
 
 from core.clock import Clock
-from core.config import Settings
 from core.errors import FlyOError, InvalidTransition, PaymentError, PaymentsNotConfigured, SeatUnavailable
 from models.booking import Booking, BookingStatus
 from models.collections import collection
 from models.ops import PaymentAttempt
 from services import emails
-from services.airports import AirportDirectory
 from services.bookings import BookingService
 from services.money import money
 from services.notifications import NotificationService
 from services.payment_texts import cancelled_message, confirmed_message, deadline_text, payment_link_message
+from services.reference import ReferenceData
 from services.seats import SeatService
 from services.stripe_gateway import CheckoutRequest, PaymentGateway
 from services.trust_texts import reseated_note
@@ -58,18 +57,21 @@ class CancelOutcome:
 
 
 class PaymentService:
-    def __init__(self, settings: Settings, clock: Clock, bookings: BookingService, seats: SeatService,
-                 notifications: NotificationService, gateway: PaymentGateway | None,
-                 airports: Callable[[], AirportDirectory]) -> None:
-        self.settings = settings
+    def __init__(self, clock: Clock, bookings: BookingService, seats: SeatService,
+                 notifications: NotificationService, gateway: PaymentGateway | None, reference: ReferenceData, *,
+                 public_url: str, max_attempts: int = 3, window_minutes: int = 30) -> None:
+        """`public_url`: where Stripe sends the traveller back (/paid, /unpaid); `max_attempts` Checkout
+        attempts per booking; `window_minutes` each attempt's lifetime (the composition root passes the
+        settings MAX_PAYMENT_ATTEMPTS and PAYMENT_WINDOW_MINUTES)."""
         self.clock = clock
         self.bookings = bookings
         self.seats = seats
         self.notifications = notifications
         self.gateway = gateway
-        self.airports = airports
-        self.max_attempts = settings.MAX_PAYMENT_ATTEMPTS
-        self.window_ms = settings.PAYMENT_WINDOW_MINUTES * 60_000
+        self.reference = reference
+        self.public_url = public_url.rstrip("/")
+        self.max_attempts = max_attempts
+        self.window_ms = window_minutes * 60_000
 
     @property
     def demo(self) -> bool:
@@ -125,7 +127,7 @@ class PaymentService:
 
     async def _create(self, booking: Booking, attempt: int, expires_ms: int) -> PaymentLink:
         assert self.gateway is not None
-        public = self.settings.public_url
+        public = self.public_url
         request = CheckoutRequest(
             booking_id=str(booking.id), reference=booking.reference, attempt=attempt, email=booking.email,
             currency=booking.price.currency, fare_per_passenger=booking.price.fare_per_passenger,
@@ -151,7 +153,7 @@ class PaymentService:
         return PaymentLink(refreshed or booking, session.url, expires_ms, attempt, self.demo, reused=False)
 
     def link_text(self, link: PaymentLink) -> str:
-        deadline = deadline_text(link.expires_ms, link.booking, self.airports(), self.clock.now_ms())
+        deadline = deadline_text(link.expires_ms, link.booking, self.reference.airports, self.clock.now_ms())
         return payment_link_message(link.booking, deadline, link.attempt, self.max_attempts, link.demo)
 
     async def resend(self, booking: Booking, actor: str) -> PaymentLink:
@@ -162,8 +164,8 @@ class PaymentService:
         await self.notifications.chat(f"resend-chat:{booking.id}:{stamp}", booking.chat_id,
                                       "🔁 Here is your payment link again.\n" + self.link_text(link), button,
                                       reference=booking.reference)
-        deadline = deadline_text(link.expires_ms, link.booking, self.airports(), stamp)
-        subject, text, html = emails.payment_link(link.booking, link.url, deadline, self.airports(), link.demo)
+        deadline = deadline_text(link.expires_ms, link.booking, self.reference.airports, stamp)
+        subject, text, html = emails.payment_link(link.booking, link.url, deadline, self.reference.airports, link.demo)
         await self.notifications.email(f"resend-email:{booking.id}:{stamp}", booking.email, subject, text, html,
                                        reference=booking.reference)
         await self.bookings.record(link.booking, "resend", f"attempt {link.attempt}", actor)
@@ -175,7 +177,7 @@ class PaymentService:
 
         `step` is awaited before each insert (the webhook's fault-injection point).
         """
-        airports = self.airports()
+        airports = self.reference.airports
         text = confirmed_message(booking, airports) + reseated_note(booking)
         if step is not None:
             await step("chat")
@@ -237,7 +239,7 @@ class PaymentService:
         await self.notifications.chat(f"cancel-chat:{booking.id}", booking.chat_id,
                                       cancelled_message(booking, refunded), reference=booking.reference)
         note = f"We refunded {money(refunded, booking.price.currency)} to your card." if refunded else ""
-        subject, text, html = emails.cancellation(booking, self.airports(), note)
+        subject, text, html = emails.cancellation(booking, self.reference.airports, note)
         await self.notifications.email(f"cancel-email:{booking.id}", booking.email, subject, text, html,
                                        reference=booking.reference)
 

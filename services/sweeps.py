@@ -15,11 +15,11 @@ from core.errors import InvalidTransition
 from models.booking import Booking, BookingStatus
 from models.collections import collection
 from services import emails
-from services.airports import AirportDirectory
 from services.bookings import BookingService
 from services.notifications import NotificationService
 from services.payment_events import PaymentEvents
 from services.payments import PaymentService
+from services.reference import ReferenceData
 from services.seats import SeatService
 
 log = logging.getLogger(__name__)
@@ -43,14 +43,14 @@ class SweepReport:
 class Sweeper:
     def __init__(self, clock: Clock, seats: SeatService, bookings: BookingService,
                  notifications: NotificationService, payments: PaymentService | None,
-                 airports: AirportDirectory | None = None, payment_events: PaymentEvents | None = None) -> None:
+                 reference: ReferenceData | None = None, payment_events: PaymentEvents | None = None) -> None:
         self.clock = clock
         self.seats = seats
         self.bookings = bookings
         self.notifications = notifications
         self.payments = payments
         self.payment_events = payment_events
-        self.airports = airports or AirportDirectory([])
+        self.reference = reference or ReferenceData()
 
     async def run(self) -> SweepReport:
         report = SweepReport()
@@ -124,7 +124,7 @@ class Sweeper:
         for booking in due:
             if not await self._claim(booking, "departure_reminder_ms", now):
                 continue
-            origin = self.airports.get(booking.flight.origin)
+            origin = self.reference.airports.get(booking.flight.origin)
             tz = ZoneInfo(origin.tz if origin else "UTC")
             local = from_ms(booking.departs_ms).astimezone(tz).strftime("%a %d %b, %H:%M")
             city = origin.city if origin else booking.flight.origin
@@ -133,7 +133,7 @@ class Sweeper:
                     f"booking {booking.reference}.")
             await self.notifications.chat(f"departure-reminder:{booking.id}", booking.chat_id, text,
                                           reference=booking.reference)
-            subject, body, html = emails.confirmation(booking, self.airports)
+            subject, body, html = emails.confirmation(booking, self.reference.airports)
             await self.notifications.email(f"departure-reminder-email:{booking.id}", booking.email,
                                            f"Reminder: {subject}", f"Your flight departs {local} {city} time.\n\n"
                                            + body, html, reference=booking.reference)

@@ -14,7 +14,7 @@ import logging
 import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.request import urlopen
 
 import amadeus
@@ -35,9 +35,6 @@ from services.providers.amadeus_parse import (
     parse_seatmap,
 )
 from services.providers.base import LIVE_LABEL, ProviderRejected, Quote, SeatMap
-
-if TYPE_CHECKING:
-    from core.config import Settings
 
 __all__ = ["AmadeusProvider", "save_offer", "translate"]
 
@@ -95,12 +92,6 @@ class AmadeusProvider:
             http=functools.partial(urlopen, timeout=timeout_seconds + 1), logger=log, log_level="silent",
         )
         _drop_sdk_stdout_handler()
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> AmadeusProvider:
-        secret = settings.AMADEUS_CLIENT_SECRET.get_secret_value() if settings.AMADEUS_CLIENT_SECRET else ""
-        return cls(settings.AMADEUS_CLIENT_ID, secret, settings.AMADEUS_API_URL,
-                   settings.AMADEUS_TIMEOUT_SECONDS)
 
     # ---- the four provider calls -------------------------------------------------------------------
     async def search(self, origins: list[str], destinations: list[str], day: date,

@@ -35,6 +35,7 @@ from services.mailer import OutboxMailer
 from services.notifications import NotificationService
 from services.payment_events import PaymentEvents
 from services.payments import PaymentService
+from services.reference import ReferenceData
 from services.seats import SeatService, chat_holder
 from services.stripe_gateway import StripeGateway
 from services.sweeps import Sweeper
@@ -73,7 +74,9 @@ async def world(inventory_db: Database, tmp_path: Path) -> AsyncIterator[World]:
         bookings = BookingService(clock, seats, BookingRules(max_pending_per_user=2))
         notifications = NotificationService(clock, OutboxMailer(tmp_path / "outbox", ""), frozenset({1}))
         gateway = StripeGateway("sk_test_props", stripe.url)
-        payments = PaymentService(config, clock, bookings, seats, notifications, gateway, lambda: _no_airports())
+        payments = PaymentService(clock, bookings, seats, notifications, gateway, ReferenceData(),
+                                  public_url=config.public_url, max_attempts=config.MAX_PAYMENT_ATTEMPTS,
+                                  window_minutes=config.PAYMENT_WINDOW_MINUTES)
         flights = FlightSearch(seats)
         events = PaymentEvents(payments, flights)
         sweeper = Sweeper(clock, seats, bookings, notifications, payments, None, events)
@@ -83,12 +86,6 @@ async def world(inventory_db: Database, tmp_path: Path) -> AsyncIterator[World]:
         cabin = next(iter(flight.fares))
         yield World(clock, seats, bookings, payments, events, sweeper, stripe, flight, cabin)
         await gateway.close()
-
-
-def _no_airports() -> Any:
-    from services.airports import AirportDirectory
-
-    return AirportDirectory([])
 
 
 async def _reset(w: World) -> None:
