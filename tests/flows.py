@@ -86,9 +86,9 @@ async def drain_outbox(services: Any, timeout: float = 5.0) -> int:
     notifications = services.notifications
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    delivered = 0
+    delivered: int = 0
     while True:
-        sent = await notifications.deliver_due()
+        sent: int = await notifications.deliver_due()
         delivered += sent
         now = notifications.clock.now_ms()
         busy = await Notification.find({"status": "sending"}).count()
