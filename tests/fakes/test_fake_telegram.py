@@ -280,7 +280,7 @@ async def test_raw_http_semantics_and_long_poll(fake: FakeTelegram) -> None:
         ada = fake.traveller(12)
         started = time.monotonic()
         poll = asyncio.create_task(http.post(f"{base}/getUpdates", data={"timeout": "5"}))
-        await asyncio.sleep(0.1)
+        await fake.wait_for_call("getUpdates")  # the poll is waiting now (it is recorded as it starts)
         await ada.send("/start now")
         async with await poll as response:
             updates = (await response.json())["result"]
@@ -367,7 +367,7 @@ async def test_competing_polls_and_fast_stop() -> None:
     base = f"{fake.api_root}/bot{fake.token}"
     async with aiohttp.ClientSession() as http:
         first = asyncio.create_task(http.post(f"{base}/getUpdates", data={"timeout": "30"}))
-        await asyncio.sleep(0.05)
+        await fake.wait_for_call("getUpdates")  # the first poll is waiting before the second arrives
         second = asyncio.create_task(http.post(f"{base}/getUpdates", data={"timeout": "30"}))
         async with await first as response:
             assert response.status == 409
