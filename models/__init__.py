@@ -2,13 +2,22 @@
 
 from models.aircraft import AircraftType, CabinLayout
 from models.airport import Airport
-from models.booking import Booking, BookingEvent, BookingStatus, Passenger, PaymentState, PriceSnapshot
+from models.booking import (
+    Booking,
+    BookingEvent,
+    BookingFlag,
+    BookingStatus,
+    Passenger,
+    PaymentState,
+    PaymentStatus,
+    PriceSnapshot,
+)
 from models.chat_status import ChatStatus
 from models.conversation import Conversation
 from models.daily_counter import DailyCounter
 from models.flight import Flight, FlightSnapshot
-from models.ops import AuditEntry, Notification, PaymentAttempt, WebhookEvent
-from models.seat import SeatHold
+from models.ops import AttemptStatus, AuditEntry, Notification, NotificationStatus, PaymentAttempt, WebhookEvent
+from models.seat import HoldStatus, SeatHold
 
 ALL_DOCUMENTS: list[type] = [
     Airport,
@@ -30,18 +39,23 @@ __all__ = [
     "ALL_DOCUMENTS",
     "AircraftType",
     "Airport",
+    "AttemptStatus",
     "AuditEntry",
     "Booking",
     "BookingEvent",
+    "BookingFlag",
     "BookingStatus",
     "CabinLayout",
     "Conversation",
     "Flight",
     "FlightSnapshot",
+    "HoldStatus",
     "Notification",
+    "NotificationStatus",
     "Passenger",
     "PaymentAttempt",
     "PaymentState",
+    "PaymentStatus",
     "PriceSnapshot",
     "SeatHold",
     "WebhookEvent",

@@ -1,4 +1,4 @@
-"""Bookings and their history. Status moves only by conditional updates in services.bookings."""
+"""Bookings and their history. Status moves only by the conditional updates of repos.bookings."""
 
 from __future__ import annotations
 
@@ -16,6 +16,29 @@ class BookingStatus(StrEnum):
     PENDING = "PENDING"
     CONFIRMED = "CONFIRMED"
     CANCELLED = "CANCELLED"
+
+
+class PaymentStatus(StrEnum):
+    """`booking.payment.status`: where the booking's current Checkout attempt stands (stored as these strings)."""
+
+    NONE = "none"  # no attempt yet
+    CREATING = "creating"  # attempt number claimed, the Checkout Session is being created
+    OPEN = "open"  # a payable link
+    EXPIRED = "expired"
+    FAILED = "failed"
+    PAID = "paid"
+    REFUNDED = "refunded"
+    REFUND_FAILED = "refund_failed"
+
+
+class BookingFlag(StrEnum):
+    """`booking.flag`: something an admin should look at."""
+
+    AMOUNT_MISMATCH = "amount_mismatch"
+    REFUND_FAILED = "refund_failed"
+    OVERSOLD = "oversold"
+    DISPUTED = "disputed"
+    PARTIALLY_REFUNDED = "partially_refunded"
 
 
 class Passenger(BaseModel):
@@ -46,7 +69,7 @@ class PaymentState(BaseModel):
     session_id: str | None = None
     url: str | None = None
     expires_ms: int = 0
-    status: str = "none"  # none | open | expired | failed | paid | refunded
+    status: PaymentStatus = PaymentStatus.NONE
     payment_intent_id: str | None = None
     refund_id: str | None = None
     amount_paid: int = 0
@@ -67,7 +90,7 @@ class Booking(Document):
     hold_expires_ms: int  # seats held until then; extended to the Checkout Session's expiry
     departs_ms: int = 0  # flight.departs_at as epoch ms: what the reminder sweep queries
     payment: PaymentState = PaymentState()
-    flag: str | None = None  # e.g. "amount_mismatch": needs an admin
+    flag: BookingFlag | None = None  # needs an admin
     cancel_reason: str | None = None
     payment_reminder_ms: int | None = None  # claimed/sent time of the payment reminder
     departure_reminder_ms: int | None = None

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from beanie import Document
 from pymongo import ASCENDING, IndexModel
+
+INBOX_RECEIVED = "received"  # WebhookEvent.outcome until the event's effects are all written
 
 
 class WebhookEvent(Document):
@@ -15,12 +18,19 @@ class WebhookEvent(Document):
     event_id: str
     type: str
     received_at: datetime
-    outcome: str = "received"
+    outcome: str = INBOX_RECEIVED
     booking_reference: str | None = None
 
     class Settings:
         name = "webhook_events"
         indexes = [IndexModel([("event_id", ASCENDING)], unique=True)]
+
+
+class NotificationStatus(StrEnum):
+    PENDING = "pending"  # due at next_attempt_ms
+    SENDING = "sending"  # claimed by one process until claimed_until_ms
+    SENT = "sent"
+    FAILED = "failed"  # given up (or the chat blocked the bot)
 
 
 class Notification(Document):
@@ -32,7 +42,7 @@ class Notification(Document):
     key: str
     channel: str  # "chat" | "email" | "admin"
     payload: dict[str, Any]
-    status: str = "pending"  # pending | sending | sent | failed
+    status: NotificationStatus = NotificationStatus.PENDING
     attempts: int = 0
     next_attempt_ms: int = 0
     claimed_until_ms: int = 0
@@ -49,6 +59,14 @@ class Notification(Document):
         ]
 
 
+class AttemptStatus(StrEnum):
+    OPEN = "open"
+    PAID = "paid"
+    EXPIRED = "expired"
+    FAILED = "failed"
+    COMPLETING = "completing"  # demo checkout only: paid on the page, its webhook event on the way
+
+
 class PaymentAttempt(Document):
     """One Stripe Checkout Session created for a booking."""
 
@@ -60,7 +78,7 @@ class PaymentAttempt(Document):
     amount: int
     currency: str
     expires_ms: int
-    status: str = "open"
+    status: AttemptStatus = AttemptStatus.OPEN
     created_at: datetime
 
     class Settings:

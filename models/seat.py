@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from beanie import Document
 from pymongo import ASCENDING, IndexModel
+
+
+class HoldStatus(StrEnum):
+    HELD = "held"  # by a traveller's draft until `expires_ms`, or by an unpaid booking
+    BOOKED = "booked"  # paid: never expires
 
 
 class SeatHold(Document):
@@ -17,7 +24,7 @@ class SeatHold(Document):
     seat: str
     seat_key: str  # "<flight_id>:<seat>", unique: single-field indexes are what nx-27017 uses for lookups
     cabin: str = ""
-    status: str  # "held" | "booked"
+    status: HoldStatus
     holder: str  # conversation key ("chat:<id>") or "booking:<id>"
     token: str  # random per successful hold; proves which attempt won
     expires_ms: int  # epoch ms; for "booked" a far-future value

@@ -1,7 +1,7 @@
 """Booking rules: creation from a finished draft and the only allowed status changes.
 
-Every status change is one conditional update (`status == expected` → new), so repeats and
-races are harmless: the second caller matches nothing and is told the current status.
+Every status change is one conditional update in repos.bookings (`status == expected` → new), so
+repeats and races are harmless: the second caller matches nothing and is told the current status.
 """
 
 from __future__ import annotations
@@ -10,17 +10,14 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from beanie import PydanticObjectId
-from bson.errors import InvalidId
-from pymongo.errors import DuplicateKeyError
 
 from core.clock import Clock, to_ms
 from core.errors import BookingClosed, InvalidTransition, LimitReached, NotFound, SeatUnavailable
 from models.booking import Booking, BookingEvent, BookingStatus, Passenger, PriceSnapshot
-from models.collections import collection
 from models.flight import Flight, FlightSnapshot
+from repos.bookings import BookingRepo
 from services.seats import SeatService
 
 log = logging.getLogger(__name__)
@@ -62,10 +59,11 @@ class BookingRules:
 
 
 class BookingService:
-    def __init__(self, clock: Clock, seats: SeatService, rules: BookingRules) -> None:
+    def __init__(self, clock: Clock, seats: SeatService, rules: BookingRules, repo: BookingRepo | None = None) -> None:
         self.clock = clock
         self.seats = seats
         self.rules = rules
+        self.repo = repo or BookingRepo()
         self.payment_window_ms = rules.payment_window_minutes * 60_000
         self.grace_ms = rules.hold_grace_minutes * 60_000
 
@@ -84,11 +82,11 @@ class BookingService:
         return payment_deadline_ms + self.grace_ms
 
     async def for_draft(self, draft_key: str) -> Booking | None:
-        return await Booking.find_one(Booking.draft_key == draft_key)
+        return await self.repo.by_draft(draft_key)
 
     async def check_seat_limit(self, user_id: int, flight_id: str, seats: int) -> None:
         """Seats one user may hold on one flight (their unpaid bookings' seats plus `seats` more)."""
-        pending = await Booking.find(Booking.user_id == user_id, Booking.status == BookingStatus.PENDING).to_list()
+        pending = await self.repo.pending_for_user(user_id)
         self._seat_limit(pending, flight_id, seats)
 
     def _seat_limit(self, pending: list[Booking], flight_id: str, seats: int) -> None:
@@ -99,7 +97,7 @@ class BookingService:
 
     async def _check_limits(self, new: NewBooking) -> None:
         """At most N unpaid bookings and M held seats per flight per user: one user can't lock a cabin."""
-        pending = await Booking.find(Booking.user_id == new.user_id, Booking.status == BookingStatus.PENDING).to_list()
+        pending = await self.repo.pending_for_user(new.user_id)
         if len(pending) >= self.rules.max_pending_per_user:
             refs = ", ".join(b.reference for b in pending)
             raise LimitReached(f"You already have {len(pending)} unpaid bookings ({refs}). Please pay or cancel "
@@ -141,10 +139,7 @@ class BookingService:
                                          self.hold_until_ms(deadline_ms)):
             lost = await self._first_lost_seat(str(flight.id), new.seats, holder)
             # Free the draft key so the traveller can pick a replacement and confirm again.
-            await collection(Booking).update_one(
-                {"_id": booking_id, "status": "PENDING"},
-                {"$set": {"status": BookingStatus.CANCELLED.value, "cancel_reason": f"seat {lost} was lost",
-                          "updated_ms": self.clock.now_ms(), "draft_key": None, "seats_released_ms": 0}})
+            await self.repo.abandon(booking, f"seat {lost} was lost", self.clock.now_ms())
             raise SeatUnavailable(lost)
         await self.record(booking, "created", f"{count} passenger(s), seats {', '.join(new.seats)}")
         log.info("booking created", extra={"booking": booking.reference})
@@ -153,15 +148,12 @@ class BookingService:
     async def _insert(self, booking: Booking) -> Booking:
         """Insert with a fresh reference on a (1 in ~10^9) collision; the draft's booking if it exists already."""
         for _ in range(20):
-            try:
-                await booking.insert()
-            except DuplicateKeyError:
-                existing = await self.for_draft(booking.draft_key) if booking.draft_key else None
-                if existing is not None:
-                    return existing
-                booking.reference = new_reference()
-                continue
-            return booking
+            if await self.repo.insert(booking):
+                return booking
+            existing = await self.for_draft(booking.draft_key) if booking.draft_key else None
+            if existing is not None:
+                return existing
+            booking.reference = new_reference()
         raise RuntimeError("could not allocate a unique booking reference")
 
     async def _first_lost_seat(self, flight_id: str, seats: list[str], holder: str) -> str:
@@ -170,54 +162,49 @@ class BookingService:
 
     async def get(self, booking_id: str) -> Booking | None:
         """The booking, or None for an unknown or malformed id (ids also come from Stripe and buttons)."""
-        try:
-            object_id = PydanticObjectId(str(booking_id))
-        except (InvalidId, TypeError, ValueError):
-            return None
-        return await Booking.get(object_id)
+        return await self.repo.get(booking_id)
 
     async def by_reference(self, reference: str) -> Booking:
-        booking = await Booking.find_one(Booking.reference == reference.strip().upper())
+        booking = await self.repo.by_reference(reference.strip().upper())
         if booking is None:
             raise NotFound(f"There is no booking {reference.strip().upper()}.")
         return booking
 
     async def for_user(self, user_id: int, limit: int = 10) -> list[Booking]:
-        return await Booking.find(Booking.user_id == user_id).sort("-created_at").limit(limit).to_list()
+        return await self.repo.for_user(user_id, limit)
 
-    async def transition(self, booking: Booking, to: BookingStatus, *, extra: dict[str, Any] | None = None,
-                         actor: str = "system", detail: str = "", expected: BookingStatus | None = None) -> Booking:
-        """`expected` (default PENDING) → `to` as one conditional update; else InvalidTransition."""
-        expected = expected or BookingStatus.PENDING
-        if to not in ALLOWED.get(expected, set()):
-            raise InvalidTransition(booking.reference, booking.status.value, to.value)
-        fields: dict[str, Any] = {"status": to.value, "updated_ms": self.clock.now_ms(), **(extra or {})}
-        # update_one + read rather than find_one_and_update: the latter mis-filters on nx-27017 (README).
-        result = await collection(Booking).update_one({"_id": booking.id, "status": expected.value}, {"$set": fields})
-        current = await Booking.get(booking.id)
-        if result.matched_count != 1 or current is None:
+    async def confirm(self, booking: Booking, *, session_id: str, payment_intent: str, amount_paid: int) -> Booking:
+        """PENDING → CONFIRMED, paid through `session_id`; else InvalidTransition."""
+        moved = await self.repo.confirm(booking, session_id=session_id, payment_intent=payment_intent,
+                                        amount_paid=amount_paid, now_ms=self.clock.now_ms())
+        return await self._after_move(booking, moved, BookingStatus.CONFIRMED, "system", f"paid via {session_id}")
+
+    async def _after_move(self, booking: Booking, moved: bool, to: BookingStatus, actor: str, detail: str) -> Booking:
+        """The booking as it is now; InvalidTransition when the conditional update matched nothing."""
+        current = await self.repo.get(booking.id)
+        if not moved or current is None:
             raise InvalidTransition(booking.reference, current.status.value if current else "gone", to.value)
-        updated: Booking = current
-        await self.record(updated, to.value.lower(), detail, actor)
-        log.info("booking %s", to.value.lower(), extra={"booking": updated.reference})
-        return updated
+        await self.record(current, to.value.lower(), detail, actor)
+        log.info("booking %s", to.value.lower(), extra={"booking": current.reference})
+        return current
 
     async def cancel(self, booking: Booking, reason: str, actor: str = "system") -> Booking:
         """Cancel from the booking's current status (PENDING or CONFIRMED) and free its seats."""
-        cancelled = await self.transition(booking, BookingStatus.CANCELLED, extra={"cancel_reason": reason},
-                                          actor=actor, detail=reason, expected=booking.status)
+        if BookingStatus.CANCELLED not in ALLOWED.get(booking.status, set()):
+            raise InvalidTransition(booking.reference, booking.status.value, BookingStatus.CANCELLED.value)
+        moved = await self.repo.cancel(booking, booking.status, reason, self.clock.now_ms())
+        cancelled = await self._after_move(booking, moved, BookingStatus.CANCELLED, actor, reason)
         await self.release_seats(cancelled)
         return cancelled
 
     async def release_seats(self, booking: Booking) -> None:
         """Free a cancelled booking's seats and note it; the sweep repeats this if a crash came in between."""
         await self.seats.release_booking(str(booking.id))
-        await collection(Booking).update_one({"_id": booking.id, "status": BookingStatus.CANCELLED.value},
-                                             {"$set": {"seats_released_ms": self.clock.now_ms()}})
+        await self.repo.mark_seats_released(booking, self.clock.now_ms())
 
     async def record(self, booking: Booking, kind: str, detail: str = "", actor: str = "system") -> None:
-        await BookingEvent(booking_id=str(booking.id), reference=booking.reference, at=self.clock.now(),
-                           kind=kind, detail=detail, actor=actor).insert()
+        await self.repo.add_event(BookingEvent(booking_id=str(booking.id), reference=booking.reference,
+                                               at=self.clock.now(), kind=kind, detail=detail, actor=actor))
 
     async def history(self, booking: Booking) -> list[BookingEvent]:
-        return await BookingEvent.find(BookingEvent.booking_id == str(booking.id)).sort("at").to_list()
+        return await self.repo.history(booking)

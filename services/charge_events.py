@@ -11,8 +11,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from core.errors import InvalidTransition
-from models.booking import Booking, BookingStatus
-from models.collections import collection
+from models.booking import Booking, BookingFlag, BookingStatus, PaymentStatus
 from services.money import money
 from services.trust_texts import admin_text, dashboard_refund_message, refund_failed_message
 
@@ -28,12 +27,13 @@ class ChargeEvents:
     def __init__(self, payments: PaymentService) -> None:
         self.payments = payments
         self.bookings = payments.bookings
+        self.repo = payments.bookings.repo
         self.notify = payments.notifications
         self.clock = payments.clock
 
     async def apply(self, kind: str, obj: dict[str, Any]) -> tuple[str, str | None]:
         intent = str(obj.get("payment_intent") or "")
-        booking = await Booking.find_one({"payment.payment_intent_id": intent}) if intent else None
+        booking = await self.repo.by_payment_intent(intent) if intent else None
         if booking is None:
             return "unknown_booking", None
         if kind == "charge.refunded":
@@ -49,11 +49,11 @@ class ChargeEvents:
         refunded = int(charge.get("amount_refunded") or 0)
         if refunded <= 0:
             return "no_change"
-        if booking.payment.status == "refunded":
+        if booking.payment.status == PaymentStatus.REFUNDED:
             return "already_refunded"  # our own refund (cancel, late payment) echoed back by Stripe
         currency = booking.price.currency
         if refunded < charged:
-            await collection(Booking).update_one({"_id": booking.id}, {"$set": {"flag": "partially_refunded"}})
+            await self.repo.flag(booking, BookingFlag.PARTIALLY_REFUNDED)
             await self.bookings.record(booking, "partial_refund", f"{refunded} {currency} refunded in Stripe")
             await self.notify.chat(f"partial-refund-chat:{booking.id}:{refunded}", booking.chat_id,
                                    dashboard_refund_message(booking, refunded, cancelled=False),
@@ -69,8 +69,7 @@ class ChargeEvents:
                 booking = await self.bookings.cancel(booking, "refunded in Stripe", actor="stripe")
             except InvalidTransition:
                 booking = await self.bookings.get(str(booking.id)) or booking
-        await collection(Booking).update_one(
-            {"_id": booking.id}, {"$set": {"payment.status": "refunded", "flag": None}})
+        await self.repo.mark_refunded_in_stripe(booking)
         await self.bookings.record(booking, "refund", f"{refunded} {currency} refunded in the Stripe dashboard")
         await self.notify.chat(f"dashboard-refund-chat:{booking.id}", booking.chat_id,
                                dashboard_refund_message(booking, refunded, cancelled=True),
@@ -84,7 +83,7 @@ class ChargeEvents:
 
     async def _disputed(self, booking: Booking, dispute: dict[str, Any]) -> str:
         dispute_id = str(dispute.get("id") or "")
-        await collection(Booking).update_one({"_id": booking.id}, {"$set": {"flag": "disputed"}})
+        await self.repo.flag(booking, BookingFlag.DISPUTED)
         reason = str(dispute.get("reason") or "unknown reason")
         amount = int(dispute.get("amount") or 0)
         await self.bookings.record(booking, "dispute", f"{dispute_id}: {reason}, {amount} {booking.price.currency}")
@@ -101,8 +100,7 @@ class ChargeEvents:
         refund_id = str(refund.get("id") or "")
         amount = int(refund.get("amount") or booking.payment.amount_paid or booking.price.total)
         reason = str(refund.get("failure_reason") or "no reason given")
-        await collection(Booking).update_one(
-            {"_id": booking.id}, {"$set": {"flag": "refund_failed", "payment.status": "refund_failed"}})
+        await self.repo.mark_refund_failed(booking)
         await self.bookings.record(booking, "refund_failed", f"{refund_id}: {reason}")
         await self.notify.tell_admins(
             f"refund-failed-later:{refund_id}",

@@ -186,13 +186,12 @@ async def refresh_db_gauges(services: Services, *, max_age: float = DB_GAUGE_MAX
 
 
 async def _read_counts(services: Services) -> tuple[dict[str, int], int]:
-    from models.booking import Booking, BookingStatus
-    from models.collections import collection
+    from models.booking import BookingStatus
 
     statuses = list(BookingStatus)
     # One indexed count per status (the (status, hold_expires_ms) index) instead of a $group scan.
     results: list[Any] = await asyncio.gather(
-        *(collection(Booking).count_documents({"status": s.value}) for s in statuses),
+        *(services.bookings.repo.count(s) for s in statuses),
         services.seats.active_holds(),
     )
     counts = {s.value: int(n) for s, n in zip(statuses, results[:-1], strict=True)}

@@ -16,12 +16,11 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from pymongo.errors import DuplicateKeyError
-
 from core.errors import InvalidTransition, PaymentError, SeatUnavailable
-from models.booking import Booking, BookingStatus
-from models.collections import collection
-from models.ops import PaymentAttempt, WebhookEvent
+from models.booking import Booking, BookingFlag, BookingStatus, PaymentStatus
+from models.ops import AttemptStatus
+from repos.bookings import BookingRepo
+from repos.payments import PaymentRepo
 from services import emails
 from services.charge_events import CHARGE_EVENTS, ChargeEvents
 from services.flights import FlightSearch
@@ -51,6 +50,8 @@ class PaymentEvents:
         self.bookings = payments.bookings
         self.notify = payments.notifications
         self.charges = ChargeEvents(payments)
+        self.repo: BookingRepo = payments.bookings.repo
+        self.attempts: PaymentRepo = payments.attempts
         self.before_step: Callable[[str], Awaitable[None]] = _no_fault
 
     async def handle(self, event: dict[str, Any]) -> str:
@@ -59,12 +60,8 @@ class PaymentEvents:
         if kind not in PAID_EVENTS | UNPAID_EVENTS | CHARGE_EVENTS:
             return "ignored"
         await self.before_step("inbox")
-        try:
-            await WebhookEvent(event_id=event_id, type=kind, received_at=self.clock.now()).insert()
-        except DuplicateKeyError:
-            seen = await WebhookEvent.find_one(WebhookEvent.event_id == event_id)
-            if seen is not None and seen.outcome != "received":
-                return "duplicate"  # finished before; a half-finished one falls through and is finished now
+        if await self.attempts.receive_event(event_id, kind, self.clock.now()):
+            return "duplicate"  # finished before; a half-finished one falls through and is finished now
         obj = (event.get("data") or {}).get("object") or {}
         if not isinstance(obj, dict):
             obj = {}
@@ -81,8 +78,7 @@ class PaymentEvents:
             else:
                 outcome = await self._unpaid(booking, obj, expired=kind == "checkout.session.expired")
         await self.before_step("outcome")
-        await collection(WebhookEvent).update_one(
-            {"event_id": event_id}, {"$set": {"outcome": outcome, "booking_reference": reference}})
+        await self.attempts.finish_event(event_id, outcome, reference)
         log.info("stripe %s → %s", kind, outcome, extra={"booking": reference or "-"})
         return outcome
 
@@ -95,11 +91,11 @@ class PaymentEvents:
         session_id = str(session.get("id") or "")
         if not session_id:
             return None
-        attempt = await PaymentAttempt.find_one(PaymentAttempt.session_id == session_id)
+        attempt = await self.attempts.attempt(session_id)
         if attempt is not None:
             return await self.bookings.get(attempt.booking_id)
         # The attempt row is written just after the session is stored on the booking: accept that too.
-        return await Booking.find_one({"payment.session_id": session_id})
+        return await self.repo.by_session(session_id)
 
     # ---- paid ------------------------------------------------------------------------------------------
     async def paid(self, booking: Booking, session: dict[str, Any]) -> str:
@@ -109,7 +105,7 @@ class PaymentEvents:
         intent = str(session.get("payment_intent") or "")
         amount = int(session.get("amount_total") or 0)
         currency = str(session.get("currency") or "").upper()
-        await collection(PaymentAttempt).update_one({"session_id": session_id}, {"$set": {"status": "paid"}})
+        await self.attempts.mark_attempt(session_id, AttemptStatus.PAID)
         if booking.status == BookingStatus.CANCELLED or (
             booking.status == BookingStatus.CONFIRMED and booking.payment.session_id != session_id
         ):
@@ -123,12 +119,10 @@ class PaymentEvents:
         # An older attempt was paid while a newer link is open: that link must not take a second payment.
         superseded = booking.payment.session_id if (
             booking.status == BookingStatus.PENDING and booking.payment.session_id not in (None, session_id)
-            and booking.payment.status in ("open", "creating")) else None
+            and booking.payment.status in (PaymentStatus.OPEN, PaymentStatus.CREATING)) else None
         try:
-            booking = await self.bookings.transition(
-                booking, BookingStatus.CONFIRMED, detail=f"paid via {session_id}",
-                extra={"payment.status": "paid", "payment.payment_intent_id": intent, "payment.amount_paid": amount,
-                       "payment.session_id": session_id},
+            booking = await self.bookings.confirm(
+                booking, session_id=session_id, payment_intent=intent, amount_paid=amount,
             ) if booking.status == BookingStatus.PENDING else booking
         except InvalidTransition:
             fresh = await self.bookings.get(str(booking.id))
@@ -157,8 +151,7 @@ class PaymentEvents:
         if booking.status != BookingStatus.CONFIRMED:
             return "refunded_no_seat"
         await self.payments.queue_confirmation(booking, "confirm", self.before_step)
-        await collection(Booking).update_one({"_id": booking.id, "fulfilled_ms": None},
-                                             {"$set": {"fulfilled_ms": self.clock.now_ms()}})
+        await self.repo.mark_fulfilled(booking, self.clock.now_ms())
         return None
 
     async def _secure_seats(self, booking: Booking) -> Booking:
@@ -189,8 +182,7 @@ class PaymentEvents:
                 changes.pop(old, None)
             return await self._refund_no_seat(booking, missing)
         seats = [changes.get(seat, seat) for seat in booking.seats]
-        await collection(Booking).update_one({"_id": booking.id, "status": "CONFIRMED"},
-                                             {"$set": {"seats": seats, "seat_changes": changes}})
+        await self.repo.reseat(booking, seats, changes)
         await self.payments.seats.book(str(booking.id))
         await self.bookings.record(booking, "reseated", ", ".join(f"{a} → {b}" for a, b in changes.items()))
         await self.notify.tell_admins(
@@ -200,7 +192,7 @@ class PaymentEvents:
 
     async def _refund_no_seat(self, booking: Booking, missing: list[str]) -> Booking:
         intent = booking.payment.payment_intent_id or ""
-        await collection(Booking).update_one({"_id": booking.id}, {"$set": {"flag": "oversold"}})
+        await self.repo.flag(booking, BookingFlag.OVERSOLD)
         cancelled = booking
         try:
             cancelled = await self.bookings.cancel(booking, f"paid seat(s) {', '.join(missing)} no longer available")
@@ -219,8 +211,7 @@ class PaymentEvents:
         return cancelled
 
     async def _mismatch(self, booking: Booking, session_id: str, amount: int, currency: str) -> str:
-        await collection(Booking).update_one({"_id": booking.id, "status": "PENDING"},
-                                             {"$set": {"flag": "amount_mismatch"}})
+        await self.repo.flag(booking, BookingFlag.AMOUNT_MISMATCH, only_if=BookingStatus.PENDING)
         await self.bookings.record(booking, "amount_mismatch", f"paid {amount} {currency}, expected "
                                    f"{booking.price.total} {booking.price.currency}")
         await self.notify.tell_admins(
@@ -247,24 +238,20 @@ class PaymentEvents:
     # ---- unpaid --------------------------------------------------------------------------------------
     async def _unpaid(self, booking: Booking, session: dict[str, Any], *, expired: bool) -> str:
         session_id = str(session.get("id", ""))
-        status = "expired" if expired else "failed"
-        await collection(PaymentAttempt).update_one({"session_id": session_id}, {"$set": {"status": status}})
+        status, attempt_status = (PaymentStatus.EXPIRED, AttemptStatus.EXPIRED) if expired else (
+            PaymentStatus.FAILED, AttemptStatus.FAILED)
+        await self.attempts.mark_attempt(session_id, attempt_status)
         # Only the booking's current session matters; an old attempt's or an out-of-order event changes nothing.
-        changed = await collection(Booking).update_one(
-            {"_id": booking.id, "status": "PENDING", "payment.session_id": session_id,
-             "payment.status": "open"},
-            {"$set": {"payment.status": status, "updated_ms": self.clock.now_ms()}},
-        )
-        if changed.modified_count != 1:
+        if not await self.repo.close_attempt(booking, session_id, status, self.clock.now_ms()):
             return "no_change"
         fresh = await self.bookings.get(str(booking.id)) or booking
         can_retry = self.payments.can_retry(fresh)
         buttons = [[{"text": "💳 Pay again", "callback": f"*:pay:{fresh.id}"}]] if can_retry else \
             [[{"text": "🔎 Search again", "callback": "*:new:"}]]
-        await self.notify.chat(f"{status}-chat:{session_id}", fresh.chat_id,
+        await self.notify.chat(f"{status.value}-chat:{session_id}", fresh.chat_id,
                                payment_failed_message(fresh, expired, can_retry, self.payments.attempts_left(fresh)),
                                buttons, reference=fresh.reference)
-        return status
+        return status.value
 
     # ---- sweep ---------------------------------------------------------------------------------------
     async def settle_overdue(self, booking: Booking) -> str:
@@ -276,7 +263,8 @@ class PaymentEvents:
         """
         session_id = booking.payment.session_id
         gateway = self.payments.gateway
-        if not session_id or gateway is None or booking.payment.status not in ("open", "creating"):
+        if not session_id or gateway is None or booking.payment.status not in (PaymentStatus.OPEN,
+                                                                               PaymentStatus.CREATING):
             return "expired"
         try:
             session = await gateway.settle_checkout(session_id)
@@ -295,8 +283,7 @@ class PaymentEvents:
     async def finish_confirmations(self) -> int:
         """CONFIRMED bookings whose confirmation was cut short (a crash, Stripe never retried): finish them."""
         stale = self.clock.now_ms() - 60_000
-        stuck = await Booking.find({"status": "CONFIRMED", "fulfilled_ms": None,
-                                    "updated_ms": {"$lt": stale}}).limit(SWEEP_BATCH).to_list()
+        stuck = await self.repo.unfulfilled(stale, SWEEP_BATCH)
         for booking in stuck:
             await self.fulfil(booking)
         return len(stuck)

@@ -8,19 +8,16 @@ two replicas or a retry after a timeout all end with one session.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pymongo.errors import DuplicateKeyError
-
 from core.clock import Clock
 from core.errors import FlyOError, InvalidTransition, PaymentError, PaymentsNotConfigured, SeatUnavailable
-from models.booking import Booking, BookingStatus
-from models.collections import collection
+from models.booking import Booking, BookingFlag, BookingStatus, PaymentStatus
 from models.ops import PaymentAttempt
+from repos.payments import PaymentRepo
 from services import emails
 from services.bookings import BookingService
 from services.money import money
@@ -59,7 +56,8 @@ class CancelOutcome:
 class PaymentService:
     def __init__(self, clock: Clock, bookings: BookingService, seats: SeatService,
                  notifications: NotificationService, gateway: PaymentGateway | None, reference: ReferenceData, *,
-                 public_url: str, max_attempts: int = 3, window_minutes: int = 30) -> None:
+                 public_url: str, max_attempts: int = 3, window_minutes: int = 30,
+                 attempts: PaymentRepo | None = None) -> None:
         """`public_url`: where Stripe sends the traveller back (/paid, /unpaid); `max_attempts` Checkout
         attempts per booking; `window_minutes` each attempt's lifetime (the composition root passes the
         settings MAX_PAYMENT_ATTEMPTS and PAYMENT_WINDOW_MINUTES)."""
@@ -72,6 +70,8 @@ class PaymentService:
         self.public_url = public_url.rstrip("/")
         self.max_attempts = max_attempts
         self.window_ms = window_minutes * 60_000
+        self.attempts = attempts or PaymentRepo()
+        self.repo = bookings.repo
 
     @property
     def demo(self) -> bool:
@@ -98,29 +98,22 @@ class PaymentService:
             self.bookings.check_bookable(booking.flight.flight_number, booking.flight.departs_at)
             p = booking.payment
             now = self.clock.now_ms()
-            if p.status == "open" and p.url and p.expires_ms > now + 60_000:
+            if p.status == PaymentStatus.OPEN and p.url and p.expires_ms > now + 60_000:
                 return PaymentLink(booking, p.url, p.expires_ms, p.attempt, self.demo, reused=True)
-            if p.status == "creating" and p.expires_ms > now + 25 * 60_000:
+            if p.status == PaymentStatus.CREATING and p.expires_ms > now + 25 * 60_000:
                 return await self._create(booking, p.attempt, p.expires_ms)  # finish a half-made attempt
             attempt = p.attempt + 1
             if attempt > self.max_attempts:
                 raise AttemptsExhausted(f"All {self.max_attempts} payment attempts for {booking.reference} are used.")
-            if p.session_id and p.status in ("open", "creating"):
+            if p.session_id and p.status in (PaymentStatus.OPEN, PaymentStatus.CREATING):
                 await self.gateway.expire_checkout(p.session_id)  # the old link must not be payable any more
             # Stripe wants expires_at ≥ 30 min after creation: a minute of margin for the round trip.
             expires_ms = (now // 1000 + 60) * 1000 + self.window_ms
-            claimed = await collection(Booking).update_one(
-                {"_id": booking.id, "status": "PENDING", "payment.attempt": p.attempt, "payment.status": p.status},
-                {"$set": {"payment.attempt": attempt, "payment.status": "creating", "payment.expires_ms": expires_ms,
-                          "payment.session_id": None, "payment.url": None, "updated_ms": now}},
-            )
-            if claimed.matched_count != 1:
+            if not await self.repo.claim_attempt(booking, attempt=attempt, expires_ms=expires_ms, now_ms=now):
                 continue  # another tap or replica moved on; look again
             if not await self.seats.rehold_for_booking(booking.flight.flight_id, booking.seats, str(booking.id),
                                                        self.bookings.hold_until_ms(expires_ms), booking.flight.cabin):
-                await collection(Booking).update_one(
-                    {"_id": booking.id, "payment.attempt": attempt}, {"$set": {"payment.status": "failed"}}
-                )
+                await self.repo.fail_attempt(booking, attempt)
                 raise SeatUnavailable(", ".join(booking.seats))
             return await self._create(booking, attempt, expires_ms)
         raise PaymentError("The payment link is being created; please try again in a moment.")
@@ -138,15 +131,11 @@ class PaymentService:
             success_url=f"{public}/paid?ref={booking.reference}", cancel_url=f"{public}/unpaid?ref={booking.reference}",
         )
         session = await self.gateway.create_checkout(request)
-        await collection(Booking).update_one(
-            {"_id": booking.id, "payment.attempt": attempt},
-            {"$set": {"payment.status": "open", "payment.session_id": session.id, "payment.url": session.url,
-                      "hold_expires_ms": expires_ms}},
-        )
-        with contextlib.suppress(DuplicateKeyError):  # the same attempt recorded by a concurrent tap
-            await PaymentAttempt(booking_id=str(booking.id), reference=booking.reference, attempt=attempt,
-                                 session_id=session.id, url=session.url, amount=session.amount_total,
-                                 currency=session.currency, expires_ms=expires_ms, created_at=self.clock.now()).insert()
+        await self.repo.open_attempt(booking, attempt, session_id=session.id, url=session.url, expires_ms=expires_ms)
+        await self.attempts.record_attempt(PaymentAttempt(  # once, though a concurrent tap may record it too
+            booking_id=str(booking.id), reference=booking.reference, attempt=attempt, session_id=session.id,
+            url=session.url, amount=session.amount_total, currency=session.currency, expires_ms=expires_ms,
+            created_at=self.clock.now()))
         await self.bookings.record(booking, "payment_link", f"attempt {attempt}: {session.id}")
         log.info("payment link attempt %s created", attempt, extra={"booking": booking.reference})
         refreshed = await self.bookings.get(str(booking.id))
@@ -206,7 +195,7 @@ class PaymentService:
         if was == BookingStatus.CONFIRMED and p.payment_intent_id and self.gateway is not None:
             refund_id, refunded, error = await self.refund(cancelled, p.payment_intent_id,
                                                            p.amount_paid or booking.price.total, "cancel")
-        elif p.session_id and p.status in ("open", "creating") and self.gateway is not None:
+        elif p.session_id and p.status in (PaymentStatus.OPEN, PaymentStatus.CREATING) and self.gateway is not None:
             try:
                 await self.gateway.expire_checkout(p.session_id)
             except PaymentError as exc:
@@ -222,16 +211,13 @@ class PaymentService:
         try:
             refund_id = await self.gateway.refund(payment_intent, amount, key)
         except PaymentError as exc:
-            await collection(Booking).update_one({"_id": booking.id}, {"$set": {"flag": "refund_failed"}})
+            await self.repo.flag(booking, BookingFlag.REFUND_FAILED)
             await self.notifications.tell_admins(
                 f"refund-failed:{booking.id}:{payment_intent}",
                 f"⚠️ Refund for {booking.reference} failed: {exc}. Please refund it in the Stripe dashboard.",
                 reference=booking.reference)
             return None, 0, str(exc)
-        await collection(Booking).update_one(
-            {"_id": booking.id},
-            {"$set": {"payment.refund_id": refund_id, "payment.status": "refunded"}},
-        )
+        await self.repo.mark_refunded(booking, refund_id)
         await self.bookings.record(booking, "refund", f"{amount} {booking.price.currency} ({why}): {refund_id}")
         return refund_id, amount, None
 
@@ -244,6 +230,6 @@ class PaymentService:
                                        reference=booking.reference)
 
     async def summary(self, booking: Booking) -> list[dict[str, Any]]:
-        attempts = await PaymentAttempt.find(PaymentAttempt.booking_id == str(booking.id)).sort("attempt").to_list()
+        attempts = await self.attempts.attempts(str(booking.id))
         return [{"attempt": a.attempt, "session": a.session_id, "amount": a.amount, "currency": a.currency,
                  "status": a.status} for a in attempts]

@@ -14,8 +14,8 @@ from typing import Any, Protocol
 import stripe
 
 from core.errors import PaymentError
-from models.collections import collection
-from models.ops import PaymentAttempt
+from models.ops import AttemptStatus, PaymentAttempt
+from repos.payments import PaymentRepo
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +155,7 @@ def _translate(exc: stripe.StripeError, doing: str) -> PaymentError:
     return PaymentError(f"Stripe could not {doing} ({message}).")
 
 
-DEMO_COMPLETING = "completing"  # PaymentAttempt.status while the demo page's paid event is being delivered
+DEMO_COMPLETING = AttemptStatus.COMPLETING  # PaymentAttempt.status while the demo page's paid event is delivered
 
 
 class DemoGateway:
@@ -168,8 +168,9 @@ class DemoGateway:
 
     demo = True
 
-    def __init__(self, public_url: str) -> None:
+    def __init__(self, public_url: str, attempts: PaymentRepo | None = None) -> None:
         self.public_url = public_url.rstrip("/")
+        self.attempts = attempts or PaymentRepo()
         self._sessions: dict[str, CheckoutSession] = {}  # idempotency key → session (one console process)
 
     async def create_checkout(self, request: CheckoutRequest) -> CheckoutSession:
@@ -186,16 +187,15 @@ class DemoGateway:
 
     async def expire_checkout(self, session_id: str) -> None:
         # Only an open session expires; a paid one stays paid (Stripe answers "already complete").
-        await collection(PaymentAttempt).update_one({"session_id": session_id, "status": "open"},
-                                                    {"$set": {"status": "expired"}})
+        await self.attempts.expire_open_attempt(session_id)
 
     async def settle_checkout(self, session_id: str) -> dict[str, Any]:
         await self.expire_checkout(session_id)
-        attempt = await PaymentAttempt.find_one(PaymentAttempt.session_id == session_id)
+        attempt = await self.attempts.attempt(session_id)
         if attempt is None:
             raise PaymentError("Unknown demo checkout session.")
         # "completing": the person pressed Pay (demo) and the event is on its way (or was lost): paid, as on Stripe.
-        return self.session_object(attempt, paid=attempt.status in ("paid", DEMO_COMPLETING))
+        return self.session_object(attempt, paid=attempt.status in (AttemptStatus.PAID, DEMO_COMPLETING))
 
     @staticmethod
     def session_object(attempt: PaymentAttempt, *, paid: bool) -> dict[str, Any]:

@@ -12,8 +12,7 @@ from zoneinfo import ZoneInfo
 
 from core.clock import Clock, from_ms
 from core.errors import InvalidTransition
-from models.booking import Booking, BookingStatus
-from models.collections import collection
+from models.booking import BookingStatus
 from services import emails
 from services.bookings import BookingService
 from services.notifications import NotificationService
@@ -50,6 +49,7 @@ class Sweeper:
         self.notifications = notifications
         self.payments = payments
         self.payment_events = payment_events
+        self.repo = bookings.repo
         self.reference = reference or ReferenceData()
 
     async def run(self) -> SweepReport:
@@ -68,9 +68,8 @@ class Sweeper:
         """PENDING bookings past their payment window: ask Stripe first (a payment may have completed without
         its webhook), then cancel, free the seats and tell the traveller."""
         now = self.clock.now_ms()
-        overdue = await Booking.find({"status": "PENDING", "hold_expires_ms": {"$lt": now}}).limit(BATCH).to_list()
         done = 0
-        for booking in overdue:
+        for booking in await self.repo.overdue(now, BATCH):
             if self.payment_events is not None:
                 verdict = await self.payment_events.settle_overdue(booking)
                 if verdict != "expired":
@@ -90,20 +89,16 @@ class Sweeper:
 
     async def release_cancelled_seats(self) -> int:
         """Seats of cancelled bookings whose release was cut short by a crash (cancel and release are two writes)."""
-        left = await Booking.find({"status": "CANCELLED", "seats_released_ms": None}).limit(BATCH).to_list()
+        left = await self.repo.cancelled_with_seats(BATCH)
         for booking in left:
             await self.bookings.release_seats(booking)
         return len(left)
 
     async def payment_reminders(self) -> int:
         now = self.clock.now_ms()
-        due = await Booking.find({
-            "status": "PENDING", "payment.status": "open", "payment_reminder_ms": None,
-            "hold_expires_ms": {"$lte": now + PAYMENT_REMINDER_MS, "$gte": now},
-        }).limit(BATCH).to_list()
         sent = 0
-        for booking in due:
-            if not await self._claim(booking, "payment_reminder_ms", now):
+        for booking in await self.repo.payment_reminders_due(now, PAYMENT_REMINDER_MS, BATCH):
+            if not await self.repo.claim_reminder(booking, "payment_reminder_ms", now):
                 continue
             minutes = max(1, round((booking.hold_expires_ms - now) / 60_000))
             buttons = [[{"text": "💳 Pay now", "url": booking.payment.url}]] if booking.payment.url else []
@@ -116,13 +111,9 @@ class Sweeper:
 
     async def departure_reminders(self) -> int:
         now = self.clock.now_ms()
-        due = await Booking.find({
-            "status": "CONFIRMED", "departure_reminder_ms": None,
-            "departs_ms": {"$lte": now + DEPARTURE_REMINDER_MS, "$gt": now},
-        }).limit(BATCH).to_list()
         sent = 0
-        for booking in due:
-            if not await self._claim(booking, "departure_reminder_ms", now):
+        for booking in await self.repo.departure_reminders_due(now, DEPARTURE_REMINDER_MS, BATCH):
+            if not await self.repo.claim_reminder(booking, "departure_reminder_ms", now):
                 continue
             origin = self.reference.airports.get(booking.flight.origin)
             tz = ZoneInfo(origin.tz if origin else "UTC")
@@ -139,10 +130,6 @@ class Sweeper:
                                            + body, html, reference=booking.reference)
             sent += 1
         return sent
-
-    async def _claim(self, booking: Booking, field: str, now: int) -> bool:
-        claimed = await collection(Booking).update_one({"_id": booking.id, field: None}, {"$set": {field: now}})
-        return claimed.modified_count == 1
 
 
 __all__ = ["BookingStatus", "SweepReport", "Sweeper"]

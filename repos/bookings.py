@@ -1,0 +1,208 @@
+"""Bookings (`bookings`) and their history (`booking_events`).
+
+Every change of a booking is one conditional `update_one` whose filter says what the booking must still be
+(`status`, the payment attempt, an unset claim field), so repeats and races are harmless: the second writer
+matches nothing. `update_one` + a read, never `find_one_and_update`: with a compound filter the latter is
+unreliable on nx-27017 (README, Database). No `$or` in write filters, no datetimes in `$set` (nx-27017 stores
+them as strings): timestamps that change are epoch milliseconds (`*_ms`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pymongo.errors import DuplicateKeyError
+
+from models.booking import Booking, BookingEvent, BookingFlag, BookingStatus, PaymentStatus
+from repos.base import collection, object_id
+
+
+class BookingRepo:
+    # ---- reads -----------------------------------------------------------------------------------------
+    async def get(self, booking_id: object) -> Booking | None:
+        """The booking, or None for an unknown or malformed id."""
+        found = object_id(booking_id)
+        return await Booking.get(found) if found is not None else None
+
+    async def by_reference(self, reference: str) -> Booking | None:
+        return await Booking.find_one(Booking.reference == reference)
+
+    async def by_draft(self, draft_key: str) -> Booking | None:
+        return await Booking.find_one(Booking.draft_key == draft_key)
+
+    async def by_session(self, session_id: str) -> Booking | None:
+        """The booking whose *current* attempt is this Checkout Session."""
+        return await Booking.find_one({"payment.session_id": session_id})
+
+    async def by_payment_intent(self, payment_intent: str) -> Booking | None:
+        return await Booking.find_one({"payment.payment_intent_id": payment_intent})
+
+    async def for_user(self, user_id: int, limit: int) -> list[Booking]:
+        return await Booking.find(Booking.user_id == user_id).sort("-created_at").limit(limit).to_list()
+
+    async def pending_for_user(self, user_id: int) -> list[Booking]:
+        return await Booking.find(Booking.user_id == user_id, Booking.status == BookingStatus.PENDING).to_list()
+
+    async def count(self, status: BookingStatus) -> int:
+        """One indexed count (the `status` index) — cheaper on nx-27017 than a `$group` scan."""
+        return int(await collection(Booking).count_documents({"status": status}))
+
+    async def created_since(self, since: datetime) -> list[dict[str, Any]]:
+        """Status, creation time, price, payment and flight of the bookings created since `since` (for /stats).
+
+        A find, not an aggregation: nx-27017's aggregation `$match` compares datetimes wrongly (every stored
+        date passes `$gte`, none passes `$lt`), while find() filters them correctly; and it can't `$group` by
+        a document `_id`. Whole sub-documents are projected because nx-27017 returns a dotted projection
+        ("price.total") as a flat key. A week of small projections is cheap to group in Python.
+        """
+        projection = {"status": 1, "created_at": 1, "price": 1, "payment": 1, "flight": 1, "_id": 0}
+        return [doc async for doc in collection(Booking).find({"created_at": {"$gte": since}}, projection)]
+
+    # ---- creation ----------------------------------------------------------------------------------------
+    async def insert(self, booking: Booking) -> bool:
+        """Insert; False when its reference or its `draft_key` (unique where set) exists already."""
+        try:
+            await booking.insert()
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def abandon(self, booking: Booking, reason: str, now_ms: int) -> None:
+        """A PENDING booking whose seats could not be moved to it: cancelled, and its draft key freed so the
+        traveller can pick a replacement and confirm again (no seats to release: `seats_released_ms` 0)."""
+        await collection(Booking).update_one(
+            {"_id": booking.id, "status": BookingStatus.PENDING},
+            {"$set": {"status": BookingStatus.CANCELLED, "cancel_reason": reason, "updated_ms": now_ms,
+                      "draft_key": None, "seats_released_ms": 0}})
+
+    # ---- status transitions ------------------------------------------------------------------------------
+    async def confirm(self, booking: Booking, *, session_id: str, payment_intent: str, amount_paid: int,
+                      now_ms: int) -> bool:
+        """PENDING → CONFIRMED, paid by `session_id` (which becomes the current attempt); False if not PENDING."""
+        return await self._move(booking, BookingStatus.PENDING, BookingStatus.CONFIRMED, now_ms, {
+            "payment.status": PaymentStatus.PAID, "payment.payment_intent_id": payment_intent,
+            "payment.amount_paid": amount_paid, "payment.session_id": session_id})
+
+    async def cancel(self, booking: Booking, expected: BookingStatus, reason: str, now_ms: int) -> bool:
+        """`expected` → CANCELLED; False if the booking is no longer `expected`."""
+        return await self._move(booking, expected, BookingStatus.CANCELLED, now_ms, {"cancel_reason": reason})
+
+    async def _move(self, booking: Booking, expected: BookingStatus, to: BookingStatus, now_ms: int,
+                    fields: dict[str, Any]) -> bool:
+        result = await collection(Booking).update_one(
+            {"_id": booking.id, "status": expected}, {"$set": {"status": to, "updated_ms": now_ms, **fields}})
+        return result.matched_count == 1
+
+    async def mark_seats_released(self, booking: Booking, now_ms: int) -> None:
+        await collection(Booking).update_one({"_id": booking.id, "status": BookingStatus.CANCELLED},
+                                             {"$set": {"seats_released_ms": now_ms}})
+
+    async def mark_fulfilled(self, booking: Booking, now_ms: int) -> None:
+        """Seats booked and confirmation queued (once: a repeat keeps the first time)."""
+        await collection(Booking).update_one({"_id": booking.id, "fulfilled_ms": None},
+                                             {"$set": {"fulfilled_ms": now_ms}})
+
+    async def reseat(self, booking: Booking, seats: list[str], changes: dict[str, str]) -> None:
+        """A CONFIRMED booking's lost seats replaced (`changes`: old → new)."""
+        await collection(Booking).update_one({"_id": booking.id, "status": BookingStatus.CONFIRMED},
+                                             {"$set": {"seats": seats, "seat_changes": changes}})
+
+    async def flag(self, booking: Booking, flag: BookingFlag, *, only_if: BookingStatus | None = None) -> None:
+        match: dict[str, Any] = {"_id": booking.id}
+        if only_if is not None:
+            match["status"] = only_if
+        await collection(Booking).update_one(match, {"$set": {"flag": flag}})
+
+    async def claim_reminder(self, booking: Booking, field: str, now_ms: int) -> bool:
+        """Claim a reminder (`payment_reminder_ms`, `departure_reminder_ms`): True for exactly one caller."""
+        claimed = await collection(Booking).update_one({"_id": booking.id, field: None}, {"$set": {field: now_ms}})
+        return claimed.modified_count == 1
+
+    # ---- the current payment attempt (booking.payment) ----------------------------------------------------
+    async def claim_attempt(self, booking: Booking, *, attempt: int, expires_ms: int, now_ms: int) -> bool:
+        """Claim attempt number `attempt` (the one after `booking.payment`'s, as read): True for exactly one
+        caller, who then creates its Checkout Session; anyone who read the same state gets False."""
+        p = booking.payment
+        claimed = await collection(Booking).update_one(
+            {"_id": booking.id, "status": BookingStatus.PENDING, "payment.attempt": p.attempt,
+             "payment.status": p.status},
+            {"$set": {"payment.attempt": attempt, "payment.status": PaymentStatus.CREATING,
+                      "payment.expires_ms": expires_ms, "payment.session_id": None, "payment.url": None,
+                      "updated_ms": now_ms}},
+        )
+        return claimed.matched_count == 1
+
+    async def fail_attempt(self, booking: Booking, attempt: int) -> None:
+        await collection(Booking).update_one(
+            {"_id": booking.id, "payment.attempt": attempt}, {"$set": {"payment.status": PaymentStatus.FAILED}}
+        )
+
+    async def open_attempt(self, booking: Booking, attempt: int, *, session_id: str, url: str,
+                           expires_ms: int) -> None:
+        """Attempt `attempt` has its Checkout Session: the link is payable, the seats held until it expires."""
+        await collection(Booking).update_one(
+            {"_id": booking.id, "payment.attempt": attempt},
+            {"$set": {"payment.status": PaymentStatus.OPEN, "payment.session_id": session_id, "payment.url": url,
+                      "hold_expires_ms": expires_ms}},
+        )
+
+    async def close_attempt(self, booking: Booking, session_id: str, status: PaymentStatus, now_ms: int) -> bool:
+        """The open current attempt `session_id` expired or failed; False when it isn't the open current one
+        (an old attempt's event, or one out of order)."""
+        changed = await collection(Booking).update_one(
+            {"_id": booking.id, "status": BookingStatus.PENDING, "payment.session_id": session_id,
+             "payment.status": PaymentStatus.OPEN},
+            {"$set": {"payment.status": status, "updated_ms": now_ms}},
+        )
+        return changed.modified_count == 1
+
+    async def mark_refunded(self, booking: Booking, refund_id: str) -> None:
+        await collection(Booking).update_one(
+            {"_id": booking.id}, {"$set": {"payment.refund_id": refund_id, "payment.status": PaymentStatus.REFUNDED}})
+
+    async def mark_refunded_in_stripe(self, booking: Booking) -> None:
+        """Refunded in full from the Stripe dashboard: no flag left to look at."""
+        await collection(Booking).update_one(
+            {"_id": booking.id}, {"$set": {"payment.status": PaymentStatus.REFUNDED, "flag": None}})
+
+    async def mark_refund_failed(self, booking: Booking) -> None:
+        await collection(Booking).update_one(
+            {"_id": booking.id},
+            {"$set": {"flag": BookingFlag.REFUND_FAILED, "payment.status": PaymentStatus.REFUND_FAILED}})
+
+    # ---- work for the sweeps (each batch at most `limit`) -------------------------------------------------
+    async def overdue(self, now_ms: int, limit: int) -> list[Booking]:
+        """PENDING bookings past their payment window."""
+        return await Booking.find({"status": BookingStatus.PENDING, "hold_expires_ms": {"$lt": now_ms}}) \
+            .limit(limit).to_list()
+
+    async def cancelled_with_seats(self, limit: int) -> list[Booking]:
+        """Cancelled bookings whose seats were not released yet (a crash between the two writes)."""
+        return await Booking.find({"status": BookingStatus.CANCELLED, "seats_released_ms": None}) \
+            .limit(limit).to_list()
+
+    async def unfulfilled(self, updated_before_ms: int, limit: int) -> list[Booking]:
+        """CONFIRMED bookings whose confirmation was cut short (seats not booked or messages not queued)."""
+        return await Booking.find({"status": BookingStatus.CONFIRMED, "fulfilled_ms": None,
+                                   "updated_ms": {"$lt": updated_before_ms}}).limit(limit).to_list()
+
+    async def payment_reminders_due(self, now_ms: int, within_ms: int, limit: int) -> list[Booking]:
+        return await Booking.find({
+            "status": BookingStatus.PENDING, "payment.status": PaymentStatus.OPEN, "payment_reminder_ms": None,
+            "hold_expires_ms": {"$lte": now_ms + within_ms, "$gte": now_ms},
+        }).limit(limit).to_list()
+
+    async def departure_reminders_due(self, now_ms: int, within_ms: int, limit: int) -> list[Booking]:
+        return await Booking.find({
+            "status": BookingStatus.CONFIRMED, "departure_reminder_ms": None,
+            "departs_ms": {"$lte": now_ms + within_ms, "$gt": now_ms},
+        }).limit(limit).to_list()
+
+    # ---- history -----------------------------------------------------------------------------------------
+    async def add_event(self, event: BookingEvent) -> None:
+        """One document per event: nx-27017 mangles a `$push` of sub-documents (README, Database)."""
+        await event.insert()
+
+    async def history(self, booking: Booking) -> list[BookingEvent]:
+        return await BookingEvent.find(BookingEvent.booking_id == str(booking.id)).sort("at").to_list()
