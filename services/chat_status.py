@@ -12,13 +12,11 @@ import logging
 import time
 from collections.abc import Callable
 
-from pymongo.errors import DuplicateKeyError
-
-from models.chat_status import ChatStatus
-from models.collections import collection
+from repos.chats import ChatStatusRepo
 from services.metrics import CHATS_BLOCKED
 
 log = logging.getLogger(__name__)
+_chats = ChatStatusRepo()
 
 
 def _now_ms() -> int:
@@ -27,17 +25,7 @@ def _now_ms() -> int:
 
 async def mark_blocked(chat_id: int, *, now_ms: int | None = None) -> bool:
     """Record that `chat_id` blocked the bot; True if it was not marked blocked before."""
-    at = _now_ms() if now_ms is None else now_ms
-    fields = {"$set": {"blocked": True, "blocked_ms": at}}
-    # Two conditional writes so "newly blocked" is exact: flip an unblocked record, else upsert.
-    flipped = await collection(ChatStatus).update_one({"chat_id": chat_id, "blocked": False}, fields)
-    newly = flipped.modified_count == 1
-    if not newly:
-        try:
-            upserted = await collection(ChatStatus).update_one({"chat_id": chat_id}, fields, upsert=True)
-            newly = upserted.upserted_id is not None
-        except DuplicateKeyError:  # another replica inserted it a moment ago: it is blocked now
-            newly = False
+    newly = await _chats.mark_blocked(chat_id, _now_ms() if now_ms is None else now_ms)
     _recently_active.forget(chat_id)
     if newly:
         CHATS_BLOCKED.inc()
@@ -47,17 +35,13 @@ async def mark_blocked(chat_id: int, *, now_ms: int | None = None) -> bool:
 
 async def is_blocked(chat_id: int) -> bool:
     """True while the traveller has the bot blocked: don't send, don't retry."""
-    doc = await collection(ChatStatus).find_one({"chat_id": chat_id, "blocked": True}, {"_id": 1})
-    return doc is not None
+    return await _chats.is_blocked(chat_id)
 
 
 async def mark_active(chat_id: int) -> bool:
     """The user wrote to the bot again: deliveries may resume. True if a block was cleared."""
     _recently_active.forget(chat_id)
-    result = await collection(ChatStatus).update_one(
-        {"chat_id": chat_id, "blocked": True}, {"$set": {"blocked": False}}
-    )
-    if result.modified_count == 1:
+    if await _chats.mark_active(chat_id):
         log.info("chat %s unblocked the bot", chat_id)
         return True
     return False

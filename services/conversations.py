@@ -10,10 +10,9 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from pymongo.errors import DuplicateKeyError
-
 from core.clock import Clock
 from models.conversation import Conversation
+from repos.conversations import ConversationRepo
 
 
 class StaleConversation(Exception):
@@ -25,18 +24,17 @@ def new_flow_id() -> str:
 
 
 class ConversationStore:
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, repo: ConversationRepo | None = None) -> None:
         self.clock = clock
+        self.repo = repo or ConversationRepo()
 
     async def load(self, chat_id: int, user_id: int) -> Conversation:
-        found = await Conversation.find_one(Conversation.chat_id == chat_id)
+        found = await self.repo.get(chat_id)
         if found is not None:
             return found
         fresh = Conversation(chat_id=chat_id, user_id=user_id, flow=new_flow_id(), updated_ms=self.clock.now_ms())
-        try:
-            await fresh.insert()
-        except DuplicateKeyError:  # another process created it a moment ago
-            again = await Conversation.find_one(Conversation.chat_id == chat_id)
+        if not await self.repo.create(fresh):  # another process created it a moment ago
+            again = await self.repo.get(chat_id)
             assert again is not None
             return again
         return fresh
@@ -46,10 +44,7 @@ class ConversationStore:
             "step": conversation.step, "flow": conversation.flow, "draft": conversation.draft,
             "rev": conversation.rev + 1, "updated_ms": self.clock.now_ms(), "user_id": conversation.user_id,
         }
-        result = await Conversation.get_pymongo_collection().update_one(
-            {"_id": conversation.id, "rev": conversation.rev}, {"$set": fields}
-        )
-        if result.matched_count != 1:
+        if not await self.repo.save(conversation, fields):
             raise StaleConversation(conversation.chat_id)
         conversation.rev += 1
 

@@ -13,11 +13,9 @@ import logging
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from pymongo.errors import DuplicateKeyError
-
 from core.clock import Clock
-from models.collections import collection
-from models.ops import Notification
+from models.ops import Notification, NotificationStatus
+from repos.notifications import NotificationRepo
 from services.mailer import Email, Mailer, MailError
 
 log = logging.getLogger(__name__)
@@ -36,8 +34,10 @@ class ChatUndeliverable(Exception):
 
 
 class NotificationService:
-    def __init__(self, clock: Clock, mailer: Mailer, admin_ids: frozenset[int]) -> None:
+    def __init__(self, clock: Clock, mailer: Mailer, admin_ids: frozenset[int],
+                 repo: NotificationRepo | None = None) -> None:
         self.clock = clock
+        self.repo = repo or NotificationRepo()
         self.mailer = mailer
         self.admin_ids = admin_ids
         self.chat_sender: ChatSender | None = None
@@ -46,10 +46,9 @@ class NotificationService:
 
     async def enqueue(self, key: str, channel: str, payload: dict[str, Any], *, reference: str | None = None) -> bool:
         """Queue once per key; returns False when that notification already exists."""
-        try:
-            await Notification(key=key, channel=channel, payload=payload, created_at=self.clock.now(),
-                               next_attempt_ms=self.clock.now_ms(), booking_reference=reference).insert()
-        except DuplicateKeyError:
+        if not await self.repo.enqueue(Notification(key=key, channel=channel, payload=payload,
+                                                    created_at=self.clock.now(), next_attempt_ms=self.clock.now_ms(),
+                                                    booking_reference=reference)):
             return False
         self._wake.set()
         return True
@@ -74,18 +73,10 @@ class NotificationService:
     async def deliver_due(self, limit: int = 100) -> int:
         """Send what is due now; returns how many were sent. Safe to run in several processes at once."""
         now = self.clock.now_ms()
-        await collection(Notification).update_many(  # rows claimed by a process that died mid-send
-            {"status": "sending", "claimed_until_ms": {"$lt": now}}, {"$set": {"status": "pending"}}
-        )
-        due = await Notification.find({"status": "pending", "next_attempt_ms": {"$lte": now}}) \
-            .sort("next_attempt_ms").limit(limit).to_list()
+        await self.repo.reclaim_abandoned(now)
         sent = 0
-        for note in due:
-            claimed = await collection(Notification).update_one(
-                {"_id": note.id, "status": "pending", "attempts": note.attempts},
-                {"$set": {"status": "sending", "claimed_until_ms": now + CLAIM_MS}},
-            )
-            if claimed.modified_count != 1:
+        for note in await self.repo.due(now, limit):
+            if not await self.repo.claim_notification(note, now + CLAIM_MS):
                 continue  # another replica has it
             sent += await self._deliver(note)
         return sent
@@ -94,12 +85,12 @@ class NotificationService:
         try:
             detail = await self._send(note)
         except ChatUndeliverable as exc:
-            await self._finish(note, "failed", str(exc))
+            await self._finish(note, NotificationStatus.FAILED, str(exc))
             return 0
         except Exception as exc:  # any failure is retried; the row keeps the reason
             await self._retry(note, exc)
             return 0
-        await self._finish(note, "sent", detail)
+        await self._finish(note, NotificationStatus.SENT, detail)
         return 1
 
     async def _send(self, note: Notification) -> str:
@@ -117,23 +108,17 @@ class NotificationService:
         await self.chat_sender.send_chat(note.payload)
         return "chat"
 
-    async def _finish(self, note: Notification, status: str, detail: str) -> None:
-        await collection(Notification).update_one(
-            {"_id": note.id, "status": "sending"},
-            {"$set": {"status": status, "sent_ms": self.clock.now_ms(), "last_error": "" if status == "sent"
-                      else detail}},
-        )
-        log.info("notification %s %s (%s)", note.key, status, detail, extra={"booking": note.booking_reference or "-"})
+    async def _finish(self, note: Notification, status: NotificationStatus, detail: str) -> None:
+        await self.repo.finish(note, status, self.clock.now_ms(), "" if status == NotificationStatus.SENT else detail)
+        log.info("notification %s %s (%s)", note.key, status.value, detail,
+                 extra={"booking": note.booking_reference or "-"})
 
     async def _retry(self, note: Notification, exc: Exception) -> None:
         attempts = note.attempts + 1
         retryable = not isinstance(exc, MailError) or exc.retryable
         give_up = attempts > len(BACKOFF_SECONDS) or not retryable
-        fields: dict[str, Any] = {"attempts": attempts, "last_error": str(exc)[:300],
-                                  "status": "failed" if give_up else "pending"}
-        if not give_up:
-            fields["next_attempt_ms"] = self.clock.now_ms() + BACKOFF_SECONDS[attempts - 1] * 1000
-        await collection(Notification).update_one({"_id": note.id, "status": "sending"}, {"$set": fields})
+        next_attempt = None if give_up else self.clock.now_ms() + BACKOFF_SECONDS[attempts - 1] * 1000
+        await self.repo.retry_later(note, attempts=attempts, error=str(exc)[:300], next_attempt_ms=next_attempt)
         log.warning("notification %s attempt %s failed: %s%s", note.key, attempts, exc,
                     " — giving up" if give_up else "", extra={"booking": note.booking_reference or "-"})
         if give_up and not note.key.startswith("alert:"):

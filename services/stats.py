@@ -1,6 +1,6 @@
 """Numbers for the admin /stats command: bookings by status, revenue, conversion, top routes.
 
-Bookings of the window are read once (see `_bookings_since` for why not an aggregation) and
+Bookings of the window are read once (see `BookingRepo.created_since` for why not an aggregation) and
 grouped here; searches leave no document of their own, so a per-day counter (`DailyCounter`) is
 incremented when results are shown. Days are UTC days. Revenue is the price total of CONFIRMED
 bookings created in the period (the payment window is minutes, so creation day ≈ payment day);
@@ -14,15 +14,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from pymongo.errors import DuplicateKeyError
-
-from models.booking import Booking, BookingStatus
-from models.collections import collection
-from models.daily_counter import DailyCounter
+from models.booking import BookingStatus, PaymentStatus
+from repos.bookings import BookingRepo
+from repos.counters import CounterRepo
 from services.metrics import SEARCHES
 
 SEARCHES_COUNTER = "searches"
-PAID_STATES = ("paid", "refunded")
+PAID_STATES = (PaymentStatus.PAID, PaymentStatus.REFUNDED)
+_counters = CounterRepo()
+_bookings = BookingRepo()
 
 
 @dataclass
@@ -61,32 +61,13 @@ async def record_search(draft: dict[str, Any], now: datetime) -> bool:
     if draft.get("_counted_search") == signature:
         return False
     draft["_counted_search"] = signature
-    key, inc = {"name": SEARCHES_COUNTER, "day": _day(now)}, {"$inc": {"total": 1}}
-    try:
-        await collection(DailyCounter).update_one(key, inc, upsert=True)
-    except DuplicateKeyError:  # the day's first searches raced to insert the counter: it exists now
-        await collection(DailyCounter).update_one(key, inc)
+    await _counters.increment(SEARCHES_COUNTER, _day(now))
     SEARCHES.inc()
     return True
 
 
 async def _searches_since(since: datetime) -> int:
-    pipeline: list[dict[str, Any]] = [
-        {"$match": {"name": SEARCHES_COUNTER, "day": {"$gte": _day(since)}}},  # ISO days sort as strings
-        {"$group": {"_id": None, "n": {"$sum": "$total"}}},
-    ]
-    async for row in await collection(DailyCounter).aggregate(pipeline):
-        return int(row["n"])
-    return 0
-
-
-async def _bookings_since(since: datetime) -> list[dict[str, Any]]:
-    # A find, not an aggregation: nx-27017's aggregation `$match` compares datetimes wrongly (every
-    # stored date passes `$gte`, none passes `$lt`), while find() filters them correctly; and it can't
-    # `$group` by a document `_id`. Whole sub-documents are projected because nx-27017 returns a dotted
-    # projection ("price.total") as a flat key. A week of small projections is cheap to group here.
-    projection = {"status": 1, "created_at": 1, "price": 1, "payment": 1, "flight": 1, "_id": 0}
-    return [doc async for doc in collection(Booking).find({"created_at": {"$gte": since}}, projection)]
+    return await _counters.total_since(SEARCHES_COUNTER, _day(since))
 
 
 def _period(label: str, since: datetime, docs: list[dict[str, Any]], searches: int) -> PeriodStats:
@@ -115,7 +96,7 @@ async def compute(now: datetime, *, days: int = 7, routes: int = 5) -> StatsRepo
     """Today (since 00:00 UTC) and the last `days` days, plus the busiest routes of those days."""
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
     week = today - timedelta(days=days - 1)
-    docs = await _bookings_since(week)
+    docs = await _bookings.created_since(week)
     periods = [_period("Today (UTC)", today, docs, await _searches_since(today)),
                _period(f"Last {days} days", week, docs, await _searches_since(week))]
     return StatsReport(now, periods, _top_routes(docs, routes), days)
