@@ -45,7 +45,7 @@ from bench.load import product_builder_settings
 from core.clock import Clock
 from core.errors import SeatUnavailable
 from models import AircraftType, Flight, SeatHold
-from models.collections import collection
+from repos.base import collection
 from services.inventory.seed import seed_inventory
 from services.seats import SeatService, booking_holder, chat_holder
 

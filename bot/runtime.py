@@ -20,12 +20,12 @@ from bot.notify import TelegramChatSender
 from core.clock import Clock
 from core.config import ConfigError, Settings
 from core.database import Database
-from models.aircraft import AircraftType
+from repos.flights import AircraftRepo, AirportRepo, FlightRepo
 from services.airports import AirportDirectory
 from services.bookings import BookingRules, BookingService
 from services.context import Services
 from services.conversations import ConversationStore
-from services.flights import FlightSearch, LocalProvider
+from services.flights import FlightSearch
 from services.mailer import Mailer, OutboxMailer, SendGridMailer
 from services.metrics import install_hooks as install_metric_hooks
 from services.notifications import NotificationService
@@ -78,12 +78,12 @@ def build_providers(settings: Settings) -> list[FlightProvider]:
     return [provider]
 
 
-async def load_reference_data(clock: Clock) -> ReferenceData:
+async def load_reference_data() -> ReferenceData:
     """Airports, aircraft and the inventory's last day: read once at start-up (after the seed) and injected."""
     return ReferenceData(
-        airports=await AirportDirectory.load(),
-        aircraft={a.code: a for a in await AircraftType.find_all().to_list()},
-        last_day=await LocalProvider(clock).last_date(),
+        airports=AirportDirectory(await AirportRepo().all()),
+        aircraft={a.code: a for a in await AircraftRepo().all()},
+        last_day=await FlightRepo().last_local_date(),
     )
 
 
@@ -91,7 +91,7 @@ async def build_services(settings: Settings, database: Database, clock: Clock | 
     clock = clock or Clock()
     seats = SeatService(clock, settings.HOLD_MINUTES)
     notifications = NotificationService(clock, build_mailer(settings), settings.ADMIN_IDS)
-    reference = await load_reference_data(clock)
+    reference = await load_reference_data()
     flights = FlightSearch(seats, build_providers(settings), reference=reference)
     services = Services(
         settings=settings, clock=clock, database=database,

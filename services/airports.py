@@ -39,10 +39,6 @@ class AirportDirectory:
             for key in (airport.city, airport.name, f"{airport.name} {airport.city}"):
                 self._choices.setdefault(_fold(key), []).append(airport)
 
-    @classmethod
-    async def load(cls) -> AirportDirectory:
-        return cls(await Airport.find_all().sort("iata").to_list())
-
     def get(self, code: str) -> Airport | None:
         return self.by_code.get(code.upper())
 

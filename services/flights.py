@@ -25,8 +25,8 @@ from core.clock import Clock
 from core.errors import ProviderUnavailable
 from models.aircraft import AircraftType, CabinLayout
 from models.airport import Airport
-from models.collections import collection
 from models.flight import Flight, route_key
+from repos.flights import AircraftRepo, AirportRepo, FlightRepo
 from services.airports import AirportDirectory
 from services.providers.base import (
     LIVE_LABEL,
@@ -73,8 +73,11 @@ class LocalProvider:
     name = "local"
     label = LOCAL_LABEL
 
-    def __init__(self, clock: Clock | None = None) -> None:
+    def __init__(self, clock: Clock | None = None, flights: FlightRepo | None = None) -> None:
         self.clock = clock or Clock()
+        self.flights = flights or FlightRepo()
+        self.airport_repo = AirportRepo()
+        self.aircraft_repo = AircraftRepo()
         self._fleet: dict[str, AircraftType] = {}
         self._fleet_loaded_ms: int | None = None
         self._fleet_lock = asyncio.Lock()
@@ -83,13 +86,13 @@ class LocalProvider:
                      passengers: int) -> list[Flight]:
         # One equality per route on the single-field `route_key` index (~2 ms each on nx-27017), merged here.
         keys = [route_key(o, d, day.isoformat()) for o in origins for d in destinations if o != d]
-        found = await asyncio.gather(*(Flight.find({"route_key": k}).to_list() for k in keys))
+        found = await asyncio.gather(*(self.flights.on_route(k) for k in keys))
         local = (f for batch in found for f in batch if f.source == "local")
         return sorted(local, key=lambda f: f.departs_at)
 
     async def price(self, flight: Flight, cabin: str) -> Quote:
         """Local fares are what the inventory says now (the seed may have moved them since the search)."""
-        current = await Flight.get(flight.id) if flight.id else None
+        current = await self.flights.get(flight.id) if flight.id else None
         fares = (current or flight).fares
         return Quote(per_passenger=fares[cabin], currency=(current or flight).currency)
 
@@ -110,12 +113,12 @@ class LocalProvider:
             now = self.clock.now_ms()
             stale = self._fleet_loaded_ms is None or now - self._fleet_loaded_ms > 60_000
             if code not in self._fleet and stale:
-                self._fleet = {a.code: a for a in await AircraftType.find_all().to_list()}
+                self._fleet = {a.code: a for a in await self.aircraft_repo.all()}
                 self._fleet_loaded_ms = now
         return self._fleet.get(code)
 
     async def airports(self, keyword: str) -> list[Airport]:
-        directory = await AirportDirectory.load()
+        directory = AirportDirectory(await self.airport_repo.all())
         return directory.resolve(keyword).airports
 
     async def dates_with_flights(self, origins: list[str], destinations: list[str],
@@ -123,15 +126,12 @@ class LocalProvider:
         pairs = [(o, d, day) for o in origins for d in destinations if o != d for day in days]
 
         async def has_flight(o: str, d: str, day: date) -> date | None:
-            key = route_key(o, d, day.isoformat())
-            doc = await Flight.get_pymongo_collection().find_one({"route_key": key}, {"_id": 1})
-            return day if doc else None
+            return day if await self.flights.any_on_route(route_key(o, d, day.isoformat())) else None
 
         return {day for day in await asyncio.gather(*(has_flight(*p) for p in pairs)) if day}
 
     async def last_date(self) -> date | None:
-        doc = await Flight.find({"source": "local"}).sort("-departure_date").limit(1).first_or_none()
-        return date.fromisoformat(doc.departure_date) if doc else None
+        return await self.flights.last_local_date()
 
 
 @dataclass
@@ -171,7 +171,7 @@ class FlightSearch:
         now = self.clock.now_ms()
         cached = self._results.get(key)
         if cached is not None and cached.expires_ms > now:
-            found = await Flight.find({"_id": {"$in": cached.flight_ids}}).sort("departs_at").to_list()
+            found = await self.local.flights.by_ids(cached.flight_ids)
             flights, label, notes = found, cached.label, list(cached.notes)
         else:
             flights, label, notes = await self._ask(origins, destinations, day, passengers)
@@ -250,8 +250,8 @@ class FlightSearch:
 
     async def get(self, flight_id: str) -> Flight | None:
         try:
-            return await Flight.get(PydanticObjectId(flight_id))
-        except Exception:  # malformed id from an old or forged button
+            return await self.local.flights.get(flight_id)  # None for a malformed id from an old or forged button
+        except Exception:  # whatever goes wrong, the caller says the flight is gone
             return None
 
     # ---- seat maps ---------------------------------------------------------------------------------
@@ -315,10 +315,7 @@ class FlightSearch:
         return PriceCheck(old, quote.per_passenger, quote.currency, changed, passengers)
 
     async def _save_quote(self, flight: Flight, cabin: str, quote: Quote) -> None:
-        fields: dict[str, Any] = {f"fares.{cabin}": quote.per_passenger, "currency": quote.currency}
-        if quote.offer is not None:
-            fields["offer"] = quote.offer
-        await collection(Flight).update_one({"_id": flight.id}, {"$set": fields})
+        await self.local.flights.save_fare(flight, cabin, quote.per_passenger, quote.currency, quote.offer)
         flight.fares[cabin] = quote.per_passenger
         flight.currency = quote.currency
 
@@ -344,10 +341,7 @@ class FlightSearch:
         if not new:
             return None
         for airport in new.values():
-            await collection(Airport).update_one(
-                {"iata": airport.iata}, {"$setOnInsert": airport.model_dump(exclude={"id", "revision_id"})},
-                upsert=True,
-            )
+            await self.local.airport_repo.add_if_missing(airport)
         learned = AirportDirectory([*directory.by_code.values(), *new.values()])
         if self.reference is not None:
             self.reference.airports = learned

@@ -20,8 +20,8 @@ import time
 import aiohttp
 from aiohttp import web
 
-from models.collections import collection
 from models.ops import PaymentAttempt
+from repos.base import collection
 from services.context import Services
 from services.money import money
 from services.stripe_gateway import DEMO_COMPLETING, DemoGateway

@@ -16,20 +16,17 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pymongo import UpdateOne
-from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import BulkWriteError
-
 from core.clock import Clock
-from models import AircraftType, Airport, Flight
+from models import AircraftType, Airport
 from models.flight import route_key
+from repos.inventory import InventoryRepo
 from services.inventory.fares import base_fares, currency_for_country, quote_fare, simulated_load_factor
 from services.inventory.network import Route, aircraft_types, departures, network_airports, network_routes
 
 log = logging.getLogger(__name__)
 
 BATCH = 1000  # documents per insert_many: large enough to amortise round trips, small enough for 16 MB
-DUPLICATE_KEY = 11000
+_repo = InventoryRepo()
 
 
 @dataclass
@@ -56,8 +53,7 @@ class _Plan:
 
 async def inventory_is_empty() -> bool:
     """True when no local flight exists yet: a fresh database that `seed_inventory` should fill."""
-    found = await _flights().find_one({"source": "local"}, {"_id": 1})
-    return found is None
+    return not await _repo.has_local_flights()
 
 
 async def seed_inventory(
@@ -70,9 +66,9 @@ async def seed_inventory(
     airports = network_airports()
     fleet = aircraft_types()
     routes = network_routes()
-    await _upsert(Airport, "iata", [a.model_dump(exclude={"id", "revision_id"}) for a in airports])
-    await _upsert(AircraftType, "code", [t.model_dump(exclude={"id", "revision_id"}) for t in fleet])
-    await _backfill_route_keys()
+    await _repo.upsert(Airport, "iata", [a.model_dump(exclude={"id", "revision_id"}) for a in airports])
+    await _repo.upsert(AircraftType, "code", [t.model_dump(exclude={"id", "revision_id"}) for t in fleet])
+    await _repo.backfill_route_keys()
 
     now = clock.now()
     by_code = {a.iata: a for a in airports}
@@ -91,76 +87,22 @@ async def seed_inventory(
     # The window starts on different dates east and west of the date line; fetch the keys of the union.
     first = min(p.first_day for p in plans)
     last = max(p.first_day for p in plans) + timedelta(days=days - 1)
-    existing = await _existing_keys(first, last)
+    existing = await _repo.local_flight_keys(first, last)
     added = 0
     batch: list[dict[str, Any]] = []
     for doc in _flight_docs(plans, days, seed, departures_scale, existing):
         batch.append(doc)
         if len(batch) >= BATCH:
-            added += await _insert(batch)
+            added += await _repo.insert_flights(batch)
             batch = []
     if batch:
-        added += await _insert(batch)
+        added += await _repo.insert_flights(batch)
 
     total = days * sum(len(departures(p.route, departures_scale)) for p in plans)
     report = SeedReport(airports=len(airports), aircraft=len(fleet), routes=len(routes), flights_total=total,
                         flights_added=added, seconds=round(timer.perf_counter() - started, 3))
     log.info("inventory seeded: %s", report)
     return report
-
-
-def _flights() -> AsyncCollection[dict[str, Any]]:
-    collection: AsyncCollection[dict[str, Any]] = Flight.get_pymongo_collection()
-    return collection
-
-
-async def _upsert(model: type[Airport] | type[AircraftType], key: str, docs: list[dict[str, Any]]) -> None:
-    # $set of plain values only (no datetimes: nx-27017 stores a $set datetime as a string). On a rerun with
-    # the same data nothing is modified and every `_id` stays.
-    collection: AsyncCollection[dict[str, Any]] = model.get_pymongo_collection()
-    requests = [UpdateOne({key: d[key]}, {"$set": d}, upsert=True) for d in docs]
-    await collection.bulk_write(requests, ordered=False)
-
-
-async def _existing_keys(first: date, last: date) -> set[tuple[str, str]]:
-    # One group per date holding its flight numbers: the server does the work and sends ~120 small documents.
-    # On nx-27017 this takes 0.3 s for 65k flights where a projected find() takes 4-6 s.
-    window = {"$gte": first.isoformat(), "$lte": last.isoformat()}
-    pipeline: list[dict[str, Any]] = [
-        {"$match": {"source": "local", "departure_date": window}},
-        {"$group": {"_id": "$departure_date", "numbers": {"$addToSet": "$flight_number"}}},
-    ]
-    cursor = await _flights().aggregate(pipeline)
-    return {(number, group["_id"]) async for group in cursor for number in group["numbers"]}
-
-
-async def _insert(batch: list[dict[str, Any]]) -> int:
-    """Insert, skipping keys another seeder inserted meanwhile (two replicas starting at once)."""
-    try:
-        result = await _flights().insert_many(batch, ordered=False)
-    except BulkWriteError as exc:
-        errors = exc.details.get("writeErrors", [])
-        if any(e.get("code") != DUPLICATE_KEY for e in errors):
-            raise
-        return int(exc.details.get("nInserted", len(batch) - len(errors)))
-    return len(result.inserted_ids)
-
-
-async def _backfill_route_keys() -> int:
-    """Flights stored before `route_key` existed are invisible to search: give them their key (once)."""
-    flights = Flight.get_pymongo_collection()
-    if await flights.find_one({"route_key": {"$exists": False}}, {"_id": 1}) is None:
-        return 0
-    updates = [
-        UpdateOne({"_id": doc["_id"]},
-                  {"$set": {"route_key": route_key(doc["origin"], doc["destination"], doc["departure_date"])}})
-        async for doc in flights.find({"route_key": {"$exists": False}},
-                                      {"origin": 1, "destination": 1, "departure_date": 1})
-    ]
-    for start in range(0, len(updates), 1000):
-        await flights.bulk_write(updates[start:start + 1000], ordered=False)
-    log.info("gave %s older flights their search key", len(updates))
-    return len(updates)
 
 
 def _flight_docs(

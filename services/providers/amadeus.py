@@ -13,18 +13,17 @@ import functools
 import logging
 import sys
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 from urllib.request import urlopen
 
 import amadeus
-from pymongo.errors import DuplicateKeyError
 
 from core.config import parse_api_url
 from core.errors import ProviderUnavailable
 from models.airport import Airport
-from models.collections import collection
 from models.flight import Flight, route_key
+from repos.flights import AirportRepo, FlightRepo
 from services.providers.amadeus_parse import (
     JSON,
     OfferFormatError,
@@ -39,6 +38,7 @@ from services.providers.base import LIVE_LABEL, ProviderRejected, Quote, SeatMap
 __all__ = ["AmadeusProvider", "save_offer", "translate"]
 
 log = logging.getLogger(__name__)
+_flights = FlightRepo()
 
 TOKEN_PATH = "/v1/security/oauth2/token"
 EXPIRED_TOKEN = 38190  # Amadeus: "Invalid access token" — the SDK keeps a revoked token until its expiry
@@ -111,7 +111,7 @@ class AmadeusProvider:
             flight_id = await save_offer(parsed)
             if flight_id is not None:
                 ids.append(flight_id)
-        return await Flight.find({"_id": {"$in": ids}}).sort("departs_at").to_list() if ids else []
+        return await _flights.by_ids(ids)
 
     async def fetch_offers(self, origin: str, destination: str, day: date, adults: int) -> list[ParsedOffer]:
         response = await self._call(
@@ -180,22 +180,12 @@ async def _search_code(codes: list[str]) -> str | None:
     """One code for Amadeus: the airport, or the metropolitan code when all airports share one (LON)."""
     if len(codes) == 1:
         return codes[0]
-    metros = {a.metro for a in await Airport.find({"iata": {"$in": codes}}).to_list()}
+    metros = {a.metro for a in await AirportRepo().with_codes(codes)}
     return metros.pop() if len(metros) == 1 and "" not in metros else None
 
 
-def _utc(moment: Any) -> datetime | None:
-    if not isinstance(moment, datetime):
-        return None  # e.g. a string left by a `$set` of a datetime on nx-27017
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 async def save_offer(parsed: ParsedOffer) -> Any:
-    """Upsert the offer as a Flight (key: number + date); its id, or None when a local flight owns the key.
-
-    Datetimes go in `$setOnInsert` only: nx-27017 stores a `$set` datetime as a string. A later schedule
-    change is written by replacing the whole document, which stores datetimes correctly on both servers.
-    """
+    """Store the offer as a Flight (key: number + date); its id, or None when a local flight owns the key."""
     key = {"flight_number": parsed.flight_number, "departure_date": parsed.departure_date,
            "source": "amadeus"}
     fields = {
@@ -205,23 +195,11 @@ async def save_offer(parsed: ParsedOffer) -> Any:
         "refundable": parsed.refundable, "checked_bags": parsed.checked_bags,
         "route_key": route_key(parsed.origin, parsed.destination, parsed.departure_date),
     }
-    times = {"departs_at": parsed.departs_at, "arrives_at": parsed.arrives_at}
-    flights = collection(Flight)
-    try:
-        await flights.update_one(key, {"$set": fields, "$setOnInsert": times}, upsert=True)
-    except DuplicateKeyError:
-        # Either a concurrent search inserted it first (update it now) or a local flight has this number.
-        if (await flights.update_one(key, {"$set": fields})).matched_count != 1:
-            log.warning("Amadeus flight %s on %s clashes with a local flight; skipped",
-                        parsed.flight_number, parsed.departure_date)
-            return None
-    doc = await flights.find_one(key)
-    if doc is None:
-        return None
-    if _utc(doc.get("departs_at")) != parsed.departs_at or _utc(doc.get("arrives_at")) != parsed.arrives_at:
-        doc.update(times)
-        await flights.replace_one({"_id": doc["_id"]}, doc)
-    return doc["_id"]
+    flight_id = await _flights.save_offer(key, fields, parsed.departs_at, parsed.arrives_at)
+    if flight_id is None:
+        log.warning("Amadeus flight %s on %s clashes with a local flight; skipped",
+                    parsed.flight_number, parsed.departure_date)
+    return flight_id
 
 
 def _drop_sdk_stdout_handler() -> None:

@@ -7,8 +7,8 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from models import Booking, BookingStatus, SeatHold
-from models.collections import collection
 from models.ops import Notification
+from repos.base import collection
 from tests.flows import drain_outbox, eventually
 from tests.paying import PayingBot
 

@@ -13,7 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from core.database import Database
 from core.version import __version__
 from models import BookingStatus, SeatHold
-from models.collections import collection
+from repos.base import collection
 from services.metrics import EMAILS, WEBHOOK_EVENTS, job_timer
 from tests.harness import RunningBot, running_bot
 from tests.ops.helpers import http, make_booking

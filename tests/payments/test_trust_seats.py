@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from models import Booking, BookingStatus, SeatHold
-from models.collections import collection
+from repos.base import collection
 from tests.fakes.stripe import build_event
 from tests.invariants import assert_seat_and_money_invariants
 from tests.paying import ADMIN_ID, PayingBot

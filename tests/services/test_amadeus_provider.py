@@ -16,6 +16,7 @@ import pytest
 
 from core.clock import Clock
 from models import Airport, Flight
+from repos.flights import AirportRepo
 from services.airports import AirportDirectory
 from services.flights import LIVE_LABEL, LOCAL_LABEL, FlightSearch
 from services.providers.circuit import BreakerState, CircuitBreaker
@@ -277,7 +278,7 @@ async def test_unknown_airports_are_learned_from_airport_search(inventory_db: An
     fake.locations = [*default_locations(),
                       build_location("NUE", "Nuremberg Airport", "Nuremberg", "DE"),
                       build_location("YXU", "London International", "London", "CA")]
-    directory = await AirportDirectory.load()
+    directory = AirportDirectory(await AirportRepo().all())
     assert not directory.resolve("Nuremberg").found
     try:
         learned = await chain(fake, clock).learn_airports(directory, "Nuremberg")
