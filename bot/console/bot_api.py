@@ -20,16 +20,9 @@ from typing import ClassVar, Literal
 
 from aiohttp import web
 
-from bot.console.bot_api_core import (
-    BotApiCore,
-    Chat,
-    Document,
-    MessageEvent,
-    PendingCallback,
-    StoredMessage,
-    User,
-)
-from bot.console.telegram_rules import JSON
+from bot.console.bot_api_core import BotApiCore
+from bot.console.bot_api_values import Chat, Document, MessageEvent, PendingCallback, StoredMessage, User
+from bot.console.telegram_errors import JSON
 
 BOT_ID = 7000000
 ConsoleUser = User  # the person at the terminal: ConsoleUser(id, first_name)

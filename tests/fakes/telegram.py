@@ -37,8 +37,8 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from bot.console.bot_api_core import (
-    BotApiCore,
+from bot.console.bot_api_core import BotApiCore
+from bot.console.bot_api_values import (
     Chat,
     Document,
     Handler,
@@ -49,17 +49,9 @@ from bot.console.bot_api_core import (
     UploadedFile,
     User,
 )
-from bot.console.telegram_rules import (
-    DEFAULT_DESCRIPTIONS,
-    ERR_NOT_MODIFIED,
-    JSON,
-    ApiError,
-    as_int,
-    bad,
-    parse_html,
-    parse_text,
-    strip_text,
-)
+from bot.console.telegram_errors import JSON, ApiError, bad
+from bot.console.telegram_rules import DEFAULT_DESCRIPTIONS, ERR_NOT_MODIFIED, as_int
+from bot.console.telegram_text import parse_html, parse_text, strip_text
 
 from ._server import LoopbackServer
 
