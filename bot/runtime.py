@@ -27,7 +27,7 @@ from services.context import Services
 from services.conversations import ConversationStore
 from services.flights import FlightSearch
 from services.mailer import Mailer, OutboxMailer, SendGridMailer
-from services.metrics import install_hooks as install_metric_hooks
+from services.metrics import count_email, count_webhook_event
 from services.notifications import NotificationService
 from services.payment_events import PaymentEvents
 from services.payments import PaymentService
@@ -90,7 +90,7 @@ async def load_reference_data() -> ReferenceData:
 async def build_services(settings: Settings, database: Database, clock: Clock | None = None) -> Services:
     clock = clock or Clock()
     seats = SeatService(clock, settings.HOLD_MINUTES)
-    notifications = NotificationService(clock, build_mailer(settings), settings.ADMIN_IDS)
+    notifications = NotificationService(clock, build_mailer(settings), settings.ADMIN_IDS, on_email=count_email)
     reference = await load_reference_data()
     flights = FlightSearch(seats, build_providers(settings), reference=reference)
     services = Services(
@@ -102,6 +102,7 @@ async def build_services(settings: Settings, database: Database, clock: Clock | 
         reference=reference,
         notifications=notifications,
         started_monotonic=time.monotonic(),
+        on_webhook_event=count_webhook_event,  # WEBHOOK_EVENTS counts what the Stripe webhook reports
     )
     gateway = build_gateway(settings)
     if gateway is not None:
@@ -151,7 +152,6 @@ def create_web_app(settings: Settings, *, clock: Clock | None = None, seed: bool
         if seed:
             await ensure_inventory(own_clock)
         services = await build_services(settings, db, own_clock)
-        install_metric_hooks(services)  # WEBHOOK_EVENTS and EMAILS count what payments/mail report
         app[SERVICES] = services
         yield
         if services.payments is not None and services.payments.gateway is not None:

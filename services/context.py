@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
@@ -39,6 +40,7 @@ class Services:
     sweeper: Sweeper | None = None
     webhook_secret: str = ""  # STRIPE_WEBHOOK_SECRET, or a per-process secret in demo mode
     started_monotonic: float = 0.0
+    on_webhook_event: Callable[[str, str], None] | None = None  # metrics hook: (event type, outcome)
     extras: dict[str, object] = field(default_factory=dict)
 
     # ---- reference data, read through (the handlers' view of `reference`) ------------------------------
@@ -61,7 +63,6 @@ class Services:
         return self.reference.last_day
 
     def count_webhook(self, event_type: str, outcome: str) -> None:
-        """Metrics hook for webhook events; replaced by the metrics module when it is loaded."""
-        counter = self.extras.get("webhook_counter")
-        if callable(counter):
-            counter(event_type, outcome)
+        """Report a Stripe webhook event's outcome to the metrics hook, if one was given."""
+        if self.on_webhook_event is not None:
+            self.on_webhook_event(event_type, outcome)

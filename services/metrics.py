@@ -199,8 +199,11 @@ async def _read_counts(services: Services) -> tuple[dict[str, int], int]:
 
 
 
-def install_hooks(services: Services) -> None:
-    """Connect the payments/notifications metric hooks to WEBHOOK_EVENTS and EMAILS."""
-    services.extras["webhook_counter"] = lambda event_type, outcome: WEBHOOK_EVENTS.labels(
-        event_type, outcome).inc()
-    services.notifications.on_email = lambda outcome: EMAILS.labels(outcome).inc()
+def count_email(outcome: str) -> None:
+    """NotificationService's `on_email` hook (wired by the composition root): EMAILS{outcome}."""
+    EMAILS.labels(outcome).inc()
+
+
+def count_webhook_event(event_type: str, outcome: str) -> None:
+    """Services' `on_webhook_event` hook (wired by the composition root): WEBHOOK_EVENTS{type, outcome}."""
+    WEBHOOK_EVENTS.labels(event_type, outcome).inc()

@@ -35,14 +35,14 @@ class ChatUndeliverable(Exception):
 
 class NotificationService:
     def __init__(self, clock: Clock, mailer: Mailer, admin_ids: frozenset[int],
-                 repo: NotificationRepo | None = None) -> None:
+                 repo: NotificationRepo | None = None, *, on_email: Callable[[str], None] | None = None) -> None:
         self.clock = clock
         self.repo = repo or NotificationRepo()
         self.mailer = mailer
         self.admin_ids = admin_ids
         self.chat_sender: ChatSender | None = None
         self._wake = asyncio.Event()
-        self.on_email: Callable[[str], None] = lambda outcome: None  # metrics hook
+        self.on_email: Callable[[str], None] = on_email or (lambda outcome: None)  # metrics: "sent" | "failed"
 
     async def enqueue(self, key: str, channel: str, payload: dict[str, Any], *, reference: str | None = None) -> bool:
         """Queue once per key; returns False when that notification already exists."""
