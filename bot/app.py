@@ -75,7 +75,7 @@ def build_application(settings: Settings, services: Services, *, with_updater: b
 
 
 def register_handlers(app: FlyOApplication) -> None:
-    from handlers import admin, ops
+    from handlers import admin, ops, stats
 
     ops.register(app)  # group -1: flood control and blocked-chat tracking before any handler
     private = filters.ChatType.PRIVATE
@@ -84,7 +84,8 @@ def register_handlers(app: FlyOApplication) -> None:
     app.add_handler(CommandHandler("search", commands.search_command, filters=private))
     app.add_handler(CommandHandler("cancel", commands.cancel_command, filters=private))
     app.add_handler(CommandHandler("mybookings", commands.my_bookings, filters=private))
-    admin.register(app)
+    admin.register(app)  # /booking, /resend
+    stats.register(app)  # /stats
     app.add_handler(CallbackQueryHandler(router.on_callback))
     app.add_handler(MessageHandler(private & (filters.TEXT & ~filters.COMMAND | filters.CONTACT), router.on_message))
     app.add_handler(MessageHandler(private & filters.COMMAND, commands.unknown_command))

@@ -108,5 +108,3 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("booking", admin_only("booking", booking_details), filters=private))
     app.add_handler(CommandHandler("resend", admin_only("resend", resend), filters=private))
-    from handlers import stats  # here, not at the top: handlers.stats imports admin_only from this module
-    stats.register(app)
