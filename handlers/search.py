@@ -9,14 +9,23 @@ from telegram import InlineKeyboardMarkup
 
 from handlers.render import cabin_name, day_shift, duration, esc, local_time, money
 from handlers.turn import Turn
-from services.airports import AirportMatch
-from services.dates import BadDate, check_travel_date, parse_date
+from services import search_query
+from services.airports import MAX_QUERY_CHARS, AirportMatch
+from services.dates import BadDate, check_travel_date, parse_date, shorten
 from services.flights import FlightOption
+from services.search_query import MAX_PASSENGERS, Verdict
 from services.seats import chat_holder
 from services.stats import record_search
 
 PAGE_SIZE = 4  # two lines each: four results and their buttons fit a phone screen
-FILLER = {"to", "from", "on", "for", "pax", "passengers", "passenger", "adults", "->", "→", "-"}
+COULDNT_READ = "I couldn't read that as a search — try <code>LHR JFK 15 Dec 2</code>."
+PASSENGERS_PLEASE = (f"1–{MAX_PASSENGERS} passengers, please: send a number from 1 to {MAX_PASSENGERS} "
+                     "(for larger groups, make two bookings).")
+
+
+def quote(text: str) -> str:
+    """The traveller's text as a reply may show it: at most 60 characters (then "…"), HTML-escaped."""
+    return esc(shorten(text))
 
 
 def _place_label(match_codes: list[str], turn: Turn) -> str:
@@ -37,9 +46,12 @@ async def begin(turn: Turn, args: str = "") -> None:
     await turn.svc.seats.release_holder(chat_holder(turn.chat_id))
     turn.svc.conversations.restart(turn.conv, "ask_origin")
     if args.strip():
-        if await one_line(turn, args):
+        if search_query.too_long(args):
+            turn.say(COULDNT_READ)
+        elif await one_line(turn, args):
             return
-        turn.say("I couldn't read that as a search. Let's do it step by step.")
+        else:
+            turn.say("I couldn't read that as a search. Let's do it step by step.")
     await prompt_origin(turn)
 
 
@@ -102,14 +114,14 @@ def _origin_tz(turn: Turn) -> str | None:
     return airport.tz if airport else None
 
 
-def _unknown_airport(turn: Turn, match: AirportMatch, action: str) -> None:
+def _unknown_airport(turn: Turn, match: AirportMatch, action: str, typed: str) -> None:
     if match.suggestions:
         names = ", ".join(f"{a.city} ({a.iata})" for a in match.suggestions)
         buttons = [[turn.button(f"{a.city} · {a.iata}", action, a.iata)] for a in match.suggestions]
-        turn.say(f"I don't know the airport “{esc(match.query)}”. Did you mean {esc(names)}?",
+        turn.say(f"I don't know the airport “{quote(typed)}”. Did you mean {esc(names)}?",
                  InlineKeyboardMarkup(buttons))
     else:
-        turn.say(f"I don't know the airport “{esc(match.query)}”. Type a city, airport name or 3-letter code.")
+        turn.say(f"I don't know the airport “{quote(typed)}”. Type a city, airport name or 3-letter code.")
 
 
 def _city_choice(turn: Turn, match: AirportMatch, action: str, question: str) -> None:
@@ -119,7 +131,12 @@ def _city_choice(turn: Turn, match: AirportMatch, action: str, question: str) ->
 
 
 async def _resolve(turn: Turn, text: str) -> AirportMatch:
-    """The local airport list first; a place it doesn't know is looked up live (Amadeus) when configured."""
+    """The local airport list first; a place it doesn't know is looked up live (Amadeus) when configured.
+
+    Only the first MAX_QUERY_CHARS characters are used (no place name is longer), so a long message costs
+    no more fuzzy matching, and no longer live keyword, than a long city name.
+    """
+    text = text.strip()[:MAX_QUERY_CHARS]
     match = turn.svc.airports.resolve(text)
     if not match.found:
         learned = await turn.svc.flights.learn_airports(turn.svc.airports, text)
@@ -135,11 +152,14 @@ def _set_place(turn: Turn, key: str, codes: list[str]) -> None:
 
 
 async def on_origin_text(turn: Turn, text: str) -> None:
+    if search_query.too_long(text):
+        turn.say(COULDNT_READ)
+        return
     if len(text.split()) >= 3 and await one_line(turn, text):
         return
     match = await _resolve(turn, text)
     if not match.found:
-        _unknown_airport(turn, match, "org")
+        _unknown_airport(turn, match, "org", text)
     elif len(match.airports) > 1:
         _city_choice(turn, match, "org", "Which one are you flying from?")
     else:
@@ -160,7 +180,7 @@ async def on_origin_pick(turn: Turn, arg: str) -> None:
 async def on_destination_text(turn: Turn, text: str) -> None:
     match = await _resolve(turn, text)
     if not match.found:
-        _unknown_airport(turn, match, "dst")
+        _unknown_airport(turn, match, "dst", text)
     elif len(match.airports) > 1:
         _city_choice(turn, match, "dst", "Which one are you flying to?")
     else:
@@ -210,8 +230,9 @@ async def _set_date(turn: Turn, day: date) -> None:
 
 async def on_passengers(turn: Turn, text: str) -> None:
     value = text.strip()
-    if not value.isdigit() or not 1 <= int(value) <= 9:
-        turn.say("Please send a number of passengers from 1 to 9 (for larger groups, make two bookings).")
+    # isdecimal, not isdigit: "²" is a digit that int() refuses; the length check keeps int() cheap.
+    if not (value.isdecimal() and len(value) <= 3 and 1 <= int(value) <= MAX_PASSENGERS):
+        turn.say(PASSENGERS_PLEASE)
         await prompt_passengers(turn)
         return
     turn.draft["pax"] = int(value)
@@ -219,47 +240,42 @@ async def on_passengers(turn: Turn, text: str) -> None:
 
 
 async def one_line(turn: Turn, text: str) -> bool:
-    """`LHR JFK 2026-12-15 2`, `London to New York 15 Dec`: try every split into origin/destination/date."""
-    words = [w for w in text.replace(",", " ").split() if w.casefold() not in FILLER]
-    pax = 1
-    if len(words) >= 4 and words[-1].isdigit() and len(words[-1]) == 1:
-        pax = int(words.pop())
-    if len(words) < 3:
+    """`LHR JFK 2026-12-15 2`, `London to New York 15 Dec`: the whole search at once (False: not one).
+
+    Parsing does bounded work on any text (services.search_query); too long a text gets a short answer.
+    """
+    query = search_query.parse_search(text, turn.svc.airports, turn.today)
+    if query.verdict is Verdict.TOO_LONG:
+        turn.say(COULDNT_READ)
+        return True
+    if query.verdict is Verdict.NOT_FOUND:
         return False
-    directory = turn.svc.airports
-    for date_len in (1, 2, 3):
-        if date_len >= len(words) - 1:
-            break
-        date_text = " ".join(words[-date_len:])
-        places = words[:-date_len]
-        for cut in range(1, len(places)):
-            origin = directory.resolve(" ".join(places[:cut]))
-            destination = directory.resolve(" ".join(places[cut:]))
-            if not (origin.found and destination.found):
-                continue
-            today = turn.today(origin.airports[0].tz)
-            try:
-                day = parse_date(date_text, today)
-            except BadDate:
-                continue
-            if set(a.iata for a in origin.airports) & set(a.iata for a in destination.airports):
-                turn.say("The origin and destination are the same airport. Where are you flying to?")
-                _set_place(turn, "origin", [a.iata for a in origin.airports])
-                await prompt_destination(turn)
-                return True
-            _set_place(turn, "origin", [a.iata for a in origin.airports])
-            _set_place(turn, "destination", [a.iata for a in destination.airports])
-            try:
-                check_travel_date(day, today, last_bookable_day(turn))
-            except BadDate as exc:
-                turn.say(esc(exc))
-                await prompt_date(turn)
-                return True
-            turn.draft["date"] = day.isoformat()
-            turn.draft["pax"] = pax
-            await show_results(turn)
-            return True
-    return False
+    assert query.origin is not None and query.destination is not None and query.day is not None
+    assert query.today is not None
+    origin = [a.iata for a in query.origin.airports]
+    destination = [a.iata for a in query.destination.airports]
+    if set(origin) & set(destination):
+        turn.say("The origin and destination are the same airport. Where are you flying to?")
+        _set_place(turn, "origin", origin)
+        await prompt_destination(turn)
+        return True
+    _set_place(turn, "origin", origin)
+    _set_place(turn, "destination", destination)
+    turn.draft["page"] = 0
+    # Out of range: keep the route and date, and ask only for the count (the date, if wrong, first).
+    if query.verdict is Verdict.BAD_PASSENGERS:
+        turn.say(PASSENGERS_PLEASE)
+        turn.draft.pop("pax", None)
+    else:
+        turn.draft["pax"] = query.passengers
+    try:
+        check_travel_date(query.day, query.today, last_bookable_day(turn))
+    except BadDate as exc:
+        turn.say(esc(exc))
+        await prompt_date(turn)
+        return True
+    await _set_date(turn, query.day)
+    return True
 
 
 async def show_results(turn: Turn, *, edit: bool = False) -> None:

@@ -10,10 +10,17 @@ from core.errors import FlyOError
 MONTHS = {m: i for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+QUOTE_CHARS = 60  # replies quote at most this much of what was typed (issue #12: never echo a whole 4 KB message)
 
 
 class BadDate(FlyOError):
     pass
+
+
+def shorten(text: str, limit: int = QUOTE_CHARS) -> str:
+    """What a reply may quote of the traveller's text: stripped, at most `limit` characters, then "…"."""
+    text = text.strip()
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _month(word: str) -> int | None:
@@ -59,8 +66,8 @@ def parse_date(text: str, today: date) -> date:
             if named:
                 return date(int(m[3]), named, int(m[2])) if m[3] else _next_occurrence(int(m[2]), named, today)
     except ValueError:
-        raise BadDate(f"“{text.strip()}” is not a date in the calendar.") from None
-    raise BadDate(f"I couldn't read “{text.strip()}” as a date. Try 2026-12-15, 15/12, 15 Dec or tomorrow.")
+        raise BadDate(f"“{shorten(text)}” is not a date in the calendar.") from None
+    raise BadDate(f"I couldn't read “{shorten(text)}” as a date. Try 2026-12-15, 15/12, 15 Dec or tomorrow.")
 
 
 def check_travel_date(day: date, today: date, last: date) -> None:
