@@ -18,7 +18,7 @@ import pytest
 from beanie import init_beanie
 
 from bench import __main__ as cli
-from bench import conversation, memory, search, seat_race, webhook
+from bench import conversation, memory, parse, search, seat_race, webhook
 from bench.common import BenchConfig, Row, ScenarioResult, Summary, percentile, render_table
 from core.database import Database
 from models import ALL_DOCUMENTS
@@ -100,6 +100,11 @@ async def test_search_results_are_consistent(config: BenchConfig, bench_db: None
 async def test_memory_parks_every_traveller(config: BenchConfig, bench_db: None) -> None:
     result = await memory.run(config)
     assert_checks_held(result, "parked mid-booking")
+
+
+async def test_parse_answers_every_worst_message(config: BenchConfig, bench_db: None) -> None:
+    result = await parse.run(config)
+    assert_checks_held(result, "every message answered")
 
 
 # ---- the plumbing the table relies on -----------------------------------------------------------------
