@@ -55,13 +55,10 @@ class ChargeEvents:
         if refunded < charged:
             await self.repo.flag(booking, BookingFlag.PARTIALLY_REFUNDED)
             await self.bookings.record(booking, "partial_refund", f"{refunded} {currency} refunded in Stripe")
-            await self.notify.chat(f"partial-refund-chat:{booking.id}:{refunded}", booking.chat_id,
-                                   dashboard_refund_message(booking, refunded, cancelled=False),
-                                   reference=booking.reference)
-            await self.notify.tell_admins(
-                f"partial-refund:{booking.id}:{refunded}",
-                admin_text(booking.reference, f"partial refund of {money(refunded, currency)} made in Stripe; "
-                           "the booking stays CONFIRMED and is flagged"), reference=booking.reference)
+            await self._tell_both(booking, f"partial-refund:{booking.id}:{refunded}",
+                                  dashboard_refund_message(booking, refunded, cancelled=False),
+                                  f"partial refund of {money(refunded, currency)} made in Stripe; the booking stays "
+                                  "CONFIRMED and is flagged")
             return "partially_refunded"
         was = booking.status
         if was != BookingStatus.CANCELLED:
@@ -71,15 +68,16 @@ class ChargeEvents:
                 booking = await self.bookings.get(str(booking.id)) or booking
         await self.repo.mark_refunded_in_stripe(booking)
         await self.bookings.record(booking, "refund", f"{refunded} {currency} refunded in the Stripe dashboard")
-        await self.notify.chat(f"dashboard-refund-chat:{booking.id}", booking.chat_id,
-                               dashboard_refund_message(booking, refunded, cancelled=True),
-                               reference=booking.reference)
-        await self.notify.tell_admins(
-            f"dashboard-refund:{booking.id}",
-            admin_text(booking.reference, f"refunded in full in Stripe ({money(refunded, currency)}); booking "
-                       f"{'cancelled and its seats released' if was != BookingStatus.CANCELLED else 'was cancelled'}"),
-            reference=booking.reference)
+        done = "cancelled and its seats released" if was != BookingStatus.CANCELLED else "was cancelled"
+        await self._tell_both(booking, f"dashboard-refund:{booking.id}",
+                              dashboard_refund_message(booking, refunded, cancelled=True),
+                              f"refunded in full in Stripe ({money(refunded, currency)}); booking {done}")
         return "refunded"
+
+    async def _tell_both(self, booking: Booking, key: str, traveller_text: str, admin_what: str) -> None:
+        """The traveller's chat message and the admins' alert, each queued once per `key`."""
+        await self.notify.chat(f"{key}:chat", booking.chat_id, traveller_text, reference=booking.reference)
+        await self.notify.tell_admins(key, admin_text(booking.reference, admin_what), reference=booking.reference)
 
     async def _disputed(self, booking: Booking, dispute: dict[str, Any]) -> str:
         dispute_id = str(dispute.get("id") or "")
