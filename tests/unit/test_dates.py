@@ -118,3 +118,11 @@ def test_an_explicit_past_date_parses_and_is_then_refused() -> None:
     assert day == date(2026, 11, 1)
     with pytest.raises(BadDate, match="in the past"):  # …and refused as a travel date
         check_travel_date(day, TODAY, LAST)
+
+
+@pytest.mark.parametrize("typed", ["x" * 4000, "15 " + "Q" * 4000, "31/02 " + "z" * 500])
+def test_a_long_bad_date_is_quoted_short(typed: str) -> None:
+    with pytest.raises(BadDate) as refused:  # issue #12: a reply never echoes a whole 4 KB message
+        parse_date(typed, TODAY)
+    quoted = str(refused.value).split("“")[1].split("”")[0]
+    assert len(quoted) <= 61 and quoted.endswith("…")
