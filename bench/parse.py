@@ -36,14 +36,14 @@ from bench.common import (
     summarise,
 )
 from services.airports import AirportDirectory
-from services.search_query import parse_search
+from services.search_query import MAX_LOOKUPS, MAX_WORDS, Verdict, parse_search
 from tests.fakes.telegram import FakeTelegram
 from tests.handlers.test_parse_bounds import WORST, WORST_WITHIN_CAPS
 from tests.harness import running_bot
 
 NAME = "parse"
 GOAL_PARSE_MS = 20.0
-GOAL_HEALTH_P99_MS = 100.0
+GOAL_HEALTH_P99_MS = 50.0
 PLAIN = "LHR JFK 15 Dec 2"
 
 
@@ -55,6 +55,18 @@ def _parse_ms(directory: AirportDirectory, text: str, rounds: int) -> float:
         parse_search(text, directory, lambda _tz: date(2026, 12, 1))
         samples.append((time.perf_counter() - started) * 1000)
     return percentile(samples, 50)
+
+
+def _check_bounds(result: ScenarioResult, directory: AirportDirectory, messages: dict[str, str]) -> None:
+    """The contract behind the timing: bounded words and look-ups per message, over-long text unread."""
+    queries = [parse_search(text, directory, lambda _tz: date(2026, 12, 1)) for text in messages.values()]
+    words = max(q.stats.words_considered for q in queries)
+    lookups = max(q.stats.lookups for q in queries)
+    refused = [q for q in queries if q.verdict is Verdict.TOO_LONG]
+    result.check("bounded work", words <= MAX_WORDS and lookups <= MAX_LOOKUPS
+                 and all(q.stats.lookups == 0 for q in refused),
+                 f"≤ {words} words and ≤ {lookups} airport look-ups per message (caps {MAX_WORDS} / {MAX_LOOKUPS}); "
+                 f"{len(refused)} over-long messages answered unread")
 
 
 async def _poll_health(url: str, stop: asyncio.Event, samples: list[float]) -> None:
@@ -88,6 +100,7 @@ async def run(config: BenchConfig) -> ScenarioResult:
                     worst_name, worst_ms = max(((name, _parse_ms(directory, text, rounds))
                                                 for name, text in messages.items()), key=lambda p: p[1])
                     plain_ms = _parse_ms(directory, PLAIN, rounds)
+                    _check_bounds(result, directory, messages)
                     idle: list[float] = []
                     stop = asyncio.Event()
                     poller = asyncio.create_task(_poll_health(health, stop, idle))
