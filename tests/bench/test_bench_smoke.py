@@ -102,6 +102,7 @@ async def test_memory_parks_every_traveller(config: BenchConfig, bench_db: None)
     assert_checks_held(result, "parked mid-booking")
 
 
+@pytest.mark.slow  # a benchmark scenario like the others; test_parse_bounds.py checks the bounds too
 async def test_parse_answers_every_worst_message(config: BenchConfig, bench_db: None) -> None:
     result = await parse.run(config)
     assert_checks_held(result, "every message answered", "bounded work")
