@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test test-fast bench lint seed console clean
+.PHONY: run test test-fast bench lint seed console clean i18n
 
 $(STAMP): requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ test: lint
 
 test-fast: lint
 	$(PY) -m pytest -q -m "not slow"
+
+# Extract every _()/ngettext/N_ string into locales/flyo.pot (translators start from it).
+i18n: $(STAMP)
+	$(VENV)/bin/pybabel -q extract -F babel.cfg --no-location --sort-output --project FlyO \
+		-o locales/flyo.pot core models repos services handlers webhooks bot
 
 bench: $(STAMP)
 	$(PY) -m bench

@@ -1,0 +1,97 @@
+"""Every traveller-facing string goes through gettext here; the locale is chosen per update.
+
+`_("Where to?")` translates now, in the locale of the update being handled (a context variable, so
+concurrent updates of different travellers never mix). `N_()` only marks a module-level constant for
+extraction: translate it with `_()` where it is shown. Catalogues are `locales/<locale>/LC_MESSAGES/flyo.po`,
+compiled in memory on first use (no binary .mo in git); `make i18n` extracts `locales/flyo.pot` with Babel.
+English is the source language and needs no catalogue.
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from pathlib import Path
+
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "locales"
+DOMAIN = "flyo"
+DEFAULT_LOCALE = "en"
+
+_current: ContextVar[str] = ContextVar("flyo_locale", default=DEFAULT_LOCALE)
+_catalogues: dict[str, gettext.NullTranslations] = {}
+
+
+def _po_path(locale: str) -> Path:
+    return LOCALE_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def available_locales() -> list[str]:
+    """The source language plus every locale with a catalogue."""
+    found = sorted(p.parent.parent.name for p in LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))
+    return [DEFAULT_LOCALE, *[code for code in found if code != DEFAULT_LOCALE]]
+
+
+def pick_locale(language_code: str | None) -> str:
+    """Telegram's `language_code` ("pt-br", "en", None) → a locale we have, else English."""
+    if not language_code:
+        return DEFAULT_LOCALE
+    wanted = language_code.replace("-", "_").lower()
+    have = {code.lower(): code for code in available_locales()}
+    return have.get(wanted) or have.get(wanted.split("_")[0]) or DEFAULT_LOCALE
+
+
+def _load(locale: str) -> gettext.NullTranslations:
+    path = _po_path(locale)
+    if locale == DEFAULT_LOCALE or not path.exists():
+        return gettext.NullTranslations()
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    with path.open("rb") as source:
+        catalogue = read_po(source, locale=locale, domain=DOMAIN)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalogue)
+    compiled.seek(0)
+    return gettext.GNUTranslations(compiled)
+
+
+def translations(locale: str | None = None) -> gettext.NullTranslations:
+    code = locale or _current.get()
+    found = _catalogues.get(code)
+    if found is None:
+        found = _catalogues[code] = _load(code)
+    return found
+
+
+def install(locale: str, catalogue: gettext.NullTranslations) -> None:
+    """Use `catalogue` for `locale` (tests install a pseudo-locale to find untranslated text)."""
+    _catalogues[locale] = catalogue
+
+
+def current_locale() -> str:
+    return _current.get()
+
+
+@contextmanager
+def use_locale(locale: str) -> Iterator[None]:
+    token = _current.set(locale)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+def _(message: str) -> str:
+    return translations().gettext(message)
+
+
+def ngettext(singular: str, plural: str, count: int) -> str:
+    return translations().ngettext(singular, plural, count)
+
+
+def N_(message: str) -> str:
+    """Mark for extraction only; the caller translates with `_()` when showing it."""
+    return message
