@@ -6,12 +6,13 @@ import html
 from zoneinfo import ZoneInfo
 
 from core.clock import from_ms
+from core.i18n import N_, _, ngettext
 from models.booking import Booking
 from services.airports import AirportDirectory
 from services.money import money
 
-DEMO_LABEL = "🧪 DEMO payment — this FlyO has no Stripe key, so no real money moves."
-DEMO_PAID = "🧪 DEMO payment — no money was taken"
+DEMO_LABEL = N_("🧪 DEMO payment — this FlyO has no Stripe key, so no real money moves.")
+DEMO_PAID = N_("🧪 DEMO payment — no money was taken")
 
 
 def is_demo_payment(booking: Booking) -> bool:
@@ -27,21 +28,26 @@ def deadline_text(expires_ms: int, booking: Booking, airports: AirportDirectory,
     city = airport.city if airport else booking.flight.origin
     minutes = max(0, (expires_ms - now_ms) // 60_000)
     clock = from_ms(expires_ms).astimezone(ZoneInfo(tz)).strftime("%H:%M")
-    return f"within {minutes} minutes (by {clock} {city} time)"
+    return ngettext("within {minutes} minute (by {clock} {city} time)",
+                    "within {minutes} minutes (by {clock} {city} time)", minutes).format(
+        minutes=minutes, clock=clock, city=city)
 
 
 def payment_link_message(booking: Booking, deadline: str, attempt: int, max_attempts: int, demo: bool) -> str:
     total = money(booking.price.total, booking.price.currency)
     lines = [
-        f"💳 <b>Booking {booking.reference}</b> — {html.escape(booking.flight.flight_number)} "
-        f"{booking.flight.origin} → {booking.flight.destination}, seats {', '.join(booking.seats)}.",
-        f"Pay <b>{total}</b> {deadline} to confirm it. Your seats are held until then.",
+        "💳 " + _("<b>Booking {reference}</b> — {flight} {origin} → {destination}, seats {seats}.").format(
+            reference=booking.reference, flight=html.escape(booking.flight.flight_number),
+            origin=booking.flight.origin, destination=booking.flight.destination, seats=", ".join(booking.seats)),
+        _("Pay <b>{total}</b> {deadline} to confirm it. Your seats are held until then.").format(
+            total=total, deadline=deadline),
     ]
     if attempt > 1:
-        lines.append(f"Payment attempt {attempt} of {max_attempts}.")
+        lines.append(_("Payment attempt {attempt} of {max_attempts}.").format(
+            attempt=attempt, max_attempts=max_attempts))
     if demo:
-        lines.append(DEMO_LABEL + " Open the link and press <b>Pay (demo)</b> (or type <code>pay</code> in the "
-                     "console) to complete it.")
+        lines.append(_(DEMO_LABEL) + " " + _("Open the link and press <b>Pay (demo)</b> (or type <code>pay</code> "
+                                             "in the console) to complete it."))
     return "\n".join(lines)
 
 
@@ -51,38 +57,60 @@ def confirmed_message(booking: Booking, airports: AirportDirectory) -> str:
     when = booking.flight.departs_at.astimezone(ZoneInfo(tz)).strftime("%a %d %b %Y, %H:%M")
     paid = money(booking.payment.amount_paid or booking.price.total, booking.price.currency)
     names = ", ".join(html.escape(p.full_name) for p in booking.passengers)
-    demo = f" ({DEMO_PAID})" if is_demo_payment(booking) else ""
-    return (f"✅ <b>Booking {booking.reference} is confirmed.</b>\n"
-            f"{html.escape(booking.flight.flight_number)} {booking.flight.origin} → {booking.flight.destination}, "
-            f"departs {when} local time. Seats {', '.join(booking.seats)} for {names}.\n"
-            f"Paid {paid}{demo}. The confirmation e-mail is on its way to {html.escape(_mask(booking.email))}.")
+    demo = f" ({_(DEMO_PAID)})" if is_demo_payment(booking) else ""
+    return "✅ " + _("<b>Booking {reference} is confirmed.</b>\n"
+                    "{flight} {origin} → {destination}, departs {when} local time. Seats {seats} for {names}.\n"
+                    "Paid {paid}{demo}. The confirmation e-mail is on its way to {email}.").format(
+        reference=booking.reference, flight=html.escape(booking.flight.flight_number), origin=booking.flight.origin,
+        destination=booking.flight.destination, when=when, seats=", ".join(booking.seats), names=names, paid=paid,
+        demo=demo, email=html.escape(_mask(booking.email)))
 
 
 def _mask(email: str) -> str:
-    local, _, domain = email.partition("@")
+    local, _at, domain = email.partition("@")
     return f"{local[:1]}***@{domain}" if domain else email
 
 
 def payment_failed_message(booking: Booking, expired: bool, can_retry: bool, attempts_left: int) -> str:
-    what = "Your payment link expired" if expired else "Your payment did not go through"
     if can_retry:
-        return (f"⌛ {what} for booking <b>{booking.reference}</b>. Your seats are still held for now — tap "
-                f"<b>Pay again</b> for a new link ({attempts_left} attempt(s) left).")
-    return (f"⌛ {what} for booking <b>{booking.reference}</b>, and no payment attempts are left. "
-            "Send /search to book again.")
+        if expired:
+            text = ngettext("Your payment link expired for booking <b>{reference}</b>. Your seats are still held "
+                            "for now — tap <b>Pay again</b> for a new link ({left} attempt left).",
+                            "Your payment link expired for booking <b>{reference}</b>. Your seats are still held "
+                            "for now — tap <b>Pay again</b> for a new link ({left} attempts left).", attempts_left)
+        else:
+            text = ngettext("Your payment did not go through for booking <b>{reference}</b>. Your seats are still "
+                            "held for now — tap <b>Pay again</b> for a new link ({left} attempt left).",
+                            "Your payment did not go through for booking <b>{reference}</b>. Your seats are still "
+                            "held for now — tap <b>Pay again</b> for a new link ({left} attempts left).",
+                            attempts_left)
+    elif expired:
+        text = _("Your payment link expired for booking <b>{reference}</b>, and no payment attempts are left. "
+                 "Send /search to book again.")
+    else:
+        text = _("Your payment did not go through for booking <b>{reference}</b>, and no payment attempts are left. "
+                 "Send /search to book again.")
+    return "⌛ " + text.format(reference=booking.reference, left=attempts_left)
 
 
 def late_refund_message(booking: Booking, amount: int) -> str:
-    return (f"↩️ Your payment for booking <b>{booking.reference}</b> arrived after the booking was cancelled, "
-            f"so we refunded it in full ({money(amount, booking.price.currency)}). " + (
-                f"{DEMO_PAID}, so none moves back. " if is_demo_payment(booking) else
-                "Refunds take 5–10 days to appear. ") + "Send /search to book again.")
+    if is_demo_payment(booking):
+        text = _("Your payment for booking <b>{reference}</b> arrived after the booking was cancelled, so we "
+                 "refunded it in full ({amount}). {demo}, so none moves back. Send /search to book again.")
+    else:
+        text = _("Your payment for booking <b>{reference}</b> arrived after the booking was cancelled, so we "
+                 "refunded it in full ({amount}). Refunds take 5–10 days to appear. Send /search to book again.")
+    return "↩️ " + text.format(reference=booking.reference, amount=money(amount, booking.price.currency),
+                              demo=_(DEMO_PAID))
 
 
 def cancelled_message(booking: Booking, refund_amount: int | None) -> str:
-    text = f"❌ Booking <b>{booking.reference}</b> has been cancelled ({html.escape(booking.cancel_reason or '')})."
+    parts = ["❌ " + _("Booking <b>{reference}</b> has been cancelled ({reason}).").format(
+        reference=booking.reference, reason=html.escape(booking.cancel_reason or ""))]
     if refund_amount:
-        text += f" We refunded {money(refund_amount, booking.price.currency)} to your card."
+        refunded = money(refund_amount, booking.price.currency)
+        parts.append(_("We refunded {amount} to your card.").format(amount=refunded))
         if is_demo_payment(booking):
-            text += f" ({DEMO_PAID}, so none moves back.)"
-    return text + " Send /search to book another flight."
+            parts.append("(" + _("{demo}, so none moves back.").format(demo=_(DEMO_PAID)) + ")")
+    parts.append(_("Send /search to book another flight."))
+    return " ".join(parts)
