@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from core.i18n import _
+
 
 class FlyOError(Exception):
     """Root of domain errors; `str(error)` is safe and useful to show to the user."""
@@ -9,13 +11,14 @@ class FlyOError(Exception):
 
 class SeatUnavailable(FlyOError):
     def __init__(self, seat: str) -> None:
-        super().__init__(f"Seat {seat} was just taken by another traveller.")
+        super().__init__(_("Seat {seat} was just taken by another traveller.").format(seat=seat))
         self.seat = seat
 
 
 class InvalidTransition(FlyOError):
     def __init__(self, reference: str, current: str, wanted: str) -> None:
-        super().__init__(f"Booking {reference} is {current}; it cannot become {wanted}.")
+        super().__init__(_("Booking {reference} is {current}; it cannot become {wanted}.").format(
+            reference=reference, current=current, wanted=wanted))
         self.reference, self.current, self.wanted = reference, current, wanted
 
 
@@ -25,7 +28,7 @@ class NotFound(FlyOError):
 
 class PriceChanged(FlyOError):
     def __init__(self, old: int, new: int, currency: str) -> None:
-        super().__init__("The price changed.")
+        super().__init__(_("The price changed."))
         self.old, self.new, self.currency = old, new, currency
 
 
@@ -43,7 +46,7 @@ class PaymentError(FlyOError):
 
 class DatabaseUnavailable(FlyOError):
     def __init__(self) -> None:
-        super().__init__("FlyO is temporarily unavailable. Please try again in a moment.")
+        super().__init__(_("FlyO is temporarily unavailable. Please try again in a moment."))
 
 
 class BookingClosed(FlyOError):

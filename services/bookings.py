@@ -15,6 +15,7 @@ from beanie import PydanticObjectId
 
 from core.clock import Clock, to_ms
 from core.errors import BookingClosed, InvalidTransition, LimitReached, NotFound, SeatUnavailable
+from core.i18n import _, ngettext
 from models.booking import Booking, BookingEvent, BookingStatus, Passenger, PriceSnapshot
 from models.flight import Flight, FlightSnapshot
 from repos.bookings import BookingRepo
@@ -31,7 +32,7 @@ ALLOWED = {
 
 
 def new_reference() -> str:
-    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
+    return "".join(secrets.choice(REFERENCE_ALPHABET) for _position in range(6))
 
 
 @dataclass(frozen=True)
@@ -71,11 +72,15 @@ class BookingService:
         """Raise BookingClosed when the flight left or departs within the cut-off (fare, hold, booking, link)."""
         now = self.clock.now()
         if departs_at <= now:
-            raise BookingClosed(f"{flight_number} has already departed.")
+            raise BookingClosed(_("{flight} has already departed.").format(flight=flight_number))
         cutoff = self.rules.cutoff_minutes
         if (departs_at - now).total_seconds() < cutoff * 60:
-            span = f"{cutoff // 60} hours" if cutoff % 60 == 0 and cutoff >= 120 else f"{cutoff} minutes"
-            raise BookingClosed(f"Booking for {flight_number} closes {span} before departure.")
+            if cutoff % 60 == 0 and cutoff >= 120:
+                span = ngettext("{count} hour", "{count} hours", cutoff // 60).format(count=cutoff // 60)
+            else:
+                span = ngettext("{count} minute", "{count} minutes", cutoff).format(count=cutoff)
+            raise BookingClosed(_("Booking for {flight} closes {span} before departure.").format(
+                flight=flight_number, span=span))
 
     def hold_until_ms(self, payment_deadline_ms: int) -> int:
         """A booking's seats outlive its payment window by the grace period: Stripe may deliver late."""
@@ -92,16 +97,21 @@ class BookingService:
     def _seat_limit(self, pending: list[Booking], flight_id: str, seats: int) -> None:
         on_flight = sum(len(b.seats) for b in pending if b.flight.flight_id == flight_id)
         if on_flight + seats > self.rules.max_seats_per_flight:
-            raise LimitReached(f"One traveller can hold at most {self.rules.max_seats_per_flight} seats on a flight "
-                               "until they are paid.")
+            raise LimitReached(ngettext(
+                "One traveller can hold at most {count} seat on a flight until it is paid.",
+                "One traveller can hold at most {count} seats on a flight until they are paid.",
+                self.rules.max_seats_per_flight).format(count=self.rules.max_seats_per_flight))
 
     async def _check_limits(self, new: NewBooking) -> None:
         """At most N unpaid bookings and M held seats per flight per user: one user can't lock a cabin."""
         pending = await self.repo.pending_for_user(new.user_id)
         if len(pending) >= self.rules.max_pending_per_user:
             refs = ", ".join(b.reference for b in pending)
-            raise LimitReached(f"You already have {len(pending)} unpaid bookings ({refs}). Please pay or cancel "
-                               "one first — /mybookings shows them.")
+            raise LimitReached(ngettext(
+                "You already have {count} unpaid booking ({refs}). Please pay or cancel it first — /mybookings "
+                "shows it.",
+                "You already have {count} unpaid bookings ({refs}). Please pay or cancel one first — /mybookings "
+                "shows them.", len(pending)).format(count=len(pending), refs=refs))
         self._seat_limit(pending, str(new.flight.id), len(new.seats))
 
     async def create(self, new: NewBooking, holder: str) -> Booking:
@@ -147,7 +157,7 @@ class BookingService:
 
     async def _insert(self, booking: Booking) -> Booking:
         """Insert with a fresh reference on a (1 in ~10^9) collision; the draft's booking if it exists already."""
-        for _ in range(20):
+        for _try in range(20):
             if await self.repo.insert(booking):
                 return booking
             existing = await self.for_draft(booking.draft_key) if booking.draft_key else None
@@ -167,7 +177,7 @@ class BookingService:
     async def by_reference(self, reference: str) -> Booking:
         booking = await self.repo.by_reference(reference.strip().upper())
         if booking is None:
-            raise NotFound(f"There is no booking {reference.strip().upper()}.")
+            raise NotFound(_("There is no booking {reference}.").format(reference=reference.strip().upper()))
         return booking
 
     async def for_user(self, user_id: int, limit: int = 10) -> list[Booking]:

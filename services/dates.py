@@ -6,6 +6,7 @@ import re
 from datetime import date, timedelta
 
 from core.errors import FlyOError
+from core.i18n import _
 
 MONTHS = {m: i for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
@@ -35,7 +36,7 @@ def _next_occurrence(day: int, month: int, today: date) -> date:
             continue
         if candidate >= today:
             return candidate
-    raise BadDate(f"{day:02d}/{month:02d} is not a date in the calendar.")
+    raise BadDate(_("{day:02d}/{month:02d} is not a date in the calendar.").format(day=day, month=month))
 
 
 def parse_date(text: str, today: date) -> date:
@@ -66,12 +67,14 @@ def parse_date(text: str, today: date) -> date:
             if named:
                 return date(int(m[3]), named, int(m[2])) if m[3] else _next_occurrence(int(m[2]), named, today)
     except ValueError:
-        raise BadDate(f"“{shorten(text)}” is not a date in the calendar.") from None
-    raise BadDate(f"I couldn't read “{shorten(text)}” as a date. Try 2026-12-15, 15/12, 15 Dec or tomorrow.")
+        raise BadDate(_("“{text}” is not a date in the calendar.").format(text=shorten(text))) from None
+    raise BadDate(_("I couldn't read “{text}” as a date. Try 2026-12-15, 15/12, 15 Dec or tomorrow.").format(
+        text=shorten(text)))
 
 
 def check_travel_date(day: date, today: date, last: date) -> None:
     if day < today:
-        raise BadDate(f"{day:%a %d %b %Y} is in the past. Pick today or a later date.")
+        raise BadDate(_("{day:%a %d %b %Y} is in the past. Pick today or a later date.").format(day=day))
     if day > last:
-        raise BadDate(f"I can only book up to {last:%d %b %Y}; {day:%d %b %Y} is not on sale yet.")
+        raise BadDate(_("I can only book up to {last:%d %b %Y}; {day:%d %b %Y} is not on sale yet.").format(
+            last=last, day=day))

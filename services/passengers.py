@@ -9,6 +9,7 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 from core.errors import FlyOError
+from core.i18n import _
 
 
 class BadAnswer(FlyOError):
@@ -21,15 +22,16 @@ NAME_PART = re.compile(r"^[^\W\d_]+(?:['’-][^\W\d_]+)*$")
 def parse_full_name(text: str) -> str:
     name = " ".join(text.split())
     if not name:
-        raise BadAnswer("Please type the passenger's full name as in the passport, e.g. Ada Lovelace.")
+        raise BadAnswer(_("Please type the passenger's full name as in the passport, e.g. Ada Lovelace."))
     parts = name.split(" ")
     bad = [p for p in parts if not NAME_PART.match(p)]
     if bad:
-        raise BadAnswer(f"“{bad[0]}” can't be part of a name: use letters, spaces, hyphens and apostrophes only.")
+        raise BadAnswer(_("“{part}” can't be part of a name: use letters, spaces, hyphens and apostrophes "
+                          "only.").format(part=bad[0]))
     if len(parts) < 2:
-        raise BadAnswer("Please give both the given name and the family name, e.g. Ada Lovelace.")
+        raise BadAnswer(_("Please give both the given name and the family name, e.g. Ada Lovelace."))
     if len(name) > 70:
-        raise BadAnswer("That name is longer than airlines accept (70 characters). Please shorten it.")
+        raise BadAnswer(_("That name is longer than airlines accept (70 characters). Please shorten it."))
     return " ".join(p[:1].upper() + p[1:] if p.islower() else p for p in parts)
 
 
@@ -41,14 +43,14 @@ def parse_birth_date(text: str, today: date) -> date:
             try:
                 born = date(y, mo, d)
             except ValueError:
-                raise BadAnswer(f"{raw} is not a date in the calendar.") from None
+                raise BadAnswer(_("{text} is not a date in the calendar.").format(text=raw)) from None
             break
     else:
-        raise BadAnswer("Please type the date of birth as YYYY-MM-DD or DD.MM.YYYY, e.g. 1990-04-23.")
+        raise BadAnswer(_("Please type the date of birth as YYYY-MM-DD or DD.MM.YYYY, e.g. 1990-04-23."))
     if born > today:
-        raise BadAnswer("A date of birth can't be in the future.")
+        raise BadAnswer(_("A date of birth can't be in the future."))
     if born.year < today.year - 120:
-        raise BadAnswer("Please check the year: that would make the passenger older than 120.")
+        raise BadAnswer(_("Please check the year: that would make the passenger older than 120."))
     return born
 
 
@@ -56,7 +58,7 @@ def parse_email(text: str) -> str:
     try:
         result = validate_email(text.strip(), check_deliverability=False)
     except EmailNotValidError as exc:
-        raise BadAnswer(f"That e-mail address doesn't look right: {exc}") from None
+        raise BadAnswer(_("That e-mail address doesn't look right: {reason}").format(reason=exc)) from None
     return result.normalized
 
 
@@ -65,9 +67,10 @@ def parse_phone(text: str) -> str:
     try:
         number = phonenumbers.parse(raw if raw.startswith("+") else f"+{raw}", None)
     except phonenumbers.NumberParseException:
-        raise BadAnswer("Please type the phone number in international format, e.g. +44 20 7946 0958.") from None
+        raise BadAnswer(_("Please type the phone number in international format, e.g. +44 20 7946 0958.")) from None
     if not phonenumbers.is_valid_number(number):
-        raise BadAnswer(f"{raw} is not a valid phone number. Include the country code, e.g. +1 212 555 0100.")
+        raise BadAnswer(_("{text} is not a valid phone number. Include the country code, e.g. +1 212 555 0100.").format(
+            text=raw))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
