@@ -19,24 +19,7 @@ from dataclasses import dataclass
 from operator import attrgetter
 from pathlib import Path
 
-from bench.common import (
-    BenchConfig,
-    CpuMeter,
-    Latency,
-    Row,
-    ScenarioResult,
-    bench_database,
-    clear_state,
-    cpu_note,
-    ensure_small_inventory,
-    fmt,
-    progress,
-    quiet_product_logging,
-    ratio,
-    scratch_dir,
-    status_for,
-    summarise,
-)
+from bench import common
 from bench.load import (
     BuilderSettings,
     TimedTraveller,
@@ -67,8 +50,8 @@ class Round:
     travellers: int
     updates: int
     seconds: float
-    latency: Latency
-    cpu: CpuMeter
+    latency: common.Latency
+    cpu: common.CpuMeter
 
     @property
     def updates_per_s(self) -> float:
@@ -100,11 +83,11 @@ class _Ids:
 
 
 async def flyo_round(database: Database, data_dir: Path, stripe: FakeStripe, ids: _Ids, n: int,
-                     result: ScenarioResult | None) -> tuple[Round, BuilderSettings]:
+                     result: common.ScenarioResult | None) -> tuple[Round, BuilderSettings]:
     """N bookings through FlyO; returns the round and how bot/app.py built the Application."""
     routes = busy_routes()
     samples: list[float] = []
-    await clear_state()
+    await common.clear_state()
     async with FakeTelegram() as telegram, running_bot(
         database, telegram, data_dir, TELEGRAM_RATE_LIMIT=False,
         STRIPE_SECRET_KEY="sk_test_flyo_bench", STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET, STRIPE_API_URL=stripe.url,
@@ -116,15 +99,15 @@ async def flyo_round(database: Database, data_dir: Path, stripe: FakeStripe, ids
             i = t.user_id - FIRST_USER_ID
             await _book(t, bot.clock, routes[i % len(routes)], 3 + (i // len(routes)) % 25)
 
-        with CpuMeter(database) as cpu:
+        with common.CpuMeter(database) as cpu:
             seconds = await run_together(travellers, script)
         updates = sum(t.updates for t in travellers)
         if result is not None:
             await _check_bookings(result, [t.user_id for t in travellers])
-    return Round(n, updates, seconds, Latency.of_seconds(samples), cpu), like
+    return Round(n, updates, seconds, common.Latency.of_seconds(samples), cpu), like
 
 
-async def _check_bookings(result: ScenarioResult, user_ids: list[int]) -> None:
+async def _check_bookings(result: common.ScenarioResult, user_ids: list[int]) -> None:
     bookings = await Booking.find({"user_id": {"$in": user_ids}}).to_list()
     with_link = sum(1 for b in bookings if b.payment.status == "open" and b.payment.url)
     seats = [(b.flight.flight_id, s) for b in bookings for s in b.seats]
@@ -138,22 +121,22 @@ async def echo_round(ids: _Ids, n: int, updates_each: int, like: BuilderSettings
     samples: list[float] = []
     async with FakeTelegram() as telegram, running_echo_bot(telegram, like):
         travellers = [TimedTraveller(telegram.traveller(uid), samples) for uid in ids.take(n)]
-        with CpuMeter(None) as cpu:
+        with common.CpuMeter(None) as cpu:
             seconds = await run_together(travellers, lambda t: echo_script(t, updates_each))
         updates = sum(t.updates for t in travellers)
-    return Round(n, updates, seconds, Latency.of_seconds(samples), cpu)
+    return Round(n, updates, seconds, common.Latency.of_seconds(samples), cpu)
 
 
-async def run(config: BenchConfig) -> ScenarioResult:
-    result = ScenarioResult(NAME)
+async def run(config: common.BenchConfig) -> common.ScenarioResult:
+    result = common.ScenarioResult(NAME)
     n = config.size(200, 12)
     warm = config.size(20, 4)
     ids = _Ids()
-    with scratch_dir(config, NAME) as data_dir:
-        quiet_product_logging(data_dir)
-        async with bench_database(config, data_dir) as database, FakeStripe() as stripe:
-            await ensure_small_inventory()
-            progress(f"{NAME}: warm-up ({warm} travellers each)")
+    with common.scratch_dir(config, NAME) as data_dir:
+        common.quiet_product_logging(data_dir)
+        async with common.bench_database(config, data_dir) as database, FakeStripe() as stripe:
+            await common.ensure_small_inventory()
+            common.progress(f"{NAME}: warm-up ({warm} travellers each)")
             warm_flyo, like = await flyo_round(database, data_dir, stripe, ids, warm, None)
             updates_each = round(warm_flyo.updates / warm_flyo.travellers)
             await echo_round(ids, warm, updates_each, like)
@@ -165,41 +148,41 @@ async def run(config: BenchConfig) -> ScenarioResult:
                 echo.append(await echo_round(ids, n, updates_each, like))
                 flyo_rep, _ = await flyo_round(database, data_dir, stripe, ids, n, result)
                 flyo.append(flyo_rep)
-                progress(f"{NAME}: rep {rep + 1}/{config.reps}: FlyO {flyo_rep.updates_per_s:.0f} upd/s, "
+                common.progress(f"{NAME}: rep {rep + 1}/{config.reps}: FlyO {flyo_rep.updates_per_s:.0f} upd/s, "
                          f"echo {echo[-1].updates_per_s:.0f} upd/s ({time.perf_counter() - started:.0f} s)")
     _rows(result, n, flyo, echo, like, updates_each, solo)
     return result
 
 
-def _rows(result: ScenarioResult, n: int, flyo: list[Round], echo: list[Round], like: BuilderSettings,
+def _rows(result: common.ScenarioResult, n: int, flyo: list[Round], echo: list[Round], like: BuilderSettings,
           updates_each: int, solo: Round) -> None:
-    ups, eups = summarise(flyo, lambda r: r.updates_per_s), summarise(echo, lambda r: r.updates_per_s)
-    bps = summarise(flyo, lambda r: r.per_traveller_per_s)
-    ratios = summarise(range(len(flyo)), lambda i: ratio(flyo[i].updates_per_s, echo[i].updates_per_s))
+    ups, eups = common.summarise(flyo, lambda r: r.updates_per_s), common.summarise(echo, lambda r: r.updates_per_s)
+    bps = common.summarise(flyo, lambda r: r.per_traveller_per_s)
+    ratios = common.summarise(range(len(flyo)), lambda i: common.ratio(flyo[i].updates_per_s, echo[i].updates_per_s))
     correctness = result.correctness_text()
-    result.rows.append(Row(
+    result.rows.append(common.Row(
         NAME, f"throughput, {n} travellers at once ({updates_each} updates per booking)",
         f"ratio ≥ {GOAL_RATIO}",
         f"{ups.show(' upd/s', 0)}; {bps.show(' bookings/s', 2)}",
         f"echo bot {eups.show(' upd/s', 0)}",
         f"{ratios.median:.2f} (±{ratios.spread_pct / 2:.0f}%)",
-        correctness, status_for(ratios.median >= GOAL_RATIO),
+        correctness, common.status_for(ratios.median >= GOAL_RATIO),
     ))
-    p = {k: summarise(flyo, attrgetter(f"latency.{k}")) for k in ("p50", "p95", "p99")}
-    e = {k: summarise(echo, attrgetter(f"latency.{k}")) for k in ("p50", "p95", "p99")}
-    result.rows.append(Row(
+    p = {k: common.summarise(flyo, attrgetter(f"latency.{k}")) for k in ("p50", "p95", "p99")}
+    e = {k: common.summarise(echo, attrgetter(f"latency.{k}")) for k in ("p50", "p95", "p99")}
+    result.rows.append(common.Row(
         NAME, "per-update latency p50 / p95 / p99 (under the same load)", "report",
-        " / ".join(fmt(p[k].median, 0) for k in p) + " ms",
-        "echo " + " / ".join(fmt(e[k].median, 0) for k in e) + " ms",
-        f"p99 ×{ratio(p['p99'].median, e['p99'].median):.1f}",
+        " / ".join(common.fmt(p[k].median, 0) for k in p) + " ms",
+        "echo " + " / ".join(common.fmt(e[k].median, 0) for k in e) + " ms",
+        f"p99 ×{common.ratio(p['p99'].median, e['p99'].median):.1f}",
         correctness, "info",
     ))
     result.notes.append(
         f"{n} travellers run a closed loop (each sends its next update as soon as it has the answer), so the "
-        f"latency under load is ≈ {n} ÷ throughput; one traveller alone sees p50 {fmt(solo.latency.p50, 0)} ms, "
-        f"p99 {fmt(solo.latency.p99, 0)} ms per update (the service time). Both bots are built alike: "
+        f"latency under load is ≈ {n} ÷ throughput; one traveller alone sees p50 {common.fmt(solo.latency.p50, 0)} ms, "
+        f"p99 {common.fmt(solo.latency.p99, 0)} ms per update (the service time). Both bots are built alike: "
         f"{like}, no AIORateLimiter (TELEGRAM_RATE_LIMIT=false; the product's limiter would cap "
         "replies at 30 msg/s)."
     )
-    result.notes.append(cpu_note([r.cpu for r in flyo], "the FlyO runs") + " " +
-                        cpu_note([r.cpu for r in echo], "the echo runs"))
+    result.notes.append(common.cpu_note([r.cpu for r in flyo], "the FlyO runs") + " " +
+                        common.cpu_note([r.cpu for r in echo], "the echo runs"))

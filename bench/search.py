@@ -26,19 +26,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bench.common import (
-    REPO_ROOT,
-    BenchConfig,
-    Latency,
-    Row,
-    ScenarioResult,
-    fmt,
-    progress,
-    ratio,
-    scratch_dir,
-    status_for,
-    summarise,
-)
+from bench import common
 from bot.db import open_database
 from bot.runtime import build_services
 from core.clock import Clock
@@ -66,8 +54,8 @@ class Query:
 
 @dataclass
 class Rep:
-    service: Latency
-    provider: Latency
+    service: common.Latency
+    provider: common.Latency
     with_results: int
     queries: int
 
@@ -84,7 +72,8 @@ def scale_for(min_flights: int, days: int) -> float:
 def _inventory_key(days: int, scale: float) -> str:
     """Changes whenever the seed's output could: its code, the models, or the database server's version."""
     digest = hashlib.sha1()
-    sources = sorted((REPO_ROOT / "services" / "inventory").glob("*.py")) + sorted((REPO_ROOT / "models").glob("*.py"))
+    root = common.REPO_ROOT
+    sources = sorted((root / "services" / "inventory").glob("*.py")) + sorted((root / "models").glob("*.py"))
     for path in sources:
         digest.update(path.read_bytes())
     with contextlib.suppress(metadata.PackageNotFoundError):
@@ -93,8 +82,8 @@ def _inventory_key(days: int, scale: float) -> str:
 
 
 @contextlib.asynccontextmanager
-async def seeded_inventory(config: BenchConfig, days: int, scale: float,
-                           result: ScenarioResult) -> AsyncIterator[tuple[Database, Path]]:
+async def seeded_inventory(config: common.BenchConfig, days: int, scale: float,
+                           result: common.ScenarioResult) -> AsyncIterator[tuple[Database, Path]]:
     """Open (seeding if needed) the cached inventory; notes how big it is and what seeding cost."""
     key = _inventory_key(days, scale)
     data_dir = config.work_dir / f"search-{key}"
@@ -110,7 +99,7 @@ async def seeded_inventory(config: BenchConfig, days: int, scale: float,
         flights = await Flight.get_pymongo_collection().count_documents({"source": "local"})
         meta = json.loads(meta_file.read_text()) if meta_file.exists() else {}
         if flights < meta.get("flights", 1) or not meta:
-            progress(f"{NAME}: seeding {days} days at departures_scale {scale} (cached for later runs)")
+            common.progress(f"{NAME}: seeding {days} days at departures_scale {scale} (cached for later runs)")
             started = time.perf_counter()
             report = await seed_inventory(Clock(), days=days, departures_scale=scale)
             flights = await Flight.get_pymongo_collection().count_documents({"source": "local"})
@@ -145,7 +134,7 @@ def make_queries(first: date, days: int, n: int, rng: random.Random) -> list[Que
     return queries
 
 
-async def measure(services: Services, queries: list[Query], result: ScenarioResult | None) -> Rep:
+async def measure(services: Services, queries: list[Query], result: common.ScenarioResult | None) -> Rep:
     """Every query through FlightSearch.search, then through LocalProvider.search alone."""
     flights = services.flights
     service_times: list[float] = []
@@ -165,18 +154,18 @@ async def measure(services: Services, queries: list[Query], result: ScenarioResu
     if result is not None:
         result.check("results consistent", subset_ok == len(queries),
                      f"{subset_ok}/{len(queries)} searches show only flights of the route and day")
-    return Rep(Latency.of_seconds(service_times), Latency.of_seconds(provider_times),
+    return Rep(common.Latency.of_seconds(service_times), common.Latency.of_seconds(provider_times),
                sum(1 for f in found if f), len(queries))
 
 
-async def run(config: BenchConfig) -> ScenarioResult:
-    result = ScenarioResult(NAME)
+async def run(config: common.BenchConfig) -> common.ScenarioResult:
+    result = common.ScenarioResult(NAME)
     days = DAYS if not config.quick else 7
     scale = scale_for(MIN_FLIGHTS, days) if not config.quick else 1.0
     n = config.size(400, 60)
     rng = random.Random(2027)
     reps: list[Rep] = []
-    with scratch_dir(config, NAME) as scratch:
+    with common.scratch_dir(config, NAME) as scratch:
         if config.quick:  # a smoke run: a small throw-away inventory instead of the cached 100k one
             inventory: Any = _quick_inventory(config, scratch, days, result)
         else:
@@ -193,7 +182,7 @@ async def run(config: BenchConfig) -> ScenarioResult:
             for rep in range(config.reps):
                 outcome = await measure(services, make_queries(window_start, days, n, rng), result)
                 reps.append(outcome)
-                progress(f"{NAME}: rep {rep + 1}: FlightSearch p99 {outcome.service.p99:.1f} ms, "
+                common.progress(f"{NAME}: rep {rep + 1}: FlightSearch p99 {outcome.service.p99:.1f} ms, "
                          f"LocalProvider p99 {outcome.provider.p99:.1f} ms")
             del data_dir
     _rows(result, n, reps)
@@ -201,8 +190,8 @@ async def run(config: BenchConfig) -> ScenarioResult:
 
 
 @contextlib.asynccontextmanager
-async def _quick_inventory(config: BenchConfig, scratch: Path, days: int,
-                           result: ScenarioResult) -> AsyncIterator[tuple[Database, Path]]:
+async def _quick_inventory(config: common.BenchConfig, scratch: Path, days: int,
+                           result: common.ScenarioResult) -> AsyncIterator[tuple[Database, Path]]:
     database = await open_database(config.mongo_uri, "flyo_bench_search_quick", scratch)
     try:
         report = await seed_inventory(Clock(), days=days)
@@ -214,15 +203,15 @@ async def _quick_inventory(config: BenchConfig, scratch: Path, days: int,
         await database.close()
 
 
-def _rows(result: ScenarioResult, n: int, reps: list[Rep]) -> None:
-    s99, s50 = summarise(reps, lambda r: r.service.p99), summarise(reps, lambda r: r.service.p50)
-    p99, p50 = summarise(reps, lambda r: r.provider.p99), summarise(reps, lambda r: r.provider.p50)
-    ratios = summarise(range(len(reps)), lambda i: ratio(reps[i].service.p99, reps[i].provider.p99))
-    hit = summarise(reps, lambda r: r.with_results / r.queries * 100)
+def _rows(result: common.ScenarioResult, n: int, reps: list[Rep]) -> None:
+    s99, s50 = common.summarise(reps, lambda r: r.service.p99), common.summarise(reps, lambda r: r.service.p50)
+    p99, p50 = common.summarise(reps, lambda r: r.provider.p99), common.summarise(reps, lambda r: r.provider.p50)
+    ratios = common.summarise(range(len(reps)), lambda i: common.ratio(reps[i].service.p99, reps[i].provider.p99))
+    hit = common.summarise(reps, lambda r: r.with_results / r.queries * 100)
     result.check("searches with results", hit.median > 50, f"{hit.median:.0f}% of searches found flights")
-    result.rows.append(Row(
+    result.rows.append(common.Row(
         NAME, f"FlightSearch.search p99 (p50), {n} random searches per repetition", f"p99 < {GOAL_P99_MS:.0f} ms",
-        f"{s99.show(' ms')} ({fmt(s50.median)} ms)", f"LocalProvider.search alone: {p99.show(' ms')} "
-        f"({fmt(p50.median)} ms)", f"p99 ×{ratios.median:.1f}", result.correctness_text(),
-        status_for(s99.median < GOAL_P99_MS),
+        f"{s99.show(' ms')} ({common.fmt(s50.median)} ms)", f"LocalProvider.search alone: {p99.show(' ms')} "
+        f"({common.fmt(p50.median)} ms)", f"p99 ×{ratios.median:.1f}", result.correctness_text(),
+        common.status_for(s99.median < GOAL_P99_MS),
     ))

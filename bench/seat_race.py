@@ -26,21 +26,7 @@ from dataclasses import dataclass, field
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
-from bench.common import (
-    BenchConfig,
-    CpuMeter,
-    Latency,
-    Row,
-    ScenarioResult,
-    bench_database,
-    cpu_note,
-    fmt,
-    progress,
-    ratio,
-    scratch_dir,
-    status_for,
-    summarise,
-)
+from bench import common
 from bench.load import product_builder_settings
 from core.clock import Clock
 from core.errors import SeatUnavailable
@@ -74,7 +60,7 @@ class Race:
     granted: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))  # seat → travellers told yes
     taps: int = 0
     seconds: float = 0.0
-    cpu: CpuMeter | None = None
+    cpu: common.CpuMeter | None = None
 
     @property
     def holds(self) -> int:
@@ -85,8 +71,8 @@ class Race:
         return sum(len(v) - 1 for v in self.granted.values() if len(v) > 1)
 
     @property
-    def latency(self) -> Latency:
-        return Latency.of_seconds(self.latencies)
+    def latency(self) -> common.Latency:
+        return common.Latency.of_seconds(self.latencies)
 
 
 async def race(n: int, free: list[str], cap: int, tap: Tap, seed: int) -> Race:
@@ -168,7 +154,7 @@ async def _reset(flight_id: str, claims: AsyncCollection[dict[str, object]]) -> 
     await claims.delete_many({})
 
 
-async def _check(result: ScenarioResult, outcome: Race, flight_id: str, free: list[str]) -> None:
+async def _check(result: common.ScenarioResult, outcome: Race, flight_id: str, free: list[str]) -> None:
     result.check("holds granted", outcome.holds == FREE_SEATS,
                  f"{outcome.holds} holds granted for {FREE_SEATS} free seats")
     stray = [s for s in outcome.granted if s not in free]
@@ -182,53 +168,53 @@ async def _check(result: ScenarioResult, outcome: Race, flight_id: str, free: li
                  f"{'disagrees' if mismatched else 'agrees'}: {len(docs)} held)")
 
 
-async def run(config: BenchConfig) -> ScenarioResult:
-    result = ScenarioResult(NAME)
+async def run(config: common.BenchConfig) -> common.ScenarioResult:
+    result = common.ScenarioResult(NAME)
     n = config.size(1000, 100)
     rng = random.Random(27017)
-    with scratch_dir(config, NAME) as data_dir:
-        async with bench_database(config, data_dir) as database:
+    with common.scratch_dir(config, NAME) as data_dir:
+        async with common.bench_database(config, data_dir) as database:
             await seed_inventory(Clock(), days=1)
             cap = (await product_builder_settings(database, data_dir)).concurrent_updates
             seats = SeatService(Clock(), hold_minutes=15)
             flight_id, free = await _prepare_flight(seats, rng)
             claims = database.db["bench_seat_claims"]
             await claims.create_index([("flight_id", 1), ("seat", 1)], unique=True)
-            progress(f"{NAME}: warm-up, then {config.reps} × {n} travellers for {FREE_SEATS} seats (cap {cap})")
+            common.progress(f"{NAME}: warm-up, then {config.reps} × {n} travellers for {FREE_SEATS} seats (cap {cap})")
             product: list[Race] = []
             floor: list[Race] = []
             for rep in range(config.reps + 1):  # rep 0 is the warm-up
                 size = n if rep else max(50, n // 10)
                 await _reset(flight_id, claims)
                 base = await race(size, free, cap, floor_tap(claims, flight_id), seed=rep)
-                with CpuMeter(database) as cpu:
+                with common.CpuMeter(database) as cpu:
                     outcome = await race(size, free, cap, product_tap(seats, flight_id), seed=rep)
                 outcome.cpu = cpu
                 await _check(result, outcome, flight_id, free)
                 if rep:
                     product.append(outcome)
                     floor.append(base)
-                    progress(f"{NAME}: rep {rep}: hold p99 {outcome.latency.p99:.1f} ms, floor p99 "
+                    common.progress(f"{NAME}: rep {rep}: hold p99 {outcome.latency.p99:.1f} ms, floor p99 "
                              f"{base.latency.p99:.1f} ms, {outcome.taps} taps in {outcome.seconds:.2f} s")
     _rows(result, n, cap, product, floor)
     return result
 
 
-def _rows(result: ScenarioResult, n: int, cap: int, product: list[Race], floor: list[Race]) -> None:
-    p99, p50 = summarise(product, lambda r: r.latency.p99), summarise(product, lambda r: r.latency.p50)
-    b99, b50 = summarise(floor, lambda r: r.latency.p99), summarise(floor, lambda r: r.latency.p50)
-    ratios = summarise(range(len(product)), lambda i: ratio(product[i].latency.p99, floor[i].latency.p99))
-    result.rows.append(Row(
+def _rows(result: common.ScenarioResult, n: int, cap: int, product: list[Race], floor: list[Race]) -> None:
+    p99, p50 = common.summarise(product, lambda r: r.latency.p99), common.summarise(product, lambda r: r.latency.p50)
+    b99, b50 = common.summarise(floor, lambda r: r.latency.p99), common.summarise(floor, lambda r: r.latency.p50)
+    ratios = common.summarise(range(len(product)), lambda i: common.ratio(product[i].latency.p99, floor[i].latency.p99))
+    result.rows.append(common.Row(
         NAME, f"hold latency p99 (p50), {n} travellers → {FREE_SEATS} seats", f"p99 < {GOAL_P99_MS:.0f} ms",
-        f"{p99.show(' ms')} ({fmt(p50.median)} ms)",
-        f"insert into unique index: {b99.show(' ms')} ({fmt(b50.median)} ms)",
-        f"p99 ×{ratios.median:.1f}", result.correctness_text(), status_for(p99.median < GOAL_P99_MS),
+        f"{p99.show(' ms')} ({common.fmt(p50.median)} ms)",
+        f"insert into unique index: {b99.show(' ms')} ({common.fmt(b50.median)} ms)",
+        f"p99 ×{ratios.median:.1f}", result.correctness_text(), common.status_for(p99.median < GOAL_P99_MS),
     ))
-    drain = summarise(product, lambda r: r.seconds)
-    taps = summarise(product, lambda r: r.taps)
+    drain = common.summarise(product, lambda r: r.seconds)
+    taps = common.summarise(product, lambda r: r.taps)
     result.notes.append(
         f"taps are served {cap} at a time (FlyO's concurrent_updates); every traveller had an answer after "
-        f"{drain.show(' s', 2)}, {fmt(taps.median, 0)} taps in all (a loser redraws the map and tries a seat it "
+        f"{drain.show(' s', 2)}, {common.fmt(taps.median, 0)} taps in all (a loser redraws the map and tries a seat it "
         "still sees free). Latency counts both outcomes: granted and 'just taken'."
     )
-    result.notes.append(cpu_note([r.cpu for r in product if r.cpu is not None], "the FlyO races"))
+    result.notes.append(common.cpu_note([r.cpu for r in product if r.cpu is not None], "the FlyO races"))

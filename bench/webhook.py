@@ -29,24 +29,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bench.common import (
-    BenchConfig,
-    CpuMeter,
-    Latency,
-    Row,
-    ScenarioResult,
-    bench_database,
-    clear_state,
-    cpu_note,
-    ensure_small_inventory,
-    fmt,
-    progress,
-    quiet_product_logging,
-    ratio,
-    scratch_dir,
-    status_for,
-    summarise,
-)
+from bench import common
 from bot.db import free_port
 from models import AircraftType, Booking, BookingEvent, BookingStatus, Flight, Notification, Passenger
 from services.bookings import NewBooking
@@ -83,15 +66,15 @@ class Round:
     latencies: list[float] = field(default_factory=list)
     statuses: Counter[int] = field(default_factory=Counter)
     outcomes: Counter[str] = field(default_factory=Counter)
-    cpu: CpuMeter | None = None
+    cpu: common.CpuMeter | None = None
 
     @property
     def per_second(self) -> float:
         return self.posts / self.seconds
 
     @property
-    def latency(self) -> Latency:
-        return Latency.of_seconds(self.latencies)
+    def latency(self) -> common.Latency:
+        return common.Latency.of_seconds(self.latencies)
 
 
 async def post_all(url: str, posts: list[Post], concurrency: int = CONCURRENCY) -> Round:
@@ -201,7 +184,7 @@ async def drain_outbox(svc: Services, timeout: float = DRAIN_TIMEOUT) -> None:  
     raise AssertionError(f"the outbox did not drain within {timeout:.0f} s")
 
 
-async def check_round(result: ScenarioResult, flyo: Round, bookings: list[Booking], sendgrid: FakeSendGrid,
+async def check_round(result: common.ScenarioResult, flyo: Round, bookings: list[Booking], sendgrid: FakeSendGrid,
                       telegram: FakeTelegram) -> None:
     non_200 = flyo.posts - flyo.statuses[200]
     result.check("answered 200", non_200 == 0, f"{flyo.posts - non_200}/{flyo.posts} posts answered 200")
@@ -226,14 +209,14 @@ async def check_round(result: ScenarioResult, flyo: Round, bookings: list[Bookin
 
 # ---- the scenario ----------------------------------------------------------------------------------------
 async def _rep(bot: RunningBot, stripe: FakeStripe, sendgrid: FakeSendGrid, base_url: str, user_ids: list[int],
-               rng: random.Random, result: ScenarioResult | None,
+               rng: random.Random, result: common.ScenarioResult | None,
                concurrency: int = CONCURRENCY) -> tuple[Round, Round]:
-    await clear_state()
+    await common.clear_state()
     sendgrid.messages.clear()
     bot.telegram.calls.clear()
     bookings, posts = await create_paid_sessions(bot.services, stripe, bot.telegram, user_ids, rng)
     base = await post_all(base_url, posts, concurrency)
-    with CpuMeter(bot.services.database) as cpu:
+    with common.CpuMeter(bot.services.database) as cpu:
         flyo = await post_all(f"{bot.url}/webhooks/stripe", posts, concurrency)
     flyo.cpu = cpu
     await drain_outbox(bot.services)
@@ -242,17 +225,17 @@ async def _rep(bot: RunningBot, stripe: FakeStripe, sendgrid: FakeSendGrid, base
     return flyo, base
 
 
-async def run(config: BenchConfig) -> ScenarioResult:
-    result = ScenarioResult(NAME)
+async def run(config: common.BenchConfig) -> common.ScenarioResult:
+    result = common.ScenarioResult(NAME)
     n = config.size(200, 20)
     rng = random.Random(7)
     flyo: list[Round] = []
     base: list[Round] = []
-    with scratch_dir(config, NAME) as data_dir:
-        quiet_product_logging(data_dir)
-        async with bench_database(config, data_dir) as database, FakeStripe() as stripe, \
+    with common.scratch_dir(config, NAME) as data_dir:
+        common.quiet_product_logging(data_dir)
+        async with common.bench_database(config, data_dir) as database, FakeStripe() as stripe, \
                 FakeSendGrid() as sendgrid, FakeTelegram() as telegram:
-            await ensure_small_inventory()
+            await common.ensure_small_inventory()
             baseline, base_url = await start_baseline()
             try:
                 async with running_bot(
@@ -261,7 +244,7 @@ async def run(config: BenchConfig) -> ScenarioResult:
                     STRIPE_API_URL=stripe.url, SENDGRID_API_KEY="SG.flyo-bench", SENDGRID_API_URL=sendgrid.url,
                     EMAIL_FROM="tickets@flyo.test",
                 ) as bot:
-                    progress(f"{NAME}: warm-up, then {config.reps} × {n} bookings "
+                    common.progress(f"{NAME}: warm-up, then {config.reps} × {n} bookings "
                              f"({round(n / (1 - DUPLICATE_SHARE))} posts each)")
                     for rep in range(config.reps + 1):  # rep 0 is the warm-up
                         size = n if rep else max(5, n // 10)
@@ -270,7 +253,7 @@ async def run(config: BenchConfig) -> ScenarioResult:
                         if rep:
                             flyo.append(f)
                             base.append(b)
-                            progress(f"{NAME}: rep {rep}: FlyO {f.per_second:.0f} events/s p99 "
+                            common.progress(f"{NAME}: rep {rep}: FlyO {f.per_second:.0f} events/s p99 "
                                      f"{f.latency.p99:.1f} ms; bare {b.per_second:.0f} events/s")
                     # The service time: the same posts one at a time, nothing else in flight.
                     ids = list(range(FIRST_USER_ID + 900_000, FIRST_USER_ID + 900_000 + SOLO))
@@ -281,27 +264,30 @@ async def run(config: BenchConfig) -> ScenarioResult:
     return result
 
 
-def _rows(result: ScenarioResult, n: int, flyo: list[Round], base: list[Round], solo: Round) -> None:
-    eps, beps = summarise(flyo, lambda r: r.per_second), summarise(base, lambda r: r.per_second)
-    ratios = summarise(range(len(flyo)), lambda i: ratio(flyo[i].per_second, base[i].per_second))
+def _rows(result: common.ScenarioResult, n: int, flyo: list[Round], base: list[Round], solo: Round) -> None:
+    eps, beps = common.summarise(flyo, lambda r: r.per_second), common.summarise(base, lambda r: r.per_second)
+    ratios = common.summarise(range(len(flyo)), lambda i: common.ratio(flyo[i].per_second, base[i].per_second))
     correctness = result.correctness_text()
     posts = flyo[0].posts
-    result.rows.append(Row(
+    result.rows.append(common.Row(
         NAME, f"throughput, {posts} signed events ({posts - n} redeliveries), {CONCURRENCY} connections",
         f"ratio ≥ {GOAL_RATIO}", eps.show(" events/s", 0), f"bare aiohttp 200: {beps.show(' events/s', 0)}",
-        f"{ratios.median:.2f} (±{ratios.spread_pct / 2:.0f}%)", correctness, status_for(ratios.median >= GOAL_RATIO),
+        f"{ratios.median:.2f} (±{ratios.spread_pct / 2:.0f}%)", correctness,
+        common.status_for(ratios.median >= GOAL_RATIO),
     ))
-    p99, p50 = summarise(flyo, lambda r: r.latency.p99), summarise(flyo, lambda r: r.latency.p50)
-    b99, b50 = summarise(base, lambda r: r.latency.p99), summarise(base, lambda r: r.latency.p50)
-    result.rows.append(Row(
-        NAME, "response time p99 (p50)", f"p99 < {GOAL_P99_MS:.0f} ms", f"{p99.show(' ms')} ({fmt(p50.median)} ms)",
-        f"bare: {b99.show(' ms')} ({fmt(b50.median)} ms)", f"p99 ×{ratio(p99.median, b99.median):.1f}",
-        correctness, status_for(p99.median < GOAL_P99_MS),
+    p99, p50 = common.summarise(flyo, lambda r: r.latency.p99), common.summarise(flyo, lambda r: r.latency.p50)
+    b99, b50 = common.summarise(base, lambda r: r.latency.p99), common.summarise(base, lambda r: r.latency.p50)
+    result.rows.append(common.Row(
+        NAME, "response time p99 (p50)", f"p99 < {GOAL_P99_MS:.0f} ms",
+        f"{p99.show(' ms')} ({common.fmt(p50.median)} ms)",
+        f"bare: {b99.show(' ms')} ({common.fmt(b50.median)} ms)", f"p99 ×{common.ratio(p99.median, b99.median):.1f}",
+        correctness, common.status_for(p99.median < GOAL_P99_MS),
     ))
     outcomes = sum((r.outcomes for r in flyo), Counter())
-    result.notes.append(f"one connection, nothing else in flight ({solo.posts} posts): p50 {fmt(solo.latency.p50)} ms, "
-                        f"p99 {fmt(solo.latency.p99)} ms — the service time; the rows above add "
+    result.notes.append(f"one connection, nothing else in flight ({solo.posts} posts): "
+                        f"p50 {common.fmt(solo.latency.p50)} ms, "
+                        f"p99 {common.fmt(solo.latency.p99)} ms — the service time; the rows above add "
                         f"{CONCURRENCY}-way queueing at the database.")
-    result.notes.append(cpu_note([r.cpu for r in flyo if r.cpu is not None], "FlyO's posting"))
+    result.notes.append(common.cpu_note([r.cpu for r in flyo if r.cpu is not None], "FlyO's posting"))
     result.notes.append("FlyO's answers over all repetitions: " + ", ".join(f"{k} {v}" for k, v in
                                                                           outcomes.most_common()) + ".")
