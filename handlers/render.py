@@ -1,4 +1,5 @@
-"""Presentation helpers shared by handlers: money, local times, durations, HTML escaping."""
+"""Presentation helpers shared by handlers: money, local times, durations, cabins (core/formatting.py, in the
+update's locale) and HTML escaping."""
 
 from __future__ import annotations
 
@@ -6,11 +7,16 @@ import html
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from core import formatting
 from services.money import money
 
 __all__ = ["money"]
 
-CABIN_NAMES = {"economy": "Economy", "premium": "Premium economy", "business": "Business", "first": "First"}
+CABIN_NAMES = formatting.CABIN_NAMES
+
+# The strftime formats handlers pass today → the locale-aware field they mean.
+_FIELDS = {"%H:%M": formatting.local_time, "%a %d %b, %H:%M": formatting.local_day_time,
+           "%a %d %b %Y, %H:%M": formatting.local_datetime}
 
 
 def esc(text: object) -> str:
@@ -18,11 +24,17 @@ def esc(text: object) -> str:
 
 
 def local_time(moment: datetime, tz: str, fmt: str = "%H:%M") -> str:
-    return moment.astimezone(ZoneInfo(tz)).strftime(fmt)
+    """"08:54" at the airport; `fmt` names a field (see _FIELDS), any other strftime format is used as is."""
+    field = _FIELDS.get(fmt)
+    return field(moment, tz) if field else moment.astimezone(ZoneInfo(tz)).strftime(fmt)
+
+
+def local_day_time(moment: datetime, tz: str) -> str:
+    return formatting.local_day_time(moment, tz)
 
 
 def local_datetime(moment: datetime, tz: str) -> str:
-    return moment.astimezone(ZoneInfo(tz)).strftime("%a %d %b %Y, %H:%M")
+    return formatting.local_datetime(moment, tz)
 
 
 def day_shift(departs: datetime, dep_tz: str, arrives: datetime, arr_tz: str) -> str:
@@ -31,8 +43,8 @@ def day_shift(departs: datetime, dep_tz: str, arrives: datetime, arr_tz: str) ->
 
 
 def duration(minutes: int) -> str:
-    return f"{minutes // 60}h {minutes % 60:02d}m"
+    return formatting.duration(minutes)
 
 
 def cabin_name(cabin: str) -> str:
-    return CABIN_NAMES.get(cabin, cabin.title())
+    return formatting.cabin_name(cabin)

@@ -1,17 +1,16 @@
-"""Money is integer minor units plus an ISO 4217 currency; this formats it for people."""
+"""Money is integer minor units plus an ISO 4217 currency; the import point for showing it (core/formatting.py)."""
 
 from __future__ import annotations
 
-ZERO_DECIMAL = {"JPY", "KRW", "VND", "CLP", "ISK", "HUF", "TWD", "UGX", "XAF", "XOF"}
-SYMBOLS = {"EUR": "€", "GBP": "£", "USD": "$", "JPY": "¥", "CHF": "CHF ", "AUD": "A$", "CAD": "C$",
-           "SGD": "S$", "HKD": "HK$", "INR": "₹", "AED": "AED ", "BRL": "R$", "MXN": "MX$", "ZAR": "R "}
-def money(minor: int, currency: str) -> str:
-    """12345, "EUR" → "€123.45"; zero-decimal currencies have no fraction."""
-    code = currency.upper()
-    amount = f"{minor:,}" if code in ZERO_DECIMAL else f"{minor / 100:,.2f}"
-    symbol = SYMBOLS.get(code)
-    return f"{symbol}{amount}" if symbol else f"{amount} {code}"
+from core.formatting import minor_units
+from core.formatting import money as _format_money
+
+
+def money(minor: int, currency: str, *, locale: str | None = None) -> str:
+    """12345, "EUR" → "€123.45"; 12345, "KWD" → "KWD12.345"; in the update's locale unless one is given."""
+    return _format_money(minor, currency, locale)
 
 
 def minor_units_exponent(currency: str) -> int:
-    return 0 if currency.upper() in ZERO_DECIMAL else 2
+    """ISO 4217 minor units: KWD 3, JPY 0, GBP 2 (what FlyO stores; Stripe's own units: services/stripe_amounts)."""
+    return minor_units(currency)
