@@ -110,6 +110,7 @@ async def build_services(settings: Settings, database: Database, clock: Clock | 
             clock, services.bookings, seats, notifications, gateway, reference, public_url=settings.public_url,
             max_attempts=settings.MAX_PAYMENT_ATTEMPTS, window_minutes=settings.PAYMENT_WINDOW_MINUTES)
         services.payment_events = PaymentEvents(services.payments, services.flights)
+        services.payment_events.inbox.on_outcome = services.count_webhook  # the worker's outcomes, by type
         # Demo mode signs its own events with a per-process secret; Stripe's may be two (rotation).
         services.webhook_secret = f"whsec_demo_{secrets.token_hex(16)}" if gateway.demo else (
             settings.stripe_webhook_secret)
@@ -177,9 +178,14 @@ def create_web_app(settings: Settings, *, clock: Clock | None = None, seed: bool
         jobs.schedule(telegram, settings.SWEEP_INTERVAL_SECONDS)
         stop_pump = asyncio.Event()
         pump = asyncio.create_task(services.notifications.pump(stop_pump), name="notification-pump")
+        inbox = services.payment_events.inbox if services.payment_events is not None else None
+        worker = asyncio.create_task(inbox.run(stop_pump), name="inbox-worker") \
+            if inbox is not None and settings.INBOX_WORKER_ENABLED else None
         yield
         stop_pump.set()
         await pump
+        if worker is not None:
+            await worker
         if telegram.updater is not None and telegram.updater.running:
             await telegram.updater.stop()
         await telegram.stop()  # finishes the updates in flight

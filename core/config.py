@@ -97,6 +97,8 @@ class Settings(BaseSettings):
     MAX_PENDING_BOOKINGS_PER_USER: int = Field(default=2, ge=1, le=50)
     MAX_HELD_SEATS_PER_FLIGHT: int = Field(default=9, ge=1, le=50)  # per user per flight
     SWEEP_INTERVAL_SECONDS: int = Field(default=60, ge=1, le=3600)
+    # the in-process worker that applies stored Stripe events; off only to test that a stored event survives
+    INBOX_WORKER_ENABLED: bool = True
 
     TELEGRAM_RATE_LIMIT: bool = True  # PTB's AIORateLimiter; off only for local benchmarks
     FLOOD_MAX_UPDATES: int = Field(default=20, ge=1, le=10_000)

@@ -7,23 +7,50 @@ from enum import StrEnum
 from typing import Any
 
 from beanie import Document
+from pydantic import Field
 from pymongo import ASCENDING, IndexModel
 
 INBOX_RECEIVED = "received"  # WebhookEvent.outcome until the event's effects are all written
 
 
+class InboxStatus(StrEnum):
+    PENDING = "pending"  # due at next_attempt_ms
+    CLAIMED = "claimed"  # one worker applies it until lease_until_ms; an expired lease is pending again
+    DONE = "done"  # its effects are all written (`outcome`)
+    DEAD = "dead"  # failed every retry; the admins were told
+
+
 class WebhookEvent(Document):
-    """Inbox: the unique event id is inserted before acting, so a redelivery is recognised and skipped."""
+    """Inbox: the Stripe route inserts each verified event once (unique event id) and answers; a worker applies it.
+
+    `payload` is the event's `data.object`; `booking_key` orders a booking's events (one at a time, oldest first).
+    Rows from before the worker have only event_id/type/received_at/outcome: they read as DONE once they have an
+    outcome and are never claimed (no `status` field in the database).
+    """
 
     event_id: str
     type: str
     received_at: datetime
     outcome: str = INBOX_RECEIVED
     booking_reference: str | None = None
+    payload: dict[str, Any] = Field(default_factory=dict)
+    booking_key: str = ""
+    status: InboxStatus = InboxStatus.PENDING
+    received_ms: int = 0
+    attempts: int = 0
+    next_attempt_ms: int = 0
+    claimed_by: str = ""
+    lease_until_ms: int = 0
+    last_error: str = ""
+    finished_ms: int | None = None
 
     class Settings:
         name = "webhook_events"
-        indexes = [IndexModel([("event_id", ASCENDING)], unique=True)]
+        indexes = [
+            IndexModel([("event_id", ASCENDING)], unique=True),
+            IndexModel([("status", ASCENDING), ("next_attempt_ms", ASCENDING)]),
+            IndexModel([("booking_key", ASCENDING)]),
+        ]
 
 
 class NotificationStatus(StrEnum):

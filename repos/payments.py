@@ -1,14 +1,14 @@
 """Payment attempts (`payment_attempts`: one per Stripe Checkout Session) and the Stripe webhook inbox
-(`webhook_events`: one per event id, under a unique index)."""
+(`webhook_events`: one per event id, under a unique index; pending → claimed (lease) → done | dead, or back to
+pending with a later `next_attempt_ms`; every move is a conditional update on the state it expects)."""
 
 from __future__ import annotations
 
 import contextlib
-from datetime import datetime
 
 from pymongo.errors import DuplicateKeyError
 
-from models.ops import INBOX_RECEIVED, AttemptStatus, PaymentAttempt, WebhookEvent
+from models.ops import AttemptStatus, InboxStatus, PaymentAttempt, WebhookEvent
 from repos.base import collection
 
 
@@ -47,18 +47,67 @@ class PaymentRepo:
                                                     {"$set": {"status": AttemptStatus.OPEN}})
 
     # ---- webhook inbox -----------------------------------------------------------------------------------
-    async def receive_event(self, event_id: str, kind: str, received_at: datetime) -> bool:
-        """Record a Stripe event before acting on it. True for a redelivery whose first delivery finished (its
-        outcome is written): nothing left to do. A half-finished one gets False and is finished now."""
+    async def store_event(self, entry: WebhookEvent) -> bool:
+        """Insert a received event: one round trip. False when its id is in the inbox already (a redelivery),
+        answered from the unique index's DuplicateKeyError without reading anything."""
         try:
-            await WebhookEvent(event_id=event_id, type=kind, received_at=received_at).insert()
+            await entry.insert()
         except DuplicateKeyError:
-            seen = await WebhookEvent.find_one(WebhookEvent.event_id == event_id)
-            return seen is not None and seen.outcome != INBOX_RECEIVED
-        return False
+            return False
+        return True
 
-    async def finish_event(self, event_id: str, outcome: str, reference: str | None) -> None:
-        """The event's effects are all written: a redelivery now stops at the inbox."""
-        await collection(WebhookEvent).update_one(
-            {"event_id": event_id}, {"$set": {"outcome": outcome, "booking_reference": reference}})
+    async def event(self, event_id: str) -> WebhookEvent | None:
+        return await WebhookEvent.find_one(WebhookEvent.event_id == event_id)
 
+    async def due_events(self, now_ms: int, limit: int) -> list[WebhookEvent]:
+        """Pending events whose next attempt is due, oldest first."""
+        return await WebhookEvent.find(
+            {"status": InboxStatus.PENDING, "next_attempt_ms": {"$lte": now_ms}}
+        ).sort("received_ms").limit(limit).to_list()
+
+    async def unfinished_for(self, booking_key: str, received_ms: int) -> list[WebhookEvent]:
+        """Pending or claimed events of one booking received no later than `received_ms` (the caller breaks
+        ties by event id). Two equality queries instead of `$in` (nx-27017 scans for `$in`)."""
+        found: list[WebhookEvent] = []
+        for status in (InboxStatus.PENDING, InboxStatus.CLAIMED):
+            found += await WebhookEvent.find({"booking_key": booking_key, "status": status,
+                                              "received_ms": {"$lte": received_ms}}).to_list()
+        return found
+
+    async def claim_event(self, entry: WebhookEvent, now_ms: int, worker: str, lease_until_ms: int) -> bool:
+        """pending and due → claimed by `worker` until `lease_until_ms`. The `attempts` in the filter makes a
+        stale read lose: exactly one of any number of workers gets each attempt."""
+        claimed = await collection(WebhookEvent).update_one(
+            {"event_id": entry.event_id, "status": InboxStatus.PENDING, "attempts": entry.attempts,
+             "next_attempt_ms": {"$lte": now_ms}},
+            {"$set": {"status": InboxStatus.CLAIMED, "claimed_by": worker, "lease_until_ms": lease_until_ms}})
+        return claimed.modified_count == 1
+
+    async def release_expired_leases(self, now_ms: int) -> int:
+        """Events claimed by a worker that died (kill -9, lost host) are pending again once the lease ran out."""
+        released = await collection(WebhookEvent).update_many(
+            {"status": InboxStatus.CLAIMED, "lease_until_ms": {"$lt": now_ms}},
+            {"$set": {"status": InboxStatus.PENDING, "claimed_by": ""}})
+        return released.modified_count
+
+    async def finish_event(self, event_id: str, outcome: str, reference: str | None, *, worker: str = "",
+                           now_ms: int = 0) -> None:
+        """The event's effects are all written: done, with its outcome. Only the claim's holder finishes it
+        (`worker` empty: the direct path used by tests and benchmarks, whatever state the row is in)."""
+        where: dict[str, object] = {"event_id": event_id, "status": InboxStatus.CLAIMED, "claimed_by": worker} \
+            if worker else {"event_id": event_id, "status": {"$ne": InboxStatus.DONE}}
+        await collection(WebhookEvent).update_one(where, {"$set": {
+            "status": InboxStatus.DONE, "outcome": outcome, "booking_reference": reference, "finished_ms": now_ms}})
+
+    async def retry_event(self, event_id: str, worker: str, *, attempts: int, error: str,
+                          next_attempt_ms: int | None, now_ms: int) -> bool:
+        """claimed → pending again at `next_attempt_ms`, or → dead when that is None. False when the claim was
+        lost meanwhile (the lease ran out and another worker has it)."""
+        fields: dict[str, object] = {"attempts": attempts, "last_error": error, "claimed_by": ""}
+        if next_attempt_ms is None:
+            fields.update(status=InboxStatus.DEAD, finished_ms=now_ms)
+        else:
+            fields.update(status=InboxStatus.PENDING, next_attempt_ms=next_attempt_ms)
+        moved = await collection(WebhookEvent).update_one(
+            {"event_id": event_id, "status": InboxStatus.CLAIMED, "claimed_by": worker}, {"$set": fields})
+        return moved.modified_count == 1

@@ -1,13 +1,14 @@
-"""Stripe events → booking changes. The webhook route verifies the signature; this decides the effect.
+"""Stripe events → booking changes. The webhook route verifies the signature and stores the event in the inbox
+(services.inbox); the inbox worker calls `apply`, which decides the effect.
 
-Inbox first: the event id is inserted under a unique index before acting, and its outcome is written
-last. A redelivery of a finished event stops at the inbox; one whose first delivery died anywhere in
-between runs `apply` to the end again, which is safe because every effect is a conditional update
-or a keyed insert (seats booked by holder, notifications by key). The same `fulfil` finishes a
-confirmation for the sweep (a paid session whose webhook never came, a confirmation cut short).
+The outcome is written to the inbox last. A redelivery of a stored event stops at the inbox's unique index; an
+attempt that died anywhere in between is retried by the worker, which runs `apply` to the end again — safe
+because every effect is a conditional update or a keyed insert (seats booked by holder, notifications by key).
+The same `fulfil` finishes a confirmation for the sweep (a paid session whose webhook never came, a
+confirmation cut short).
 
 `before_step` is a fault-injection point for tests (a no-op in production): it is awaited before
-each write of a delivery, so a test can kill the delivery between any two writes.
+each write of an attempt, so a test can kill the attempt between any two writes.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from repos.payments import PaymentRepo
 from services import emails
 from services.charge_events import CHARGE_EVENTS, ChargeEvents
 from services.flights import FlightSearch
+from services.inbox import StripeInbox
 from services.payment_texts import late_refund_message, payment_failed_message
 from services.payments import PaymentService
 from services.seat_choice import suggest_seats
@@ -34,7 +36,8 @@ log = logging.getLogger(__name__)
 PAID_EVENTS = {"checkout.session.completed", "checkout.session.async_payment_succeeded"}
 UNPAID_EVENTS = {"checkout.session.expired", "checkout.session.async_payment_failed"}
 # What the Stripe endpoint must be subscribed to (README, Payments).
-SUBSCRIBED_EVENTS = sorted(PAID_EVENTS | UNPAID_EVENTS | CHARGE_EVENTS)
+HANDLED_EVENTS = frozenset(PAID_EVENTS | UNPAID_EVENTS | CHARGE_EVENTS)
+SUBSCRIBED_EVENTS = sorted(HANDLED_EVENTS)
 SWEEP_BATCH = 200
 
 
@@ -53,18 +56,16 @@ class PaymentEvents:
         self.repo: BookingRepo = payments.bookings.repo
         self.attempts: PaymentRepo = payments.attempts
         self.before_step: Callable[[str], Awaitable[None]] = _no_fault
+        self.inbox = StripeInbox(self.clock, self, self.notify, HANDLED_EVENTS, self.attempts)
 
     async def handle(self, event: dict[str, Any]) -> str:
-        """Apply one verified event; returns the outcome (for the inbox, logs and metrics)."""
-        event_id, kind = str(event.get("id", "")), str(event.get("type", ""))
-        if kind not in PAID_EVENTS | UNPAID_EVENTS | CHARGE_EVENTS:
-            return "ignored"
+        """Receive and apply one verified event in this call (tests, benchmarks); the route leaves it to the
+        inbox worker instead (`self.inbox`). Returns the outcome, "duplicate" or "ignored"."""
+        return await self.inbox.apply_now(event)
+
+    async def apply(self, kind: str, obj: dict[str, Any]) -> tuple[str, str | None]:
+        """The effects of one event (its `data.object`), repeat-safe; returns (outcome, booking reference)."""
         await self.before_step("inbox")
-        if await self.attempts.receive_event(event_id, kind, self.clock.now()):
-            return "duplicate"  # finished before; a half-finished one falls through and is finished now
-        obj = (event.get("data") or {}).get("object") or {}
-        if not isinstance(obj, dict):
-            obj = {}
         reference: str | None = None
         if kind in CHARGE_EVENTS:
             outcome, reference = await self.charges.apply(kind, obj)
@@ -78,9 +79,8 @@ class PaymentEvents:
             else:
                 outcome = await self._unpaid(booking, obj, expired=kind == "checkout.session.expired")
         await self.before_step("outcome")
-        await self.attempts.finish_event(event_id, outcome, reference)
         log.info("stripe %s → %s", kind, outcome, extra={"booking": reference or "-"})
-        return outcome
+        return outcome, reference
 
     async def booking_for_session(self, session: dict[str, Any]) -> Booking | None:
         """The booking whose own payment attempt this session is; None for anything else.

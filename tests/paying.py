@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
@@ -14,6 +15,7 @@ import pytest
 
 from core.database import Database
 from models import Booking
+from models.ops import InboxStatus, WebhookEvent
 from tests.fakes.sendgrid import FakeSendGrid
 from tests.fakes.stripe import FakeStripe, build_event, sign_payload
 from tests.flows import book_to_review
@@ -40,7 +42,14 @@ class PayingBot:
 
     async def post_event(self, event: dict[str, Any], *, secret: str = WEBHOOK_SECRET,
                          signature: str | None = None, body: bytes | None = None,
-                         headers: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
+                         headers: dict[str, str] | None = None, process: bool = True
+                         ) -> tuple[int, dict[str, Any]]:
+        """POST a signed event as Stripe does; then (`process`) let the inbox worker apply what is due.
+
+        The route only stores the event and answers `{"received": true}`; the returned body also carries the
+        event's `outcome` from its inbox row once processed ("duplicate" when the route recognised the id,
+        "ignored" for a type FlyO does not handle, "received" while it is waiting for a retry).
+        """
         payload = body if body is not None else json.dumps(event).encode()
         sent_headers = {"Content-Type": "application/json"}
         if signature != "":
@@ -49,7 +58,17 @@ class PayingBot:
         async with aiohttp.ClientSession() as client, client.post(
             f"{self.bot.url}/webhooks/stripe", data=payload, headers=sent_headers
         ) as response:
-            return response.status, await response.json(content_type=None)
+            status, answer = response.status, await response.json(content_type=None)
+        if status != 200 or not process or "outcome" in answer:
+            return status, answer
+        if answer.get("duplicate"):
+            return status, {**answer, "outcome": "duplicate"}
+        await process_inbox(self.services)
+        row = await WebhookEvent.find_one(WebhookEvent.event_id == str(event.get("id")))
+        return status, {**answer, "outcome": row.outcome if row is not None else "missing"}
+
+    async def process_inbox(self, timeout: float = 10.0) -> int:
+        return await process_inbox(self.services, timeout)
 
     async def deliver(self) -> None:
         """Run the outbox once now (the pump does the same within moments)."""
@@ -70,6 +89,31 @@ class PayingBot:
         assert booking is not None and booking.payment.session_id
         assert urls[0] == booking.payment.url
         return booking, booking.payment.session_id
+
+
+async def process_inbox(services: Any, timeout: float = 10.0) -> int:
+    """Apply the Stripe inbox until it is idle; returns how many attempts this call made.
+
+    Idle: a round attempts nothing, no event is claimed (by this process's worker, which may run concurrently)
+    and none is pending and due now by the services' clock. Events waiting for a later retry (backoff) are not
+    due and do not count. Polls with a deadline; no fixed sleeps.
+    """
+    inbox = services.payment_events.inbox
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    attempted = 0
+    while True:
+        done: int = await inbox.process_due()
+        attempted += done
+        now = inbox.clock.now_ms()
+        claimed = await WebhookEvent.find({"status": InboxStatus.CLAIMED}).count()
+        due = await WebhookEvent.find({"status": InboxStatus.PENDING, "next_attempt_ms": {"$lte": now}}).count()
+        if done == 0 and claimed == 0 and due == 0:
+            return attempted
+        if loop.time() > deadline:
+            raise AssertionError(f"inbox not idle within {timeout}s: {claimed} claimed, {due} due")
+        if done == 0:
+            await asyncio.sleep(0.01)  # the worker holds an event (or one waits behind it): let it finish
 
 
 @contextlib.asynccontextmanager

@@ -1,8 +1,11 @@
-"""POST /webhooks/stripe: verify the signature on the raw body, then hand the event to the service.
+"""POST /webhooks/stripe: verify the signature on the raw body, store the event in the inbox, answer.
 
-Answers fast: the effects are database writes; chat messages and e-mails go through the outbox.
-400 for anything unsigned or malformed (Stripe shows it in the dashboard), 503 while the database
-is down so Stripe retries, 500 for an unexpected failure (also retried).
+One database round trip per event: the insert into the inbox (a redelivery is answered from the unique
+index's duplicate-key error). The inbox worker (services.inbox) applies it moments later, retries it
+with backoff, and the effects' messages go through the notification outbox. Types FlyO does not handle
+are answered 200 "ignored" without touching the database. 400 for anything unsigned or malformed (Stripe
+shows it in the dashboard), 503 while the database is down so Stripe retries, 500 for an unexpected
+failure (also retried).
 """
 
 from __future__ import annotations
@@ -41,15 +44,20 @@ async def stripe_webhook(request: web.Request) -> web.Response:
         return _reject(services, "body is not JSON")
     if not isinstance(event, dict) or not event.get("id") or not event.get("type"):
         return _reject(services, "not a Stripe event")
+    kind = str(event["type"])
+    if not events.inbox.handles(kind):  # not subscribed (README, Payments): answered, nothing stored
+        services.count_webhook(kind, "ignored")
+        return web.json_response({"received": True, "outcome": "ignored"})
     try:
-        outcome = await events.handle(event)
+        received = await events.inbox.receive(event)  # the one database round trip: an insert
     except PyMongoError:
-        log.warning("database unavailable while handling %s; Stripe will retry", event.get("id"), exc_info=True)
-        services.count_webhook(str(event["type"]), "db_unavailable")
+        log.warning("database unavailable while storing %s; Stripe will retry", event.get("id"), exc_info=True)
+        services.count_webhook(kind, "db_unavailable")
         return web.json_response({"error": "temporarily unavailable"}, status=503)
-    services.count_webhook(str(event["type"]), outcome)
-    services.notifications.kick()
-    return web.json_response({"received": True, "outcome": outcome})
+    services.count_webhook(kind, received)  # "queued" | "duplicate"; the worker reports the effect's outcome
+    if received == "duplicate":
+        return web.json_response({"received": True, "duplicate": True})
+    return web.json_response({"received": True})
 
 
 def verify_signature(payload: bytes, header: str, configured: str) -> str:

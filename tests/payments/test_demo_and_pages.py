@@ -155,8 +155,8 @@ async def test_post_pays_once_and_the_confirmation_says_demo(demo: DemoBot) -> N
     status, page = await http("POST", url)
     assert status == 200, page
     assert "DEMO" in page and "no money" in page.lower()
+    confirmed = await ada.wait_for("is confirmed")  # the inbox worker applied the queued event
     assert await demo.status_of(booking) == BookingStatus.CONFIRMED
-    confirmed = await ada.wait_for("is confirmed")
     text = confirmed.plain_text()
     assert "DEMO" in text and "no money" in text.lower(), text
     await demo.services.notifications.deliver_due()

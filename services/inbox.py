@@ -1,0 +1,201 @@
+"""Stripe webhook inbox → worker: the route stores a verified event in one insert and answers; a worker applies it.
+
+`receive` is the route's only database round trip: the event id is unique, so a redelivery is answered from the
+insert's DuplicateKeyError. The worker (`run`, in every replica; `process_due` for tests and the sweep) claims a
+due event by a conditional update with a lease — two replicas never apply the same attempt, and an event whose
+worker died (kill -9) is pending again when its lease runs out. A booking's events are applied one at a time,
+oldest first (`booking_key`); a failing one is retried after 5 s, 30 s, 2 min, 10 min and 30 min, then set aside
+as dead with an admin alert, and it never holds up another booking's events. The effects themselves are the
+repeat-safe `PaymentEvents.apply`, so an event applied twice (a lease that ran out mid-apply) changes nothing more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import socket
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from core.clock import Clock
+from models.ops import INBOX_RECEIVED, InboxStatus, WebhookEvent
+from repos.payments import PaymentRepo
+from services.notifications import NotificationService
+
+log = logging.getLogger(__name__)
+
+BACKOFF_SECONDS = [5, 30, 120, 600, 1800]  # after the 1st … 5th failure; the 6th makes the event dead
+LEASE_MS = 120_000  # a claim outlives any apply (Stripe calls time out sooner); then another worker may take it
+BATCH = 100
+QUEUED, DUPLICATE, IGNORED = "queued", "duplicate", "ignored"
+
+
+class EventApplier(Protocol):
+    async def apply(self, kind: str, obj: dict[str, Any]) -> tuple[str, str | None]:
+        """Apply one event's data object repeat-safely; returns (outcome, booking reference or None)."""
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def booking_key(event_id: str, kind: str, obj: dict[str, Any]) -> str:
+    """What orders an event among others of the same booking, read from the payload alone (no database).
+
+    FlyO's sessions and payment intents carry `metadata.booking_id` (and a session `client_reference_id`);
+    charge, refund and dispute objects without it are ordered by their payment intent. Only ordering depends on
+    it: which booking an event really concerns is still decided by `apply` from FlyO's own records.
+    """
+    metadata = obj.get("metadata")
+    booking = _text(metadata.get("booking_id")) if isinstance(metadata, dict) else ""
+    if not booking and kind.startswith("checkout.session."):
+        booking = _text(obj.get("client_reference_id"))
+    if booking:
+        return f"booking:{booking}"
+    intent = _text(obj.get("payment_intent"))
+    if intent:
+        return f"pi:{intent}"
+    own = _text(obj.get("id"))
+    return f"object:{own}" if own else f"event:{event_id}"
+
+
+def inbox_entry(event: dict[str, Any], clock: Clock, *, status: InboxStatus = InboxStatus.PENDING,
+                worker: str = "") -> WebhookEvent:
+    """The inbox row for a verified event: what `apply` needs later, due now."""
+    event_id, kind = str(event.get("id", "")), str(event.get("type", ""))
+    obj = (event.get("data") or {}).get("object") if isinstance(event.get("data"), dict) else None
+    payload: dict[str, Any] = obj if isinstance(obj, dict) else {}
+    now = clock.now()
+    now_ms = clock.now_ms()
+    return WebhookEvent(event_id=event_id, type=kind, received_at=now, received_ms=now_ms, payload=payload,
+                        booking_key=booking_key(event_id, kind, payload), status=status, attempts=0,
+                        next_attempt_ms=now_ms, claimed_by=worker,
+                        lease_until_ms=now_ms + LEASE_MS if worker else 0)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+class StripeInbox:
+    def __init__(self, clock: Clock, applier: EventApplier, notifications: NotificationService,
+                 handled: frozenset[str], repo: PaymentRepo | None = None, *, worker: str | None = None,
+                 on_outcome: Callable[[str, str], None] | None = None) -> None:
+        self.clock = clock
+        self.applier = applier
+        self.notifications = notifications
+        self.handled = handled
+        self.repo = repo or PaymentRepo()
+        self.worker = worker or worker_name()
+        self.on_outcome: Callable[[str, str], None] = on_outcome or (lambda kind, outcome: None)  # metrics
+        self._wake = asyncio.Event()
+
+    def handles(self, kind: str) -> bool:
+        return kind in self.handled
+
+    # ---- the route -----------------------------------------------------------------------------------
+    async def receive(self, event: dict[str, Any]) -> str:
+        """Store a verified event for the worker: "queued", "duplicate" (its id is known), or "ignored" (a type
+        FlyO does not subscribe to: nothing stored). At most one database round trip; PyMongoError propagates."""
+        if not self.handles(str(event.get("type", ""))):
+            return IGNORED
+        if not await self.repo.store_event(inbox_entry(event, self.clock)):
+            return DUPLICATE
+        self.kick()
+        return QUEUED
+
+    # ---- applying ------------------------------------------------------------------------------------
+    async def apply_now(self, event: dict[str, Any]) -> str:
+        """Receive and apply in this call (tests, benchmarks): the outcome, or "duplicate" for a finished event.
+
+        A known but unfinished event is applied again now, as a Stripe retry did before the worker existed.
+        """
+        kind = str(event.get("type", ""))
+        if not self.handles(kind):
+            return IGNORED
+        entry = inbox_entry(event, self.clock, status=InboxStatus.CLAIMED, worker=self.worker)
+        if not await self.repo.store_event(entry):
+            seen = await self.repo.event(entry.event_id)
+            if seen is None or seen.status in (InboxStatus.DONE, InboxStatus.DEAD) or (
+                    not seen.booking_key and seen.outcome != INBOX_RECEIVED):  # a row from before the worker
+                return DUPLICATE
+        try:
+            outcome, reference = await self.applier.apply(kind, entry.payload)
+        except Exception as exc:
+            await self._failed(entry, exc)
+            raise
+        await self.repo.finish_event(entry.event_id, outcome, reference, now_ms=self.clock.now_ms())
+        self.on_outcome(kind, outcome)
+        return outcome
+
+    async def process_due(self, limit: int = BATCH) -> int:
+        """One round: free expired leases, then claim and apply what is due. Returns how many were attempted."""
+        now = self.clock.now_ms()
+        await self.repo.release_expired_leases(now)
+        attempted = 0
+        for entry in await self.repo.due_events(now, limit):
+            attempted += await self._process(entry)
+        return attempted
+
+    async def _blocked(self, entry: WebhookEvent) -> bool:
+        """An older unfinished event of the same booking goes first (ties broken by event id)."""
+        if not entry.booking_key:
+            return False
+        mine = (entry.received_ms, entry.event_id)
+        return any((other.received_ms, other.event_id) < mine
+                   for other in await self.repo.unfinished_for(entry.booking_key, entry.received_ms))
+
+    async def _process(self, entry: WebhookEvent) -> int:
+        if await self._blocked(entry):
+            return 0
+        now = self.clock.now_ms()
+        if not await self.repo.claim_event(entry, now, self.worker, now + LEASE_MS):
+            return 0  # another worker has it (or it moved on)
+        try:
+            outcome, reference = await self.applier.apply(entry.type, entry.payload)
+        except Exception as exc:  # any failure is retried with backoff; the row keeps the reason
+            await self._failed(entry, exc)
+            return 1
+        await self.repo.finish_event(entry.event_id, outcome, reference, worker=self.worker,
+                                     now_ms=self.clock.now_ms())
+        self.on_outcome(entry.type, outcome)
+        log.info("stripe %s %s → %s", entry.type, entry.event_id, outcome, extra={"booking": reference or "-"})
+        return 1
+
+    async def _failed(self, entry: WebhookEvent, exc: Exception) -> None:
+        attempts = entry.attempts + 1
+        dead = attempts > len(BACKOFF_SECONDS)
+        now = self.clock.now_ms()
+        error = f"{type(exc).__name__}: {exc}"[:300]
+        moved = await self.repo.retry_event(
+            entry.event_id, self.worker, attempts=attempts, error=error, now_ms=now,
+            next_attempt_ms=None if dead else now + BACKOFF_SECONDS[attempts - 1] * 1000)
+        log.warning("stripe %s %s attempt %s failed: %s%s", entry.type, entry.event_id, attempts, error,
+                    " — set aside as dead" if dead else "", exc_info=exc)
+        self.on_outcome(entry.type, "dead" if dead else "retry")
+        if dead and moved:
+            await self.notifications.tell_admins(
+                f"inbox-dead:{entry.event_id}",
+                f"⚠️ Stripe event {entry.event_id} ({entry.type}) failed {attempts} times and was set aside "
+                f"(status dead in webhook_events): {error[:200]}. Check the booking in the Stripe dashboard.")
+
+    # ---- the loop ------------------------------------------------------------------------------------
+    async def run(self, stop: asyncio.Event, idle_seconds: float = 5.0) -> None:
+        """Apply as soon as something is received (`kick`), and every few seconds anyway, until `stop` is set."""
+        while not stop.is_set():
+            self._wake.clear()
+            try:
+                if await self.process_due() >= BATCH:
+                    continue  # more are due: no pause
+            except Exception:
+                log.warning("inbox round failed; will retry", exc_info=True)
+            waiter = asyncio.ensure_future(self._wake.wait())
+            stopper = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({waiter, stopper}, timeout=idle_seconds, return_when=asyncio.FIRST_COMPLETED)
+            waiter.cancel()
+            stopper.cancel()
+
+    def kick(self) -> None:
+        self._wake.set()
