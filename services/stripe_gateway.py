@@ -16,6 +16,7 @@ import stripe
 from core.errors import PaymentError
 from models.ops import AttemptStatus, PaymentAttempt
 from repos.payments import PaymentRepo
+from services.stripe_amounts import from_stripe_amount, to_stripe_amount
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,10 @@ class PaymentGateway(Protocol):
 
 
 class StripeGateway:
-    """Stripe Checkout through `stripe.StripeClient` (async methods, API root from STRIPE_API_URL)."""
+    """Stripe Checkout through `stripe.StripeClient` (async methods, API root from STRIPE_API_URL).
+
+    Amounts cross in FlyO's ISO 4217 minor units and are converted to Stripe's own here (services/stripe_amounts).
+    """
 
     demo = False
 
@@ -82,7 +86,7 @@ class StripeGateway:
                 "quantity": 1,
                 "price_data": {
                     "currency": request.currency.lower(),
-                    "unit_amount": request.fare_per_passenger,
+                    "unit_amount": to_stripe_amount(request.fare_per_passenger, request.currency),
                     "product_data": {"name": f"{request.description} — {name}"},
                 },
             }
@@ -108,8 +112,10 @@ class StripeGateway:
             )
         except stripe.StripeError as exc:
             raise _translate(exc, "create the payment link") from None
+        currency = str(session.currency).upper()
         return CheckoutSession(id=session.id, url=session.url or "", expires_at=int(session.expires_at),
-                               amount_total=int(session.amount_total or 0), currency=str(session.currency).upper())
+                               amount_total=from_stripe_amount(int(session.amount_total or 0), currency),
+                               currency=currency)
 
     async def expire_checkout(self, session_id: str) -> None:
         try:
@@ -134,10 +140,14 @@ class StripeGateway:
             raise _translate(exc, "read the payment link") from None
         return dict(session.to_dict())
 
-    async def refund(self, payment_intent: str, amount: int, idempotency_key: str) -> str:
+    async def refund(self, payment_intent: str, amount: int, idempotency_key: str, *,
+                     currency: str | None = None) -> str:
+        """Refund `amount` ISO minor units of `currency`, rounded towards zero to what Stripe accepts. Without a
+        currency the amount is sent as is (right for every two-decimal currency)."""
+        stripe_amount = to_stripe_amount(amount, currency, refund=True) if currency else amount
         try:
             refund = await self._client.v1.refunds.create_async(
-                {"payment_intent": payment_intent, "amount": amount, "reason": "requested_by_customer"},
+                {"payment_intent": payment_intent, "amount": stripe_amount, "reason": "requested_by_customer"},
                 options={"idempotency_key": idempotency_key},
             )
         except stripe.StripeError as exc:

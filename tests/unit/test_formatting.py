@@ -147,3 +147,56 @@ def test_render_keeps_its_english_outputs() -> None:
     assert render.duration(425) == "7h 05m"
     assert render.cabin_name("premium") == "Premium economy"
     assert render.money(12345, "KWD") == "KWD12.345"
+
+
+# ---- Stripe's amounts (services/stripe_amounts.py, https://docs.stripe.com/currencies) -------------------------
+@pytest.mark.parametrize(("minor", "currency", "charge", "refund"), [
+    (1999, "GBP", 1999, 1999),  # two-decimal: the same integer
+    (1999, "usd", 1999, 1999),
+    (500, "JPY", 500, 500),  # zero-decimal in both
+    (123456, "KRW", 123456, 123456),
+    (50000, "UGX", 50000, 50000),  # zero-decimal for charges; its special case is about payouts
+    (5, "ISK", 500, 500),  # ISO has no minor unit; Stripe wants two decimals, always 00
+    (15000, "isk", 1500000, 1500000),
+    (1234500, "HUF", 1234500, 1234500),  # two decimals for charges (zero-decimal only for payouts)
+    (99950, "TWD", 99950, 99950),
+    (12345, "KWD", 12350, 12340),  # three decimals, last digit 0: nearest for a charge, down for a refund
+    (5124, "KWD", 5120, 5120),
+    (5125, "BHD", 5130, 5120),  # a half goes up for a charge
+    (5120, "OMR", 5120, 5120),
+    (12345, "MGA", 123, 123),  # ISO 2 decimals, Stripe zero-decimal
+    (12350, "MGA", 124, 123),
+    (0, "KWD", 0, 0),
+])
+def test_to_stripe_amount(minor: int, currency: str, charge: int, refund: int) -> None:
+    from services.stripe_amounts import to_stripe_amount
+
+    assert to_stripe_amount(minor, currency) == charge
+    assert to_stripe_amount(minor, currency, refund=True) == refund
+
+
+@pytest.mark.parametrize(("amount", "currency", "minor"), [
+    (1999, "gbp", 1999),
+    (500, "jpy", 500),
+    (500, "isk", 5),
+    (1500050, "isk", 15001),  # a fractional króna from before 2023 rounds to the nearest
+    (12350, "kwd", 12350),
+    (123, "mga", 12300),
+    (50000, "ugx", 50000),
+    (1234500, "huf", 1234500),
+    (99950, "twd", 99950),
+])
+def test_from_stripe_amount(amount: int, currency: str, minor: int) -> None:
+    from services.stripe_amounts import from_stripe_amount
+
+    assert from_stripe_amount(amount, currency) == minor
+
+
+@pytest.mark.parametrize("currency", ["GBP", "JPY", "ISK", "KWD", "BHD", "MGA", "HUF", "TWD", "UGX", "XYZ"])
+@pytest.mark.parametrize("minor", [0, 10, 500, 12340, 987650])
+def test_stripe_amounts_round_trip(minor: int, currency: str) -> None:
+    """What Stripe charged, read back, is what FlyO refunds: no unit lost either way for amounts Stripe accepts."""
+    from services.stripe_amounts import from_stripe_amount, to_stripe_amount
+
+    charged = to_stripe_amount(minor, currency)
+    assert to_stripe_amount(from_stripe_amount(charged, currency), currency, refund=True) == charged
