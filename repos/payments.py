@@ -63,11 +63,11 @@ class PaymentRepo:
         """Pending events whose next attempt is due, oldest first."""
         return await WebhookEvent.find(
             {"status": InboxStatus.PENDING, "next_attempt_ms": {"$lte": now_ms}}
-        ).sort("received_ms").limit(limit).to_list()
+        ).sort("+received_ms", "+_id").limit(limit).to_list()
 
     async def unfinished_for(self, booking_key: str, received_ms: int) -> list[WebhookEvent]:
         """Pending or claimed events of one booking received no later than `received_ms` (the caller breaks
-        ties by event id). Two equality queries instead of `$in` (nx-27017 scans for `$in`)."""
+        ties by insert order). Two equality queries instead of `$in` (nx-27017 scans for `$in`)."""
         found: list[WebhookEvent] = []
         for status in (InboxStatus.PENDING, InboxStatus.CLAIMED):
             found += await WebhookEvent.find({"booking_key": booking_key, "status": status,

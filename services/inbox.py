@@ -140,11 +140,11 @@ class StripeInbox:
         return attempted
 
     async def _blocked(self, entry: WebhookEvent) -> bool:
-        """An older unfinished event of the same booking goes first (ties broken by event id)."""
+        """An older unfinished event of the same booking goes first (same millisecond: the earlier insert)."""
         if not entry.booking_key:
             return False
-        mine = (entry.received_ms, entry.event_id)
-        return any((other.received_ms, other.event_id) < mine
+        mine = (entry.received_ms, str(entry.id))  # ObjectIds grow with each insert of one process
+        return any((other.received_ms, str(other.id)) < mine
                    for other in await self.repo.unfinished_for(entry.booking_key, entry.received_ms))
 
     async def _process(self, entry: WebhookEvent) -> int:
@@ -187,8 +187,8 @@ class StripeInbox:
         while not stop.is_set():
             self._wake.clear()
             try:
-                if await self.process_due() >= BATCH:
-                    continue  # more are due: no pause
+                if await self.process_due() > 0:
+                    continue  # something moved: more may be due, or unblocked behind it — no pause
             except Exception:
                 log.warning("inbox round failed; will retry", exc_info=True)
             waiter = asyncio.ensure_future(self._wake.wait())
