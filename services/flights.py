@@ -7,7 +7,9 @@ fallback happened — never a silent switch.
 
 Each live provider sits behind a circuit breaker (services.providers.circuit) and its calls are bounded by
 the adapter's timeout. Search results, seat maps and re-prices are cached in process for a few minutes, so
-paging, going back and redrawing a seat map after every tap do not call the provider again.
+paging, going back and redrawing a seat map after every tap do not call the provider again. The caches are
+cachetools TTL caches on the injected clock (a test moves time instead of sleeping) and bounded: ten thousand
+distinct searches keep at most `cache_size` entries, dropping the expired and then the least recently used.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from datetime import date, timedelta
 from typing import Any, TypeVar
 
 from beanie import PydanticObjectId
+from cachetools import TLRUCache, TTLCache
 
 from core.clock import Clock
 from core.errors import ProviderUnavailable
@@ -139,7 +142,10 @@ class _Cached:
     flight_ids: list[PydanticObjectId]
     label: str
     notes: list[str]
-    expires_ms: int
+    ttl_seconds: float  # live results live longer than a fallback
+
+
+QUOTE_TTL = timedelta(seconds=60)  # a review redrawn after an edit needn't ask again, a new review later should
 
 
 class FlightSearch:
@@ -148,7 +154,8 @@ class FlightSearch:
     def __init__(self, seats: SeatService, live: list[FlightProvider] | None = None, *,
                  clock: Clock | None = None, reference: ReferenceData | None = None,
                  cache_ttl: timedelta = timedelta(minutes=5), fallback_ttl: timedelta = timedelta(seconds=30),
-                 breaker_threshold: int = 3, breaker_cooldown: timedelta = timedelta(seconds=60)) -> None:
+                 breaker_threshold: int = 3, breaker_cooldown: timedelta = timedelta(seconds=60),
+                 cache_size: int = 2000) -> None:
         self.seats = seats
         self.clock = clock or seats.clock
         self.local = LocalProvider(self.clock)
@@ -156,29 +163,35 @@ class FlightSearch:
         self.live = live or []
         self.breakers = {p.name: CircuitBreaker(self.clock, breaker_threshold, breaker_cooldown)
                          for p in self.live}
-        self.cache_ms = int(cache_ttl.total_seconds() * 1000)
+        self.cache_seconds = cache_ttl.total_seconds()
         # A fallback is cached briefly: paging right after a timeout must not wait again, yet live fares
         # should come back soon after the provider recovers.
-        self.fallback_ms = int(fallback_ttl.total_seconds() * 1000)
-        self._results: dict[tuple[Any, ...], _Cached] = {}
-        self._maps: dict[tuple[str, str], tuple[int, SeatMap | None]] = {}
-        self._quotes: dict[tuple[str, str], tuple[int, Quote]] = {}
+        self.fallback_seconds = fallback_ttl.total_seconds()
+        self._results: TLRUCache[tuple[Any, ...], _Cached, float] = TLRUCache(
+            cache_size, lambda _key, cached, now: now + cached.ttl_seconds, timer=self._seconds)
+        self._maps: TTLCache[tuple[str, str], SeatMap | None, float] = TTLCache(
+            cache_size, self.cache_seconds, timer=self._seconds)
+        self._quotes: TTLCache[tuple[str, str], Quote, float] = TTLCache(
+            cache_size, QUOTE_TTL.total_seconds(), timer=self._seconds)
+
+    def _seconds(self) -> float:
+        """The caches' timer: the injected clock, so tests expire entries by moving it."""
+        return self.clock.now_ms() / 1000
 
     # ---- search ------------------------------------------------------------------------------------
     async def search(self, origins: list[str], destinations: list[str], day: date,
                      passengers: int) -> SearchResult:
         key = (tuple(sorted(origins)), tuple(sorted(destinations)), day.isoformat(), passengers)
-        now = self.clock.now_ms()
         cached = self._results.get(key)
-        if cached is not None and cached.expires_ms > now:
+        if cached is not None:
             found = await self.local.flights.by_ids(cached.flight_ids)
             flights, label, notes = found, cached.label, list(cached.notes)
         else:
             flights, label, notes = await self._ask(origins, destinations, day, passengers)
             if self.live:
-                ttl = self.cache_ms if label != LOCAL_LABEL else self.fallback_ms
+                ttl = self.cache_seconds if label != LOCAL_LABEL else self.fallback_seconds
                 ids = [f.id for f in flights if f.id]
-                self._remember(self._results, key, _Cached(ids, label, notes, now + ttl))
+                self._results[key] = _Cached(ids, label, notes, ttl)
         options = await self.with_availability(flights)
         bookable = [o for o in options if max(o.seats_left.values(), default=0) >= passengers]
         return SearchResult(bookable, label, notes)
@@ -266,9 +279,8 @@ class FlightSearch:
             seat_map = await self.local.seat_map(flight, cabin)
         else:
             key = (str(flight.id), cabin)
-            entry = self._maps.get(key)
-            if entry is not None and entry[0] > self.clock.now_ms():
-                seat_map = entry[1]
+            if key in self._maps:  # a cached None means "no provider map": use the static layout
+                seat_map = self._maps[key]
             else:
                 try:
                     seat_map = await self._guarded(provider, provider.seat_map(flight, cabin))
@@ -277,7 +289,7 @@ class FlightSearch:
                     seat_map = None
                 if seat_map is None:
                     seat_map = await self.local.seat_map(flight, cabin)
-                self._remember(self._maps, key, (self.clock.now_ms() + self.cache_ms, seat_map))
+                self._maps[key] = seat_map
         if seat_map is None:
             return None, set()
         return seat_map.layout, set(seat_map.unavailable)
@@ -298,7 +310,7 @@ class FlightSearch:
             quote = await self.local.price(flight, cabin)
         else:
             key = (str(flight.id), cabin)
-            cached = self._fresh(self._quotes, key)
+            cached = self._quotes.get(key)
             if cached is None:
                 try:
                     cached = await self._guarded(provider, provider.price(flight, cabin))
@@ -308,8 +320,7 @@ class FlightSearch:
                     return PriceCheck(old, old, shown_currency, False, passengers, confirmed=False,
                                       note=note)
                 await self._save_quote(flight, cabin, cached)
-                # Short: a review redrawn after an edit needn't ask again, a new review a while later should.
-                self._remember(self._quotes, key, (self.clock.now_ms() + 60_000, cached))
+                self._quotes[key] = cached
             quote = cached
         changed = quote.per_passenger != old or quote.currency != shown_currency
         return PriceCheck(old, quote.per_passenger, quote.currency, changed, passengers)
@@ -350,19 +361,6 @@ class FlightSearch:
     # ---- helpers -----------------------------------------------------------------------------------
     def _provider(self, source: str) -> FlightProvider | None:
         return next((p for p in self.live if p.name == source), None)
-
-    def _fresh(self, cache: dict[tuple[str, str], tuple[int, T]], key: tuple[str, str]) -> T | None:
-        entry = cache.get(key)
-        return entry[1] if entry is not None and entry[0] > self.clock.now_ms() else None
-
-    def _remember(self, cache: dict[Any, Any], key: Any, value: Any) -> None:
-        if len(cache) >= 2000:  # bounded: drop what expired (and, failing that, the oldest half)
-            now = self.clock.now_ms()
-            expired = [k for k, v in cache.items()
-                       if (v.expires_ms if isinstance(v, _Cached) else v[0]) <= now]
-            for k in expired or list(cache)[: len(cache) // 2]:
-                cache.pop(k, None)
-        cache[key] = value
 
 
 
