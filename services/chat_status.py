@@ -12,6 +12,8 @@ import logging
 import time
 from collections.abc import Callable
 
+from cachetools import TTLCache
+
 from repos.chats import ChatStatusRepo
 from services.metrics import CHATS_BLOCKED
 
@@ -53,26 +55,27 @@ class _RecentlyActive:
     Safe to skip: unblocking the bot makes Telegram send `my_chat_member` (status "member"), which
     always calls `mark_active`; this per-update check is only the fallback. A block recorded by this
     process forgets the chat at once; one recorded by another replica is seen within RECHECK_SECONDS.
+    A cachetools TTL cache: entries expire on `clock` (a test passes its own), and at MAX_CHATS the least
+    recently seen chat makes room, so a flood of new chats cannot grow memory.
     """
 
     RECHECK_SECONDS = 300.0
     MAX_CHATS = 50_000
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._seen: dict[int, float] = {}
+    def __init__(self, clock: Callable[[], float] = time.monotonic, max_chats: int = MAX_CHATS) -> None:
+        self._seen: TTLCache[int, bool, float] = TTLCache(max_chats, self.RECHECK_SECONDS, timer=clock)
 
     def fresh(self, chat_id: int) -> bool:
-        seen = self._seen.get(chat_id)
-        return seen is not None and self._clock() - seen < self.RECHECK_SECONDS
+        return chat_id in self._seen
 
     def remember(self, chat_id: int) -> None:
-        if len(self._seen) >= self.MAX_CHATS:  # a bounded memory: start over rather than grow
-            self._seen.clear()
-        self._seen[chat_id] = self._clock()
+        self._seen[chat_id] = True
 
     def forget(self, chat_id: int) -> None:
         self._seen.pop(chat_id, None)
+
+    def __len__(self) -> int:
+        return len(self._seen)
 
 
 _recently_active = _RecentlyActive()
