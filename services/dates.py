@@ -1,4 +1,10 @@
-"""Typed travel dates: 2026-12-15, 15/12, 15.12.2026, 15 Dec, Dec 15, today, tomorrow, weekday names."""
+"""Typed travel dates: 2026-12-15, 15/12, 15.12.2026, 15 Dec, Dec 15, today, tomorrow, weekday names.
+
+Hand-written on purpose (issue #13): dateparser and dateutil guess (dateutil reads "15/12" and "12/15" alike,
+both accept fragments of any sentence) and cost unbounded work on long input; travellers get a fixed, documented
+set of forms, day-first, with a clear refusal and bounded cost (issue #12). Shown dates go through
+core/formatting.py (Babel), so only the parsing is ours.
+"""
 
 from __future__ import annotations
 

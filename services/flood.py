@@ -4,6 +4,10 @@ Per replica is enough: its job is to keep one runaway client (or a stuck key) fr
 process's handlers and the bot's outgoing rate limit, not to be an exact global quota. Updates that
 are ignored still count, so a client that keeps flooding stays muted until it slows down; a quiet
 window always clears it.
+
+Hand-written on purpose (issue #13): aiolimiter (already pinned, for outgoing sends) is one shared leaky bucket
+that makes callers wait; flood control needs a per-user verdict now — accept, warn once, drop — on an injected
+clock, with memory that follows active users only. That is this one small class.
 """
 
 from __future__ import annotations
