@@ -6,12 +6,14 @@ masked by a filter so a careless log line cannot leak them.
 
 from __future__ import annotations
 
-import json
 import logging
 import logging.handlers
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
+from typing import Any
+
+import pythonjsonlogger.json
 
 EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
 SECRETS = re.compile(r"(sk_(?:test|live)_|rk_(?:test|live)_|whsec_|SG\.)[A-Za-z0-9_.\-]+"
@@ -37,20 +39,25 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-class JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        data = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        booking = getattr(record, "booking", "-")
-        if booking != "-":
-            data["booking"] = booking
-        if record.exc_info:
-            data["exc"] = redact(self.formatException(record.exc_info))
-        return json.dumps(data, ensure_ascii=False)
+class JsonFormatter(pythonjsonlogger.json.JsonFormatter):
+    """python-json-logger, kept to FlyO's fields: ts (UTC, milliseconds), level, logger, message, booking (only
+    when given) and exc (redacted). Other `extra=` values are not written: the filter cleans only the message."""
+
+    FIELDS = ("ts", "level", "logger", "message", "booking", "exc")
+
+    def __init__(self) -> None:
+        super().__init__(["levelname", "name", "message", "booking"], timestamp="ts", json_ensure_ascii=False,
+                         rename_fields={"levelname": "level", "name": "logger", "exc_info": "exc"})
+
+    def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
+        ts = log_data.get("ts")
+        if isinstance(ts, datetime):
+            log_data["ts"] = ts.isoformat(timespec="milliseconds")
+        if log_data.get("booking") in (None, "-"):
+            log_data.pop("booking", None)
+        if log_data.get("exc"):
+            log_data["exc"] = redact(str(log_data["exc"]))
+        return {key: log_data[key] for key in self.FIELDS if key in log_data}
 
 
 TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(booking)s] %(message)s"
