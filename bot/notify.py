@@ -1,15 +1,53 @@
-"""Delivers outbox chat notifications through the python-telegram-bot Bot (rate limiter included)."""
+"""Delivers outbox chat notifications through the python-telegram-bot Bot (rate limiter included).
+
+Services say what a message offers as intents (services.notifications: PayAgain, SearchAgain, PayNow); this
+is the one place they become Telegram buttons, one per row, with the same callback data the handlers route
+("*:pay:<booking>", "*:new:"). Rows queued before intents existed carry ready-made `buttons` (rows of
+{text, callback | url}) and are still sent as they are.
+"""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 
+from core.i18n import _
+from handlers.turn import callback_data
 from services import chat_status
-from services.notifications import ChatUndeliverable
+from services.notifications import ChatUndeliverable, PayAgain, PayNow, SearchAgain
+
+log = logging.getLogger(__name__)
+
+
+def intent_button(intent: dict[str, Any]) -> InlineKeyboardButton | None:
+    """The button for one stored intent; None (logged) for a kind this version does not know."""
+    kind = intent.get("kind")
+    if kind == PayAgain.kind and intent.get("booking_id"):
+        return InlineKeyboardButton(_("💳 Pay again"),
+                                    callback_data=callback_data("*", "pay", str(intent["booking_id"])))
+    if kind == SearchAgain.kind:
+        return InlineKeyboardButton(_("🔎 Search again"), callback_data=callback_data("*", "new"))
+    if kind == PayNow.kind and intent.get("url"):
+        return InlineKeyboardButton(_("💳 Pay now"), url=str(intent["url"]))
+    log.warning("notification intent not understood, left out: %r", intent)
+    return None
+
+
+def keyboard(payload: dict[str, Any]) -> list[list[InlineKeyboardButton]]:
+    """The inline keyboard of an outbox chat payload: its intents, or the old shape's ready-made buttons."""
+    rows = [[button] for intent in payload.get("intents") or []
+            if isinstance(intent, dict) and (button := intent_button(intent)) is not None]
+    rows += [
+        [InlineKeyboardButton(b["text"], url=b["url"]) if "url" in b
+         else InlineKeyboardButton(b["text"], callback_data=b.get("callback", "*:nop:"))
+         for b in row]
+        for row in payload.get("buttons") or []  # rows queued before intents (kept until they are all sent)
+    ]
+    return rows
 
 
 class TelegramChatSender:
@@ -19,12 +57,7 @@ class TelegramChatSender:
     async def send_chat(self, payload: dict[str, Any]) -> None:
         if await chat_status.is_blocked(int(payload["chat_id"])):
             raise ChatUndeliverable("the traveller has blocked the bot")
-        rows = [
-            [InlineKeyboardButton(b["text"], url=b["url"]) if "url" in b
-             else InlineKeyboardButton(b["text"], callback_data=b.get("callback", "*:nop:"))
-             for b in row]
-            for row in payload.get("buttons") or []
-        ]
+        rows = keyboard(payload)
         try:
             await self.bot.send_message(int(payload["chat_id"]), str(payload["text"]), parse_mode=ParseMode.HTML,
                                         reply_markup=InlineKeyboardMarkup(rows) if rows else None)
@@ -35,4 +68,3 @@ class TelegramChatSender:
             if "chat not found" in str(exc).lower():
                 raise ChatUndeliverable(str(exc)) from None
             raise
-

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
-from typing import Any, Protocol
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar, Protocol
 
 from core.clock import Clock
 from models.ops import Notification, NotificationStatus
@@ -24,9 +25,41 @@ BACKOFF_SECONDS = [5, 30, 120, 600, 1800]  # then give up and tell the admins
 CLAIM_MS = 60_000
 
 
+# ---- what a chat message offers, as intents: the bot turns them into buttons (bot/notify.py) -------------
+@dataclass(frozen=True)
+class PayAgain:
+    """A new payment link for this booking (a "Pay again" button)."""
+
+    booking_id: str
+    kind: ClassVar[str] = "pay_again"
+
+
+@dataclass(frozen=True)
+class SearchAgain:
+    """Start a new search (a "Search again" button)."""
+
+    kind: ClassVar[str] = "search_again"
+
+
+@dataclass(frozen=True)
+class PayNow:
+    """Open this payment link (a "Pay now" URL button)."""
+
+    url: str
+    kind: ClassVar[str] = "pay_now"
+
+
+Intent = PayAgain | SearchAgain | PayNow
+
+
+def intent_payload(intent: Intent) -> dict[str, str]:
+    """An intent as stored in the outbox row's payload: {"kind": ..., its fields}."""
+    return {"kind": intent.kind, **{k: str(v) for k, v in asdict(intent).items()}}
+
+
 class ChatSender(Protocol):
     async def send_chat(self, payload: dict[str, Any]) -> None:
-        """Send payload {chat_id, text (HTML), buttons?}; raise ChatUndeliverable for a blocked chat."""
+        """Send payload {chat_id, text (HTML), intents?}; raise ChatUndeliverable for a blocked chat."""
 
 
 class ChatUndeliverable(Exception):
@@ -53,9 +86,11 @@ class NotificationService:
         self._wake.set()
         return True
 
-    async def chat(self, key: str, chat_id: int, text: str, buttons: list[list[dict[str, str]]] | None = None,
+    async def chat(self, key: str, chat_id: int, text: str, intents: Sequence[Intent] = (),
                    *, reference: str | None = None) -> bool:
-        return await self.enqueue(key, "chat", {"chat_id": chat_id, "text": text, "buttons": buttons or []},
+        """A chat message; `intents` are what it offers (one button each, rendered by the bot)."""
+        return await self.enqueue(key, "chat", {"chat_id": chat_id, "text": text,
+                                                "intents": [intent_payload(i) for i in intents]},
                                   reference=reference)
 
     async def email(self, key: str, to: str, subject: str, text: str, html: str, *,

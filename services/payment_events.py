@@ -26,6 +26,7 @@ from services import emails
 from services.charge_events import CHARGE_EVENTS, ChargeEvents
 from services.flights import FlightSearch
 from services.inbox import StripeInbox
+from services.notifications import Intent, PayAgain, SearchAgain
 from services.payment_texts import late_refund_message, payment_failed_message
 from services.payments import PaymentService
 from services.seat_choice import suggest_seats
@@ -246,11 +247,10 @@ class PaymentEvents:
             return "no_change"
         fresh = await self.bookings.get(str(booking.id)) or booking
         can_retry = self.payments.can_retry(fresh)
-        buttons = [[{"text": "💳 Pay again", "callback": f"*:pay:{fresh.id}"}]] if can_retry else \
-            [[{"text": "🔎 Search again", "callback": "*:new:"}]]
+        offer: Intent = PayAgain(str(fresh.id)) if can_retry else SearchAgain()
         await self.notify.chat(f"{status.value}-chat:{session_id}", fresh.chat_id,
                                payment_failed_message(fresh, expired, can_retry, self.payments.attempts_left(fresh)),
-                               buttons, reference=fresh.reference)
+                               [offer], reference=fresh.reference)
         return status.value
 
     # ---- sweep ---------------------------------------------------------------------------------------

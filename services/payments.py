@@ -21,7 +21,7 @@ from repos.payments import PaymentRepo
 from services import emails
 from services.bookings import BookingService
 from services.money import money
-from services.notifications import NotificationService
+from services.notifications import NotificationService, PayNow
 from services.payment_texts import cancelled_message, confirmed_message, deadline_text, payment_link_message
 from services.reference import ReferenceData
 from services.seats import SeatService
@@ -149,10 +149,9 @@ class PaymentService:
         """Admin /resend: a valid link (the open one or a new attempt) to the traveller by chat and e-mail."""
         link = await self.ensure_link(booking)
         stamp = self.clock.now_ms()
-        button = [[{"text": "💳 Pay now", "url": link.url}]]
         await self.notifications.chat(f"resend-chat:{booking.id}:{stamp}", booking.chat_id,
-                                      "🔁 Here is your payment link again.\n" + self.link_text(link), button,
-                                      reference=booking.reference)
+                                      "🔁 Here is your payment link again.\n" + self.link_text(link),
+                                      [PayNow(link.url)], reference=booking.reference)
         deadline = deadline_text(link.expires_ms, link.booking, self.reference.airports, stamp)
         subject, text, html = emails.payment_link(link.booking, link.url, deadline, self.reference.airports, link.demo)
         await self.notifications.email(f"resend-email:{booking.id}:{stamp}", booking.email, subject, text, html,

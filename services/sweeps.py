@@ -15,7 +15,7 @@ from core.errors import InvalidTransition
 from models.booking import BookingStatus
 from services import emails
 from services.bookings import BookingService
-from services.notifications import NotificationService
+from services.notifications import NotificationService, PayNow, SearchAgain
 from services.payment_events import PaymentEvents
 from services.payments import PaymentService
 from services.reference import ReferenceData
@@ -83,7 +83,7 @@ class Sweeper:
                 f"auto-cancel:{booking.id}", booking.chat_id,
                 f"⌛ Booking <b>{booking.reference}</b> was cancelled because it wasn't paid in time, and its seats "
                 "were released. You can search again any time.",
-                [[{"text": "🔎 Search again", "callback": "*:new:"}]], reference=cancelled.reference)
+                [SearchAgain()], reference=cancelled.reference)
             log.info("auto-cancelled unpaid booking", extra={"booking": booking.reference})
         return done
 
@@ -101,11 +101,11 @@ class Sweeper:
             if not await self.repo.claim_reminder(booking, "payment_reminder_ms", now):
                 continue
             minutes = max(1, round((booking.hold_expires_ms - now) / 60_000))
-            buttons = [[{"text": "💳 Pay now", "url": booking.payment.url}]] if booking.payment.url else []
+            offer = [PayNow(booking.payment.url)] if booking.payment.url else []
             await self.notifications.chat(
                 f"pay-reminder:{booking.id}:{booking.payment.attempt}", booking.chat_id,
                 f"⏰ Booking <b>{booking.reference}</b>: about {minutes} minutes left to pay. After that the seats "
-                "are released.", buttons, reference=booking.reference)
+                "are released.", offer, reference=booking.reference)
             sent += 1
         return sent
 
