@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from core.errors import InvalidTransition, PaymentError, SeatUnavailable
+from core.i18n import _
 from models.booking import Booking, BookingFlag, BookingStatus, PaymentStatus
 from models.ops import AttemptStatus
 from repos.bookings import BookingRepo
@@ -167,7 +168,7 @@ class PaymentEvents:
         layout, blocked = await self.flights.layout(flight, cabin) if flight else (None, set())
         changes = dict(booking.seat_changes)
         if layout is not None:
-            for _ in range(3):  # a candidate can be taken between the read and the hold: look again
+            for _round in range(3):  # a candidate can be taken between the read and the hold: look again
                 taken = set(await self.payments.seats.taken(flight_id)) | blocked
                 for seat in suggest_seats(layout, taken, len(missing)):
                     try:
@@ -230,7 +231,7 @@ class PaymentEvents:
             return "refund_failed"
         await self.notify.chat(f"late-refund-chat:{session_id}", booking.chat_id,
                                late_refund_message(booking, refunded), reference=booking.reference)
-        note = "Your payment arrived after the cancellation and was refunded in full."
+        note = _("Your payment arrived after the cancellation and was refunded in full.")
         subject, text, html = emails.cancellation(booking, self.payments.reference.airports, note)
         await self.notify.email(f"late-refund-email:{session_id}", booking.email, subject, text, html,
                                 reference=booking.reference)

@@ -15,6 +15,7 @@ from typing import Any
 
 from core.clock import Clock
 from core.errors import FlyOError, InvalidTransition, PaymentError, PaymentsNotConfigured, SeatUnavailable
+from core.i18n import _
 from models.booking import Booking, BookingFlag, BookingStatus, PaymentStatus
 from models.ops import PaymentAttempt
 from repos.payments import PaymentRepo
@@ -88,7 +89,7 @@ class PaymentService:
         """The open payment link, or a new attempt when the last one expired or failed."""
         if self.gateway is None:
             raise PaymentsNotConfigured("Payments are not configured on this FlyO (no STRIPE_SECRET_KEY).")
-        for _ in range(4):
+        for _try in range(4):
             current = await self.bookings.get(str(booking.id))
             if current is None:
                 raise FlyOError("This booking no longer exists.")
@@ -150,7 +151,7 @@ class PaymentService:
         link = await self.ensure_link(booking)
         stamp = self.clock.now_ms()
         await self.notifications.chat(f"resend-chat:{booking.id}:{stamp}", booking.chat_id,
-                                      "🔁 Here is your payment link again.\n" + self.link_text(link),
+                                      _("🔁 Here is your payment link again.") + "\n" + self.link_text(link),
                                       [PayNow(link.url)], reference=booking.reference)
         deadline = deadline_text(link.expires_ms, link.booking, self.reference.airports, stamp)
         subject, text, html = emails.payment_link(link.booking, link.url, deadline, self.reference.airports, link.demo)
@@ -223,7 +224,8 @@ class PaymentService:
     async def _tell_cancelled(self, booking: Booking, refunded: int) -> None:
         await self.notifications.chat(f"cancel-chat:{booking.id}", booking.chat_id,
                                       cancelled_message(booking, refunded), reference=booking.reference)
-        note = f"We refunded {money(refunded, booking.price.currency)} to your card." if refunded else ""
+        note = _("We refunded {amount} to your card.").format(amount=money(refunded, booking.price.currency)) \
+            if refunded else ""
         subject, text, html = emails.cancellation(booking, self.reference.airports, note)
         await self.notifications.email(f"cancel-email:{booking.id}", booking.email, subject, text, html,
                                        reference=booking.reference)

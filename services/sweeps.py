@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from core.clock import Clock, from_ms
 from core.errors import InvalidTransition
+from core.i18n import _, ngettext
 from models.booking import BookingStatus
 from services import emails
 from services.bookings import BookingService
@@ -81,8 +82,8 @@ class Sweeper:
             done += 1
             await self.notifications.chat(
                 f"auto-cancel:{booking.id}", booking.chat_id,
-                f"⌛ Booking <b>{booking.reference}</b> was cancelled because it wasn't paid in time, and its seats "
-                "were released. You can search again any time.",
+                _("⌛ Booking <b>{reference}</b> was cancelled because it wasn't paid in time, and its seats "
+                  "were released. You can search again any time.").format(reference=booking.reference),
                 [SearchAgain()], reference=cancelled.reference)
             log.info("auto-cancelled unpaid booking", extra={"booking": booking.reference})
         return done
@@ -104,8 +105,10 @@ class Sweeper:
             offer = [PayNow(booking.payment.url)] if booking.payment.url else []
             await self.notifications.chat(
                 f"pay-reminder:{booking.id}:{booking.payment.attempt}", booking.chat_id,
-                f"⏰ Booking <b>{booking.reference}</b>: about {minutes} minutes left to pay. After that the seats "
-                "are released.", offer, reference=booking.reference)
+                ngettext("⏰ Booking <b>{reference}</b>: about {minutes} minutes left to pay. After that the seats "
+                         "are released.", "⏰ Booking <b>{reference}</b>: about {minutes} minutes left to pay. After "
+                         "that the seats are released.", minutes).format(reference=booking.reference, minutes=minutes),
+                offer, reference=booking.reference)
             sent += 1
         return sent
 
@@ -119,15 +122,18 @@ class Sweeper:
             tz = ZoneInfo(origin.tz if origin else "UTC")
             local = from_ms(booking.departs_ms).astimezone(tz).strftime("%a %d %b, %H:%M")
             city = origin.city if origin else booking.flight.origin
-            text = (f"🛫 Reminder: {booking.flight.flight_number} {booking.flight.origin} → "
-                    f"{booking.flight.destination} departs {local} {city} time. Seats {', '.join(booking.seats)} · "
-                    f"booking {booking.reference}.")
+            text = _("🛫 Reminder: {flight} {origin} → {destination} departs {local} {city} time. Seats {seats} · "
+                     "booking {reference}.").format(
+                flight=booking.flight.flight_number, origin=booking.flight.origin,
+                destination=booking.flight.destination, local=local, city=city, seats=", ".join(booking.seats),
+                reference=booking.reference)
             await self.notifications.chat(f"departure-reminder:{booking.id}", booking.chat_id, text,
                                           reference=booking.reference)
             subject, body, html = emails.confirmation(booking, self.reference.airports)
             await self.notifications.email(f"departure-reminder-email:{booking.id}", booking.email,
-                                           f"Reminder: {subject}", f"Your flight departs {local} {city} time.\n\n"
-                                           + body, html, reference=booking.reference)
+                                           _("Reminder: {subject}").format(subject=subject),
+                                           _("Your flight departs {local} {city} time.").format(local=local, city=city)
+                                           + "\n\n" + body, html, reference=booking.reference)
             sent += 1
         return sent
 

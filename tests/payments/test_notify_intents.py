@@ -11,7 +11,7 @@ from services.notifications import PayAgain, PayNow, SearchAgain, intent_payload
 from tests.flows import drain_outbox
 
 
-def _buttons(payload: dict[str, Any]) -> list[list[tuple[str, str | None, str | None]]]:
+def _buttons(payload: dict[str, Any]) -> list[list[tuple[str, object, object]]]:
     return [[(b.text, b.callback_data, b.url) for b in row] for row in keyboard(payload)]
 
 
