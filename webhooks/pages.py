@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from core.i18n import N_, _
 from webhooks.keys import TELEGRAM
 
 log = logging.getLogger(__name__)
@@ -34,23 +35,38 @@ class Outcome:
     next_step: str
 
 
-PAID = Outcome("Payment received — return to Telegram", "✅ Payment received",
-               "Return to Telegram: FlyO confirms your booking in the chat in a moment, and by e-mail.")
-UNPAID = Outcome("Payment not completed", "Payment not completed",
-                 "Nothing was charged. Your seats stay held until the payment deadline — you can pay again "
+# Marked for extraction here, translated where the page is rendered (the request's locale).
+PAID_TITLE = N_("Payment received — return to Telegram")
+PAID_LEAD = N_("✅ Payment received")
+PAID_NEXT = N_("Return to Telegram: FlyO confirms your booking in the chat in a moment, and by e-mail.")
+UNPAID_TITLE = N_("Payment not completed")
+UNPAID_NEXT = N_("Nothing was charged. Your seats stay held until the payment deadline — you can pay again "
                  "from the chat.")
+PAID = Outcome(PAID_TITLE, PAID_LEAD, PAID_NEXT)
+UNPAID = Outcome(UNPAID_TITLE, UNPAID_TITLE, UNPAID_NEXT)
+
+
+def translated(outcome: Outcome) -> Outcome:
+    """The outcome's texts in the current locale."""
+    if outcome == PAID:
+        return Outcome(_(PAID_TITLE), _(PAID_LEAD), _(PAID_NEXT))
+    if outcome == UNPAID:
+        return Outcome(_(UNPAID_TITLE), _(UNPAID_TITLE), _(UNPAID_NEXT))
+    return outcome
 
 
 def render_page(outcome: Outcome, username: str | None, ref: str) -> str:
     """The whole HTML page; `ref` appears only if it is a booking reference, `username` only if valid."""
+    outcome = translated(outcome)
     parts = [f"<h1>{html.escape(outcome.lead)}</h1>"]
     if REFERENCE.fullmatch(ref):
-        parts.append(f"<p>Booking <b>{html.escape(ref)}</b></p>")
+        parts.append("<p>" + _("Booking <b>{reference}</b>").format(reference=html.escape(ref)) + "</p>")
     parts.append(f"<p>{html.escape(outcome.next_step)}</p>")
     if username and USERNAME.fullmatch(username):
         name = quote(username, safe="")
-        parts.append(f"<p><a href='tg://resolve?domain={name}' style='font-size:1.2em'>Open the FlyO chat in "
-                     f"Telegram</a></p><p>Telegram did not open? <a href='https://t.me/{name}'>"
+        parts.append(f"<p><a href='tg://resolve?domain={name}' style='font-size:1.2em'>"
+                     + html.escape(_("Open the FlyO chat in Telegram")) + "</a></p><p>"
+                     + html.escape(_("Telegram did not open?")) + f" <a href='https://t.me/{name}'>"
                      f"https://t.me/{name}</a></p>")
     return ("<!doctype html><html lang='en'><head><meta charset='utf-8'>"
             f"<title>FlyO — {html.escape(outcome.title)}</title>"
