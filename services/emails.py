@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import html
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
+from core.formatting import local_datetime
 from core.i18n import N_, _
 from models.booking import Booking
 from services.airports import AirportDirectory
@@ -19,7 +19,7 @@ DEMO_PAID_EMAIL = N_("DEMO PAYMENT: this booking was paid in FlyO's terminal-cha
 def _local(moment: datetime, code: str, airports: AirportDirectory) -> str:
     airport = airports.get(code)
     tz = airport.tz if airport else "UTC"
-    when = moment.astimezone(ZoneInfo(tz)).strftime("%a %d %b %Y, %H:%M")
+    when = local_datetime(moment, tz)
     return _("{when} local time ({code})").format(when=when, code=code)
 
 

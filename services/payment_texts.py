@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import html
-from zoneinfo import ZoneInfo
 
 from core.clock import from_ms
+from core.formatting import local_datetime, local_time
 from core.i18n import N_, _, ngettext
 from models.booking import Booking
 from services.airports import AirportDirectory
@@ -27,7 +27,7 @@ def deadline_text(expires_ms: int, booking: Booking, airports: AirportDirectory,
     tz = airport.tz if airport else "UTC"
     city = airport.city if airport else booking.flight.origin
     minutes = max(0, (expires_ms - now_ms) // 60_000)
-    clock = from_ms(expires_ms).astimezone(ZoneInfo(tz)).strftime("%H:%M")
+    clock = local_time(from_ms(expires_ms), tz)
     return ngettext("within {minutes} minute (by {clock} {city} time)",
                     "within {minutes} minutes (by {clock} {city} time)", minutes).format(
         minutes=minutes, clock=clock, city=city)
@@ -54,7 +54,7 @@ def payment_link_message(booking: Booking, deadline: str, attempt: int, max_atte
 def confirmed_message(booking: Booking, airports: AirportDirectory) -> str:
     airport = airports.get(booking.flight.origin)
     tz = airport.tz if airport else "UTC"
-    when = booking.flight.departs_at.astimezone(ZoneInfo(tz)).strftime("%a %d %b %Y, %H:%M")
+    when = local_datetime(booking.flight.departs_at, tz)
     paid = money(booking.payment.amount_paid or booking.price.total, booking.price.currency)
     names = ", ".join(html.escape(p.full_name) for p in booking.passengers)
     demo = f" ({_(DEMO_PAID)})" if is_demo_payment(booking) else ""
