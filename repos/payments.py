@@ -8,7 +8,7 @@ import contextlib
 
 from pymongo.errors import DuplicateKeyError
 
-from models.ops import AttemptStatus, InboxStatus, PaymentAttempt, WebhookEvent
+from models.ops import INBOX_RECEIVED, AttemptStatus, InboxStatus, PaymentAttempt, WebhookEvent
 from repos.base import collection
 
 
@@ -55,6 +55,12 @@ class PaymentRepo:
         except DuplicateKeyError:
             return False
         return True
+
+    async def forget_legacy_unfinished(self) -> int:
+        """Rows stored before the worker existed whose apply never finished (no `status`, outcome still
+        "received") hold no payload to apply: delete them so Stripe's next retry of the event is stored anew."""
+        gone = await collection(WebhookEvent).delete_many({"status": {"$exists": False}, "outcome": INBOX_RECEIVED})
+        return gone.deleted_count
 
     async def event(self, event_id: str) -> WebhookEvent | None:
         return await WebhookEvent.find_one(WebhookEvent.event_id == event_id)

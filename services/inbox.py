@@ -184,6 +184,12 @@ class StripeInbox:
     # ---- the loop ------------------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event, idle_seconds: float = 5.0) -> None:
         """Apply as soon as something is received (`kick`), and every few seconds anyway, until `stop` is set."""
+        try:
+            if forgotten := await self.repo.forget_legacy_unfinished():
+                log.warning("%s half-applied Stripe event(s) stored before the inbox worker were dropped; Stripe's "
+                            "retries store them again", forgotten)
+        except Exception:
+            log.warning("could not look for half-applied events from before the inbox worker", exc_info=True)
         while not stop.is_set():
             self._wake.clear()
             try:

@@ -100,6 +100,22 @@ async def test_receive_stores_pending_once_and_ignores_other_types(db: Database,
     assert await WebhookEvent.count() == 1
 
 
+async def test_a_half_applied_row_from_before_the_worker_is_dropped_so_stripes_retry_is_stored(
+        db: Database, clock: Clock, tmp_path: Path) -> None:
+    raw = WebhookEvent.get_pymongo_collection()
+    now = clock.now()
+    await raw.insert_one({"event_id": "evt_old_half", "type": "checkout.session.completed", "received_at": now,
+                          "outcome": "received", "booking_reference": None})  # the old shape, cut short
+    await raw.insert_one({"event_id": "evt_old_done", "type": "checkout.session.completed", "received_at": now,
+                          "outcome": "confirmed", "booking_reference": "K7Q2MX"})
+    inbox = make_inbox(clock, Applier(), tmp_path)
+    assert await inbox.repo.forget_legacy_unfinished() == 1
+    assert await inbox.receive(event("evt_old_half", "b1")) == "queued"
+    assert await inbox.receive(event("evt_old_done", "b1")) == "duplicate"
+    assert await inbox.apply_now(event("evt_old_done", "b1")) == "duplicate"
+    assert await inbox.process_due() == 1 and (await row("evt_old_half")).status == "done"
+
+
 # ---- backoff and dead ----------------------------------------------------------------------------------------
 async def test_a_failing_event_is_retried_with_backoff_then_dead_with_one_admin_alert(
         db: Database, clock: Clock, tmp_path: Path) -> None:
