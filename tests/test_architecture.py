@@ -30,10 +30,7 @@ OVERSIZE_ALLOWED = {
 # The booking flow's steps import each other inside functions (review → seats → passengers → review …); the flow
 # is being rewritten as data (issue #13 part 1), which removes these. Cycles among exactly these are tolerated.
 CYCLE_ALLOWED = frozenset({"handlers.passengers", "handlers.review", "handlers.seats"})
-DB_ACCESS_ALLOWED = {
-    "webhooks/demo.py": "the demo checkout's claim of a PaymentAttempt; repos.payments has claim_demo_payment "
-                        "and reopen_demo_payment for it",
-}
+DB_ACCESS_ALLOWED: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
