@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from core.errors import InvalidTransition
 from models.booking import Booking, BookingFlag, BookingStatus, PaymentStatus
 from services.money import money
+from services.stripe_amounts import from_stripe_amount
 from services.trust_texts import admin_text, dashboard_refund_message, refund_failed_message
 
 if TYPE_CHECKING:
@@ -45,8 +46,10 @@ class ChargeEvents:
         return outcome, booking.reference
 
     async def _refunded(self, booking: Booking, charge: dict[str, Any]) -> str:
-        charged = int(charge.get("amount") or booking.payment.amount_paid or booking.price.total)
-        refunded = int(charge.get("amount_refunded") or 0)
+        currency = str(charge.get("currency") or booking.price.currency)
+        charged = (from_stripe_amount(int(charge["amount"]), currency) if charge.get("amount")
+                   else booking.payment.amount_paid or booking.price.total)
+        refunded = from_stripe_amount(int(charge.get("amount_refunded") or 0), currency)
         if refunded <= 0:
             return "no_change"
         if booking.payment.status == PaymentStatus.REFUNDED:
@@ -83,7 +86,8 @@ class ChargeEvents:
         dispute_id = str(dispute.get("id") or "")
         await self.repo.flag(booking, BookingFlag.DISPUTED)
         reason = str(dispute.get("reason") or "unknown reason")
-        amount = int(dispute.get("amount") or 0)
+        amount = from_stripe_amount(int(dispute.get("amount") or 0), str(dispute.get("currency") or
+                                                                         booking.price.currency))
         await self.bookings.record(booking, "dispute", f"{dispute_id}: {reason}, {amount} {booking.price.currency}")
         await self.notify.tell_admins(
             f"dispute:{dispute_id or booking.id}",
@@ -96,7 +100,8 @@ class ChargeEvents:
         if refund.get("status") != "failed":
             return "no_change"
         refund_id = str(refund.get("id") or "")
-        amount = int(refund.get("amount") or booking.payment.amount_paid or booking.price.total)
+        amount = (from_stripe_amount(int(refund["amount"]), str(refund.get("currency") or booking.price.currency))
+                  if refund.get("amount") else booking.payment.amount_paid or booking.price.total)
         reason = str(refund.get("failure_reason") or "no reason given")
         await self.repo.mark_refund_failed(booking)
         await self.bookings.record(booking, "refund_failed", f"{refund_id}: {reason}")

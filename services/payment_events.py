@@ -31,6 +31,7 @@ from services.notifications import Intent, PayAgain, SearchAgain
 from services.payment_texts import late_refund_message, payment_failed_message
 from services.payments import PaymentService
 from services.seat_choice import suggest_seats
+from services.stripe_amounts import checkout_total, from_stripe_amount
 from services.trust_texts import no_seat_message
 
 log = logging.getLogger(__name__)
@@ -105,15 +106,17 @@ class PaymentEvents:
             return "awaiting_payment"  # e.g. a bank transfer: async_payment_succeeded will follow
         session_id = str(session.get("id", ""))
         intent = str(session.get("payment_intent") or "")
-        amount = int(session.get("amount_total") or 0)
         currency = str(session.get("currency") or "").upper()
+        charged = int(session.get("amount_total") or 0)  # Stripe's units (ISK in hundredths, KWD in tens of fils)
+        amount = from_stripe_amount(charged, currency or booking.price.currency)
         await self.attempts.mark_attempt(session_id, AttemptStatus.PAID)
         if booking.status == BookingStatus.CANCELLED or (
             booking.status == BookingStatus.CONFIRMED and booking.payment.session_id != session_id
         ):
             return await self._refund_late(booking, intent, amount, session_id)
         if booking.status == BookingStatus.PENDING and (
-                amount != booking.price.total or currency != booking.price.currency.upper()):
+                charged != checkout_total(booking.price.fare_per_passenger, booking.price.passengers,
+                                          booking.price.currency) or currency != booking.price.currency.upper()):
             return await self._mismatch(booking, session_id, amount, currency)
         await self.before_step("booking")
         # "confirmed" only for the delivery that made the transition; a repeat still finishes what is left.

@@ -209,7 +209,7 @@ class PaymentService:
         assert self.gateway is not None
         key = f"flyo-refund-{booking.id}-{payment_intent}"
         try:
-            refund_id = await self.gateway.refund(payment_intent, amount, key)
+            refund_id = await self.gateway.refund(payment_intent, amount, key, currency=booking.price.currency)
         except PaymentError as exc:
             await self.repo.flag(booking, BookingFlag.REFUND_FAILED)
             await self.notifications.tell_admins(

@@ -65,3 +65,9 @@ def from_stripe_amount(amount: int, currency: str) -> int:
     code = currency.upper()
     value = Decimal(amount).scaleb(minor_units_exponent(code) - stripe_exponent(code))
     return int(value.quantize(Decimal(1), ROUND_HALF_UP))
+
+
+def checkout_total(fare_per_passenger: int, passengers: int, currency: str) -> int:
+    """What Stripe charges for a Checkout of `passengers` line items at the fare, in Stripe's units (each line
+    item is rounded on its own, so this, not the ISO total, is what a paid session's amount_total must equal)."""
+    return to_stripe_amount(fare_per_passenger, currency) * passengers

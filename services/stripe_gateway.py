@@ -62,7 +62,7 @@ class PaymentGateway(Protocol):
         (a dict of the Checkout Session object) when the customer paid first. PaymentError: Stripe can't say."""
         ...
 
-    async def refund(self, payment_intent: str, amount: int, idempotency_key: str) -> str: ...
+    async def refund(self, payment_intent: str, amount: int, idempotency_key: str, *, currency: str) -> str: ...
 
     async def close(self) -> None: ...
 
@@ -140,11 +140,9 @@ class StripeGateway:
             raise _translate(exc, "read the payment link") from None
         return dict(session.to_dict())
 
-    async def refund(self, payment_intent: str, amount: int, idempotency_key: str, *,
-                     currency: str | None = None) -> str:
-        """Refund `amount` ISO minor units of `currency`, rounded towards zero to what Stripe accepts. Without a
-        currency the amount is sent as is (right for every two-decimal currency)."""
-        stripe_amount = to_stripe_amount(amount, currency, refund=True) if currency else amount
+    async def refund(self, payment_intent: str, amount: int, idempotency_key: str, *, currency: str) -> str:
+        """Refund `amount` ISO minor units of `currency`, rounded towards zero to what Stripe accepts."""
+        stripe_amount = to_stripe_amount(amount, currency, refund=True)
         try:
             refund = await self._client.v1.refunds.create_async(
                 {"payment_intent": payment_intent, "amount": stripe_amount, "reason": "requested_by_customer"},
@@ -213,7 +211,8 @@ class DemoGateway:
         return {
             "id": attempt.session_id, "object": "checkout.session", "mode": "payment", "livemode": False,
             "status": "complete" if paid else "expired", "payment_status": "paid" if paid else "unpaid",
-            "amount_total": attempt.amount, "amount_subtotal": attempt.amount, "currency": attempt.currency.lower(),
+            "amount_total": to_stripe_amount(attempt.amount, attempt.currency),
+            "amount_subtotal": to_stripe_amount(attempt.amount, attempt.currency), "currency": attempt.currency.lower(),
             "client_reference_id": attempt.booking_id,
             "metadata": {"booking_id": attempt.booking_id, "reference": attempt.reference,
                          "attempt": str(attempt.attempt)},
@@ -222,7 +221,7 @@ class DemoGateway:
             if paid else None,
         }
 
-    async def refund(self, payment_intent: str, amount: int, idempotency_key: str) -> str:
+    async def refund(self, payment_intent: str, amount: int, idempotency_key: str, *, currency: str) -> str:
         return f"re_demo_{secrets.token_hex(6)}"
 
     async def close(self) -> None:

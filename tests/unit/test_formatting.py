@@ -200,3 +200,16 @@ def test_stripe_amounts_round_trip(minor: int, currency: str) -> None:
 
     charged = to_stripe_amount(minor, currency)
     assert to_stripe_amount(from_stripe_amount(charged, currency), currency, refund=True) == charged
+
+
+@pytest.mark.parametrize(("fare", "passengers", "currency", "charged"), [
+    (12345, 2, "GBP", 24690),  # two-decimal: the ISO total
+    (12345, 2, "KWD", 24700),  # each line item rounded to tens of fils on its own: 12350 × 2, not 24690 → 24690
+    (12345, 3, "JPY", 37035),
+    (5, 2, "ISK", 1000),  # ISK 5 per passenger is sent as 500
+])
+def test_checkout_total_is_what_stripe_charges_for_the_line_items(fare: int, passengers: int, currency: str,
+                                                                   charged: int) -> None:
+    from services.stripe_amounts import checkout_total
+
+    assert checkout_total(fare, passengers, currency) == charged
