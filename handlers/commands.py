@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from telegram import Update
 
-from handlers import search
 from handlers.context import FlyOContext
 from handlers.render import esc, local_datetime, money
-from handlers.router import reprompt, run_turn
+from handlers.router import new_search, reprompt, run_turn
 from handlers.turn import Turn
+from models.conversation import Step
 from services.seats import chat_holder
 
 HELP = (
@@ -29,7 +29,7 @@ async def start(update: Update, context: FlyOContext) -> None:
     async def body(turn: Turn) -> None:
         name = esc(turn.first_name) or "there"
         turn.say(f"Hi {name}! " + HELP + (ADMIN_HELP if turn.is_admin else ""))
-        if turn.conv.step not in ("idle", "booked"):
+        if turn.conv.step not in (Step.IDLE, Step.BOOKED):
             turn.say("You have a booking in progress — here is where you left off:")
             await reprompt(turn)
     await run_turn(update, context, body)
@@ -47,7 +47,7 @@ async def search_command(update: Update, context: FlyOContext) -> None:
     args = " ".join(context.args or [])
 
     async def body(turn: Turn) -> None:
-        await search.begin(turn, args)
+        await new_search(turn, args)
     await run_turn(update, context, body)
 
 
@@ -62,8 +62,8 @@ async def cancel_command(update: Update, context: FlyOContext) -> None:
 
     async def body(turn: Turn) -> None:
         released = await turn.svc.seats.release_holder(chat_holder(turn.chat_id))
-        had_draft = turn.conv.step not in ("idle", "booked")
-        turn.svc.conversations.restart(turn.conv, "idle")
+        had_draft = turn.conv.step not in (Step.IDLE, Step.BOOKED)
+        turn.restart(Step.IDLE)
         if had_draft:
             freed = f" and released {released} held seat(s)" if released else ""
             turn.say(f"Cancelled the booking in progress{freed}. Send /search to start again.")

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from telegram import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove
 
 from handlers.render import esc
 from handlers.turn import Turn
+from models.conversation import Person, Step
 from services.passengers import (
     BadAnswer,
     parse_birth_date,
@@ -25,43 +25,50 @@ def fields_for(index: int) -> list[str]:
     return ["name", "dob", "email", "phone", "doc"] if index == 0 else ["name", "dob", "doc"]
 
 
-def _people(turn: Turn) -> list[dict[str, Any]]:
-    people: list[dict[str, Any]] = turn.draft.setdefault("people", [])
-    while len(people) < int(turn.draft["pax"]):
-        people.append({})
+def _people(turn: Turn) -> list[Person]:
+    people = turn.draft.people
+    while len(people) < (turn.draft.pax or 0):
+        people.append(Person())
+    turn.draft.people = people  # stored from now on, even if it was the default list
     return people
 
 
 def next_question(turn: Turn) -> tuple[int, str] | None:
     for index, person in enumerate(_people(turn)):
         for field in fields_for(index):
-            if field not in person:
+            if not person.answered(field):
                 return index, field
     return None
 
 
+def _reply_keyboard_shown(turn: Turn) -> bool:
+    """Whether the phone question's reply keyboard is showing (and is now being removed)."""
+    shown = turn.draft.asked_phone
+    turn.draft.asked_phone = False
+    return shown
+
+
 async def ask_next(turn: Turn) -> None:
+    """The next unanswered question; the review once every passenger is complete."""
     pending = next_question(turn)
     if pending is None:
-        from handlers.review import show_review
-
-        await show_review(turn)
+        turn.goto(Step.REVIEW)
         return
     index, field = pending
-    turn.conv.step = "pax"
-    turn.draft["pi"], turn.draft["field"] = index, field
+    turn.conv.step = Step.PAX
+    turn.draft.pi, turn.draft.field = index, field
     person = _people(turn)[index]
-    who = f"Passenger {index + 1} of {turn.draft['pax']}"
-    name = esc(person.get("name", ""))
+    who = f"Passenger {index + 1} of {turn.draft.pax}"
+    name = esc(person.name or "")
     if field == "name":
         turn.say(f"👤 <b>{who}</b>: full name as in the passport (given and family name), e.g. Ada Lovelace.",
-                 ReplyKeyboardRemove() if turn.draft.pop("asked_phone", False) else None)
+                 ReplyKeyboardRemove() if _reply_keyboard_shown(turn) else None)
     elif field == "dob":
         turn.say(f"🎂 Date of birth of <b>{name}</b>? (YYYY-MM-DD or DD.MM.YYYY)")
     elif field == "email":
         turn.say("📧 E-mail address for the confirmation and tickets of this booking?")
     elif field == "phone":
-        turn.draft["asked_phone"] = True
+        turn.draft.asked_phone = True
         keyboard = ReplyKeyboardMarkup(
             [[KeyboardButton("📱 Share my number", request_contact=True)], [KeyboardButton("⏭ Skip")]],
             resize_keyboard=True, one_time_keyboard=True,
@@ -69,8 +76,8 @@ async def ask_next(turn: Turn) -> None:
         turn.say("📱 Phone number for flight updates (optional): tap <b>Share my number</b>, type it with the "
                  "country code (+44 20 7946 0958), or tap Skip.", keyboard)
     else:
-        if turn.draft.pop("asked_phone", False):  # the reply keyboard goes with a message of its own
-            phone = _people(turn)[index].get("phone") if index == 0 else None
+        if _reply_keyboard_shown(turn):  # the reply keyboard goes with a message of its own
+            phone = _people(turn)[index].phone if index == 0 else None
             turn.say(f"📱 Phone number saved: {esc(phone)}." if phone else "📱 OK, no phone number.",
                      ReplyKeyboardRemove())
         turn.say(f"🛂 Passport or ID number of <b>{name}</b> (optional; you can also give it at check-in).",
@@ -78,23 +85,25 @@ async def ask_next(turn: Turn) -> None:
 
 
 async def on_answer(turn: Turn, text: str) -> None:
-    index, field = int(turn.draft.get("pi", 0)), str(turn.draft.get("field", "name"))
+    index, field = turn.draft.pi, turn.draft.field or "name"
     person = _people(turn)[index]
-    departure = date.fromisoformat(turn.draft["date"])
+    if turn.draft.date is None:
+        raise ValueError("the draft has no travel date")
+    departure = turn.draft.date
     try:
         if field == "name":
-            person["name"] = parse_full_name(text)
+            person.name = parse_full_name(text)
         elif field == "dob":
             born = parse_birth_date(text, turn.today())
-            person["dob"] = born.isoformat()
+            person.dob = born.isoformat()
             if _age_on(born, departure) < 2:
-                turn.say(f"Noted: {esc(person['name'])} travels as an infant (under 2 on the day of travel).")
+                turn.say(f"Noted: {esc(person.name)} travels as an infant (under 2 on the day of travel).")
         elif field == "email":
-            person["email"] = parse_email(text)
+            person.email = parse_email(text)
         elif field == "phone":
-            person["phone"] = None if text.strip().casefold() in SKIP_WORDS else parse_phone(text)
+            person.phone = None if text.strip().casefold() in SKIP_WORDS else parse_phone(text)
         elif field == "doc":
-            person["doc"] = None if text.strip().casefold() in SKIP_WORDS else parse_document_number(text)
+            person.doc = None if text.strip().casefold() in SKIP_WORDS else parse_document_number(text)
     except BadAnswer as exc:
         turn.say(f"⚠️ {esc(exc)}")
         await ask_next(turn)
@@ -104,7 +113,7 @@ async def on_answer(turn: Turn, text: str) -> None:
 
 async def on_contact(turn: Turn) -> None:
     contact = turn.contact
-    if turn.draft.get("field") != "phone" or contact is None:
+    if turn.draft.field != "phone" or contact is None:
         turn.say("Thanks, but I wasn't asking for a phone number just now.")
         return
     if contact.user_id is not None and contact.user_id != turn.user_id:
@@ -114,7 +123,7 @@ async def on_contact(turn: Turn) -> None:
 
 
 async def on_skip(turn: Turn) -> None:
-    if turn.draft.get("field") in ("phone", "doc"):
+    if turn.draft.field in ("phone", "doc"):
         await on_answer(turn, "skip")
     else:
         turn.notice = "This answer is required."

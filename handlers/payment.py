@@ -57,14 +57,9 @@ async def on_pay(turn: Turn, booking_id: str) -> None:
     await offer_payment(turn, booking)
 
 
-async def on_new_search(turn: Turn, _arg: str) -> None:
-    from handlers.search import begin
-
-    await begin(turn)
-
-
 async def show_status(turn: Turn) -> None:
-    booking_id = turn.draft.get("booking_id")
+    """The booked step: the payment link of its booking while that is PENDING."""
+    booking_id = turn.draft.booking_id
     booking = await turn.svc.bookings.get(booking_id) if booking_id else None
     if booking is None or booking.status != BookingStatus.PENDING:
         turn.say("Send /search to find a flight, or /mybookings to see your bookings.")

@@ -10,27 +10,33 @@ from core.errors import BookingClosed, LimitReached, SeatUnavailable
 from handlers.render import cabin_name, day_shift, esc, local_datetime, local_time, money
 from handlers.turn import Turn
 from models.booking import Booking, Passenger
+from models.conversation import Draft, Person, Step
 from models.flight import Flight
 from services.bookings import NewBooking
 from services.flights import PriceCheck
 from services.seats import chat_holder
 
 
+def _chosen(d: Draft) -> tuple[str, str, int, int, str]:
+    """Flight id, cabin, passengers, fare per passenger and currency of a draft ready for review."""
+    if d.flight_id is None or d.cabin is None or d.pax is None or d.fare is None or d.currency is None:
+        raise ValueError("the draft is not ready for review")
+    return d.flight_id, d.cabin, d.pax, d.fare, d.currency
+
+
 async def show_review(turn: Turn) -> None:
-    turn.conv.step = "review"
     d = turn.draft
-    flight = await turn.svc.flights.get(d["flight_id"])
+    flight_id, cabin, pax, fare, currency = _chosen(d)
+    flight = await turn.svc.flights.get(flight_id)
     if flight is None:
         turn.say("This flight is no longer available. Please search again with /search.")
-        turn.conv.step = "idle"
+        turn.conv.step = Step.IDLE
         return
     check = await check_price(turn, flight)
     if check is None:
         return
     origin, dest = turn.svc.airports.get(flight.origin), turn.svc.airports.get(flight.destination)
     otz, dtz = (origin.tz if origin else "UTC"), (dest.tz if dest else "UTC")
-    pax = int(d["pax"])
-    fare, currency = int(d["fare"]), str(d["currency"])
     lines = [
         "🧾 <b>Please review your booking</b>",
         f"<b>{flight.flight_number}</b> {esc(origin.city if origin else flight.origin)} ({flight.origin}) → "
@@ -38,18 +44,18 @@ async def show_review(turn: Turn) -> None:
         f"Departs {local_datetime(flight.departs_at, otz)} local time",
         f"Arrives {local_time(flight.arrives_at, dtz, '%a %d %b, %H:%M')}"
         f"{day_shift(flight.departs_at, otz, flight.arrives_at, dtz)} local time",
-        f"{cabin_name(d['cabin'])} · seats {', '.join(d['seats'])}",
+        f"{cabin_name(cabin)} · seats {', '.join(s or '—' for s in d.seats)}",
         "",
     ]
-    for i, person in enumerate(d["people"]):
+    for i, person in enumerate(d.people):
         extra = []
-        if person.get("email"):
-            extra.append(esc(person["email"]))
-        if person.get("phone"):
-            extra.append(esc(person["phone"]))
-        if person.get("doc"):
-            extra.append(f"doc …{esc(person['doc'][-3:])}")
-        lines.append(f"{i + 1}. {esc(person['name'])}, born {person['dob']} · seat {d['seats'][i]}"
+        if person.email:
+            extra.append(esc(person.email))
+        if person.phone:
+            extra.append(esc(person.phone))
+        if person.doc:
+            extra.append(f"doc …{esc(person.doc[-3:])}")
+        lines.append(f"{i + 1}. {esc(person.name)}, born {person.dob} · seat {d.seats[i]}"
                      + (f" · {' · '.join(extra)}" if extra else ""))
     lines += ["", f"Fare {money(fare, currency)} × {pax} = <b>{money(fare * pax, currency)}</b> ({currency}, "
               "taxes included)"]
@@ -64,14 +70,14 @@ async def show_review(turn: Turn) -> None:
 async def check_price(turn: Turn, flight: Flight) -> PriceCheck | None:
     """Price the flight again; if the fare moved, ask for consent (old → new) and return None."""
     d = turn.draft
-    check = await turn.svc.flights.reprice(flight, int(d["pax"]), d["cabin"], seen=int(d["fare"]),
-                                           seen_currency=str(d["currency"]))
+    _flight_id, cabin, pax, fare, currency = _chosen(d)
+    check = await turn.svc.flights.reprice(flight, pax, cabin, seen=fare, seen_currency=currency)
     if not check.changed:
-        d.pop("new_fare", None)
+        d.new_fare = None
         return check
-    d["new_fare"], d["new_currency"] = check.new, check.currency
-    old, new = money(check.old, str(d["currency"])), money(check.new, check.currency)
-    totals = (f" per passenger ({money(check.old_total, str(d['currency']))} → "
+    d.new_fare, d.new_currency = check.new, check.currency
+    old, new = money(check.old, currency), money(check.new, check.currency)
+    totals = (f" per passenger ({money(check.old_total, currency)} → "
               f"{money(check.new_total, check.currency)} for {check.passengers})"
               if check.passengers > 1 else "")
     turn.say(f"⚠️ <b>Price changed: {old} → {new}</b>{totals}.\nThe fare of {esc(flight.flight_number)} moved "
@@ -84,47 +90,42 @@ async def check_price(turn: Turn, flight: Flight) -> PriceCheck | None:
 async def on_agree(turn: Turn, arg: str) -> None:
     """The traveller's answer to a price change: the new fare goes into the draft only on consent."""
     d = turn.draft
-    if arg == "ok" and "new_fare" in d:
-        d["fare"], d["currency"] = int(d.pop("new_fare")), str(d.pop("new_currency", d["currency"]))
+    if arg == "ok" and d.new_fare is not None:
+        d.fare, d.currency = d.new_fare, d.new_currency or d.currency
+        d.new_fare = d.new_currency = None
         turn.notice = "New price accepted."
-        await show_review(turn)
+        turn.goto(Step.REVIEW)
     elif arg == "back":
-        d.pop("new_fare", None)
-        d.pop("new_currency", None)
-        from handlers.search import show_results
-
-        await show_results(turn)
+        d.new_fare = d.new_currency = None
+        turn.goto(Step.RESULTS)
     else:
-        await show_review(turn)
+        turn.goto(Step.REVIEW)
 
 
 async def on_review(turn: Turn, arg: str) -> None:
     if arg == "ok":
         await confirm(turn)
-    elif arg.startswith("e") and arg[1:].isdigit() and int(arg[1:]) < int(turn.draft["pax"]):
-        turn.draft["people"][int(arg[1:])] = {}  # only this passenger is asked again; the others stay
-        from handlers.passengers import ask_next
-
-        await ask_next(turn)
+    elif arg.startswith("e") and arg[1:].isdigit() and int(arg[1:]) < (turn.draft.pax or 0):
+        turn.draft.people[int(arg[1:])] = Person()  # only this passenger is asked again; the others stay
+        turn.goto(Step.PAX)
     elif arg == "seats":
-        from handlers.seats import show_seat_map
-
-        await show_seat_map(turn)
+        turn.goto(Step.SEATS)
     elif arg == "new":
-        from handlers.search import begin
-
-        await begin(turn)
+        await turn.svc.seats.release_holder(chat_holder(turn.chat_id))
+        turn.restart(Step.ASK_ORIGIN)
+        turn.goto(Step.ASK_ORIGIN)
 
 
 async def confirm(turn: Turn) -> None:
     """Create the PENDING booking from the draft; the seats' holds move to it until the payment deadline."""
     d = turn.draft
+    flight_id, cabin, _pax, fare, _currency = _chosen(d)
     draft_key = f"{turn.chat_id}:{turn.conv.flow}"
     made = await turn.svc.bookings.for_draft(draft_key)
     if made is not None:  # this step ran before (a replica's replay, a double tap): no second booking
         await _booked(turn, made)
         return
-    flight = await turn.svc.flights.get(d["flight_id"])
+    flight = await turn.svc.flights.get(flight_id)
     if flight is None:
         turn.say("This flight is no longer available. Please search again with /search.")
         return
@@ -136,47 +137,40 @@ async def confirm(turn: Turn) -> None:
     if await check_price(turn, flight) is None:  # moved since the summary was shown: ask again
         return
     holder = chat_holder(turn.chat_id)
-    for seat in d["seats"]:  # a hold may have lapsed while the traveller typed; retake it if still free
+    seats = [s for s in d.seats if s]
+    if len(seats) != len(d.seats):
+        raise ValueError("the draft has unpicked seats")
+    for seat in seats:  # a hold may have lapsed while the traveller typed; retake it if still free
         try:
-            await turn.svc.seats.hold(str(flight.id), seat, holder, d["cabin"])
+            await turn.svc.seats.hold(str(flight.id), seat, holder, cabin)
         except SeatUnavailable as exc:
-            d["seats"] = [None if s == exc.seat else s for s in d["seats"]]
+            d.seats = [None if s == exc.seat else s for s in d.seats]
             turn.say(f"😕 {esc(exc)} Your other picks are still held; please choose a replacement.")
-            from handlers.seats import show_seat_map
-
-            await show_seat_map(turn)
+            turn.goto(Step.SEATS)
             return
     people = [
-        Passenger(full_name=p["name"], birth_date=date.fromisoformat(p["dob"]), email=p.get("email"),
-                  phone=p.get("phone"), document_number=p.get("doc"))
-        for p in d["people"]
+        Passenger(full_name=p.name or "", birth_date=date.fromisoformat(p.dob or ""), email=p.email,
+                  phone=p.phone, document_number=p.doc)
+        for p in d.people
     ]
-    new = NewBooking(user_id=turn.user_id, chat_id=turn.chat_id, flight=flight, cabin=d["cabin"],
-                     seats=list(d["seats"]), passengers=people, email=people[0].email or "",
-                     fare_per_passenger=int(d["fare"]), draft_key=draft_key)
+    new = NewBooking(user_id=turn.user_id, chat_id=turn.chat_id, flight=flight, cabin=cabin,
+                     seats=seats, passengers=people, email=people[0].email or "",
+                     fare_per_passenger=fare, draft_key=draft_key)
     try:
         booking = await turn.svc.bookings.create(new, holder)
     except (BookingClosed, LimitReached) as exc:
         turn.say(f"😕 {esc(exc)}")
         return
     except SeatUnavailable as exc:
-        d["seats"] = [None if s == exc.seat else s for s in d["seats"]]
+        d.seats = [None if s == exc.seat else s for s in d.seats]
         turn.say(f"😕 {esc(exc)} Please choose a replacement.")
-        from handlers.seats import show_seat_map
-
-        await show_seat_map(turn)
+        turn.goto(Step.SEATS)
         return
     await _booked(turn, booking)
 
 
 async def _booked(turn: Turn, booking: Booking) -> None:
-    turn.svc.conversations.restart(turn.conv, "booked")
-    turn.draft["booking_id"] = str(booking.id)
-    await after_booking(turn, booking)
-
-
-async def after_booking(turn: Turn, booking: Booking) -> None:
-    """Hand over to the payment step (handlers.payment) which sends the Stripe Checkout link."""
-    from handlers.payment import offer_payment
-
-    await offer_payment(turn, booking)
+    """Hand over to the payment step (handlers.payment), which sends the Stripe Checkout link."""
+    turn.restart(Step.BOOKED)
+    turn.draft.booking_id = str(booking.id)
+    turn.goto(Step.BOOKED)

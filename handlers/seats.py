@@ -10,6 +10,7 @@ from core.errors import BookingClosed, LimitReached, SeatUnavailable
 from handlers.render import cabin_name, esc
 from handlers.turn import Turn
 from models.aircraft import CabinLayout
+from models.conversation import Step
 from models.flight import Flight
 from services.seat_choice import suggest_seats
 from services.seats import chat_holder
@@ -58,25 +59,30 @@ async def cabin_layout(turn: Turn, flight: Flight | None, cabin: str) -> tuple[C
 
 
 def _picked(turn: Turn) -> list[str | None]:
-    seats: list[str | None] = turn.draft.get("seats") or []
-    return seats
+    return turn.draft.seats
+
+
+def _chosen(turn: Turn) -> tuple[str, str]:
+    """The flight id and cabin picked in the results."""
+    if turn.draft.flight_id is None or turn.draft.cabin is None:
+        raise ValueError("the draft has no flight yet")
+    return turn.draft.flight_id, turn.draft.cabin
 
 
 async def on_flight_pick(turn: Turn, arg: str) -> None:
     """A fare button in the results: remember the flight and cabin, then show the seat map."""
     flight_id, _, initial = arg.partition(".")
     # Only a flight this chat was shown: a forged or foreign id is treated like a vanished flight.
-    known = flight_id in (turn.draft.get("flight_ids") or [])
+    known = flight_id in turn.draft.flight_ids
     flight = await turn.svc.flights.get(flight_id) if known else None
     cabin = next((c for c in (flight.fares if flight else {}) if c.startswith(initial)), None)
     if flight is not None and cabin is not None and await _closed(turn, flight):
         return
     if flight is None or cabin is None:
         turn.say("That flight is no longer available. Here are the current results.")
-        from handlers.search import show_results
-        await show_results(turn)
+        turn.goto(Step.RESULTS)
         return
-    pax = int(turn.draft["pax"])
+    pax = turn.draft.pax or 0
     try:
         await turn.svc.bookings.check_seat_limit(turn.user_id, str(flight.id), pax)
     except LimitReached as exc:
@@ -90,9 +96,10 @@ async def on_flight_pick(turn: Turn, arg: str) -> None:
         turn.alert = True
         return
     await turn.svc.seats.release_holder(chat_holder(turn.chat_id))
-    turn.draft.update(flight_id=str(flight.id), cabin=cabin, seats=[None] * pax, seat_page=0,
-                      fare=flight.fares[cabin], currency=flight.currency)
-    await show_seat_map(turn)
+    d = turn.draft
+    d.flight_id, d.cabin, d.seats, d.seat_page = str(flight.id), cabin, [None] * pax, 0
+    d.fare, d.currency = flight.fares[cabin], flight.currency
+    turn.goto(Step.SEATS)
 
 
 async def _closed(turn: Turn, flight: Flight | None) -> bool:
@@ -103,24 +110,21 @@ async def _closed(turn: Turn, flight: Flight | None) -> bool:
         turn.svc.bookings.check_bookable(flight.flight_number, flight.departs_at)
     except BookingClosed as exc:
         turn.say(f"😕 {esc(exc)} Please pick another flight.")
-        from handlers.search import show_results
-
-        await show_results(turn)
+        turn.goto(Step.RESULTS)
         return True
     return False
 
 
-async def show_seat_map(turn: Turn, *, edit: bool = False) -> None:
-    turn.conv.step = "seats"
-    flight = await turn.svc.flights.get(turn.draft["flight_id"])
-    cabin = turn.draft["cabin"]
+async def show_seat_map(turn: Turn) -> None:
+    flight_id, cabin = _chosen(turn)
+    flight = await turn.svc.flights.get(flight_id)
     layout, blocked = await cabin_layout(turn, flight, cabin)
     if flight is None or layout is None:
         turn.say("I can't show the seat map of this flight right now. Please pick another flight.")
-        turn.conv.step = "results"
+        turn.conv.step = Step.RESULTS  # the results message above still has the fare buttons; no prompt
         return
     pages = seat_pages(layout)
-    index = min(max(int(turn.draft.get("seat_page", 0)), 0), len(pages) - 1)
+    index = min(max(turn.draft.seat_page, 0), len(pages) - 1)
     page = pages[index]
     state = await turn.svc.seats.taken(str(flight.id), chat_holder(turn.chat_id))
     state.update({code: "taken" for code in blocked if code not in state})
@@ -155,7 +159,7 @@ async def show_seat_map(turn: Turn, *, edit: bool = False) -> None:
     text = (f"<b>{flight.flight_number} {flight.origin} → {flight.destination}</b> · {esc(page.title(cabin))}\n"
             f"{who}\nYour seats: {chosen}\n✅ yours · ✖ taken · ┊ aisle. "
             f"Seats are held for {turn.svc.settings.HOLD_MINUTES} minutes once picked.")
-    turn.say(text, InlineKeyboardMarkup(rows), edit=edit)
+    turn.say(text, InlineKeyboardMarkup(rows), edit=turn.redraw)
 
 
 def _next_passenger_text(picked: list[str | None]) -> str:
@@ -166,7 +170,7 @@ def _next_passenger_text(picked: list[str | None]) -> str:
 
 
 async def on_seat(turn: Turn, code: str) -> None:
-    flight_id, cabin = turn.draft["flight_id"], turn.draft["cabin"]
+    flight_id, cabin = _chosen(turn)
     flight = await turn.svc.flights.get(flight_id)
     if await _closed(turn, flight):
         return
@@ -183,7 +187,7 @@ async def on_seat(turn: Turn, code: str) -> None:
         await turn.svc.seats.release(flight_id, code, holder)
         picked[picked.index(code)] = None
         turn.notice = f"{code} released."
-        await show_seat_map(turn, edit=True)
+        turn.goto(Step.SEATS, edit=True)
         return
     if all(picked) and len(picked) > 1:
         turn.notice = "All seats are picked. Tap one of your seats to free it first."
@@ -193,7 +197,7 @@ async def on_seat(turn: Turn, code: str) -> None:
     except SeatUnavailable:
         turn.notice = f"Sorry, {code} was just taken by another traveller. Please pick another seat."
         turn.alert = True
-        await show_seat_map(turn, edit=True)
+        turn.goto(Step.SEATS, edit=True)
         return
     if all(picked):  # one passenger: tapping another seat moves the pick
         old = picked[0]
@@ -203,7 +207,7 @@ async def on_seat(turn: Turn, code: str) -> None:
     else:
         picked[picked.index(None)] = code
     turn.notice = f"{code} is yours for {turn.svc.settings.HOLD_MINUTES} minutes."
-    await show_seat_map(turn, edit=True)
+    turn.goto(Step.SEATS, edit=True)
 
 
 async def on_taken(turn: Turn, code: str) -> None:
@@ -211,13 +215,13 @@ async def on_taken(turn: Turn, code: str) -> None:
 
 
 async def on_seat_page(turn: Turn, arg: str) -> None:
-    turn.draft["seat_page"] = int(arg) if arg.isdigit() else 0
-    await show_seat_map(turn, edit=True)
+    turn.draft.seat_page = int(arg) if arg.isdigit() else 0
+    turn.goto(Step.SEATS, edit=True)
 
 
 async def on_auto(turn: Turn) -> None:
     """Pick for me: adjacent free seats in one row group when possible, then any free seats."""
-    flight_id, cabin = turn.draft["flight_id"], turn.draft["cabin"]
+    flight_id, cabin = _chosen(turn)
     flight = await turn.svc.flights.get(flight_id)
     if await _closed(turn, flight):
         return
@@ -244,7 +248,7 @@ async def on_auto(turn: Turn) -> None:
         turn.notice = "Not enough free seats together; please pick the rest on the map."
     else:
         turn.notice = f"Picked {', '.join(s for s in picked if s)} for you."
-    await show_seat_map(turn, edit=True)
+    turn.goto(Step.SEATS, edit=True)
 
 
 async def on_seats_done(turn: Turn) -> None:
@@ -252,17 +256,16 @@ async def on_seats_done(turn: Turn) -> None:
     if not all(picked):
         turn.notice = f"Please pick {picked.count(None)} more seat(s) first, or tap 🎲 Pick for me."
         return
-    state = await turn.svc.seats.taken(turn.draft["flight_id"], chat_holder(turn.chat_id))
+    flight_id, cabin = _chosen(turn)
+    state = await turn.svc.seats.taken(flight_id, chat_holder(turn.chat_id))
     lost = [s for s in picked if s and state.get(s) != "mine"]
     for seat in lost:  # the hold lapsed; take it again if nobody else did
         try:
-            await turn.svc.seats.hold(turn.draft["flight_id"], seat, chat_holder(turn.chat_id), turn.draft["cabin"])
+            await turn.svc.seats.hold(flight_id, seat, chat_holder(turn.chat_id), cabin)
         except SeatUnavailable:
             picked[picked.index(seat)] = None
     if not all(picked):
         turn.say("Your hold on some seats lapsed and they were taken. Please pick again.")
-        await show_seat_map(turn)
+        turn.goto(Step.SEATS)
         return
-    from handlers.passengers import ask_next
-
-    await ask_next(turn)
+    turn.goto(Step.PAX)

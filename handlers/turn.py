@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from telegram import (
@@ -16,7 +15,7 @@ from telegram import (
     ReplyKeyboardRemove,
 )
 
-from models.conversation import Conversation
+from models.conversation import Conversation, Draft, Step
 from services.context import Services
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
@@ -33,6 +32,7 @@ class Out:
 class Turn:
     svc: Services
     conv: Conversation
+    draft: Draft
     user_id: int
     chat_id: int
     first_name: str = ""
@@ -45,10 +45,18 @@ class Turn:
     notice: str | None = None  # short text for answerCallbackQuery
     alert: bool = False
     is_admin: bool = False
+    next: Step | None = None  # set by goto: the router shows this step next (handlers.flow)
+    redraw: bool = False  # the step being shown replaces the pressed message
 
-    @property
-    def draft(self) -> dict[str, Any]:
-        return self.conv.draft
+    def goto(self, step: Step, *, edit: bool = False) -> None:
+        """Move to `step`; once the handler returns, the router shows it (its prompt in handlers.flow)."""
+        self.conv.step = step
+        self.next, self.redraw = step, edit
+
+    def restart(self, step: Step = Step.IDLE) -> None:
+        """A new flow at `step` with an empty draft: buttons of the previous one become stale."""
+        self.svc.conversations.restart(self.conv, step)
+        self.draft = Draft()
 
     def say(self, text: str, markup: Markup = None, *, edit: bool = False) -> None:
         self.replies.append(Out(text, markup, edit))

@@ -48,12 +48,6 @@ class Services:
     def airports(self) -> AirportDirectory:
         return self.reference.airports
 
-    @airports.setter
-    def airports(self, directory: AirportDirectory) -> None:
-        # Kept for handlers/search.py, which stores the directory `learn_airports` returns; FlightSearch has
-        # already put that same directory into `reference`, so this write changes nothing any more.
-        self.reference.airports = directory
-
     @property
     def aircraft(self) -> dict[str, AircraftType]:
         return self.reference.aircraft

@@ -133,10 +133,10 @@ async def test_a_4kb_booking_reference_gets_a_short_reply(strict_bot: RunningBot
 ])
 def test_flyos_reading_of_html_matches_what_telegram_shows(text: str) -> None:
     """The edit-skipping compares FlyO's reading of its HTML with what the message shows; they must agree."""
-    from handlers.router import _html_shown
+    from handlers.shown import html_shown
     from tests.fakes.telegram import _parse_html, _strip_text
 
-    shown = _html_shown(text)
+    shown = html_shown(text)
     assert shown is not None
     plain, entities = _strip_text(*_parse_html(text))
     expected = sorted((e["type"], e["offset"], e["length"], e.get("url", "")) for e in entities)
@@ -148,15 +148,17 @@ def test_flyos_reading_of_html_matches_what_telegram_shows(text: str) -> None:
     "<blockquote expandable>q</blockquote>", "<b>unclosed", "<unknown>x</unknown>",
 ])
 def test_html_flyo_does_not_read_is_never_skipped(text: str) -> None:
-    from handlers.router import _html_shown
+    from handlers.shown import html_shown
 
-    assert _html_shown(text) is None  # unsure → the edit is sent, and "not modified" is still handled
+    assert html_shown(text) is None  # unsure → the edit is sent, and "not modified" is still handled
 
 
 async def test_a_press_whose_handler_crashes_is_still_answered(strict_bot: RunningBot,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     from handlers import router
     from handlers.errors import SORRY
+    from handlers.flow import FLOW
+    from models.conversation import Step
 
     fake = strict_bot.telegram
     ada = fake.traveller(5309)
@@ -165,8 +167,7 @@ async def test_a_press_whose_handler_crashes_is_still_answered(strict_bot: Runni
     async def crash(turn: Any, arg: str) -> None:
         raise RuntimeError("a bug in a handler")
 
-    steps, _ = router.CALLBACKS["sort"]
-    monkeypatch.setitem(router.CALLBACKS, "sort", (steps, crash))
+    monkeypatch.setitem(FLOW[Step.RESULTS].buttons, "sort", crash)
     query_id = (await ada.press("By price"))["callback_query"]["id"]
     await ada.wait_for(SORRY, timeout=10)
     await fake.wait_until_callbacks_answered(timeout=10)
