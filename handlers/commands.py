@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 
+from core.i18n import N_, _
 from handlers.context import FlyOContext
 from handlers.render import esc, local_datetime, money
 from handlers.router import new_search, reprompt, run_turn
@@ -11,7 +12,7 @@ from handlers.turn import Turn
 from models.conversation import Step
 from services.seats import chat_holder
 
-HELP = (
+HELP = N_(
     "✈️ <b>FlyO</b> books flights right here in the chat.\n\n"
     "• /search — find a flight step by step, or all at once: <code>/search LHR JFK 2026-12-15 2</code> "
     "(you can also just type <code>London New York 15 Dec</code>)\n"
@@ -27,10 +28,10 @@ ADMIN_HELP = "\n\nAdmin: /booking REF · /resend REF · /cancel REF [reason] · 
 async def start(update: Update, context: FlyOContext) -> None:
     """Greeting and what FlyO can do; an unfinished booking is picked up where it was."""
     async def body(turn: Turn) -> None:
-        name = esc(turn.first_name) or "there"
-        turn.say(f"Hi {name}! " + HELP + (ADMIN_HELP if turn.is_admin else ""))
+        name = esc(turn.first_name) or _("there")
+        turn.say(_("Hi {name}!").format(name=name) + " " + _(HELP) + (ADMIN_HELP if turn.is_admin else ""))
         if turn.conv.step not in (Step.IDLE, Step.BOOKED):
-            turn.say("You have a booking in progress — here is where you left off:")
+            turn.say(_("You have a booking in progress — here is where you left off:"))
             await reprompt(turn)
     await run_turn(update, context, body)
 
@@ -38,7 +39,7 @@ async def start(update: Update, context: FlyOContext) -> None:
 async def help_command(update: Update, context: FlyOContext) -> None:
     """What FlyO can do and how to ask."""
     async def body(turn: Turn) -> None:
-        turn.say(HELP + (ADMIN_HELP if turn.is_admin else ""))
+        turn.say(_(HELP) + (ADMIN_HELP if turn.is_admin else ""))
     await run_turn(update, context, body)
 
 
@@ -65,11 +66,14 @@ async def cancel_command(update: Update, context: FlyOContext) -> None:
         had_draft = turn.conv.step not in (Step.IDLE, Step.BOOKED)
         turn.restart(Step.IDLE)
         if had_draft:
-            freed = f" and released {released} held seat(s)" if released else ""
-            turn.say(f"Cancelled the booking in progress{freed}. Send /search to start again.")
+            if released:
+                turn.say(_("Cancelled the booking in progress and released {count} held seat(s). Send /search to "
+                           "start again.").format(count=released))
+            else:
+                turn.say(_("Cancelled the booking in progress. Send /search to start again."))
         else:
-            turn.say("Nothing in progress to cancel. To cancel a booking, send /cancel REF "
-                     "(see /mybookings for your references).")
+            turn.say(_("Nothing in progress to cancel. To cancel a booking, send /cancel REF "
+                       "(see /mybookings for your references)."))
     await run_turn(update, context, body)
 
 
@@ -78,16 +82,16 @@ async def my_bookings(update: Update, context: FlyOContext) -> None:
     async def body(turn: Turn) -> None:
         bookings = await turn.svc.bookings.for_user(turn.user_id)
         if not bookings:
-            turn.say("You have no bookings yet. Send /search to find a flight.")
+            turn.say(_("You have no bookings yet. Send /search to find a flight."))
             return
-        lines = ["🎫 <b>Your bookings</b>"]
+        lines = [_("🎫 <b>Your bookings</b>")]
         for b in bookings:
             origin = turn.svc.airports.get(b.flight.origin)
             when = local_datetime(b.flight.departs_at, origin.tz if origin else "UTC")
             lines.append(f"<b>{b.reference}</b> · {b.flight.flight_number} {b.flight.origin} → "
                          f"{b.flight.destination} · {when} · {money(b.price.total, b.price.currency)} · "
                          f"<b>{b.status.value}</b>")
-        lines.append("\nTo cancel one: /cancel REF")
+        lines.append("\n" + _("To cancel one: /cancel REF"))
         turn.say("\n".join(lines))
     await run_turn(update, context, body)
 
@@ -95,5 +99,5 @@ async def my_bookings(update: Update, context: FlyOContext) -> None:
 async def unknown_command(update: Update, context: FlyOContext) -> None:
     """A command FlyO doesn't have: say which ones exist."""
     async def body(turn: Turn) -> None:
-        turn.say("I don't know that command. " + HELP)
+        turn.say(_("I don't know that command.") + " " + _(HELP))
     await run_turn(update, context, body)

@@ -8,6 +8,7 @@ from telegram import InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 
+from core.i18n import _
 from handlers.context import FlyOContext
 from handlers.errors import COULD_NOT_SHOW
 from handlers.shown import ShownMessages, html_content_key, shown_by
@@ -38,7 +39,7 @@ async def deliver(context: FlyOContext, chat_id: int, turn: Turn, pressed: objec
             log.error("Telegram refused a reply in chat %s", chat_id, exc_info=True)
             if not apologised:
                 apologised = True
-                await _send_quietly(context, chat_id, COULD_NOT_SHOW)
+                await _send_quietly(context, chat_id, _(COULD_NOT_SHOW))
 
 
 async def _edit(shown: ShownMessages, pressed: Message, text: str, markup: InlineKeyboardMarkup | None) -> bool:

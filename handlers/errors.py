@@ -8,13 +8,14 @@ from pymongo.errors import PyMongoError
 from telegram import Update
 from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 
+from core.i18n import N_, _
 from handlers.context import FlyOContext
 from services import chat_status
 
 log = logging.getLogger("flyo.errors")
 
-SORRY = "😕 Something went wrong on our side. Your progress is saved — please try again, or send /help."
-COULD_NOT_SHOW = "Sorry, I couldn't show that — please try again or send /help."
+SORRY = N_("😕 Something went wrong on our side. Your progress is saved — please try again, or send /help.")
+COULD_NOT_SHOW = N_("Sorry, I couldn't show that — please try again or send /help.")
 
 
 async def on_error(update: object, context: FlyOContext) -> None:
@@ -31,13 +32,13 @@ async def on_error(update: object, context: FlyOContext) -> None:
         # PTB derives BadRequest from NetworkError, but Telegram did answer: it refused what we sent (too
         # long, bad markup…). A short, plain reply will go through, and silence is the worst answer.
         log.error("Telegram refused a request while handling an update", exc_info=error)
-        await _tell(update, context, COULD_NOT_SHOW)
+        await _tell(update, context, _(COULD_NOT_SHOW))
         return
     if isinstance(error, NetworkError):  # Telegram unreachable: replying would fail the same way
         log.warning("network error talking to Telegram: %s", error)
         return
     log.error("unhandled error while handling an update", exc_info=error)
-    await _tell(update, context, SORRY)
+    await _tell(update, context, _(SORRY))
 
 
 async def _tell(update: object, context: FlyOContext, text: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
+from core.i18n import N_, _, translations
 from handlers import passengers, payment, results, review, search, seats
 from handlers.turn import Turn
 from models.conversation import Step
@@ -18,11 +19,11 @@ Prompt = Callable[[Turn], Awaitable[None]]
 OnText = Callable[[Turn, str], Awaitable[None]]
 Action = Callable[[Turn, str], Awaitable[None]]  # a button: (turn, the arg of "flow:action:arg")
 
-DEFAULT_HINT = "Send /search to find a flight, or type it in one line: <code>LHR JFK 15 Dec 2</code>."
+DEFAULT_HINT = N_("Send /search to find a flight, or type it in one line: <code>LHR JFK 15 Dec 2</code>.")
 
 
 async def _idle(turn: Turn) -> None:
-    turn.say("Send /search to find a flight, or /mybookings to see your bookings.")
+    turn.say(_("Send /search to find a flight, or /mybookings to see your bookings."))
 
 
 def go(step: Step, *, edit: bool = False) -> Action:
@@ -43,7 +44,7 @@ class StepRow:
     prompt: Prompt  # says what the step needs (also after a stale button or stray text)
     text: OnText | None = None  # typed text; None: a whole one-line search, else the hint
     buttons: Mapping[str, Action] = field(default_factory=dict)  # action → handler, valid in this step only
-    hint: str = DEFAULT_HINT  # for text the step doesn't take
+    hint: str = DEFAULT_HINT  # for text the step doesn't take (marked with N_, translated where shown)
     prompt_after_hint: bool = True
 
 
@@ -58,21 +59,26 @@ FLOW: dict[Step, StepRow] = {
     Step.RESULTS: StepRow(results.show_results, None, {
         "day": search.on_date_pick, "sort": results.on_sort, "pg": results.on_page, "shift": results.on_shift_day,
         "fl": seats.on_flight_pick,
-    }, hint="Tap a fare to choose it, or send a new search like <code>LHR JFK 15 Dec 2</code>."),
+    }, hint=N_("Tap a fare to choose it, or send a new search like <code>LHR JFK 15 Dec 2</code>.")),
     Step.SEATS: StepRow(seats.show_seat_map, None, {
         "s": seats.on_seat, "x": seats.on_taken, "sp": seats.on_seat_page, "auto": no_arg(seats.on_auto),
         "sd": no_arg(seats.on_seats_done), "back": go(Step.RESULTS),
-    }, hint="Tap a seat on the map (or 🎲 Pick for me)."),
+    }, hint=N_("Tap a seat on the map (or 🎲 Pick for me).")),
     Step.PAX: StepRow(passengers.ask_next, passengers.on_answer, {"skip": no_arg(passengers.on_skip)}),
     Step.REVIEW: StepRow(review.show_review, None, {
         "rv": review.on_review, "agree": review.on_agree,  # agree: consent to a re-priced fare
-    }, hint="Use the buttons under the summary to confirm or change your booking."),
+    }, hint=N_("Use the buttons under the summary to confirm or change your booking.")),
     Step.BOOKED: StepRow(payment.show_status, prompt_after_hint=False),
 }
 
 # Buttons valid whatever the step, with flow "*" in their data (notifications send them; they carry their own
 # target): "*:pay:<booking id>", "*:new:".
 ANYWHERE: dict[str, Action] = {"pay": payment.on_pay, "new": search.begin}
+
+def hint(step: Step) -> str:
+    """The step's hint in the update's language (the table holds the English, marked with N_)."""
+    return translations().gettext(FLOW[step].hint)
+
 
 NEW_SEARCH: Callable[[Turn, str], Awaitable[None]] = search.begin  # /search [query]
 ONE_LINE: Callable[[Turn, str], Awaitable[bool]] = search.one_line  # a whole search typed in a step without text

@@ -6,6 +6,7 @@ from datetime import date
 
 from telegram import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove
 
+from core.i18n import N_, _
 from handlers.render import esc
 from handlers.turn import Turn
 from models.conversation import Person, Step
@@ -19,6 +20,12 @@ from services.passengers import (
 )
 
 SKIP_WORDS = {"skip", "no", "none", "-", "/skip", "⏭ skip"}
+SKIP = N_("⏭ Skip")
+
+
+def _skipped(text: str) -> bool:
+    answer = text.strip().casefold()
+    return answer in SKIP_WORDS or answer == _(SKIP).casefold()  # the Skip button in the traveller's language
 
 
 def fields_for(index: int) -> list[str]:
@@ -58,30 +65,30 @@ async def ask_next(turn: Turn) -> None:
     turn.conv.step = Step.PAX
     turn.draft.pi, turn.draft.field = index, field
     person = _people(turn)[index]
-    who = f"Passenger {index + 1} of {turn.draft.pax}"
     name = esc(person.name or "")
     if field == "name":
-        turn.say(f"👤 <b>{who}</b>: full name as in the passport (given and family name), e.g. Ada Lovelace.",
+        turn.say(_("👤 <b>Passenger {number} of {count}</b>: full name as in the passport (given and family name), "
+                   "e.g. Ada Lovelace.").format(number=index + 1, count=turn.draft.pax),
                  ReplyKeyboardRemove() if _reply_keyboard_shown(turn) else None)
     elif field == "dob":
-        turn.say(f"🎂 Date of birth of <b>{name}</b>? (YYYY-MM-DD or DD.MM.YYYY)")
+        turn.say(_("🎂 Date of birth of <b>{name}</b>? (YYYY-MM-DD or DD.MM.YYYY)").format(name=name))
     elif field == "email":
-        turn.say("📧 E-mail address for the confirmation and tickets of this booking?")
+        turn.say(_("📧 E-mail address for the confirmation and tickets of this booking?"))
     elif field == "phone":
         turn.draft.asked_phone = True
         keyboard = ReplyKeyboardMarkup(
-            [[KeyboardButton("📱 Share my number", request_contact=True)], [KeyboardButton("⏭ Skip")]],
+            [[KeyboardButton(_("📱 Share my number"), request_contact=True)], [KeyboardButton(_(SKIP))]],
             resize_keyboard=True, one_time_keyboard=True,
         )
-        turn.say("📱 Phone number for flight updates (optional): tap <b>Share my number</b>, type it with the "
-                 "country code (+44 20 7946 0958), or tap Skip.", keyboard)
+        turn.say(_("📱 Phone number for flight updates (optional): tap <b>Share my number</b>, type it with the "
+                   "country code (+44 20 7946 0958), or tap Skip."), keyboard)
     else:
         if _reply_keyboard_shown(turn):  # the reply keyboard goes with a message of its own
             phone = _people(turn)[index].phone if index == 0 else None
-            turn.say(f"📱 Phone number saved: {esc(phone)}." if phone else "📱 OK, no phone number.",
-                     ReplyKeyboardRemove())
-        turn.say(f"🛂 Passport or ID number of <b>{name}</b> (optional; you can also give it at check-in).",
-                 InlineKeyboardMarkup([[turn.button("⏭ Skip", "skip")]]))
+            turn.say(_("📱 Phone number saved: {phone}.").format(phone=esc(phone)) if phone
+                     else _("📱 OK, no phone number."), ReplyKeyboardRemove())
+        turn.say(_("🛂 Passport or ID number of <b>{name}</b> (optional; you can also give it at check-in).").format(
+            name=name), InlineKeyboardMarkup([[turn.button(_(SKIP), "skip")]]))
 
 
 async def on_answer(turn: Turn, text: str) -> None:
@@ -97,13 +104,14 @@ async def on_answer(turn: Turn, text: str) -> None:
             born = parse_birth_date(text, turn.today())
             person.dob = born.isoformat()
             if _age_on(born, departure) < 2:
-                turn.say(f"Noted: {esc(person.name)} travels as an infant (under 2 on the day of travel).")
+                turn.say(_("Noted: {name} travels as an infant (under 2 on the day of travel).").format(
+                    name=esc(person.name)))
         elif field == "email":
             person.email = parse_email(text)
         elif field == "phone":
-            person.phone = None if text.strip().casefold() in SKIP_WORDS else parse_phone(text)
+            person.phone = None if _skipped(text) else parse_phone(text)
         elif field == "doc":
-            person.doc = None if text.strip().casefold() in SKIP_WORDS else parse_document_number(text)
+            person.doc = None if _skipped(text) else parse_document_number(text)
     except BadAnswer as exc:
         turn.say(f"⚠️ {esc(exc)}")
         await ask_next(turn)
@@ -114,10 +122,10 @@ async def on_answer(turn: Turn, text: str) -> None:
 async def on_contact(turn: Turn) -> None:
     contact = turn.contact
     if turn.draft.field != "phone" or contact is None:
-        turn.say("Thanks, but I wasn't asking for a phone number just now.")
+        turn.say(_("Thanks, but I wasn't asking for a phone number just now."))
         return
     if contact.user_id is not None and contact.user_id != turn.user_id:
-        turn.say("That is someone else's contact. Please share your own number, type it, or tap Skip.")
+        turn.say(_("That is someone else's contact. Please share your own number, type it, or tap Skip."))
         return
     await on_answer(turn, contact.phone_number)
 
@@ -126,7 +134,7 @@ async def on_skip(turn: Turn) -> None:
     if turn.draft.field in ("phone", "doc"):
         await on_answer(turn, "skip")
     else:
-        turn.notice = "This answer is required."
+        turn.notice = _("This answer is required.")
 
 
 def _age_on(born: date, day: date) -> int:

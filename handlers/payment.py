@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from core.errors import FlyOError, InvalidTransition, PaymentsNotConfigured, SeatUnavailable
+from core.i18n import _
 from handlers.render import esc, money
 from handlers.turn import Turn, callback_data
 from models.booking import Booking, BookingStatus
@@ -14,34 +15,35 @@ async def offer_payment(turn: Turn, booking: Booking) -> None:
     """Sends the payment link for a PENDING booking (or says why there is none)."""
     payments = turn.svc.payments
     if payments is None:
-        turn.say(
-            f"🎫 Booking <b>{booking.reference}</b> is <b>{booking.status.value}</b>: "
-            f"{esc(booking.flight.flight_number)} {booking.flight.origin} → {booking.flight.destination}, seats "
-            f"{', '.join(booking.seats)}, total {money(booking.price.total, booking.price.currency)}.\n"
-            "Payments are not configured on this FlyO (no Stripe key), so the booking stays PENDING until its "
-            "seats' hold ends. /mybookings shows it."
-        )
+        turn.say(_(
+            "🎫 Booking <b>{reference}</b> is <b>{status}</b>: {flight} {origin} → {destination}, seats {seats}, "
+            "total {total}.\nPayments are not configured on this FlyO (no Stripe key), so the booking stays PENDING "
+            "until its seats' hold ends. /mybookings shows it."
+        ).format(reference=booking.reference, status=booking.status.value, flight=esc(booking.flight.flight_number),
+                 origin=booking.flight.origin, destination=booking.flight.destination, seats=", ".join(booking.seats),
+                 total=money(booking.price.total, booking.price.currency)))
         return
     retry = InlineKeyboardMarkup([[InlineKeyboardButton(
-        "🔁 Try again", callback_data=callback_data("*", "pay", str(booking.id)))]])
+        _("🔁 Try again"), callback_data=callback_data("*", "pay", str(booking.id)))]])
     try:
         link = await payments.ensure_link(booking)
     except InvalidTransition as exc:
-        turn.say(f"{esc(exc)} /mybookings shows your bookings.")
+        turn.say(f"{esc(exc)} " + _("/mybookings shows your bookings."))
         return
     except SeatUnavailable:
-        turn.say(f"😕 The seats of booking <b>{booking.reference}</b> are no longer available, so it can't be paid. "
-                 "Send /search to pick a flight again.")
+        turn.say(_("😕 The seats of booking <b>{reference}</b> are no longer available, so it can't be paid. "
+                   "Send /search to pick a flight again.").format(reference=booking.reference))
         return
     except PaymentsNotConfigured as exc:
         turn.say(esc(exc))
         return
     except FlyOError as exc:
-        turn.say(f"😕 {esc(exc)} Your seats are still held.", retry)
+        turn.say(f"😕 {esc(exc)} " + _("Your seats are still held."), retry)
         return
-    button = InlineKeyboardButton(f"💳 Pay {money(link.booking.price.total, link.booking.price.currency)}",
+    button = InlineKeyboardButton(_("💳 Pay {total}").format(
+                                      total=money(link.booking.price.total, link.booking.price.currency)),
                                   url=link.url)
-    prefix = "This is the payment link you already have.\n" if link.reused else ""
+    prefix = _("This is the payment link you already have.") + "\n" if link.reused else ""
     turn.say(prefix + payments.link_text(link), InlineKeyboardMarkup([[button]]))
 
 
@@ -49,10 +51,11 @@ async def on_pay(turn: Turn, booking_id: str) -> None:
     """The "Pay again" / "Try again" button: a valid link for the traveller's own PENDING booking."""
     booking = await turn.svc.bookings.get(booking_id) if len(booking_id) == 24 else None
     if booking is None or booking.user_id != turn.user_id:
-        turn.notice = "That booking is not yours or no longer exists."
+        turn.notice = _("That booking is not yours or no longer exists.")
         return
     if booking.status != BookingStatus.PENDING:
-        turn.notice = f"Booking {booking.reference} is {booking.status.value}; nothing to pay."
+        turn.notice = _("Booking {reference} is {status}; nothing to pay.").format(
+            reference=booking.reference, status=booking.status.value)
         return
     await offer_payment(turn, booking)
 
@@ -62,6 +65,6 @@ async def show_status(turn: Turn) -> None:
     booking_id = turn.draft.booking_id
     booking = await turn.svc.bookings.get(booking_id) if booking_id else None
     if booking is None or booking.status != BookingStatus.PENDING:
-        turn.say("Send /search to find a flight, or /mybookings to see your bookings.")
+        turn.say(_("Send /search to find a flight, or /mybookings to see your bookings."))
         return
     await offer_payment(turn, booking)

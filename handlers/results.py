@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 from telegram import InlineKeyboardMarkup
 
+from core.i18n import _, ngettext
 from handlers.render import cabin_name, day_shift, duration, esc, local_time, money
 from handlers.trip import last_bookable_day, origin_tz, passengers, travel_day
 from handlers.turn import Turn
@@ -29,9 +30,11 @@ async def show_results(turn: Turn) -> None:
     if d.sort == "price":
         options.sort(key=lambda o: (min(o.flight.fares.values()), o.flight.departs_at))
     header = (f"<b>{esc(d.origin_label)} → {esc(d.destination_label)}</b>\n"
-              f"{day:%a %d %b %Y} · {pax} passenger{'s' if pax > 1 else ''} · source: {esc(result.source_label)}")
+              + _("{day} · {passengers} · source: {source}").format(
+                  day=f"{day:%a %d %b %Y}", passengers=ngettext("{count} passenger", "{count} passengers", pax)
+                  .format(count=pax), source=esc(result.source_label)))
     if pax > 1:
-        header += f"\nPrices are totals for all {pax} passengers."
+        header += "\n" + _("Prices are totals for all {count} passengers.").format(count=pax)
     for note in result.notes:
         header += f"\n⚠️ {esc(note)}"
     if not options:
@@ -51,15 +54,15 @@ async def show_results(turn: Turn) -> None:
             for cabin in option.flight.fares if option.seats_left.get(cabin, 0) >= pax
         ])
     order = d.sort
-    controls = [turn.button("⏱ By time" if order == "price" else "💶 By price", "sort",
+    controls = [turn.button(_("⏱ By time") if order == "price" else _("💶 By price"), "sort",
                             "time" if order == "price" else "price")]
     if page > 0:
-        controls.insert(0, turn.button("‹ Prev", "pg", str(page - 1)))
+        controls.insert(0, turn.button(_("‹ Prev"), "pg", str(page - 1)))
     if page < pages - 1:
-        controls.append(turn.button("Next ›", "pg", str(page + 1)))
+        controls.append(turn.button(_("Next ›"), "pg", str(page + 1)))
     buttons.append(controls)
-    buttons.append([turn.button("◀ Day before", "shift", "-1"), turn.button("Day after ▶", "shift", "1")])
-    lines.append(f"Page {page + 1} of {pages} · tap a fare to choose seats.")
+    buttons.append([turn.button(_("◀ Day before"), "shift", "-1"), turn.button(_("Day after ▶"), "shift", "1")])
+    lines.append(_("Page {page} of {pages} · tap a fare to choose seats.").format(page=page + 1, pages=pages))
     turn.say("\n".join(lines), InlineKeyboardMarkup(buttons), edit=turn.redraw)
 
 
@@ -70,15 +73,16 @@ def _option_text(turn: Turn, index: int, option: FlightOption, pax: int) -> str:
     aircraft_type = turn.svc.aircraft.get(f.aircraft)
     aircraft = aircraft_type.name if aircraft_type else f.aircraft
     fares = " · ".join(
-        f"{cabin_name(c)} {money(v * pax, f.currency)} ({option.seats_left.get(c, 0)} left)"
+        _("{cabin} {price} ({count} left)").format(cabin=cabin_name(c), price=money(v * pax, f.currency),
+                                                   count=option.seats_left.get(c, 0))
         for c, v in f.fares.items()
     )
     terms = []  # what a live fare includes (bags, refunds); local flights leave both unset
     if f.checked_bags is not None:
-        terms.append(f"{f.checked_bags} checked bag{'s' if f.checked_bags > 1 else ''}" if f.checked_bags
-                     else "no checked bag")
+        terms.append(ngettext("{count} checked bag", "{count} checked bags", f.checked_bags).format(
+            count=f.checked_bags) if f.checked_bags else _("no checked bag"))
     if f.refundable is not None:
-        terms.append("refundable" if f.refundable else "non-refundable")
+        terms.append(_("refundable") if f.refundable else _("non-refundable"))
     extra = f" · {', '.join(terms)}" if terms else ""
     return (f"<b>{index}. {f.flight_number}</b> {f.origin} {local_time(f.departs_at, otz)} → {f.destination} "
             f"{local_time(f.arrives_at, dtz)}{day_shift(f.departs_at, otz, f.arrives_at, dtz)} · "
@@ -92,11 +96,11 @@ async def _no_flights(turn: Turn, header: str, day: date) -> None:
                                                   last_bookable_day(turn), passengers=passengers(turn))
     if nearby:
         buttons = [[turn.button(f"{n:%a %d %b}", "day", n.strftime("%Y%m%d")) for n in nearby[:4]]]
-        turn.say(f"{header}\n\nNo flights with {d.pax} free seat(s) on this day. These nearby dates have "
-                 "flights:", InlineKeyboardMarkup(buttons))
+        turn.say(f"{header}\n\n" + _("No flights with {count} free seat(s) on this day. These nearby dates "
+                                      "have flights:").format(count=d.pax), InlineKeyboardMarkup(buttons))
     else:
-        turn.say(f"{header}\n\nNo flights on this route within 3 days of that date. Try another date or "
-                 "route with /search.")
+        turn.say(f"{header}\n\n" + _("No flights on this route within 3 days of that date. Try another date or "
+                                      "route with /search."))
     turn.conv.step = Step.ASK_DATE  # the nearby dates' buttons (or a typed date) answer it; no prompt
 
 

@@ -7,6 +7,7 @@ from datetime import date
 from telegram import InlineKeyboardMarkup
 
 from core.errors import BookingClosed, LimitReached, SeatUnavailable
+from core.i18n import N_, _
 from handlers.render import cabin_name, day_shift, esc, local_datetime, local_time, money
 from handlers.turn import Turn
 from models.booking import Booking, Passenger
@@ -15,6 +16,8 @@ from models.flight import Flight
 from services.bookings import NewBooking
 from services.flights import PriceCheck
 from services.seats import chat_holder
+
+FLIGHT_GONE = N_("This flight is no longer available. Please search again with /search.")
 
 
 def _chosen(d: Draft) -> tuple[str, str, int, int, str]:
@@ -29,7 +32,7 @@ async def show_review(turn: Turn) -> None:
     flight_id, cabin, pax, fare, currency = _chosen(d)
     flight = await turn.svc.flights.get(flight_id)
     if flight is None:
-        turn.say("This flight is no longer available. Please search again with /search.")
+        turn.say(_(FLIGHT_GONE))
         turn.conv.step = Step.IDLE
         return
     check = await check_price(turn, flight)
@@ -38,13 +41,13 @@ async def show_review(turn: Turn) -> None:
     origin, dest = turn.svc.airports.get(flight.origin), turn.svc.airports.get(flight.destination)
     otz, dtz = (origin.tz if origin else "UTC"), (dest.tz if dest else "UTC")
     lines = [
-        "🧾 <b>Please review your booking</b>",
+        _("🧾 <b>Please review your booking</b>"),
         f"<b>{flight.flight_number}</b> {esc(origin.city if origin else flight.origin)} ({flight.origin}) → "
         f"{esc(dest.city if dest else flight.destination)} ({flight.destination})",
-        f"Departs {local_datetime(flight.departs_at, otz)} local time",
-        f"Arrives {local_time(flight.arrives_at, dtz, '%a %d %b, %H:%M')}"
-        f"{day_shift(flight.departs_at, otz, flight.arrives_at, dtz)} local time",
-        f"{cabin_name(cabin)} · seats {', '.join(s or '—' for s in d.seats)}",
+        _("Departs {when} local time").format(when=local_datetime(flight.departs_at, otz)),
+        _("Arrives {when} local time").format(when=local_time(flight.arrives_at, dtz, '%a %d %b, %H:%M')
+                                              + day_shift(flight.departs_at, otz, flight.arrives_at, dtz)),
+        _("{cabin} · seats {seats}").format(cabin=cabin_name(cabin), seats=", ".join(s or "—" for s in d.seats)),
         "",
     ]
     for i, person in enumerate(d.people):
@@ -54,16 +57,18 @@ async def show_review(turn: Turn) -> None:
         if person.phone:
             extra.append(esc(person.phone))
         if person.doc:
-            extra.append(f"doc …{esc(person.doc[-3:])}")
-        lines.append(f"{i + 1}. {esc(person.name)}, born {person.dob} · seat {d.seats[i]}"
+            extra.append(_("doc …{last_digits}").format(last_digits=esc(person.doc[-3:])))
+        lines.append(_("{number}. {name}, born {born} · seat {seat}").format(
+            number=i + 1, name=esc(person.name), born=person.dob, seat=d.seats[i])
                      + (f" · {' · '.join(extra)}" if extra else ""))
-    lines += ["", f"Fare {money(fare, currency)} × {pax} = <b>{money(fare * pax, currency)}</b> ({currency}, "
-              "taxes included)"]
+    lines += ["", _("Fare {fare} × {count} = <b>{total}</b> ({currency}, taxes included)").format(
+        fare=money(fare, currency), count=pax, total=money(fare * pax, currency), currency=currency)]
     if check.note:
         lines.append(f"⚠️ {esc(check.note)}")
-    buttons = [[turn.button("✅ Confirm and pay", "rv", "ok")]]
-    buttons += [[turn.button(f"✏️ Edit passenger {i + 1}", "rv", f"e{i}")] for i in range(pax)]
-    buttons.append([turn.button("💺 Change seats", "rv", "seats"), turn.button("🔁 Start over", "rv", "new")])
+    buttons = [[turn.button(_("✅ Confirm and pay"), "rv", "ok")]]
+    buttons += [[turn.button(_("✏️ Edit passenger {number}").format(number=i + 1), "rv", f"e{i}")]
+                for i in range(pax)]
+    buttons.append([turn.button(_("💺 Change seats"), "rv", "seats"), turn.button(_("🔁 Start over"), "rv", "new")])
     turn.say("\n".join(lines), InlineKeyboardMarkup(buttons))
 
 
@@ -77,13 +82,16 @@ async def check_price(turn: Turn, flight: Flight) -> PriceCheck | None:
         return check
     d.new_fare, d.new_currency = check.new, check.currency
     old, new = money(check.old, currency), money(check.new, check.currency)
-    totals = (f" per passenger ({money(check.old_total, currency)} → "
-              f"{money(check.new_total, check.currency)} for {check.passengers})"
-              if check.passengers > 1 else "")
-    turn.say(f"⚠️ <b>Price changed: {old} → {new}</b>{totals}.\nThe fare of {esc(flight.flight_number)} moved "
-             "since your search. Accept the new price to continue, or go back to the flights.",
-             InlineKeyboardMarkup([[turn.button("✅ Accept new price", "agree", "ok")],
-                                   [turn.button("◀ Back to flights", "agree", "back")]]))
+    if check.passengers > 1:
+        changed = _("⚠️ <b>Price changed: {old} → {new}</b> per passenger ({old_total} → {new_total} for "
+                    "{count}).").format(old=old, new=new, old_total=money(check.old_total, currency),
+                                        new_total=money(check.new_total, check.currency), count=check.passengers)
+    else:
+        changed = _("⚠️ <b>Price changed: {old} → {new}</b>.").format(old=old, new=new)
+    turn.say(changed + "\n" + _("The fare of {flight} moved since your search. Accept the new price to continue, or "
+                                "go back to the flights.").format(flight=esc(flight.flight_number)),
+             InlineKeyboardMarkup([[turn.button(_("✅ Accept new price"), "agree", "ok")],
+                                   [turn.button(_("◀ Back to flights"), "agree", "back")]]))
     return None
 
 
@@ -93,7 +101,7 @@ async def on_agree(turn: Turn, arg: str) -> None:
     if arg == "ok" and d.new_fare is not None:
         d.fare, d.currency = d.new_fare, d.new_currency or d.currency
         d.new_fare = d.new_currency = None
-        turn.notice = "New price accepted."
+        turn.notice = _("New price accepted.")
         turn.goto(Step.REVIEW)
     elif arg == "back":
         d.new_fare = d.new_currency = None
@@ -127,12 +135,12 @@ async def confirm(turn: Turn) -> None:
         return
     flight = await turn.svc.flights.get(flight_id)
     if flight is None:
-        turn.say("This flight is no longer available. Please search again with /search.")
+        turn.say(_(FLIGHT_GONE))
         return
     try:
         turn.svc.bookings.check_bookable(flight.flight_number, flight.departs_at)
     except BookingClosed as exc:
-        turn.say(f"😕 {esc(exc)} Send /search to find another flight.")
+        turn.say(f"😕 {esc(exc)} " + _("Send /search to find another flight."))
         return
     if await check_price(turn, flight) is None:  # moved since the summary was shown: ask again
         return
@@ -145,7 +153,7 @@ async def confirm(turn: Turn) -> None:
             await turn.svc.seats.hold(str(flight.id), seat, holder, cabin)
         except SeatUnavailable as exc:
             d.seats = [None if s == exc.seat else s for s in d.seats]
-            turn.say(f"😕 {esc(exc)} Your other picks are still held; please choose a replacement.")
+            turn.say(f"😕 {esc(exc)} " + _("Your other picks are still held; please choose a replacement."))
             turn.goto(Step.SEATS)
             return
     people = [
@@ -163,7 +171,7 @@ async def confirm(turn: Turn) -> None:
         return
     except SeatUnavailable as exc:
         d.seats = [None if s == exc.seat else s for s in d.seats]
-        turn.say(f"😕 {esc(exc)} Please choose a replacement.")
+        turn.say(f"😕 {esc(exc)} " + _("Please choose a replacement."))
         turn.goto(Step.SEATS)
         return
     await _booked(turn, booking)

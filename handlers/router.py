@@ -18,9 +18,10 @@ from pymongo.errors import PyMongoError
 from telegram import CallbackQuery, Update
 from telegram.error import TelegramError
 
+from core.i18n import N_, _
 from handlers.context import FlyOContext
 from handlers.delivery import deliver
-from handlers.flow import ANYWHERE, FLOW, NEW_SEARCH, ON_CONTACT, ONE_LINE
+from handlers.flow import ANYWHERE, FLOW, NEW_SEARCH, ON_CONTACT, ONE_LINE, hint
 from handlers.turn import Turn, parse_callback
 from models.conversation import Draft, Step
 from services.conversations import StaleConversation
@@ -29,11 +30,11 @@ from services.seats import chat_holder
 
 log = logging.getLogger(__name__)
 
-UNAVAILABLE = "⏳ FlyO is temporarily unavailable. Please try again in a moment — nothing you entered is lost."
-PRESS_FAILED = "😕 Something went wrong — please try again."
-STALE_BUTTON = "That button is from an earlier step — here is where you are now."
-INACTIVE_BUTTON = "This button is no longer active."
-LOST_TRACK = ("Sorry — I lost track of your search after an update. Send /search to start again; nothing was "
+UNAVAILABLE = N_("⏳ FlyO is temporarily unavailable. Please try again in a moment — nothing you entered is lost.")
+PRESS_FAILED = N_("😕 Something went wrong — please try again.")
+STALE_BUTTON = N_("That button is from an earlier step — here is where you are now.")
+INACTIVE_BUTTON = N_("This button is no longer active.")
+LOST_TRACK = N_("Sorry — I lost track of your search after an update. Send /search to start again; nothing was "
               "booked or charged.")
 MAX_HOPS = 8  # steps shown in one turn (a prompt may move on again, e.g. passengers complete → review)
 
@@ -67,9 +68,9 @@ async def on_text_step(turn: Turn, text: str) -> None:
         await row.text(turn, text)
     elif len(text.split()) >= 3:
         if not await ONE_LINE(turn, text):
-            turn.say("I didn't understand that. " + row.hint)
+            turn.say(_("I didn't understand that.") + " " + hint(turn.conv.step))
     else:
-        turn.say(row.hint)
+        turn.say(hint(turn.conv.step))
         if row.prompt_after_hint:
             await reprompt(turn)
 
@@ -78,7 +79,7 @@ async def on_press(turn: Turn, data: str) -> None:
     """A button's `flow:action:arg`: run it if it belongs to this flow and step, else say where we are."""
     parsed = parse_callback(data)
     if parsed is None:
-        turn.notice = INACTIVE_BUTTON
+        turn.notice = _(INACTIVE_BUTTON)
         await reprompt(turn)
         return
     flow, action, arg = parsed
@@ -89,7 +90,7 @@ async def on_press(turn: Turn, data: str) -> None:
         return
     handler = FLOW[turn.conv.step].buttons.get(action)
     if handler is None or flow != turn.conv.flow:
-        turn.notice = STALE_BUTTON
+        turn.notice = _(STALE_BUTTON)
         await reprompt(turn)
         return
     await handler(turn, arg)
@@ -151,9 +152,9 @@ async def run_turn(update: Update, context: FlyOContext, body: Callable[[Turn], 
                     log.warning("database unavailable while handling an update", exc_info=True)
                     if query is not None:
                         answered = True
-                        await _answer(query, UNAVAILABLE[:190], alert=True)
+                        await _answer(query, _(UNAVAILABLE)[:190], alert=True)
                     else:
-                        await context.bot.send_message(chat.id, UNAVAILABLE)
+                        await context.bot.send_message(chat.id, _(UNAVAILABLE))
                     return
         if query is not None:
             answered = True
@@ -161,7 +162,7 @@ async def run_turn(update: Update, context: FlyOContext, body: Callable[[Turn], 
         await deliver(context, chat.id, turn, query.message if query else None)
     except Exception:
         if query is not None and not answered:
-            await _answer(query, PRESS_FAILED)
+            await _answer(query, _(PRESS_FAILED))
         raise  # the error handler logs it and tells the traveller
 
 
@@ -169,7 +170,7 @@ async def _lost_track(turn: Turn) -> None:
     """The stored draft no longer reads (an incompatible update): start over, politely, instead of failing."""
     await turn.svc.seats.release_holder(chat_holder(turn.chat_id))
     turn.restart(Step.IDLE)
-    turn.say(LOST_TRACK)
+    turn.say(_(LOST_TRACK))
 
 
 async def _answer(query: CallbackQuery, text: str | None, *, alert: bool = False) -> None:

@@ -8,6 +8,7 @@ from typing import Literal
 
 from telegram import InlineKeyboardMarkup
 
+from core.i18n import N_, _
 from handlers.render import esc
 from handlers.trip import last_bookable_day, origin_tz, travel_day
 from handlers.turn import Turn
@@ -18,9 +19,13 @@ from services.dates import BadDate, check_travel_date, parse_date, shorten
 from services.search_query import MAX_PASSENGERS, Verdict
 from services.seats import chat_holder
 
-COULDNT_READ = "I couldn't read that as a search — try <code>LHR JFK 15 Dec 2</code>."
-PASSENGERS_PLEASE = (f"1–{MAX_PASSENGERS} passengers, please: send a number from 1 to {MAX_PASSENGERS} "
-                     "(for larger groups, make two bookings).")
+COULDNT_READ = N_("I couldn't read that as a search — try <code>LHR JFK 15 Dec 2</code>.")
+PASSENGERS_PLEASE = N_("1–{max} passengers, please: send a number from 1 to {max} (for larger groups, make two "
+                       "bookings).")
+
+
+def _passengers_please() -> str:
+    return _(PASSENGERS_PLEASE).format(max=MAX_PASSENGERS)
 
 
 def quote(text: str) -> str:
@@ -34,7 +39,7 @@ def _place_label(match_codes: list[str], turn: Turn) -> str:
         airport = directory.get(match_codes[0])
         return f"{airport.city} {airport.iata}" if airport else match_codes[0]
     first = directory.get(match_codes[0])
-    return f"{first.city if first else ''} (any: {', '.join(match_codes)})"
+    return _("{city} (any: {codes})").format(city=first.city if first else "", codes=", ".join(match_codes))
 
 
 async def begin(turn: Turn, args: str = "") -> None:
@@ -43,21 +48,22 @@ async def begin(turn: Turn, args: str = "") -> None:
     turn.restart(Step.ASK_ORIGIN)
     if args.strip():
         if search_query.too_long(args):
-            turn.say(COULDNT_READ)
+            turn.say(_(COULDNT_READ))
         elif await one_line(turn, args):
             return
         else:
-            turn.say("I couldn't read that as a search. Let's do it step by step.")
+            turn.say(_("I couldn't read that as a search. Let's do it step by step."))
     turn.goto(Step.ASK_ORIGIN)
 
 
 async def prompt_origin(turn: Turn) -> None:
-    turn.say("✈️ <b>Where are you flying from?</b>\nType a city, airport or code (e.g. London, LHR), or the whole "
-             "search at once: <code>LHR JFK 15 Dec 2</code>.")
+    turn.say(_("✈️ <b>Where are you flying from?</b>\nType a city, airport or code (e.g. London, LHR), or the whole "
+               "search at once: <code>LHR JFK 15 Dec 2</code>."))
 
 
 async def prompt_destination(turn: Turn) -> None:
-    turn.say(f"From <b>{esc(turn.draft.origin_label)}</b>. <b>Where to?</b>\nType a city, airport or code.")
+    turn.say(_("From <b>{origin}</b>. <b>Where to?</b>\nType a city, airport or code.").format(
+        origin=esc(turn.draft.origin_label)))
 
 
 async def prompt_date(turn: Turn) -> None:
@@ -73,8 +79,8 @@ def _date_screen(turn: Turn, month: str | None, *, edit: bool) -> None:
     today = turn.today(origin_tz(turn))
     shown = date.fromisoformat(f"{month}-01") if month else today.replace(day=1)
     turn.say(
-        f"{esc(turn.draft.origin_label)} → <b>{esc(turn.draft.destination_label)}</b>. "
-        "<b>When?</b>\nTap a day or type it (2026-12-15, 15/12, 15 Dec, tomorrow).",
+        _("{origin} → <b>{destination}</b>. <b>When?</b>\nTap a day or type it (2026-12-15, 15/12, 15 Dec, "
+          "tomorrow).").format(origin=esc(turn.draft.origin_label), destination=esc(turn.draft.destination_label)),
         calendar_keyboard(turn, shown, today, last_bookable_day(turn)), edit=edit,
     )
 
@@ -83,8 +89,9 @@ async def prompt_passengers(turn: Turn) -> None:
     day = travel_day(turn)
     rows = [[turn.button(str(n), "px", str(n)) for n in range(1, 6)],
             [turn.button(str(n), "px", str(n)) for n in range(6, 10)]]
-    turn.say(f"{esc(turn.draft.origin_label)} → {esc(turn.draft.destination_label)}, {day:%a %d %b %Y}.\n"
-             "<b>How many passengers?</b> (1–9)", InlineKeyboardMarkup(rows))
+    turn.say(_("{origin} → {destination}, {day}.\n<b>How many passengers?</b> (1–9)").format(
+        origin=esc(turn.draft.origin_label), destination=esc(turn.draft.destination_label),
+        day=f"{day:%a %d %b %Y}"), InlineKeyboardMarkup(rows))
 
 
 def calendar_keyboard(turn: Turn, month: date, today: date, last: date) -> InlineKeyboardMarkup:
@@ -96,7 +103,8 @@ def calendar_keyboard(turn: Turn, month: date, today: date, last: date) -> Inlin
         turn.button(month.strftime("%B %Y"), "nop"),
         turn.button("»", "cal", next_month.strftime("%Y-%m")) if next_month <= last else turn.button(" ", "nop"),
     ]
-    rows = [nav, [turn.button(d, "nop") for d in ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")]]
+    weekdays = (_("Mo"), _("Tu"), _("We"), _("Th"), _("Fr"), _("Sa"), _("Su"))
+    rows = [nav, [turn.button(d, "nop") for d in weekdays]]
     for week in calendar.Calendar().monthdatescalendar(month.year, month.month):
         row = []
         for day in week:
@@ -112,16 +120,20 @@ def _unknown_airport(turn: Turn, match: AirportMatch, action: str, typed: str) -
     if match.suggestions:
         names = ", ".join(f"{a.city} ({a.iata})" for a in match.suggestions)
         buttons = [[turn.button(f"{a.city} · {a.iata}", action, a.iata)] for a in match.suggestions]
-        turn.say(f"I don't know the airport “{quote(typed)}”. Did you mean {esc(names)}?",
+        turn.say(_("I don't know the airport “{typed}”. Did you mean {names}?").format(
+                     typed=quote(typed), names=esc(names)),
                  InlineKeyboardMarkup(buttons))
     else:
-        turn.say(f"I don't know the airport “{quote(typed)}”. Type a city, airport name or 3-letter code.")
+        turn.say(_("I don't know the airport “{typed}”. Type a city, airport name or 3-letter code.").format(
+            typed=quote(typed)))
 
 
 def _city_choice(turn: Turn, match: AirportMatch, action: str, question: str) -> None:
     buttons = [[turn.button(f"{a.iata} · {a.name}", action, a.iata)] for a in match.airports]
-    buttons.append([turn.button(f"Any {match.city} airport", action, "*" + ",".join(a.iata for a in match.airports))])
-    turn.say(f"{esc(match.city)} has {len(match.airports)} airports. {question}", InlineKeyboardMarkup(buttons))
+    buttons.append([turn.button(_("Any {city} airport").format(city=match.city), action,
+                                "*" + ",".join(a.iata for a in match.airports))])
+    turn.say(_("{city} has {count} airports.").format(city=esc(match.city), count=len(match.airports)) + " "
+             + question, InlineKeyboardMarkup(buttons))
 
 
 async def _resolve(turn: Turn, text: str) -> AirportMatch:
@@ -148,7 +160,7 @@ def _set_place(turn: Turn, key: Literal["origin", "destination"], codes: list[st
 
 async def on_origin_text(turn: Turn, text: str) -> None:
     if search_query.too_long(text):
-        turn.say(COULDNT_READ)
+        turn.say(_(COULDNT_READ))
         return
     if len(text.split()) >= 3 and await one_line(turn, text):
         return
@@ -156,7 +168,7 @@ async def on_origin_text(turn: Turn, text: str) -> None:
     if not match.found:
         _unknown_airport(turn, match, "org", text)
     elif len(match.airports) > 1:
-        _city_choice(turn, match, "org", "Which one are you flying from?")
+        _city_choice(turn, match, "org", _("Which one are you flying from?"))
     else:
         _set_place(turn, "origin", [match.airports[0].iata])
         turn.goto(Step.ASK_DESTINATION)
@@ -165,7 +177,7 @@ async def on_origin_text(turn: Turn, text: str) -> None:
 async def on_origin_pick(turn: Turn, arg: str) -> None:
     codes = arg.lstrip("*").split(",")
     if not all(turn.svc.airports.get(c) for c in codes):
-        turn.say("That airport is no longer on offer.")
+        turn.say(_("That airport is no longer on offer."))
         turn.goto(Step.ASK_ORIGIN)
         return
     _set_place(turn, "origin", codes)
@@ -177,7 +189,7 @@ async def on_destination_text(turn: Turn, text: str) -> None:
     if not match.found:
         _unknown_airport(turn, match, "dst", text)
     elif len(match.airports) > 1:
-        _city_choice(turn, match, "dst", "Which one are you flying to?")
+        _city_choice(turn, match, "dst", _("Which one are you flying to?"))
     else:
         await on_destination_pick(turn, match.airports[0].iata)
 
@@ -185,7 +197,7 @@ async def on_destination_text(turn: Turn, text: str) -> None:
 async def on_destination_pick(turn: Turn, arg: str) -> None:
     codes = arg.lstrip("*").split(",")
     if set(codes) & set(turn.draft.origin):
-        turn.say("The destination is the same as the origin. Where would you like to fly <b>to</b>?")
+        turn.say(_("The destination is the same as the origin. Where would you like to fly <b>to</b>?"))
         return
     _set_place(turn, "destination", codes)
     turn.goto(Step.ASK_DATE)
@@ -224,7 +236,7 @@ async def on_passengers(turn: Turn, text: str) -> None:
     value = text.strip()
     # isdecimal, not isdigit: "²" is a digit that int() refuses; the length check keeps int() cheap.
     if not (value.isdecimal() and len(value) <= 3 and 1 <= int(value) <= MAX_PASSENGERS):
-        turn.say(PASSENGERS_PLEASE)
+        turn.say(_passengers_please())
         turn.goto(Step.ASK_PASSENGERS)
         return
     turn.draft.pax = int(value)
@@ -238,7 +250,7 @@ async def one_line(turn: Turn, text: str) -> bool:
     """
     query = search_query.parse_search(text, turn.svc.airports, turn.today)
     if query.verdict is Verdict.TOO_LONG:
-        turn.say(COULDNT_READ)
+        turn.say(_(COULDNT_READ))
         return True
     if query.verdict is Verdict.NOT_FOUND:
         return False
@@ -247,7 +259,7 @@ async def one_line(turn: Turn, text: str) -> bool:
     origin = [a.iata for a in query.origin.airports]
     destination = [a.iata for a in query.destination.airports]
     if set(origin) & set(destination):
-        turn.say("The origin and destination are the same airport. Where are you flying to?")
+        turn.say(_("The origin and destination are the same airport. Where are you flying to?"))
         _set_place(turn, "origin", origin)
         turn.goto(Step.ASK_DESTINATION)
         return True
@@ -256,7 +268,7 @@ async def one_line(turn: Turn, text: str) -> bool:
     turn.draft.page = 0
     # Out of range: keep the route and date, and ask only for the count (the date, if wrong, first).
     if query.verdict is Verdict.BAD_PASSENGERS:
-        turn.say(PASSENGERS_PLEASE)
+        turn.say(_passengers_please())
         turn.draft.pax = None
     else:
         turn.draft.pax = query.passengers

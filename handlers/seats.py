@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from core.errors import BookingClosed, LimitReached, SeatUnavailable
+from core.i18n import _
 from handlers.render import cabin_name, esc
 from handlers.turn import Turn
 from models.aircraft import CabinLayout
@@ -29,7 +30,9 @@ class SeatPage:
 
     def title(self, cabin: str) -> str:
         letters = "".join(self.groups)
-        return f"{cabin_name(cabin)} · rows {self.rows[0]}–{self.rows[-1]} · seats {letters[0]}–{letters[-1]}"
+        return _("{cabin} · rows {first_row}–{last_row} · seats {first_seat}–{last_seat}").format(
+            cabin=cabin_name(cabin), first_row=self.rows[0], last_row=self.rows[-1], first_seat=letters[0],
+            last_seat=letters[-1])
 
 
 def seat_pages(layout: CabinLayout) -> list[SeatPage]:
@@ -71,7 +74,7 @@ def _chosen(turn: Turn) -> tuple[str, str]:
 
 async def on_flight_pick(turn: Turn, arg: str) -> None:
     """A fare button in the results: remember the flight and cabin, then show the seat map."""
-    flight_id, _, initial = arg.partition(".")
+    flight_id, _dot, initial = arg.partition(".")
     # Only a flight this chat was shown: a forged or foreign id is treated like a vanished flight.
     known = flight_id in turn.draft.flight_ids
     flight = await turn.svc.flights.get(flight_id) if known else None
@@ -79,7 +82,7 @@ async def on_flight_pick(turn: Turn, arg: str) -> None:
     if flight is not None and cabin is not None and await _closed(turn, flight):
         return
     if flight is None or cabin is None:
-        turn.say("That flight is no longer available. Here are the current results.")
+        turn.say(_("That flight is no longer available. Here are the current results."))
         turn.goto(Step.RESULTS)
         return
     pax = turn.draft.pax or 0
@@ -92,7 +95,8 @@ async def on_flight_pick(turn: Turn, arg: str) -> None:
     options = await turn.svc.flights.with_availability([flight])
     if options[0].seats_left.get(cabin, 0) < pax:
         left = options[0].seats_left.get(cabin, 0)
-        turn.notice = f"Only {left} {cabin_name(cabin)} seats left on {flight.flight_number}."
+        turn.notice = _("Only {count} {cabin} seats left on {flight}.").format(
+            count=left, cabin=cabin_name(cabin), flight=flight.flight_number)
         turn.alert = True
         return
     await turn.svc.seats.release_holder(chat_holder(turn.chat_id))
@@ -109,7 +113,7 @@ async def _closed(turn: Turn, flight: Flight | None) -> bool:
     try:
         turn.svc.bookings.check_bookable(flight.flight_number, flight.departs_at)
     except BookingClosed as exc:
-        turn.say(f"😕 {esc(exc)} Please pick another flight.")
+        turn.say(f"😕 {esc(exc)} " + _("Please pick another flight."))
         turn.goto(Step.RESULTS)
         return True
     return False
@@ -120,7 +124,7 @@ async def show_seat_map(turn: Turn) -> None:
     flight = await turn.svc.flights.get(flight_id)
     layout, blocked = await cabin_layout(turn, flight, cabin)
     if flight is None or layout is None:
-        turn.say("I can't show the seat map of this flight right now. Please pick another flight.")
+        turn.say(_("I can't show the seat map of this flight right now. Please pick another flight."))
         turn.conv.step = Step.RESULTS  # the results message above still has the fare buttons; no prompt
         return
     pages = seat_pages(layout)
@@ -146,27 +150,28 @@ async def show_seat_map(turn: Turn) -> None:
         rows.append(line)
     nav = []
     if index > 0:
-        nav.append(turn.button("‹ Prev", "sp", str(index - 1)))
+        nav.append(turn.button(_("‹ Prev"), "sp", str(index - 1)))
     nav.append(turn.button(f"{index + 1}/{len(pages)}", "nop"))
     if index < len(pages) - 1:
-        nav.append(turn.button("Next ›", "sp", str(index + 1)))
+        nav.append(turn.button(_("Next ›"), "sp", str(index + 1)))
     rows.append(nav)
     done = sum(1 for s in picked if s)
-    rows.append([turn.button("🎲 Pick for me", "auto"), turn.button(f"✅ Continue ({done}/{len(picked)})", "sd")])
-    rows.append([turn.button("◀ Back to flights", "back")])
+    rows.append([turn.button(_("🎲 Pick for me"), "auto"),
+                 turn.button(_("✅ Continue ({done}/{total})").format(done=done, total=len(picked)), "sd")])
+    rows.append([turn.button(_("◀ Back to flights"), "back")])
     who = _next_passenger_text(picked)
     chosen = ", ".join(s or "—" for s in picked)
     text = (f"<b>{flight.flight_number} {flight.origin} → {flight.destination}</b> · {esc(page.title(cabin))}\n"
-            f"{who}\nYour seats: {chosen}\n✅ yours · ✖ taken · ┊ aisle. "
-            f"Seats are held for {turn.svc.settings.HOLD_MINUTES} minutes once picked.")
+            f"{who}\n" + _("Your seats: {seats}\n✅ yours · ✖ taken · ┊ aisle. Seats are held for {minutes} minutes "
+                           "once picked.").format(seats=chosen, minutes=turn.svc.settings.HOLD_MINUTES))
     turn.say(text, InlineKeyboardMarkup(rows), edit=turn.redraw)
 
 
 def _next_passenger_text(picked: list[str | None]) -> str:
     if all(picked):
-        return "All seats picked. Tap ✅ Continue, or tap one of your seats to free it."
+        return _("All seats picked. Tap ✅ Continue, or tap one of your seats to free it.")
     index = picked.index(None)
-    return f"Tap a seat for passenger {index + 1} of {len(picked)}."
+    return _("Tap a seat for passenger {number} of {count}.").format(number=index + 1, count=len(picked))
 
 
 async def on_seat(turn: Turn, code: str) -> None:
@@ -176,26 +181,27 @@ async def on_seat(turn: Turn, code: str) -> None:
         return
     layout, blocked = await cabin_layout(turn, flight, cabin)
     if layout is None or code not in layout.seat_codes():
-        turn.notice = f"{code} is not a {cabin_name(cabin)} seat on this flight."
+        turn.notice = _("{seat} is not a {cabin} seat on this flight.").format(seat=code, cabin=cabin_name(cabin))
         return
     if code in blocked and code not in _picked(turn):
-        turn.notice = f"{code} is taken. Please pick a free seat."
+        turn.notice = _("{seat} is taken. Please pick a free seat.").format(seat=code)
         return
     picked = _picked(turn)
     holder = chat_holder(turn.chat_id)
     if code in picked:
         await turn.svc.seats.release(flight_id, code, holder)
         picked[picked.index(code)] = None
-        turn.notice = f"{code} released."
+        turn.notice = _("{seat} released.").format(seat=code)
         turn.goto(Step.SEATS, edit=True)
         return
     if all(picked) and len(picked) > 1:
-        turn.notice = "All seats are picked. Tap one of your seats to free it first."
+        turn.notice = _("All seats are picked. Tap one of your seats to free it first.")
         return
     try:
         await turn.svc.seats.hold(flight_id, code, holder, cabin)
     except SeatUnavailable:
-        turn.notice = f"Sorry, {code} was just taken by another traveller. Please pick another seat."
+        turn.notice = _("Sorry, {seat} was just taken by another traveller. Please pick another seat.").format(
+            seat=code)
         turn.alert = True
         turn.goto(Step.SEATS, edit=True)
         return
@@ -206,12 +212,13 @@ async def on_seat(turn: Turn, code: str) -> None:
         picked[0] = code
     else:
         picked[picked.index(None)] = code
-    turn.notice = f"{code} is yours for {turn.svc.settings.HOLD_MINUTES} minutes."
+    turn.notice = _("{seat} is yours for {minutes} minutes.").format(seat=code,
+                                                                      minutes=turn.svc.settings.HOLD_MINUTES)
     turn.goto(Step.SEATS, edit=True)
 
 
 async def on_taken(turn: Turn, code: str) -> None:
-    turn.notice = f"{code} is taken. Please pick a free seat."
+    turn.notice = _("{seat} is taken. Please pick a free seat.").format(seat=code)
 
 
 async def on_seat_page(turn: Turn, arg: str) -> None:
@@ -245,16 +252,17 @@ async def on_auto(turn: Turn) -> None:
                 continue
             picked[picked.index(None)] = seat
     if picked.count(None):
-        turn.notice = "Not enough free seats together; please pick the rest on the map."
+        turn.notice = _("Not enough free seats together; please pick the rest on the map.")
     else:
-        turn.notice = f"Picked {', '.join(s for s in picked if s)} for you."
+        turn.notice = _("Picked {seats} for you.").format(seats=", ".join(s for s in picked if s))
     turn.goto(Step.SEATS, edit=True)
 
 
 async def on_seats_done(turn: Turn) -> None:
     picked = _picked(turn)
     if not all(picked):
-        turn.notice = f"Please pick {picked.count(None)} more seat(s) first, or tap 🎲 Pick for me."
+        turn.notice = _("Please pick {count} more seat(s) first, or tap 🎲 Pick for me.").format(
+            count=picked.count(None))
         return
     flight_id, cabin = _chosen(turn)
     state = await turn.svc.seats.taken(flight_id, chat_holder(turn.chat_id))
@@ -265,7 +273,7 @@ async def on_seats_done(turn: Turn) -> None:
         except SeatUnavailable:
             picked[picked.index(seat)] = None
     if not all(picked):
-        turn.say("Your hold on some seats lapsed and they were taken. Please pick again.")
+        turn.say(_("Your hold on some seats lapsed and they were taken. Please pick again."))
         turn.goto(Step.SEATS)
         return
     turn.goto(Step.PAX)
