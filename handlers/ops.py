@@ -18,6 +18,7 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
+from core.i18n import N_, _
 from handlers.context import FlyOContext
 from services import chat_status
 from services.flood import FloodGate, Verdict
@@ -25,8 +26,8 @@ from services.metrics import UPDATES, update_type
 
 log = logging.getLogger(__name__)
 
-FLOOD_WARNING = "You're sending messages very fast — please wait a few seconds."
-FLOOD_TOAST = "🐢 Slow down — you're tapping very fast. Please wait a few seconds."
+FLOOD_WARNING = N_("You're sending messages very fast — please wait a few seconds.")
+FLOOD_TOAST = N_("🐢 Slow down — you're tapping very fast. Please wait a few seconds.")
 
 
 class UpdateGuard:
@@ -49,12 +50,12 @@ class UpdateGuard:
         if verdict is not Verdict.ACCEPT:
             UPDATES.labels(kind, "throttled").inc()
             if update.callback_query is not None:
-                await _answer_quietly(update.callback_query, FLOOD_TOAST)
+                await _answer_quietly(update.callback_query, _(FLOOD_TOAST))
             if verdict is Verdict.WARN:
                 log.warning("flood control: user %s sent more than %s updates in %.0f s; ignoring for now",
                             user.id, self.gate.limit, self.gate.window)
                 if chat is not None:
-                    await _send_quietly(context, chat.id, FLOOD_WARNING)
+                    await _send_quietly(context, chat.id, _(FLOOD_WARNING))
             raise ApplicationHandlerStop
         UPDATES.labels(kind, "accepted").inc()
         if chat is not None:
