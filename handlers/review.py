@@ -119,9 +119,7 @@ async def on_review(turn: Turn, arg: str) -> None:
     elif arg == "seats":
         turn.goto(Step.SEATS)
     elif arg == "new":
-        await turn.svc.seats.release_holder(chat_holder(turn.chat_id))
-        turn.restart(Step.ASK_ORIGIN)
-        turn.goto(Step.ASK_ORIGIN)
+        await turn.start_over()
 
 
 async def confirm(turn: Turn) -> None:

@@ -17,7 +17,6 @@ from services import search_query
 from services.airports import MAX_QUERY_CHARS, AirportMatch
 from services.dates import BadDate, check_travel_date, parse_date, shorten
 from services.search_query import MAX_PASSENGERS, Verdict
-from services.seats import chat_holder
 
 COULDNT_READ = N_("I couldn't read that as a search — try <code>LHR JFK 15 Dec 2</code>.")
 PASSENGERS_PLEASE = N_("1–{max} passengers, please: send a number from 1 to {max} (for larger groups, make two "
@@ -44,8 +43,7 @@ def _place_label(match_codes: list[str], turn: Turn) -> str:
 
 async def begin(turn: Turn, args: str = "") -> None:
     """A new search: forget the previous draft (and free its seats), then ask or parse."""
-    await turn.svc.seats.release_holder(chat_holder(turn.chat_id))
-    turn.restart(Step.ASK_ORIGIN)
+    await turn.start_over()
     if args.strip():
         if search_query.too_long(args):
             turn.say(_(COULDNT_READ))
@@ -53,7 +51,6 @@ async def begin(turn: Turn, args: str = "") -> None:
             return
         else:
             turn.say(_("I couldn't read that as a search. Let's do it step by step."))
-    turn.goto(Step.ASK_ORIGIN)
 
 
 async def prompt_origin(turn: Turn) -> None:

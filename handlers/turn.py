@@ -17,6 +17,7 @@ from telegram import (
 
 from models.conversation import Conversation, Draft, Step
 from services.context import Services
+from services.seats import chat_holder
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
 
@@ -52,6 +53,12 @@ class Turn:
         """Move to `step`; once the handler returns, the router shows it (its prompt in handlers.flow)."""
         self.conv.step = step
         self.next, self.redraw = step, edit
+
+    async def start_over(self) -> None:
+        """A new search: free the draft's held seats, forget the draft, and ask where from."""
+        await self.svc.seats.release_holder(chat_holder(self.chat_id))
+        self.restart(Step.ASK_ORIGIN)
+        self.goto(Step.ASK_ORIGIN)
 
     def restart(self, step: Step = Step.IDLE) -> None:
         """A new flow at `step` with an empty draft: buttons of the previous one become stale."""
