@@ -7,7 +7,7 @@ module is the only one that imports the step modules (search, seats, passengers,
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from core.i18n import N_, _, translations
@@ -43,7 +43,7 @@ def no_arg(handler: Prompt) -> Action:
 class StepRow:
     prompt: Prompt  # says what the step needs (also after a stale button or stray text)
     text: OnText | None = None  # typed text; None: a whole one-line search, else the hint
-    buttons: Mapping[str, Action] = field(default_factory=dict)  # action → handler, valid in this step only
+    buttons: dict[str, Action] = field(default_factory=dict)  # action → handler, valid in this step only
     hint: str = DEFAULT_HINT  # for text the step doesn't take (marked with N_, translated where shown)
     prompt_after_hint: bool = True
 
