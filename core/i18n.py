@@ -22,6 +22,7 @@ DEFAULT_LOCALE = "en"
 
 _current: ContextVar[str] = ContextVar("flyo_locale", default=DEFAULT_LOCALE)
 _catalogues: dict[str, gettext.NullTranslations] = {}
+_installed: set[str] = set()  # locales given a catalogue in memory (tests' pseudo-locale)
 
 
 def _po_path(locale: str) -> Path:
@@ -31,7 +32,8 @@ def _po_path(locale: str) -> Path:
 def available_locales() -> list[str]:
     """The source language plus every locale with a catalogue."""
     found = sorted(p.parent.parent.name for p in LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))
-    return [DEFAULT_LOCALE, *[code for code in found if code != DEFAULT_LOCALE]]
+    extra = sorted(_installed - set(found))
+    return [DEFAULT_LOCALE, *[code for code in [*found, *extra] if code != DEFAULT_LOCALE]]
 
 
 def pick_locale(language_code: str | None) -> str:
@@ -69,10 +71,21 @@ def translations(locale: str | None = None) -> gettext.NullTranslations:
 def install(locale: str, catalogue: gettext.NullTranslations) -> None:
     """Use `catalogue` for `locale` (tests install a pseudo-locale to find untranslated text)."""
     _catalogues[locale] = catalogue
+    _installed.add(locale)
+
+
+def uninstall(locale: str) -> None:
+    _catalogues.pop(locale, None)
+    _installed.discard(locale)
 
 
 def current_locale() -> str:
     return _current.get()
+
+
+def set_locale(locale: str) -> None:
+    """The language of the rest of this task: one update, since PTB handles each update in its own task."""
+    _current.set(locale)
 
 
 @contextmanager
@@ -86,6 +99,11 @@ def use_locale(locale: str) -> Iterator[None]:
 
 def _(message: str) -> str:
     return translations().gettext(message)
+
+
+def translate(message_id: str) -> str:
+    """A message id held in a variable (a label in data, a table entry), marked with N_() where it is defined."""
+    return translations().gettext(message_id)
 
 
 def ngettext(singular: str, plural: str, count: int) -> str:

@@ -18,7 +18,7 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
-from core.i18n import N_, _
+from core.i18n import N_, _, pick_locale, set_locale
 from handlers.context import FlyOContext
 from services import chat_status
 from services.flood import FloodGate, Verdict
@@ -43,6 +43,8 @@ class UpdateGuard:
             await _on_my_chat_member(update)
             raise ApplicationHandlerStop
         user, chat = update.effective_user, update.effective_chat
+        # Every handler of this update (and its error handler) runs in this task: it speaks the user's language.
+        set_locale(pick_locale(user.language_code if user else None))
         if user is None:
             UPDATES.labels(kind, "accepted").inc()
             return

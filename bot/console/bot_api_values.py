@@ -25,6 +25,7 @@ class User:
     first_name: str
     last_name: str | None = None
     username: str | None = None
+    language_code: str | None = "en"  # the client's language (IETF tag), sent with every update
 
     def as_json(self) -> JSON:
         user: JSON = {"id": self.id, "is_bot": False, "first_name": self.first_name}
@@ -32,7 +33,8 @@ class User:
             user["last_name"] = self.last_name
         if self.username:
             user["username"] = self.username
-        user["language_code"] = "en"
+        if self.language_code:
+            user["language_code"] = self.language_code
         return user
 
 

@@ -258,6 +258,7 @@ class Traveller:
         first_name: str,
         last_name: str | None,
         username: str | None,
+        language_code: str | None = "en",
     ) -> None:
         self._fake = fake
         self._chat = chat
@@ -265,7 +266,7 @@ class Traveller:
         self.first_name = first_name
         self.last_name = last_name
         self.username = username
-        self.user = User(user_id, first_name, last_name, username)
+        self.user = User(user_id, first_name, last_name, username, language_code)
         self.callback_answers: list[dict[str, Any]] = []
         self._cursor = 0
 
@@ -489,13 +490,14 @@ class FakeTelegram(BotApiCore, LoopbackServer):
         first_name: str = "Ada",
         last_name: str | None = "Lovelace",
         username: str | None = None,
+        language_code: str | None = "en",
     ) -> Traveller:
         """The user ``user_id`` with an open private chat (chat.id == user_id); same object on repeat."""
         existing = self._travellers.get(user_id)
         if existing is not None:
             return existing
-        chat = self._view(self.open_chat(User(user_id, first_name, last_name, username)))
-        traveller = Traveller(self, chat, user_id, first_name, last_name, username)
+        chat = self._view(self.open_chat(User(user_id, first_name, last_name, username, language_code)))
+        traveller = Traveller(self, chat, user_id, first_name, last_name, username, language_code)
         self._travellers[user_id] = traveller
         return traveller
 
