@@ -96,6 +96,11 @@ def local_date(day: date, locale: str | None = None) -> str:
     return format_skeleton(_DATE_SKELETON, datetime.combine(day, datetime.min.time()), locale=loc)
 
 
+def month_year(day: date, locale: str | None = None) -> str:
+    """A calendar's title: "December 2026" (the stand-alone month name, as the locale writes it alone)."""
+    return format_date(day, "LLLL y", locale=_locale(locale))
+
+
 def local_day_time(moment: datetime, tz: str, locale: str | None = None) -> str:
     """Weekday, day and time at the airport, no year: "Sun 25 Oct, 01:30"."""
     return _date_time(moment, tz, locale, _EN_DAY_TIME, _DAY_SKELETON)

@@ -6,13 +6,14 @@ from datetime import date, timedelta
 
 from telegram import InlineKeyboardMarkup
 
-from core.i18n import _, ngettext
+from core.formatting import local_date
+from core.i18n import _, ngettext, translate
 from handlers.render import cabin_name, day_shift, duration, esc, local_time, money
 from handlers.trip import last_bookable_day, origin_tz, passengers, travel_day
 from handlers.turn import Turn
 from models.conversation import Step
 from services.dates import BadDate, check_travel_date
-from services.flights import FlightOption
+from services.flights import LOCAL_LABEL, FlightOption, SourceNote
 from services.stats import record_search
 
 PAGE_SIZE = 4  # two lines each: four results and their buttons fit a phone screen
@@ -31,12 +32,12 @@ async def show_results(turn: Turn) -> None:
         options.sort(key=lambda o: (min(o.flight.fares.values()), o.flight.departs_at))
     header = (f"<b>{esc(d.origin_label)} → {esc(d.destination_label)}</b>\n"
               + _("{day} · {passengers} · source: {source}").format(
-                  day=f"{day:%a %d %b %Y}", passengers=ngettext("{count} passenger", "{count} passengers", pax)
-                  .format(count=pax), source=esc(result.source_label)))
+                  day=local_date(day), passengers=ngettext("{count} passenger", "{count} passengers", pax)
+                  .format(count=pax), source=esc(translate(result.source_label))))
     if pax > 1:
         header += "\n" + _("Prices are totals for all {count} passengers.").format(count=pax)
     for note in result.notes:
-        header += f"\n⚠️ {esc(note)}"
+        header += f"\n⚠️ {esc(source_note(note))}"
     if not options:
         await _no_flights(turn, header, day)
         return
@@ -126,3 +127,12 @@ async def on_shift_day(turn: Turn, arg: str) -> None:
     turn.draft.date = day
     turn.draft.page = 0
     turn.goto(Step.RESULTS)
+
+
+def source_note(note: SourceNote) -> str:
+    """"Live fares unavailable (timed out); showing FlyO inventory." in the traveller's language."""
+    source, fallback = translate(note.source), translate(LOCAL_LABEL)
+    if note.reason is None:
+        return _("No {source} for this route and day; showing {fallback}.").format(source=source, fallback=fallback)
+    return _("{source} unavailable ({reason}); showing {fallback}.").format(
+        source=source[:1].upper() + source[1:], reason=note.reason, fallback=fallback)

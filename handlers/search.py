@@ -8,6 +8,7 @@ from typing import Literal
 
 from telegram import InlineKeyboardMarkup
 
+from core.formatting import local_date, month_year
 from core.i18n import N_, _
 from handlers.render import esc
 from handlers.trip import last_bookable_day, origin_tz, travel_day
@@ -88,7 +89,7 @@ async def prompt_passengers(turn: Turn) -> None:
             [turn.button(str(n), "px", str(n)) for n in range(6, 10)]]
     turn.say(_("{origin} → {destination}, {day}.\n<b>How many passengers?</b> (1–9)").format(
         origin=esc(turn.draft.origin_label), destination=esc(turn.draft.destination_label),
-        day=f"{day:%a %d %b %Y}"), InlineKeyboardMarkup(rows))
+        day=local_date(day)), InlineKeyboardMarkup(rows))
 
 
 def calendar_keyboard(turn: Turn, month: date, today: date, last: date) -> InlineKeyboardMarkup:
@@ -97,7 +98,7 @@ def calendar_keyboard(turn: Turn, month: date, today: date, last: date) -> Inlin
     nav = [
         turn.button("«", "cal", prev_month.strftime("%Y-%m")) if prev_month >= today.replace(day=1)
         else turn.button(" ", "nop"),
-        turn.button(month.strftime("%B %Y"), "nop"),
+        turn.button(month_year(month), "nop"),
         turn.button("»", "cal", next_month.strftime("%Y-%m")) if next_month <= last else turn.button(" ", "nop"),
     ]
     weekdays = (_("Mo"), _("Tu"), _("We"), _("Th"), _("Fr"), _("Sa"), _("Su"))

@@ -12,6 +12,7 @@ import re
 from datetime import date, timedelta
 
 from core.errors import FlyOError
+from core.formatting import local_date
 from core.i18n import _
 
 MONTHS = {m: i for i, m in enumerate(
@@ -80,7 +81,7 @@ def parse_date(text: str, today: date) -> date:
 
 def check_travel_date(day: date, today: date, last: date) -> None:
     if day < today:
-        raise BadDate(_("{day:%a %d %b %Y} is in the past. Pick today or a later date.").format(day=day))
+        raise BadDate(_("{day} is in the past. Pick today or a later date.").format(day=local_date(day)))
     if day > last:
-        raise BadDate(_("I can only book up to {last:%d %b %Y}; {day:%d %b %Y} is not on sale yet.").format(
-            last=last, day=day))
+        raise BadDate(_("I can only book up to {last}; {day} is not on sale yet.").format(
+            last=local_date(last), day=local_date(day)))

@@ -63,11 +63,20 @@ class FlightOption:
         return self.flight.fares.get(cabin)
 
 
+@dataclass(frozen=True)
+class SourceNote:
+    """Why the results come from another source than the first one asked; the handler words it (in the
+    traveller's language: results are cached and shared, so the service keeps no sentence)."""
+
+    source: str  # the label of the source that was skipped (LIVE_LABEL…)
+    reason: str | None  # why it was unavailable; None: it had no flights for this route and day
+
+
 @dataclass
 class SearchResult:
     options: list[FlightOption]
     source_label: str
-    notes: list[str] = field(default_factory=list)
+    notes: list[SourceNote] = field(default_factory=list)
 
 
 class LocalProvider:
@@ -141,7 +150,7 @@ class LocalProvider:
 class _Cached:
     flight_ids: list[PydanticObjectId]
     label: str
-    notes: list[str]
+    notes: list[SourceNote]
     ttl_seconds: float  # live results live longer than a fallback
 
 
@@ -197,18 +206,18 @@ class FlightSearch:
         return SearchResult(bookable, label, notes)
 
     async def _ask(self, origins: list[str], destinations: list[str], day: date,
-                   passengers: int) -> tuple[list[Flight], str, list[str]]:
-        notes: list[str] = []
+                   passengers: int) -> tuple[list[Flight], str, list[SourceNote]]:
+        notes: list[SourceNote] = []
         for provider in self.live:
             try:
                 call = provider.search(origins, destinations, day, passengers)
                 flights = await self._guarded(provider, call)
             except ProviderUnavailable as exc:
-                notes.append(f"{provider.label.capitalize()} unavailable ({exc}); showing {LOCAL_LABEL}.")
+                notes.append(SourceNote(provider.label, str(exc)))
                 continue
             if flights:
                 return flights, provider.label, notes
-            notes.append(f"No {provider.label} for this route and day; showing {LOCAL_LABEL}.")
+            notes.append(SourceNote(provider.label, None))
         return await self.local.search(origins, destinations, day, passengers), LOCAL_LABEL, notes
 
     async def _guarded(self, provider: FlightProvider, call: Awaitable[T]) -> T:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from core.clock import Clock, from_ms
 from core.errors import InvalidTransition
+from core.formatting import local_day_time
 from core.i18n import _, ngettext
 from models.booking import BookingStatus
 from services import emails
@@ -119,8 +119,7 @@ class Sweeper:
             if not await self.repo.claim_reminder(booking, "departure_reminder_ms", now):
                 continue
             origin = self.reference.airports.get(booking.flight.origin)
-            tz = ZoneInfo(origin.tz if origin else "UTC")
-            local = from_ms(booking.departs_ms).astimezone(tz).strftime("%a %d %b, %H:%M")
+            local = local_day_time(from_ms(booking.departs_ms), origin.tz if origin else "UTC")
             city = origin.city if origin else booking.flight.origin
             text = _("🛫 Reminder: {flight} {origin} → {destination} departs {local} {city} time. Seats {seats} · "
                      "booking {reference}.").format(

@@ -12,12 +12,14 @@ from datetime import date
 from typing import Protocol
 
 from core.errors import ProviderUnavailable
+from core.i18n import N_
 from models.aircraft import CabinLayout
 from models.airport import Airport
 from models.flight import Flight
 
-LIVE_LABEL = "live fares"
-LOCAL_LABEL = "FlyO inventory"
+# Where results come from, shown to travellers: marked for extraction, translated where shown (core.i18n.translate).
+LIVE_LABEL = N_("live fares")
+LOCAL_LABEL = N_("FlyO inventory")
 
 
 class ProviderRejected(ProviderUnavailable):

@@ -15,10 +15,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from core.clock import Clock
+from handlers.results import source_note
 from models import Airport, Flight
 from repos.flights import AirportRepo
 from services.airports import AirportDirectory
-from services.flights import LIVE_LABEL, LOCAL_LABEL, FlightSearch
+from services.flights import LIVE_LABEL, LOCAL_LABEL, FlightSearch, SourceNote
 from services.providers.circuit import BreakerState, CircuitBreaker
 from services.seats import SeatService
 from tests.fakes.amadeus import (
@@ -116,8 +117,9 @@ async def test_failures_fall_back_to_labelled_local_results(inventory_db: Any, f
     assert elapsed <= TIMEOUT + 1, f"{failure}: fallback took {elapsed:.2f} s"
     assert result.source_label == LOCAL_LABEL
     assert result.options and all(o.flight.source == "local" for o in result.options)
-    assert len(result.notes) == 1 and result.notes[0].startswith("Live fares unavailable (")
-    assert result.notes[0].endswith("; showing FlyO inventory.")
+    assert len(result.notes) == 1 and result.notes[0].source == LIVE_LABEL and result.notes[0].reason
+    shown = source_note(result.notes[0])  # as the traveller reads it
+    assert shown.startswith("Live fares unavailable (") and shown.endswith("; showing FlyO inventory.")
 
 
 async def test_empty_live_answer_falls_back_and_says_so(inventory_db: Any, fake: FakeAmadeus) -> None:
@@ -125,7 +127,8 @@ async def test_empty_live_answer_falls_back_and_says_so(inventory_db: Any, fake:
     fake.offers = []
     result = await chain(fake, clock).search(["LHR"], ["JFK"], travel_day(clock), 1)
     assert result.source_label == LOCAL_LABEL and result.options
-    assert result.notes == ["No live fares for this route and day; showing FlyO inventory."]
+    assert result.notes == [SourceNote(LIVE_LABEL, None)]
+    assert source_note(result.notes[0]) == "No live fares for this route and day; showing FlyO inventory."
 
 
 async def test_expired_token_is_renewed_once(inventory_db: Any, fake: FakeAmadeus) -> None:
@@ -161,8 +164,8 @@ async def test_circuit_opens_after_three_failures_and_closes_after_cooldown(inve
     assert time.monotonic() - started < TIMEOUT / 2  # no waiting on a provider known to be down
     assert searches(fake) == calls
     assert skipped.source_label == LOCAL_LABEL
-    assert skipped.notes == ["Live fares unavailable (paused after repeated errors, retrying in 60 s); "
-                             "showing FlyO inventory."]
+    assert [source_note(note) for note in skipped.notes] == [
+        "Live fares unavailable (paused after repeated errors, retrying in 60 s); showing FlyO inventory."]
 
     clock.advance(timedelta(seconds=61))  # half-open: one trial; it fails, so the breaker opens again
     fake.fail_next(500)

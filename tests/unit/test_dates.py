@@ -99,7 +99,7 @@ TRAVEL_DAYS: list[tuple[date, str | None]] = [
     (LAST, None),
     (date(2026, 11, 19), "Thu 19 Nov 2026 is in the past"),
     (date(2025, 12, 15), "is in the past"),
-    (date(2027, 11, 20), "I can only book up to 19 Nov 2027"),
+    (date(2027, 11, 20), "I can only book up to Fri 19 Nov 2027"),
 ]
 
 
