@@ -23,11 +23,13 @@ from core.clock import Clock
 from models.ops import INBOX_RECEIVED, InboxStatus, WebhookEvent
 from repos.payments import PaymentRepo
 from services.notifications import NotificationService
+from services.wakeup import WakeUp
 
 log = logging.getLogger(__name__)
 
 BACKOFF_SECONDS = [5, 30, 120, 600, 1800]  # after the 1st … 5th failure; the 6th makes the event dead
 LEASE_MS = 120_000  # a claim outlives any apply (Stripe calls time out sooner); then another worker may take it
+PARALLEL_BOOKINGS = 8  # bookings applied at once by one worker (the database pool is 16)
 BATCH = 100
 QUEUED, DUPLICATE, IGNORED = "queued", "duplicate", "ignored"
 
@@ -90,7 +92,7 @@ class StripeInbox:
         self.repo = repo or PaymentRepo()
         self.worker = worker or worker_name()
         self.on_outcome: Callable[[str, str], None] = on_outcome or (lambda kind, outcome: None)  # metrics
-        self._wake = asyncio.Event()
+        self._wake = WakeUp()
 
     def handles(self, kind: str) -> bool:
         return kind in self.handled
@@ -134,10 +136,22 @@ class StripeInbox:
         """One round: free expired leases, then claim and apply what is due. Returns how many were attempted."""
         now = self.clock.now_ms()
         await self.repo.release_expired_leases(now)
-        attempted = 0
+        # One booking's events in order, one at a time; different bookings side by side (a slow or failing
+        # booking never holds up another, and a burst of payments is applied at the database's pace).
+        by_booking: dict[str, list[WebhookEvent]] = {}
         for entry in await self.repo.due_events(now, limit):
-            attempted += await self._process(entry)
-        return attempted
+            by_booking.setdefault(entry.booking_key or entry.event_id, []).append(entry)
+        gate = asyncio.Semaphore(PARALLEL_BOOKINGS)
+
+        async def in_order(entries: list[WebhookEvent]) -> int:
+            async with gate:
+                return sum([await self._process(entry) for entry in entries])
+
+        results = await asyncio.gather(*(in_order(group) for group in by_booking.values()), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result  # e.g. the database went away: the loop logs it and tries again
+        return sum(r for r in results if isinstance(r, int))
 
     async def _blocked(self, entry: WebhookEvent) -> bool:
         """An older unfinished event of the same booking goes first (same millisecond: the earlier insert)."""
@@ -190,18 +204,10 @@ class StripeInbox:
                             "retries store them again", forgotten)
         except Exception:
             log.warning("could not look for half-applied events from before the inbox worker", exc_info=True)
-        while not stop.is_set():
-            self._wake.clear()
-            try:
-                if await self.process_due() > 0:
-                    continue  # something moved: more may be due, or unblocked behind it — no pause
-            except Exception:
-                log.warning("inbox round failed; will retry", exc_info=True)
-            waiter = asyncio.ensure_future(self._wake.wait())
-            stopper = asyncio.ensure_future(stop.wait())
-            await asyncio.wait({waiter, stopper}, timeout=idle_seconds, return_when=asyncio.FIRST_COMPLETED)
-            waiter.cancel()
-            stopper.cancel()
+        async def round_() -> bool:
+            return await self.process_due() > 0  # something moved: more may be due, or unblocked behind it
+
+        await self._wake.loop(stop, idle_seconds, round_, "inbox")
 
     def kick(self) -> None:
-        self._wake.set()
+        self._wake.kick()

@@ -18,6 +18,7 @@ from core.clock import Clock
 from models.ops import Notification, NotificationStatus
 from repos.notifications import NotificationRepo
 from services.mailer import Email, Mailer, MailError
+from services.wakeup import WakeUp
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ class NotificationService:
         self.mailer = mailer
         self.admin_ids = admin_ids
         self.chat_sender: ChatSender | None = None
-        self._wake = asyncio.Event()
+        self._wake = WakeUp()
         self.on_email: Callable[[str], None] = on_email or (lambda outcome: None)  # metrics: "sent" | "failed"
 
     async def enqueue(self, key: str, channel: str, payload: dict[str, Any], *, reference: str | None = None) -> bool:
@@ -83,7 +84,7 @@ class NotificationService:
                                                     created_at=self.clock.now(), next_attempt_ms=self.clock.now_ms(),
                                                     booking_reference=reference)):
             return False
-        self._wake.set()
+        self._wake.kick()
         return True
 
     async def chat(self, key: str, chat_id: int, text: str, intents: Sequence[Intent] = (),
@@ -163,17 +164,11 @@ class NotificationService:
 
     async def pump(self, stop: asyncio.Event, idle_seconds: float = 5.0) -> None:
         """Deliver as soon as something is queued (and every few seconds anyway) until `stop` is set."""
-        while not stop.is_set():
-            self._wake.clear()
-            try:
-                await self.deliver_due()
-            except Exception:
-                log.warning("notification delivery round failed; will retry", exc_info=True)
-            waiter = asyncio.ensure_future(self._wake.wait())
-            stopper = asyncio.ensure_future(stop.wait())
-            await asyncio.wait({waiter, stopper}, timeout=idle_seconds, return_when=asyncio.FIRST_COMPLETED)
-            waiter.cancel()
-            stopper.cancel()
+        async def round_() -> bool:
+            await self.deliver_due()
+            return False  # the next round waits for a kick or the idle timeout, as retries are spaced anyway
+
+        await self._wake.loop(stop, idle_seconds, round_, "notification delivery")
 
     def kick(self) -> None:
-        self._wake.set()
+        self._wake.kick()
