@@ -130,6 +130,7 @@ async def test_ptb_polling_conversation_start_press_edit(fake: FakeTelegram) -> 
     assert fake.calls_of("getMe") and fake.calls_of("deleteWebhook")
 
 
+@pytest.mark.slow  # 200 travellers at once (1.6 s)
 @pytest.mark.asyncio
 async def test_two_hundred_concurrent_travellers(fake: FakeTelegram) -> None:
     travellers = [fake.traveller(5_000_000 + i, first_name=f"T{i}") for i in range(200)]

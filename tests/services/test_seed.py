@@ -172,6 +172,7 @@ async def test_local_departure_time_holds_across_the_dst_change(db: Database) ->
         assert after - before == timedelta(hours=23), number  # same wall-clock time, an hour earlier in UTC
 
 
+@pytest.mark.slow  # seeds twice (1 s)
 async def test_second_run_changes_nothing_and_a_later_day_adds_only_that_day(db: Database) -> None:
     first = await seed_inventory(clock_at(START), days=DAYS)
     airports = await stored(Airport, drop_id=False)
@@ -193,6 +194,7 @@ async def test_second_run_changes_nothing_and_a_later_day_adds_only_that_day(db:
     assert all(kept[(f["flight_number"], f["departure_date"])] == f for f in flights)  # fares untouched
 
 
+@pytest.mark.slow  # seeds twice (0.9 s)
 async def test_same_seed_and_date_give_byte_identical_flights(db: Database) -> None:
     await seed_inventory(clock_at(START), days=2)
     first = await stored(Flight)
