@@ -1,0 +1,226 @@
+"""Connections from the local inventory: one-stop through hubs, two-stop where no one-stop exists.
+
+Seeded cases use the session's 30-day inventory (`inventory_db`); the exact cases (an MCT override, a
+connection cheaper than the direct flight, two stops through a hub chain) use a handful of Flight documents
+on an emptied database and their own route graph. Fares in the seed are in the origin's currency, so a
+connection only prices when both legs leave from the same currency zone (EDI→LHR→JFK in GBP, SEA→ORD→LGA→BOS
+in USD); mixed ones are skipped and counted.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from core.clock import Clock
+from core.database import Database
+from models import Flight
+from services.connections import (
+    ConnectionSearch,
+    Itinerary,
+    LayoverPart,
+    LegPart,
+    MinConnectTimes,
+    RouteGraph,
+    describe,
+)
+from services.flights import FlightSearch
+from services.inventory.network import network_airports
+from services.seats import SeatService
+
+TZ = {a.iata: a.tz for a in network_airports()}
+
+
+def searcher(clock: Clock, **kwargs: object) -> ConnectionSearch:
+    return ConnectionSearch(FlightSearch(SeatService(clock, hold_minutes=15)), **kwargs)  # type: ignore[arg-type]
+
+
+def a_day(clock: Clock, ahead: int = 7) -> date:
+    return (clock.now() + timedelta(days=ahead)).date()
+
+
+def assert_respects_rules(option: Itinerary, mct: MinConnectTimes, passengers: int, *,
+                          max_layover: timedelta = timedelta(hours=8), overnight: bool = False) -> None:
+    legs = [leg.flight for leg in option.legs]
+    assert len({leg.flight.currency for leg in option.legs}) == 1
+    assert option.fare_per_passenger == sum(f.fares[option.cabin] for f in legs)
+    for leg in option.legs:
+        assert leg.seats_left[option.cabin] >= passengers
+    for (first, second), layover in zip(itertools.pairwise(legs), option.layovers, strict=True):
+        assert first.destination == second.origin == layover.airport
+        gap = second.departs_at - first.arrives_at
+        assert layover.minutes == gap.total_seconds() // 60
+        assert gap >= timedelta(minutes=mct.at(layover.airport))
+        hub = ZoneInfo(TZ[layover.airport])
+        crosses = first.arrives_at.astimezone(hub).date() != second.departs_at.astimezone(hub).date()
+        assert layover.overnight == (crosses or gap > max_layover)
+        if not overnight:
+            assert gap <= max_layover and not crosses
+    assert option.total_minutes == (legs[-1].arrives_at - legs[0].departs_at).total_seconds() // 60
+
+
+def plain_text(option: Itinerary) -> str:
+    """How a handler might word `describe` (README example)."""
+    words = []
+    for part in describe(option, TZ):
+        if isinstance(part, LegPart):
+            plus = f"+{part.arrival_day_offset}" if part.arrival_day_offset else ""
+            words.append(f"{part.origin} {part.departs_local:%H:%M} → {part.destination} "
+                         f"{part.arrives_local:%H:%M}{plus}")
+        elif isinstance(part, LayoverPart):
+            words.append(f"{part.minutes // 60}h {part.minutes % 60:02d}m in {part.airport}")
+    total = option.total_minutes
+    return " · ".join([*words, f"total {total // 60}h {total % 60:02d}m"])
+
+
+# ---- the seeded inventory ------------------------------------------------------------------------
+async def test_one_stop_where_no_direct_flight_respects_mct_and_layover(inventory_db: Database) -> None:
+    clock = Clock()
+    mct = MinConnectTimes()
+    assert mct.at("LHR") == 90 and mct.at("MAD") == 60
+    search = searcher(clock)
+    result = await search.find(["EDI"], ["JFK"], a_day(clock), passengers=2, cabin="economy")
+    assert result.options, "EDI→LHR→JFK connects on every day of the seed"
+    assert all(o.stops == 1 and [leg.flight.origin for leg in o.legs] == ["EDI", "LHR"] for o in result.options)
+    for option in result.options:
+        assert_respects_rules(option, mct, 2)
+        assert option.cabin == "economy" and option.currency == "GBP"
+    keys = [(o.total_minutes, o.fare_per_passenger) for o in result.options]
+    assert keys == sorted(keys)  # fastest first, then cheapest
+    assert plain_text(result.options[0]).startswith("EDI ")
+
+
+async def test_mixed_currency_connections_are_skipped_and_counted(inventory_db: Database) -> None:
+    clock = Clock()
+    result = await searcher(clock).find(["LHR"], ["SYD"], a_day(clock), passengers=1, cabin="economy")
+    # LHR→DXB is sold in GBP, DXB→SYD in AED: no price per passenger can be given for the pair.
+    assert all(len({leg.flight.currency for leg in o.legs}) == 1 for o in result.options)
+    assert result.skipped_mixed_currency > 0
+
+
+async def test_a_full_second_flight_is_not_offered(inventory_db: Database) -> None:
+    clock = Clock()
+    seats = SeatService(clock, hold_minutes=15)
+    search = ConnectionSearch(FlightSearch(seats))
+    day = a_day(clock, 9)
+    before = await search.find(["EDI"], ["JFK"], day, passengers=1, cabin="business")
+    assert before.options and all(o.stops == 1 for o in before.options)
+    second = before.options[0].legs[1].flight
+    assert second.origin == "LHR"
+    for n in range(second.capacity["business"] - 1):
+        await seats.hold(str(second.id), f"B{n}", "chat:1", cabin="business")
+    one_left = await search.find(["EDI"], ["JFK"], day, passengers=1, cabin="business")
+    assert second.id in {o.legs[1].flight.id for o in one_left.options}
+    assert {o.legs[1].seats_left["business"] for o in one_left.options if o.legs[1].flight.id == second.id} == {1}
+    two = await search.find(["EDI"], ["JFK"], day, passengers=2, cabin="business")
+    assert second.id not in {leg.flight.id for o in two.options for leg in o.legs}
+    await seats.hold(str(second.id), "LAST", "chat:2", cabin="business")
+    full = await search.find(["EDI"], ["JFK"], day, passengers=1, cabin="business", overnight=True)
+    assert second.id not in {leg.flight.id for o in full.options for leg in o.legs}
+    economy = await search.find(["EDI"], ["JFK"], day, passengers=1, cabin="economy")
+    assert second.id in {leg.flight.id for o in economy.options for leg in o.legs}  # the cabin is per leg
+
+
+async def test_overnight_layovers_only_with_the_flag(inventory_db: Database) -> None:
+    clock = Clock()
+    search = searcher(clock)
+    day = a_day(clock, 5)
+    plain = await search.find(["EDI"], ["JFK"], day, passengers=1, cabin="economy", max_options=50)
+    night = await search.find(["EDI"], ["JFK"], day, passengers=1, cabin="economy", overnight=True,
+                              max_options=50)
+    assert not any(layover.overnight for o in plain.options for layover in o.layovers)
+    assert any(layover.overnight for o in night.options for layover in o.layovers)
+    for option in night.options:
+        assert_respects_rules(option, MinConnectTimes(), 1, overnight=True)
+
+
+async def test_two_stops_where_no_one_stop_exists(inventory_db: Database) -> None:
+    clock = Clock()
+    # SEA flies to ORD and LAX only, BOS is linked to LGA and LHR only: SEA→ORD→LGA→BOS, all in USD.
+    result = await searcher(clock).find(["SEA"], ["BOS"], a_day(clock, 6), passengers=1, cabin="economy",
+                                        overnight=True)
+    assert result.options
+    for option in result.options:
+        assert option.stops == 2
+        assert option.legs[0].flight.origin == "SEA"
+        assert option.legs[-1].flight.destination == "BOS"
+        assert_respects_rules(option, MinConnectTimes(), 1, overnight=True)
+
+
+async def test_a_direct_route_lists_direct_first_and_only_better_connections(inventory_db: Database) -> None:
+    clock = Clock()
+    result = await searcher(clock).find(["CDG"], ["FRA"], a_day(clock), passengers=1, cabin="economy")
+    directs = [o for o in result.options if o.stops == 0]
+    assert directs and result.options[:len(directs)] == directs
+    fastest = min(o.total_minutes for o in directs)
+    cheapest = min(o.fare_per_passenger for o in directs)
+    for option in result.options[len(directs):]:
+        assert option.total_minutes < fastest or option.fare_per_passenger < cheapest
+
+
+# ---- a small custom inventory --------------------------------------------------------------------
+BASE = datetime(2031, 5, 6, tzinfo=UTC)  # far from the seeded window
+
+
+def flight(number: str, origin: str, destination: str, departs: str, minutes: int, fare: int,
+           currency: str = "GBP", seats: int = 10) -> Flight:
+    hour, minute = map(int, departs.split(":"))
+    at = BASE + timedelta(hours=hour, minutes=minute)  # `departs` is UTC on BASE's day (may exceed 24:00)
+    local = at.astimezone(ZoneInfo(TZ[origin])).date().isoformat()
+    return Flight(flight_number=number, origin=origin, destination=destination, departure_date=local,
+                  departs_at=at, arrives_at=at + timedelta(minutes=minutes), aircraft="320", currency=currency,
+                  fares={"economy": fare}, capacity={"economy": seats})
+
+
+async def store(*flights: Flight) -> None:
+    await Flight.insert_many(list(flights))
+
+
+GRAPH = RouteGraph([("EDI", "LHR", 530), ("LHR", "DXB", 5500), ("DXB", "SYD", 12000), ("LHR", "JFK", 5540),
+                    ("EDI", "JFK", 5200), ("EDI", "MAN", 300), ("MAN", "JFK", 5360)])
+
+
+async def test_a_per_airport_mct_override_is_honoured(db: Database) -> None:
+    await store(flight("T1", "EDI", "LHR", "08:00", 80, 5000),  # lands 09:20
+                flight("T2", "LHR", "JFK", "10:30", 480, 30000),  # 70 min later
+                flight("T3", "LHR", "JFK", "11:00", 480, 25000))  # 100 min later
+    day = BASE.date()
+    relaxed = searcher(Clock(), graph=GRAPH, mct=MinConnectTimes(per_airport={}))
+    strict = searcher(Clock(), graph=GRAPH, mct=MinConnectTimes(per_airport={"LHR": 90}))
+    stricter = searcher(Clock(), graph=GRAPH, mct=MinConnectTimes(per_airport={"LHR": 120}))
+    numbers = [[o.legs[1].flight.flight_number for o in (await s.find(["EDI"], ["JFK"], day)).options]
+               for s in (relaxed, strict, stricter)]
+    assert numbers == [["T2", "T3"], ["T3"], []]
+
+
+async def test_connections_beside_a_direct_only_when_faster_or_cheaper(db: Database) -> None:
+    await store(flight("D1", "EDI", "JFK", "09:00", 420, 40000),  # direct: 7h, 400.00
+                flight("T1", "EDI", "LHR", "07:00", 80, 5000),
+                flight("T2", "LHR", "JFK", "10:00", 480, 30000),  # via LHR: 11h, 350.00 — cheaper
+                flight("M1", "EDI", "MAN", "07:00", 60, 9000),
+                flight("M2", "MAN", "JFK", "09:00", 480, 36000))  # via MAN: 10h, 450.00 — neither
+    result = await searcher(Clock(), graph=GRAPH).find(["EDI"], ["JFK"], BASE.date())
+    assert [[leg.flight.flight_number for leg in o.legs] for o in result.options] == [["D1"], ["T1", "T2"]]
+    assert result.options[1].fare_per_passenger == 35000 and result.options[1].total_minutes == 660
+
+
+async def test_two_stops_through_two_hubs_and_their_description(db: Database) -> None:
+    await store(flight("A1", "EDI", "LHR", "18:00", 80, 6000),
+                flight("A2", "LHR", "DXB", "21:40", 410, 40000),  # UTC; lands 04:30 UTC = 08:30 Dubai
+                flight("A3", "DXB", "SYD", "30:40", 855, 70000),  # next day 06:40 UTC = 10:40 Dubai
+                flight("A4", "DXB", "SYD", "29:00", 855, 60000))  # 30 min after landing: under the MCT
+    result = await searcher(Clock(), graph=GRAPH).find(["EDI"], ["SYD"], BASE.date())
+    assert [[leg.flight.flight_number for leg in o.legs] for o in result.options] == [["A1", "A2", "A3"]]
+    option = result.options[0]
+    assert option.fare_per_passenger == 116000 and option.currency == "GBP"
+    assert_respects_rules(option, MinConnectTimes(), 1)
+    assert plain_text(option) == ("EDI 19:00 → LHR 20:20 · 2h 20m in LHR · LHR 22:40 → DXB 08:30+1 · "
+                                  "2h 10m in DXB · DXB 10:40 → SYD 06:55+1 · total 26h 55m")
+
+
+async def test_mixed_currencies_are_not_priced(db: Database) -> None:
+    await store(flight("T1", "EDI", "LHR", "07:00", 80, 5000),
+                flight("T2", "LHR", "JFK", "10:00", 480, 30000, currency="USD"))
+    result = await searcher(Clock(), graph=GRAPH).find(["EDI"], ["JFK"], BASE.date())
+    assert result.options == [] and result.skipped_mixed_currency == 1
