@@ -22,6 +22,7 @@ from services.context import Services
 from services.inbox_demo import DemoCheckout
 from services.money import money
 from webhooks.keys import SERVICES
+from webhooks.pages import html_page
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -37,10 +38,7 @@ def demo_note() -> str:
 
 def _page(title: str, paragraphs: list[str], status: int = 200, form: str = "") -> web.Response:
     body = "".join(f"<p>{p}</p>" for p in paragraphs)
-    page = (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-            "<meta name='viewport' content='width=device-width, initial-scale=1'></head>"
-            f"<body style='font-family:sans-serif;max-width:36em;margin:2em auto'><h2>{html.escape(title)}</h2>"
-            f"{body}{form}</body></html>")
+    page = html_page(title, f"<h2>{html.escape(title)}</h2>{body}{form}")
     return web.Response(text=page, content_type="text/html", status=status, headers=HEADERS)
 
 

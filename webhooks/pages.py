@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from core.i18n import N_, _
+from core.i18n import N_, _, current_locale
 from webhooks.keys import TELEGRAM
 
 log = logging.getLogger(__name__)
@@ -68,11 +68,17 @@ def render_page(outcome: Outcome, username: str | None, ref: str) -> str:
                      + html.escape(_("Open the FlyO chat in Telegram")) + "</a></p><p>"
                      + html.escape(_("Telegram did not open?")) + f" <a href='https://t.me/{name}'>"
                      f"https://t.me/{name}</a></p>")
-    return ("<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-            f"<title>FlyO — {html.escape(outcome.title)}</title>"
+    return html_page(f"FlyO — {outcome.title}", "".join(parts) + "<p style='color:#666'>— FlyO</p>")
+
+
+def html_page(title: str, body: str) -> str:
+    """FlyO's page shell: phone-first (side padding, readable line length), inline styles only (the CSP allows
+    no style sheet). `title` is text; `body` is trusted HTML."""
+    return ("<!doctype html><html lang='" + html.escape(current_locale()) + "'><head><meta charset='utf-8'>"
+            f"<title>{html.escape(title)}</title>"
             "<meta name='viewport' content='width=device-width, initial-scale=1'></head>"
-            "<body style='font-family:sans-serif;max-width:36em;margin:2em auto;line-height:1.5'>"
-            f"{''.join(parts)}<p style='color:#666'>— FlyO</p></body></html>")
+            "<body style='font-family:system-ui,sans-serif;max-width:36em;margin:2em auto;padding:0 1.25em;"
+            f"line-height:1.5;color:#1a1a1a'>{body}</body></html>")
 
 
 def bot_username(app: web.Application) -> str | None:
