@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from core.i18n import N_, _, translations
+from core.i18n import N_, _, translate
 from handlers import passengers, payment, results, review, search, seats
 from handlers.turn import Turn
 from models.conversation import Step
@@ -77,7 +77,7 @@ ANYWHERE: dict[str, Action] = {"pay": payment.on_pay, "new": search.begin}
 
 def hint(step: Step) -> str:
     """The step's hint in the update's language (the table holds the English, marked with N_)."""
-    return translations().gettext(FLOW[step].hint)
+    return translate(FLOW[step].hint)
 
 
 NEW_SEARCH: Callable[[Turn, str], Awaitable[None]] = search.begin  # /search [query]
