@@ -31,8 +31,19 @@ def shorten(text: str, limit: int = QUOTE_CHARS) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
+MONTH_NAMES = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+               "november", "december"]
+
+
 def _month(word: str) -> int | None:
-    return MONTHS.get(word[:3].casefold()) if len(word) >= 3 else None
+    """"dec", "decem", "December", "sept" → the month; "Decoration" or "marsh" → None (a prefix of the name only)."""
+    text = word.casefold()
+    if len(text) < 3:
+        return None
+    month = MONTHS.get(text[:3])
+    if month is None:
+        return None
+    return month if MONTH_NAMES[month - 1].startswith(text) else None
 
 
 def _next_occurrence(day: int, month: int, today: date) -> date:

@@ -26,6 +26,8 @@ PARSED: list[tuple[str, date, date]] = [
     # day and month name, either order, ordinal suffixes, full or short names, any case, a trailing dot
     ("15 Dec", TODAY, date(2026, 12, 15)),
     ("15 december", TODAY, date(2026, 12, 15)),
+    ("15 Decem", TODAY, date(2026, 12, 15)),  # any beginning of the name from three letters
+    ("Sept 3", TODAY, date(2027, 9, 3)),
     ("15th Dec", TODAY, date(2026, 12, 15)),
     ("1st Dec.", TODAY, date(2026, 12, 1)),
     ("Dec 15", TODAY, date(2026, 12, 15)),
@@ -65,6 +67,9 @@ REFUSED: list[tuple[str, str]] = [
     ("soon", "couldn't read"),
     ("next week", "couldn't read"),
     ("15 Foo", "couldn't read"),
+    ("15 Decoration", "couldn't read"),  # starts like "Dec" but is no month
+    ("Marsh 3", "couldn't read"),
+    ("15 Junior", "couldn't read"),
     ("15-12", "couldn't read"),
     ("12/15/2026", "not a date in the calendar"),  # US order: month 15 does not exist
     ("32/12", "not a date in the calendar"),
