@@ -28,6 +28,7 @@ import string
 from collections.abc import Collection, Iterable
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -66,6 +67,22 @@ UNSUPPORTED_GRANT_BODY: JSON = {
     "code": 38187,
     "title": "Invalid parameters",
 }
+# Flight Create Orders refusing a sale (the airline no longer sells the fare): a definitive 400.
+SELL_FAILURE_BODY: JSON = {
+    "errors": [
+        {
+            "status": 400,
+            "code": 34651,
+            "title": "SEGMENT SELL FAILURE",
+            "detail": "Could not sell segment 1",
+        }
+    ]
+}
+ORDERS_PATH = "/v1/booking/flight-orders"
+_ORDER_EXAMPLE = (
+    Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "amadeus"
+    / "flight_create_orders.POST_v1_booking_flight-orders.201.json"
+)
 MALFORMED_BODY = b'{"meta": {"count": 1}, "data": [{"type": "flight-offer", "id": "1", "itineraries": ['
 
 # Hand-kept lookups for `dictionaries`; unknown codes fall back to airportsdata (if installed) or the code.
@@ -484,6 +501,8 @@ class FakeAmadeus(RecordingServer):
         self.seatmaps: list[dict[str, Any]] | dict[str, Any] | None = None
         self.locations: list[dict[str, Any]] = default_locations()
         self.tokens: set[str] = set()
+        self.orders: dict[str, JSON] = {}  # flight orders by id (created, not yet deleted)
+        self.deleted_orders: list[str] = []
         self._malformed = 0
 
     # ---- test API ------------------------------------------------------------------------------------------
@@ -499,6 +518,13 @@ class FakeAmadeus(RecordingServer):
     def token_requests(self) -> int:
         """How many token requests arrived (the SDK should cache its token for ~30 minutes)."""
         return sum(1 for r in self.requests if r.path == TOKEN_PATH)
+
+    def order_posts(self) -> list[RecordedRequest]:
+        """Flight Create Orders requests that reached the fake (injected faults included)."""
+        return [r for r in self.requests if r.method == "POST" and r.path == ORDERS_PATH]
+
+    def order_deletes(self) -> list[RecordedRequest]:
+        return [r for r in self.requests if r.method == "DELETE" and r.path.startswith(ORDERS_PATH + "/")]
 
     # ---- after record -> fault (base class): malformed -> auth -> delay -> handler --------------------------
     def _parse_body(self, request: web.Request, raw: bytes) -> Any:
@@ -630,6 +656,54 @@ class FakeAmadeus(RecordingServer):
             raise _missing(pointer="/data")
         return self._seatmap_response([o for o in offers if isinstance(o, dict)])
 
+    @route("POST", ORDERS_PATH)
+    async def _create_order(self, request: web.Request) -> web.Response:
+        """Flight Create Orders: validated like the real API (data.type, flightOffers, travelers), 201 with
+        the published example's shape (a fresh order id and PNR per order)."""
+        body = await _json_body(request)
+        data = body.get("data")
+        if not isinstance(data, dict):
+            raise _missing(pointer="/data")
+        if data.get("type") != "flight-order":
+            raise _invalid_data("/data/type", "type must be flight-order")
+        offers = data.get("flightOffers")
+        if not isinstance(offers, list) or not offers or not all(isinstance(o, dict) for o in offers):
+            raise _missing(pointer="/data/flightOffers")
+        travelers = data.get("travelers")
+        if not isinstance(travelers, list) or not travelers:
+            raise _missing(pointer="/data/travelers")
+        for index, traveler in enumerate(travelers):
+            problem = _traveler_problem(traveler)
+            if problem is not None:
+                raise _missing(pointer=f"/data/travelers[{index}]/{problem}")
+        order = _order_template()
+        order_id = "eJzTd9f3" + "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(16))
+        pnr = "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(6))
+        order["id"] = order_id
+        records = order.get("associatedRecords") or [{}]
+        records[0] = {**records[0], "reference": pnr, "flightOfferId": str(offers[0].get("id", "1"))}
+        order["associatedRecords"] = records
+        order["flightOffers"] = copy.deepcopy(offers)
+        order["travelers"] = copy.deepcopy(travelers)
+        self.orders[order_id] = order
+        meta = {"count": 1, "links": {"self": f"{_SELF_BASE}{ORDERS_PATH}/{order_id}"}}
+        return _response(201, {"meta": meta, "data": order, "dictionaries": _dictionaries(offers)})
+
+    @route("GET", ORDERS_PATH + "/{id}")
+    async def _get_order(self, request: web.Request) -> web.Response:
+        order = self.orders.get(request.match_info["id"])
+        if order is None:
+            return await self._unknown(request)
+        return _response(200, {"data": order})
+
+    @route("DELETE", ORDERS_PATH + "/{id}")
+    async def _delete_order(self, request: web.Request) -> web.Response:
+        order_id = request.match_info["id"]
+        if self.orders.pop(order_id, None) is None:
+            return await self._unknown(request)
+        self.deleted_orders.append(order_id)
+        return web.Response(status=204)
+
     @route("GET", "/v1/reference-data/locations")
     async def _locations(self, request: web.Request) -> web.Response:
         query = request.query
@@ -737,6 +811,48 @@ def _missing(*, parameter: str | None = None, pointer: str | None = None) -> _Ap
         "source": source,
     }
     return _ApiError(400, {"errors": [error]})
+
+
+def _invalid_data(pointer: str, detail: str) -> _ApiError:
+    error = {"status": 400, "code": 4926, "title": "INVALID DATA RECEIVED", "detail": detail,
+             "source": {"pointer": pointer}}
+    return _ApiError(400, {"errors": [error]})
+
+
+def _traveler_problem(traveler: object) -> str | None:
+    """The first missing mandatory traveler field (as a pointer tail), or None."""
+    if not isinstance(traveler, dict):
+        return "id"
+    if not traveler.get("id"):
+        return "id"
+    name = traveler.get("name")
+    if not isinstance(name, dict) or not name.get("firstName"):
+        return "name/firstName"
+    if not name.get("lastName"):
+        return "name/lastName"
+    if not isinstance(traveler.get("dateOfBirth"), str) or not _is_date(traveler["dateOfBirth"]):
+        return "dateOfBirth"
+    return None
+
+
+def _order_template() -> JSON:
+    """The published Flight Create Orders example's `data` when ../shared/fixtures is present, else the same
+    shape built here."""
+    if _ORDER_EXAMPLE.exists():
+        published: JSON = json.loads(_ORDER_EXAMPLE.read_text())["data"]
+        return published
+    return {
+        "type": "flight-order",
+        "id": "",
+        "queuingOfficeId": "NCE1A0950",
+        "associatedRecords": [
+            {"reference": "", "creationDateTime": "2018-07-13T20:17:00", "originSystemCode": "1A",
+             "flightOfferId": "1"}
+        ],
+        "travelers": [],
+        "flightOffers": [],
+        "ticketingAgreement": {"option": "DELAY_TO_CANCEL", "delay": "6D"},
+    }
 
 
 def _invalid_format(value: str, *, parameter: str, example: str) -> _ApiError:
