@@ -21,6 +21,7 @@ from core.clock import Clock
 from core.config import ConfigError, Settings
 from core.database import Database
 from repos.flights import AircraftRepo, AirportRepo, FlightRepo
+from services.airline_orders import AirlineOrderService
 from services.airports import AirportDirectory
 from services.bookings import BookingRules, BookingService
 from services.context import Services
@@ -78,6 +79,20 @@ def build_providers(settings: Settings) -> list[FlightProvider]:
     return [provider]
 
 
+def build_airline_orders(clock: Clock, flights: FlightSearch,
+                         notifications: NotificationService) -> AirlineOrderService | None:
+    """Paid live fares become Amadeus flight orders, through the search adapter's client (one token)."""
+    if not any(p.name == "amadeus" for p in flights.live):
+        return None
+    from services.providers.amadeus import AmadeusProvider  # the SDK loads only where it is used
+    from services.providers.amadeus_orders import AmadeusOrders
+
+    provider = next((p for p in flights.live if isinstance(p, AmadeusProvider)), None)
+    if provider is None:
+        return None
+    return AirlineOrderService(clock, AmadeusOrders(provider), notifications, source=provider.name)
+
+
 async def load_reference_data() -> ReferenceData:
     """Airports, aircraft and the inventory's last day: read once at start-up (after the seed) and injected."""
     return ReferenceData(
@@ -109,6 +124,7 @@ async def build_services(settings: Settings, database: Database, clock: Clock | 
         services.payments = PaymentService(
             clock, services.bookings, seats, notifications, gateway, reference, public_url=settings.public_url,
             max_attempts=settings.MAX_PAYMENT_ATTEMPTS, window_minutes=settings.PAYMENT_WINDOW_MINUTES)
+        services.payments.orders = build_airline_orders(clock, flights, notifications)
         services.payment_events = PaymentEvents(services.payments, services.flights)
         services.payment_events.inbox.on_outcome = services.count_webhook  # the worker's outcomes, by type
         # Demo mode signs its own events with a per-process secret; Stripe's may be two (rotation).

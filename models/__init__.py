@@ -1,6 +1,7 @@
 """Beanie documents. No `Link` and no `use_revision` (nx-27017 gaps); ids and snapshots instead."""
 
 from models.aircraft import AircraftType, CabinLayout
+from models.airline_order import AirlineOrder
 from models.airport import Airport
 from models.booking import (
     Booking,
@@ -33,6 +34,7 @@ ALL_DOCUMENTS: list[type] = [
     AuditEntry,
     ChatStatus,
     DailyCounter,
+    AirlineOrder,
 ]
 
 __all__ = [

@@ -70,6 +70,8 @@ class ChargeEvents:
             except InvalidTransition:
                 booking = await self.bookings.get(str(booking.id)) or booking
         await self.repo.mark_refunded_in_stripe(booking)
+        if self.payments.orders is not None:  # refunded in full: the airline order goes too (repeat-safe)
+            await self.payments.orders.cancel(booking)
         await self.bookings.record(booking, "refund", f"{refunded} {currency} refunded in the Stripe dashboard")
         done = "cancelled and its seats released" if was != BookingStatus.CANCELLED else "was cancelled"
         await self._tell_both(booking, f"dashboard-refund:{booking.id}",

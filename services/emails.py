@@ -51,7 +51,9 @@ def _html(paragraphs: list[str], details: list[str]) -> str:
     return f"<html><body style='font-family:sans-serif'>{body}<p>{rows}</p><p>— FlyO</p></body></html>"
 
 
-def confirmation(booking: Booking, airports: AirportDirectory) -> tuple[str, str, str]:
+def confirmation(booking: Booking, airports: AirportDirectory, *, pnr: str | None = None,
+                 order_id: str | None = None) -> tuple[str, str, str]:
+    """`pnr`/`order_id`: a live fare's airline booking reference and Amadeus order id, once the order exists."""
     demo = is_demo_payment(booking)
     subject = ("[DEMO] " if demo else "") + _("FlyO booking {reference} confirmed — {origin} → {destination}").format(
         reference=booking.reference, origin=booking.flight.origin, destination=booking.flight.destination)
@@ -61,6 +63,9 @@ def confirmation(booking: Booking, airports: AirportDirectory) -> tuple[str, str
     paid = money(booking.payment.amount_paid or booking.price.total, booking.price.currency)
     total = _("Total paid: {amount}").format(amount=paid) + (_(" (demo — no money was taken)") if demo else "")
     details = [*_details(booking, airports), total]
+    if pnr:
+        details.append(_("Airline booking reference (PNR): {pnr} (order {order_id})").format(
+            pnr=pnr, order_id=order_id or "-"))
     return subject, _text(intro, details), _html(intro, details)
 
 

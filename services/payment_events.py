@@ -19,16 +19,18 @@ from typing import Any
 
 from core.errors import InvalidTransition, PaymentError, SeatUnavailable
 from core.i18n import _
+from models.airline_order import AirlineOrderStatus
 from models.booking import Booking, BookingFlag, BookingStatus, PaymentStatus
 from models.ops import AttemptStatus
 from repos.bookings import BookingRepo
 from repos.payments import PaymentRepo
 from services import emails
+from services.airline_orders import OrderRetryLater
 from services.charge_events import CHARGE_EVENTS, ChargeEvents
 from services.flights import FlightSearch
 from services.inbox import StripeInbox
 from services.notifications import Intent, PayAgain, SearchAgain
-from services.payment_texts import late_refund_message, payment_failed_message
+from services.payment_texts import late_refund_message, order_failed_message, payment_failed_message
 from services.payments import PaymentService
 from services.seat_choice import suggest_seats
 from services.stripe_amounts import checkout_total, from_stripe_amount
@@ -147,14 +149,25 @@ class PaymentEvents:
         return await self.fulfil(booking) or outcome
 
     async def fulfil(self, booking: Booking) -> str | None:
-        """Finish a CONFIRMED booking: its seats booked (or replaced), the chat message and e-mail queued.
+        """Finish a CONFIRMED booking: its seats booked (or replaced), a live fare's airline order made, the chat
+        message and e-mail queued.
 
-        Repeat-safe; returns an outcome only when it could not seat the traveller and refunded instead.
+        Repeat-safe; returns an outcome only when it could not seat the traveller or the airline refused the
+        order, and refunded instead. Raises OrderRetryLater while the airline order should be tried again.
         """
         await self.before_step("seats")
         booking = await self._secure_seats(booking)
         if booking.status != BookingStatus.CONFIRMED:
             return "refunded_no_seat"
+        orders = self.payments.orders
+        if orders is not None and booking.flight.source == orders.source:
+            await self.before_step("order")
+            flight = await self.flights.get(booking.flight.flight_id)
+            order = await orders.place(booking, flight.offer if flight else None)
+            if order.status == AirlineOrderStatus.FAILED:
+                return await self._refund_order_failed(booking, order.last_error or "unknown error")
+            if order.status == AirlineOrderStatus.CANCELLED:
+                return "order_cancelled"  # the booking was cancelled meanwhile
         await self.payments.queue_confirmation(booking, "confirm", self.before_step)
         await self.repo.mark_fulfilled(booking, self.clock.now_ms())
         return None
@@ -214,6 +227,28 @@ class PaymentEvents:
         await self.notify.chat(f"oversold-chat:{booking.id}", booking.chat_id, no_seat_message(booking, refunded),
                                reference=booking.reference)
         return cancelled
+
+    async def _refund_order_failed(self, booking: Booking, error: str) -> str:
+        """The airline would not (or may not) issue the order: cancel, refund in full, tell both. Repeat-safe."""
+        intent = booking.payment.payment_intent_id or ""
+        try:
+            cancelled = await self.bookings.cancel(booking, "the airline could not issue the booking")
+        except InvalidTransition:
+            cancelled = await self.bookings.get(str(booking.id)) or booking
+        refunded = 0
+        if intent and self.payments.gateway is not None:
+            _rid, refunded, _error = await self.payments.refund(
+                cancelled, intent, booking.payment.amount_paid or booking.price.total, "airline order failed")
+        await self.notify.tell_admins(
+            f"order-failed:{booking.id}", f"🚨 {booking.reference} was paid but Amadeus did not create the airline "
+            f"order ({error}). Cancelled and refunded; the traveller is told.", reference=booking.reference)
+        await self.notify.chat(f"order-failed-chat:{booking.id}", booking.chat_id,
+                               order_failed_message(cancelled, refunded), reference=booking.reference)
+        note = _("The airline could not issue your ticket, so we refunded your payment in full.")
+        subject, text, html = emails.cancellation(cancelled, self.payments.reference.airports, note)
+        await self.notify.email(f"order-failed-email:{booking.id}", booking.email, subject, text, html,
+                                reference=booking.reference)
+        return "refunded_order_failed"
 
     async def _mismatch(self, booking: Booking, session_id: str, amount: int, currency: str) -> str:
         await self.repo.flag(booking, BookingFlag.AMOUNT_MISMATCH, only_if=BookingStatus.PENDING)
@@ -278,7 +313,10 @@ class PaymentEvents:
                 return "expired"
             return "unknown"
         if session.get("status") == "complete" and session.get("payment_status") in ("paid", "no_payment_required"):
-            outcome = await self.paid(booking, session)
+            try:
+                outcome = await self.paid(booking, session)
+            except OrderRetryLater as exc:  # confirmed; finish_confirmations tries the airline order again
+                outcome = f"confirmed, airline order pending ({exc})"
             log.info("sweep found a paid session without its webhook → %s", outcome,
                      extra={"booking": booking.reference})
             return "paid"
@@ -289,5 +327,8 @@ class PaymentEvents:
         stale = self.clock.now_ms() - 60_000
         stuck = await self.repo.unfulfilled(stale, SWEEP_BATCH)
         for booking in stuck:
-            await self.fulfil(booking)
+            try:
+                await self.fulfil(booking)
+            except OrderRetryLater as exc:
+                log.info("confirmation waits for the airline order: %s", exc, extra={"booking": booking.reference})
         return len(stuck)

@@ -51,7 +51,9 @@ def payment_link_message(booking: Booking, deadline: str, attempt: int, max_atte
     return "\n".join(lines)
 
 
-def confirmed_message(booking: Booking, airports: AirportDirectory) -> str:
+def confirmed_message(booking: Booking, airports: AirportDirectory, *, pnr: str | None = None,
+                      order_id: str | None = None) -> str:
+    """`pnr`/`order_id`: a live fare's airline booking reference and Amadeus order id, once the order exists."""
     airport = airports.get(booking.flight.origin)
     tz = airport.tz if airport else "UTC"
     when = local_datetime(booking.flight.departs_at, tz)
@@ -63,7 +65,27 @@ def confirmed_message(booking: Booking, airports: AirportDirectory) -> str:
                     "Paid {paid}{demo}. The confirmation e-mail is on its way to {email}.").format(
         reference=booking.reference, flight=html.escape(booking.flight.flight_number), origin=booking.flight.origin,
         destination=booking.flight.destination, when=when, seats=", ".join(booking.seats), names=names, paid=paid,
-        demo=demo, email=html.escape(_mask(booking.email)))
+        demo=demo, email=html.escape(_mask(booking.email))) + airline_line(pnr, order_id)
+
+
+def airline_line(pnr: str | None, order_id: str | None) -> str:
+    """"\nAirline booking reference (PNR): ABC123 (order …)." for a live fare's order; "" without one."""
+    if not pnr:
+        return ""
+    return "\n" + _("Airline booking reference (PNR): <b>{pnr}</b> (order {order_id}).").format(
+        pnr=html.escape(pnr), order_id=html.escape(order_id or "-"))
+
+
+def order_failed_message(booking: Booking, refunded: int) -> str:
+    """The airline refused (or never confirmed) a paid live fare: cancelled and refunded."""
+    if refunded:
+        text = _("Sorry — the airline could not issue booking <b>{reference}</b>, so it is cancelled and we "
+                 "refunded your payment in full ({amount}). Refunds take 5–10 days to appear. Send /search to "
+                 "book another flight.")
+    else:
+        text = _("Sorry — the airline could not issue booking <b>{reference}</b>, so it is cancelled. Our team "
+                 "will refund your payment. Send /search to book another flight.")
+    return "❌ " + text.format(reference=booking.reference, amount=money(refunded, booking.price.currency))
 
 
 def _mask(email: str) -> str:

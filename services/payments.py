@@ -16,10 +16,12 @@ from typing import Any
 from core.clock import Clock
 from core.errors import FlyOError, InvalidTransition, PaymentError, PaymentsNotConfigured, SeatUnavailable
 from core.i18n import _
+from models.airline_order import AirlineOrderStatus
 from models.booking import Booking, BookingFlag, BookingStatus, PaymentStatus
 from models.ops import PaymentAttempt
 from repos.payments import PaymentRepo
 from services import emails
+from services.airline_orders import AirlineOrderService
 from services.bookings import BookingService
 from services.money import money
 from services.notifications import NotificationService, PayNow
@@ -73,6 +75,7 @@ class PaymentService:
         self.window_ms = window_minutes * 60_000
         self.attempts = attempts or PaymentRepo()
         self.repo = bookings.repo
+        self.orders: AirlineOrderService | None = None  # live fares' airline orders (Amadeus configured)
 
     @property
     def demo(self) -> bool:
@@ -167,13 +170,16 @@ class PaymentService:
         `step` is awaited before each insert (the webhook's fault-injection point).
         """
         airports = self.reference.airports
-        text = confirmed_message(booking, airports) + reseated_note(booking)
+        order = await self.orders.order_of(booking) if self.orders is not None else None
+        pnr, order_id = (order.pnr, order.order_id) if order and order.status == AirlineOrderStatus.CREATED else (
+            None, None)
+        text = confirmed_message(booking, airports, pnr=pnr, order_id=order_id) + reseated_note(booking)
         if step is not None:
             await step("chat")
         await self.notifications.chat(f"{key}-chat:{booking.id}", booking.chat_id, text, reference=booking.reference)
         if step is not None:
             await step("email")
-        subject, body, html = emails.confirmation(booking, airports)
+        subject, body, html = emails.confirmation(booking, airports, pnr=pnr, order_id=order_id)
         await self.notifications.email(f"{key}-email:{booking.id}", booking.email, subject,
                                        body + reseated_note(booking, html_text=False), html,
                                        reference=booking.reference)
@@ -200,6 +206,8 @@ class PaymentService:
                 await self.gateway.expire_checkout(p.session_id)
             except PaymentError as exc:
                 log.warning("could not expire the open session: %s", exc, extra={"booking": booking.reference})
+        if self.orders is not None:  # after the refund: a failure here alerts the admins and blocks nothing
+            await self.orders.cancel(cancelled)
         await self._tell_cancelled(cancelled, refunded)
         return CancelOutcome(cancelled, refund_id, refunded, error)
 

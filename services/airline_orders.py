@@ -1,0 +1,194 @@
+"""Airline orders for live (Amadeus) fares: a paid booking becomes an order with the airline, exactly once.
+
+When: right after payment, while the Stripe event that confirmed the booking is applied (`PaymentEvents.fulfil`).
+Not before payment: the price check (Flight Offers Price) already happens before the traveller pays, and an
+order holds airline seats — creating it first would hold seats for bookings nobody pays for. Not later: the
+airline only holds the offer once the order exists, so waiting risks selling a fare that is gone. When the
+order fails for good the payment is refunded in full, the booking cancelled, and the traveller and the admins
+told (`PaymentEvents`): a paid traveller always ends with a confirmed order or a refund.
+
+Exactly once, though Amadeus has no idempotency key: the booking's `AirlineOrder` row (unique `booking_id`)
+is inserted first, and each Create Orders call is claimed on it by a conditional update (`calling_ms`), so a
+webhook delivered twice, the sweep and two workers never send two requests at once. The outcome of a call:
+
+* created → order id and PNR stored; the confirmation shows them;
+* refused (4xx) → failed: refund + cancel;
+* Amadeus answered it could not (5xx, 429, credentials) or the connection failed → nothing was made: the claim
+  is released and `OrderRetryLater` raised, so the inbox worker retries the event with its backoff (5 s, 30 s,
+  2 min, 10 min, 30 min); the last attempt that still fails gives up: refund + cancel;
+* no answer (timeout), or a claim whose caller vanished (a crash mid-call, seen once the call is a minute
+  old) → the outcome is unknown and the request is **never sent again** (it could make a second order):
+  failed, refund + cancel, and the admins are asked to look for (and cancel) an order in Amadeus.
+
+Cancelling a booking deletes its order in Amadeus; a failure to do so alerts the admins and never blocks the
+refund.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Protocol
+
+from core.clock import Clock
+from core.errors import FlyOError, ProviderUnavailable
+from models.airline_order import AirlineOrder, AirlineOrderStatus
+from models.booking import Booking
+from repos.airline_orders import AirlineOrderRepo
+from services.inbox import BACKOFF_SECONDS
+from services.notifications import NotificationService
+from services.providers.base import ProviderRejected
+
+log = logging.getLogger(__name__)
+
+MAX_CALLS = len(BACKOFF_SECONDS) + 1  # one per inbox attempt: the last one that fails gives up
+STALE_CALL_MS = 60_000  # far beyond any call's timeout: a claim this old lost its caller
+
+
+class OrderOutcomeUnknown(ProviderUnavailable):
+    """No answer to a Create Orders request: an order may or may not exist. Never send it again."""
+
+
+class OrderRetryLater(FlyOError):
+    """The order could not be made yet (Amadeus unavailable, or another worker is making it): raise so the
+    Stripe event is retried with the inbox's backoff."""
+
+
+@dataclass(frozen=True)
+class OrderTraveler:
+    first_name: str
+    last_name: str
+    birth_date: date
+    email: str | None = None
+    phone: str | None = None  # E.164
+
+
+class OrderGateway(Protocol):
+    async def create_order(self, offer: dict[str, Any], travelers: list[OrderTraveler]) -> tuple[str, str]:
+        """(order id, PNR); ProviderRejected when refused, OrderOutcomeUnknown without an answer,
+        ProviderUnavailable when Amadeus answered it could not."""
+
+    async def cancel_order(self, order_id: str) -> None:
+        """Delete the order; ProviderUnavailable on failure."""
+
+
+def travelers_of(booking: Booking) -> list[OrderTraveler]:
+    """Each passenger's name and date of birth; the booking's contact e-mail and phone on the first."""
+    result = []
+    for index, passenger in enumerate(booking.passengers):
+        first, _sep, last = passenger.full_name.strip().rpartition(" ")
+        first, last = (first, last) if first else (last, last)
+        result.append(OrderTraveler(first, last, passenger.birth_date,
+                                    email=(passenger.email or booking.email) if index == 0 else None,
+                                    phone=passenger.phone if index == 0 else None))
+    return result
+
+
+class AirlineOrderService:
+    def __init__(self, clock: Clock, gateway: OrderGateway, notifications: NotificationService,
+                 repo: AirlineOrderRepo | None = None, *, source: str = "amadeus") -> None:
+        """`source`: the flights (`Flight.source`) whose bookings get an airline order."""
+        self.source = source
+        self.clock = clock
+        self.gateway = gateway
+        self.notify = notifications
+        self.repo = repo or AirlineOrderRepo()
+
+    async def order_of(self, booking: Booking) -> AirlineOrder | None:
+        return await self.repo.get(str(booking.id))
+
+    # ---- creating ------------------------------------------------------------------------------------
+    async def place(self, booking: Booking, offer: dict[str, Any] | None) -> AirlineOrder:
+        """The booking's order, made now if it has none: CREATED, or FAILED (the caller refunds and cancels).
+
+        Repeat-safe. Raises OrderRetryLater when it should be tried again later.
+        """
+        booking_id = str(booking.id)
+        now_ms = self.clock.now_ms()
+        await self.repo.claim(booking_id, booking.reference, self.clock.now(), now_ms)
+        order = await self.repo.get(booking_id)
+        if order is None:  # pragma: no cover - just inserted or found
+            raise OrderRetryLater("the order row vanished")
+        if order.status != AirlineOrderStatus.PENDING:
+            return order
+        if order.calling_ms is not None:
+            if now_ms - order.calling_ms < STALE_CALL_MS:
+                raise OrderRetryLater("the airline order is being created by another worker")
+            return await self._unknown(order, "the order call was cut short (no answer recorded)")
+        problem = _offer_problem(offer, len(booking.passengers))
+        if problem is not None:
+            return await self._fail(order, problem)
+        assert offer is not None
+        if order.next_attempt_ms > now_ms:
+            raise OrderRetryLater(f"airline order retry not due yet ({order.last_error})")
+        if not await self.repo.start_call(order, now_ms):
+            raise OrderRetryLater("the airline order was claimed by another worker")
+        calls = order.attempts + 1
+        try:
+            order_id, pnr = await self.gateway.create_order(offer, travelers_of(booking))
+        except OrderOutcomeUnknown as exc:
+            return await self._unknown(order, str(exc))
+        except ProviderRejected as exc:
+            return await self._fail(order, f"refused by Amadeus: {exc}")
+        except ProviderUnavailable as exc:
+            if calls >= MAX_CALLS:
+                return await self._fail(order, f"{exc} ({calls} attempts)")
+            retry_ms = now_ms + BACKOFF_SECONDS[calls - 1] * 1000
+            await self.repo.end_call(booking_id, str(exc), retry_ms, self.clock.now_ms())
+            log.warning("airline order attempt %s failed: %s", calls, exc, extra={"booking": booking.reference})
+            raise OrderRetryLater(f"airline order not created yet: {exc}") from None
+        await self.repo.created(booking_id, order_id, pnr, self.clock.now_ms())
+        log.info("airline order %s created, PNR %s", order_id, pnr, extra={"booking": booking.reference})
+        return await self.repo.get(booking_id) or order
+
+    async def _fail(self, order: AirlineOrder, error: str) -> AirlineOrder:
+        await self.repo.failed(order.booking_id, error[:300], self.clock.now_ms())
+        log.warning("airline order failed: %s", error, extra={"booking": order.reference})
+        return await self.repo.get(order.booking_id) or order
+
+    async def _unknown(self, order: AirlineOrder, error: str) -> AirlineOrder:
+        await self.notify.tell_admins(
+            f"order-unknown:{order.booking_id}",
+            f"🚨 {order.reference}: the Amadeus order request got no answer ({error}); an airline order may exist "
+            f"although FlyO has no id for it. The booking is refunded and cancelled: please look for an order "
+            f"for this traveller in Amadeus and cancel it.", reference=order.reference)
+        return await self._fail(order, f"outcome unknown: {error}")
+
+    # ---- cancelling ----------------------------------------------------------------------------------
+    async def cancel(self, booking: Booking) -> None:
+        """Delete the booking's order in Amadeus (repeat-safe); a failure alerts the admins and never raises."""
+        booking_id = str(booking.id)
+        order = await self.repo.get(booking_id)
+        if order is None or order.status in (AirlineOrderStatus.CANCELLED, AirlineOrderStatus.FAILED):
+            return
+        if order.status == AirlineOrderStatus.PENDING:
+            if not await self.repo.withdraw(booking_id, self.clock.now_ms()):
+                await self.notify.tell_admins(
+                    f"order-cancel-racing:{booking_id}",
+                    f"⚠️ {booking.reference} was cancelled while its Amadeus order was being created; check "
+                    f"Amadeus and cancel the order if it exists.", reference=booking.reference)
+            return
+        assert order.order_id is not None
+        try:
+            await self.gateway.cancel_order(order.order_id)
+        except ProviderUnavailable as exc:
+            await self.repo.note_error(booking_id, f"cancel failed: {exc}"[:300], self.clock.now_ms())
+            log.warning("could not cancel airline order %s: %s", order.order_id, exc,
+                        extra={"booking": booking.reference})
+            await self.notify.tell_admins(
+                f"order-cancel-failed:{booking_id}",
+                f"⚠️ {booking.reference} is cancelled but its Amadeus order {order.order_id} (PNR {order.pnr}) "
+                f"could not be cancelled: {exc}. Please cancel it in Amadeus.", reference=booking.reference)
+            return
+        await self.repo.cancelled(booking_id, self.clock.now_ms())
+        log.info("airline order %s cancelled", order.order_id, extra={"booking": booking.reference})
+
+
+def _offer_problem(offer: dict[str, Any] | None, passengers: int) -> str | None:
+    if not offer:
+        return "no priced offer kept for this flight"
+    pricings = offer.get("travelerPricings")
+    if isinstance(pricings, list) and pricings and len(pricings) != passengers:
+        return f"the kept offer is for {len(pricings)} traveller(s), the booking has {passengers}"
+    return None

@@ -1,0 +1,101 @@
+"""Amadeus Flight Create Orders and Flight Order Management (cancel): the airline side of a paid live fare.
+
+Same plumbing as the search adapter (services.providers.amadeus: the sync SDK in a worker thread under a
+timeout, a fresh token when Amadeus says it expired), with the errors sorted for an order, whose creation
+cannot be repeated blindly (Amadeus has no idempotency key):
+
+* an answer refusing the request (4xx other than auth/rate limit) → `ProviderRejected`: definitive;
+* an answer saying Amadeus could not do it now (5xx, 429, refused credentials) or a connection that failed
+  → `ProviderUnavailable`: Amadeus answered, so no order was made; safe to try again later;
+* no answer within the timeout → `OrderOutcomeUnknown`: the order may exist; never sent again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import amadeus
+import phonenumbers
+
+from core.errors import ProviderUnavailable
+from services.airline_orders import OrderOutcomeUnknown, OrderTraveler
+from services.providers.amadeus import AmadeusProvider, translate
+from services.providers.amadeus_parse import JSON
+
+__all__ = ["AmadeusOrders", "traveler_json"]
+
+log = logging.getLogger(__name__)
+
+
+def traveler_json(index: int, traveler: OrderTraveler) -> JSON:
+    """One `travelers[]` entry; ids "1", "2"… match the offer's `travelerPricings[].travelerId`."""
+    entry: JSON = {"id": str(index + 1), "dateOfBirth": traveler.birth_date.isoformat(),
+                   "name": {"firstName": traveler.first_name.upper(), "lastName": traveler.last_name.upper()}}
+    contact: JSON = {}
+    if traveler.email:
+        contact["emailAddress"] = traveler.email
+    phone = _phone(traveler.phone)
+    if phone is not None:
+        contact["phones"] = [phone]
+    if contact:
+        entry["contact"] = contact
+    return entry
+
+
+def _phone(e164: str | None) -> JSON | None:
+    if not e164:
+        return None
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return None
+    return {"deviceType": "MOBILE", "countryCallingCode": str(number.country_code),
+            "number": str(number.national_number)}
+
+
+class AmadeusOrders:
+    """`create_order` / `cancel_order` through the search adapter's SDK client (one token cache)."""
+
+    def __init__(self, provider: AmadeusProvider) -> None:
+        self.provider = provider
+        self.timeout = provider.timeout
+
+    async def create_order(self, offer: JSON, travelers: list[OrderTraveler]) -> tuple[str, str]:
+        """POST /v1/booking/flight-orders with the priced offer → (Amadeus order id, airline PNR)."""
+        body = [traveler_json(i, t) for i, t in enumerate(travelers)]
+        response = await self._call(self.provider.client.booking.flight_orders.post, offer, body)
+        result = getattr(response, "result", None)
+        data = result.get("data") if isinstance(result, dict) else None
+        try:
+            assert isinstance(data, dict)
+            order_id = str(data["id"])
+            pnr = str(data["associatedRecords"][0]["reference"])
+        except (AssertionError, KeyError, IndexError, TypeError) as exc:
+            # Amadeus answered 2xx: an order exists but we can't read it; never send it again.
+            raise OrderOutcomeUnknown(f"unreadable order answer ({exc.__class__.__name__})") from None
+        return order_id, pnr
+
+    async def cancel_order(self, order_id: str) -> None:
+        """DELETE /v1/booking/flight-orders/{id} (204). An order Amadeus no longer knows counts as cancelled."""
+        gone = await self._call(lambda: self.provider.client.booking.flight_order(order_id).delete(),
+                                missing_ok=True)
+        if gone is None:
+            log.info("flight order %s was already gone", order_id)
+
+    async def _call(self, fn: Any, *args: Any, missing_ok: bool = False) -> Any:
+        """The SDK call's response; None for a 404 when `missing_ok`."""
+        try:
+            work = asyncio.to_thread(self.provider._blocking, fn, *args)
+            return await asyncio.wait_for(work, self.timeout)
+        except TimeoutError:
+            raise OrderOutcomeUnknown(f"no answer within {self.timeout:g} s") from None
+        except amadeus.NotFoundError as exc:
+            if missing_ok:
+                return None
+            raise translate(exc) from None
+        except amadeus.ResponseError as exc:
+            raise translate(exc) from None
+        except OSError as exc:
+            raise ProviderUnavailable(f"network error ({exc.__class__.__name__})") from None
