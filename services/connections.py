@@ -11,7 +11,8 @@ whose second flight is full is never offered. A layover lasts at least the hub's
 midnight at the hub, or longer than `max_layover`) only with `overnight=True`, and then at most 24 h. The price
 per passenger is the sum of the legs' fares in the cabin, in one currency: the seed prices a flight in its
 origin's currency, so a connection through another currency zone (LHR→DXB in GBP, DXB→SYD in AED) is skipped
-and counted in `skipped_mixed_currency`. Ranking: direct flights first (by departure); connections by total
+and counted in `skipped_mixed_currency` — before any query where the route graph knows the currencies (the
+network's does), else once its flights are read. Ranking: direct flights first (by departure); connections by total
 time, then price, and beside a direct flight only those faster or cheaper than the best direct one.
 
 Hubs come from the network (`services.inventory.network`, or an injected `RouteGraph`): the airports flown
@@ -37,6 +38,7 @@ from zoneinfo import ZoneInfo
 from models.flight import Flight, route_key
 from repos.connections import ConnectionRepo
 from services.flights import FlightOption, FlightSearch
+from services.inventory.fares import currency_for_country
 from services.inventory.network import network_airports, network_routes
 
 MAX_HUBS = 6  # one-stop hub airports tried per search
@@ -59,11 +61,15 @@ class MinConnectTimes:
 
 
 class RouteGraph:
-    """Which airports are linked, and how far: links are flown both ways (as in the network)."""
+    """Which airports are linked, and how far: links are flown both ways (as in the network). `currencies`:
+    the currency an airport's departures are sold in, where the inventory has one rule for it (the seed prices
+    in the origin's currency); a hub path whose legs would be sold in different currencies is then skipped
+    before any query. Without it every path is read and mixed itineraries are dropped once fetched."""
 
-    def __init__(self, links: Iterable[tuple[str, str, int]]) -> None:
+    def __init__(self, links: Iterable[tuple[str, str, int]], currencies: Mapping[str, str] | None = None) -> None:
         self.out: dict[str, dict[str, int]] = {}
         self.into: dict[str, dict[str, int]] = {}
+        self.currencies = dict(currencies or {})
         for a, b, km in links:
             for o, d in ((a, b), (b, a)):
                 self.out.setdefault(o, {})[d] = km
@@ -72,10 +78,16 @@ class RouteGraph:
     def km(self, origin: str, destination: str) -> int | None:
         return self.out.get(origin, {}).get(destination)
 
+    def mixed_currency(self, path: list[str]) -> bool:
+        """True when the path's legs are known to be sold in different currencies."""
+        sold_in = [self.currencies.get(a) for a in path[:-1]]
+        return None not in sold_in and len(set(sold_in)) > 1
+
 
 @cache
 def network_graph() -> RouteGraph:
-    return RouteGraph((r.origin, r.destination, r.distance_km) for r in network_routes())
+    currencies = {a.iata: currency_for_country(a.country) for a in network_airports()}
+    return RouteGraph(((r.origin, r.destination, r.distance_km) for r in network_routes()), currencies)
 
 
 @cache
@@ -120,7 +132,7 @@ class Itinerary:
 @dataclass
 class ConnectionResult:
     options: list[Itinerary]  # direct first (by departure), then connections (by total time, price)
-    skipped_mixed_currency: int = 0  # connections that fit but whose legs are priced in different currencies
+    skipped_mixed_currency: int = 0  # hub paths (or fetched itineraries) sold in different currencies
     two_stop_tried: bool = False
     queries: int = 0  # route-and-day reads (seat counts not included)
 
@@ -178,7 +190,7 @@ class ConnectionSearch:
         """`day` is the travel day in the origin's local time (the inventory's `departure_date`)."""
         result = ConnectionResult([])
         ends = set(origins) | set(destinations)
-        one_stop = self._one_stop_paths(origins, destinations, ends)
+        one_stop = self._one_stop_paths(origins, destinations, ends, result)
         direct_keys = [route_key(o, d, day.isoformat()) for o in origins for d in destinations if o != d]
         directs_raw, chains = await asyncio.gather(
             self.repo.on_routes(direct_keys), self._chains(one_stop, day, overnight, result))
@@ -190,7 +202,8 @@ class ConnectionSearch:
                                          max_options)
         if not directs and not connections:
             result.two_stop_tried = True
-            two_stop = await self._chains(self._two_stop_paths(origins, destinations, ends), day, overnight, result)
+            paths = self._two_stop_paths(origins, destinations, ends, result)
+            two_stop = await self._chains(paths, day, overnight, result)
             connections = await self._ranked(self._priced(two_stop, cabin, result), directs, cabin, passengers,
                                              max_options)
         result.options = directs + connections
@@ -211,7 +224,8 @@ class ConnectionSearch:
                                     passengers, limit=max_options)
 
     # ---- hub paths ---------------------------------------------------------------------------------
-    def _one_stop_paths(self, origins: list[str], destinations: list[str], ends: set[str]) -> list[list[str]]:
+    def _one_stop_paths(self, origins: list[str], destinations: list[str], ends: set[str],
+                        result: ConnectionResult) -> list[list[str]]:
         paths: list[tuple[int, list[str]]] = []
         for o in origins:
             for d in destinations:
@@ -219,9 +233,10 @@ class ConnectionSearch:
                     onward = self.graph.km(hub, d)
                     if onward is not None and hub not in ends:
                         paths.append((km + onward, [o, hub, d]))
-        return [p for _, p in sorted(paths)[:MAX_HUBS]]
+        return self._affordable(sorted(paths), MAX_HUBS, result)
 
-    def _two_stop_paths(self, origins: list[str], destinations: list[str], ends: set[str]) -> list[list[str]]:
+    def _two_stop_paths(self, origins: list[str], destinations: list[str], ends: set[str],
+                        result: ConnectionResult) -> list[list[str]]:
         paths: list[tuple[int, list[str]]] = []
         for o in origins:
             for d in destinations:
@@ -230,7 +245,13 @@ class ConnectionSearch:
                         km2 = self.graph.km(first, second)
                         if km2 is not None and not {first, second} & ends and first != second:
                             paths.append((km1 + km2 + km3, [o, first, second, d]))
-        return [p for _, p in sorted(paths)[:MAX_TWO_STOP_PATHS]]
+        return self._affordable(sorted(paths), MAX_TWO_STOP_PATHS, result)
+
+    def _affordable(self, paths: list[tuple[int, list[str]]], cap: int, result: ConnectionResult) -> list[list[str]]:
+        """The first `cap` paths (shortest first) not known to mix currencies; the others are counted."""
+        mixed = [p for _, p in paths if self.graph.mixed_currency(p)]
+        result.skipped_mixed_currency += len(mixed)
+        return [p for _, p in paths if not self.graph.mixed_currency(p)][:cap]
 
     # ---- building chains leg by leg ----------------------------------------------------------------
     async def _chains(self, paths: list[list[str]], day: date, overnight: bool,

@@ -97,6 +97,7 @@ async def test_mixed_currency_connections_are_skipped_and_counted(inventory_db: 
     # LHR→DXB is sold in GBP, DXB→SYD in AED: no price per passenger can be given for the pair.
     assert all(len({leg.flight.currency for leg in o.legs}) == 1 for o in result.options)
     assert result.skipped_mixed_currency > 0
+    assert result.queries == 1  # the direct route only: the network knows every hub path mixes currencies
 
 
 async def test_a_full_second_flight_is_not_offered(inventory_db: Database) -> None:
