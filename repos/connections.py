@@ -1,4 +1,4 @@
-"""The reads a connection search makes: local flights of several routes and days, departing in a time window.
+"""The reads a connection search makes: the local flights of several routes and days.
 
 Every read is an equality on the single-field `route_key` index (`LHR-JFK-2026-12-15`, ~2 ms on nx-27017),
 one per route and day, sent concurrently: nx-27017 answers `$in` and compound-index queries by scanning the
@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-from datetime import date, datetime
 
-from models.flight import Flight, route_key
+from models.flight import Flight
 
 
 class ConnectionRepo:
@@ -26,12 +25,3 @@ class ConnectionRepo:
 
         results = await asyncio.gather(*(one(k) for k in wanted))
         return dict(zip(wanted, results, strict=True))
-
-    async def departures(self, origin: str, towards: Iterable[str], days: Iterable[date],
-                         earliest: datetime, latest: datetime) -> list[Flight]:
-        """Local flights from `origin` to any of `towards` on the origin-local `days`, departing within
-        [earliest, latest] (UTC); one query per route and day."""
-        keys = [route_key(origin, to, day.isoformat()) for to in towards for day in days]
-        found = await self.on_routes(keys)
-        return sorted((f for batch in found.values() for f in batch if earliest <= f.departs_at <= latest),
-                      key=lambda f: f.departs_at)

@@ -18,7 +18,7 @@ import pytest
 from beanie import init_beanie
 
 from bench import __main__ as cli
-from bench import conversation, memory, parse, search, seat_race, webhook
+from bench import connections, conversation, memory, parse, search, seat_race, webhook
 from bench.common import BenchConfig, Row, ScenarioResult, Summary, percentile, render_table
 from core.database import Database
 from models import ALL_DOCUMENTS
@@ -94,6 +94,12 @@ async def test_conversation_books_every_traveller(config: BenchConfig, bench_db:
 async def test_search_results_are_consistent(config: BenchConfig, bench_db: None) -> None:
     result = await search.run(config)
     assert_checks_held(result, "results consistent", "searches with results")
+
+
+@pytest.mark.slow
+async def test_connections_respect_every_rule(config: BenchConfig, bench_db: None) -> None:
+    result = await connections.run(config)
+    assert_checks_held(result, "connections valid", "searches with options")
 
 
 @pytest.mark.slow
