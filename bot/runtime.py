@@ -124,7 +124,8 @@ async def build_services(settings: Settings, database: Database, clock: Clock | 
         services.payments = PaymentService(
             clock, services.bookings, seats, notifications, gateway, reference, public_url=settings.public_url,
             max_attempts=settings.MAX_PAYMENT_ATTEMPTS, window_minutes=settings.PAYMENT_WINDOW_MINUTES)
-        services.payments.orders = build_airline_orders(clock, flights, notifications)
+        if not gateway.demo:  # a demo payment takes no money: it must not buy an airline ticket either
+            services.payments.orders = build_airline_orders(clock, flights, notifications)
         services.payment_events = PaymentEvents(services.payments, services.flights)
         services.payment_events.inbox.on_outcome = services.count_webhook  # the worker's outcomes, by type
         # Demo mode signs its own events with a per-process secret; Stripe's may be two (rotation).

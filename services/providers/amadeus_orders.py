@@ -5,9 +5,10 @@ timeout, a fresh token when Amadeus says it expired), with the errors sorted for
 cannot be repeated blindly (Amadeus has no idempotency key):
 
 * an answer refusing the request (4xx other than auth/rate limit) → `ProviderRejected`: definitive;
-* an answer saying Amadeus could not do it now (5xx, 429, refused credentials) or a connection that failed
-  → `ProviderUnavailable`: Amadeus answered, so no order was made; safe to try again later;
-* no answer within the timeout → `OrderOutcomeUnknown`: the order may exist; never sent again.
+* an answer saying Amadeus could not do it now (5xx, 429, refused credentials), or a request that could not be
+  connected or sent (the SDK's NetworkError) → `ProviderUnavailable`: no order was made; safe to try again;
+* no answer within the timeout, or a connection lost after the request was sent → `OrderOutcomeUnknown`:
+  the order may exist; never sent again.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from typing import Any
 import amadeus
 import phonenumbers
 
-from core.errors import ProviderUnavailable
 from services.airline_orders import OrderOutcomeUnknown, OrderTraveler
 from services.providers.amadeus import AmadeusProvider, translate
 from services.providers.amadeus_parse import JSON
@@ -98,4 +98,6 @@ class AmadeusOrders:
         except amadeus.ResponseError as exc:
             raise translate(exc) from None
         except OSError as exc:
-            raise ProviderUnavailable(f"network error ({exc.__class__.__name__})") from None
+            # urllib wraps failures to connect or send in URLError (the SDK's NetworkError, above); an OSError
+            # reaching here broke the connection after the request was sent: Amadeus may have acted on it.
+            raise OrderOutcomeUnknown(f"connection lost awaiting the answer ({exc.__class__.__name__})") from None
