@@ -228,7 +228,7 @@ class ConnectionSearch:
                         result: ConnectionResult) -> list[list[str]]:
         paths: list[tuple[int, list[str]]] = []
         for o in origins:
-            for d in destinations:
+            for d in (d for d in destinations if d != o):
                 for hub, km in self.graph.out.get(o, {}).items():
                     onward = self.graph.km(hub, d)
                     if onward is not None and hub not in ends:
@@ -239,7 +239,7 @@ class ConnectionSearch:
                         result: ConnectionResult) -> list[list[str]]:
         paths: list[tuple[int, list[str]]] = []
         for o in origins:
-            for d in destinations:
+            for d in (d for d in destinations if d != o):
                 for first, km1 in self.graph.out.get(o, {}).items():
                     for second, km3 in self.graph.into.get(d, {}).items():
                         km2 = self.graph.km(first, second)
