@@ -35,6 +35,7 @@ from core.clock import Clock
 from core.errors import FlyOError, ProviderUnavailable
 from models.airline_order import AirlineOrder, AirlineOrderStatus
 from models.booking import Booking
+from models.flight import Flight
 from repos.airline_orders import AirlineOrderRepo
 from services.inbox import BACKOFF_SECONDS
 from services.notifications import NotificationService
@@ -69,6 +70,9 @@ class OrderGateway(Protocol):
         """(order id, PNR); ProviderRejected when refused, OrderOutcomeUnknown without an answer,
         ProviderUnavailable when Amadeus answered it could not."""
 
+    async def offer_for(self, flight: Flight, cabin: str, travelers: int) -> tuple[dict[str, Any], int, str] | None:
+        """The flight and cabin priced again for `travelers`: (offer, fare per passenger, currency), or None."""
+
     async def cancel_order(self, order_id: str) -> None:
         """Delete the order; ProviderUnavailable on failure."""
 
@@ -99,7 +103,7 @@ class AirlineOrderService:
         return await self.repo.get(str(booking.id))
 
     # ---- creating ------------------------------------------------------------------------------------
-    async def place(self, booking: Booking, offer: dict[str, Any] | None) -> AirlineOrder:
+    async def place(self, booking: Booking, flight: Flight | None) -> AirlineOrder:
         """The booking's order, made now if it has none: CREATED, or FAILED (the caller refunds and cancels).
 
         Repeat-safe. Raises OrderRetryLater when it should be tried again later.
@@ -116,16 +120,17 @@ class AirlineOrderService:
             if now_ms - order.calling_ms < STALE_CALL_MS:
                 raise OrderRetryLater("the airline order is being created by another worker")
             return await self._unknown(order, "the order call was cut short (no answer recorded)")
-        problem = _offer_problem(offer, len(booking.passengers))
-        if problem is not None:
-            return await self._fail(order, problem)
-        assert offer is not None
+        if flight is None or not flight.offer:
+            return await self._fail(order, "no offer kept for this flight")
         if order.next_attempt_ms > now_ms:
             raise OrderRetryLater(f"airline order retry not due yet ({order.last_error})")
         if not await self.repo.start_call(order, now_ms):
             raise OrderRetryLater("the airline order was claimed by another worker")
         calls = order.attempts + 1
         try:
+            offer = await self._offer(booking, flight, flight.offer)
+            if isinstance(offer, str):
+                return await self._fail(order, offer)
             order_id, pnr = await self.gateway.create_order(offer, travelers_of(booking))
         except OrderOutcomeUnknown as exc:
             return await self._unknown(order, str(exc))
@@ -141,6 +146,22 @@ class AirlineOrderService:
         await self.repo.created(booking_id, order_id, pnr, self.clock.now_ms())
         log.info("airline order %s created, PNR %s", order_id, pnr, extra={"booking": booking.reference})
         return await self.repo.get(booking_id) or order
+
+    async def _offer(self, booking: Booking, flight: Flight, kept: dict[str, Any]) -> dict[str, Any] | str:
+        """The offer to order: the flight's kept priced offer when it is for this many travellers; else (another
+        search of the flight replaced it) the flight priced again for them — at the fare paid, or a reason."""
+        travelers = len(booking.passengers)
+        pricings = kept.get("travelerPricings")
+        if not isinstance(pricings, list) or len(pricings) == travelers:
+            return kept
+        found = await self.gateway.offer_for(flight, booking.flight.cabin, travelers)
+        if found is None:
+            return f"Amadeus no longer offers {flight.flight_number} for {travelers} traveller(s)"
+        offer, fare, currency = found
+        if (fare, currency) != (booking.price.fare_per_passenger, booking.price.currency):
+            return (f"the fare for {travelers} traveller(s) is now {fare} {currency}, "
+                    f"paid {booking.price.fare_per_passenger} {booking.price.currency} (minor units)")
+        return offer
 
     async def _fail(self, order: AirlineOrder, error: str) -> AirlineOrder:
         await self.repo.failed(order.booking_id, error[:300], self.clock.now_ms())
@@ -184,11 +205,3 @@ class AirlineOrderService:
         await self.repo.cancelled(booking_id, self.clock.now_ms())
         log.info("airline order %s cancelled", order.order_id, extra={"booking": booking.reference})
 
-
-def _offer_problem(offer: dict[str, Any] | None, passengers: int) -> str | None:
-    if not offer:
-        return "no priced offer kept for this flight"
-    pricings = offer.get("travelerPricings")
-    if isinstance(pricings, list) and pricings and len(pricings) != passengers:
-        return f"the kept offer is for {len(pricings)} traveller(s), the booking has {passengers}"
-    return None

@@ -163,7 +163,7 @@ class PaymentEvents:
         if orders is not None and booking.flight.source == orders.source:
             await self.before_step("order")
             flight = await self.flights.get(booking.flight.flight_id)
-            order = await orders.place(booking, flight.offer if flight else None)
+            order = await orders.place(booking, flight)
             if order.status == AirlineOrderStatus.FAILED:
                 return await self._refund_order_failed(booking, order.last_error or "unknown error")
             if order.status == AirlineOrderStatus.CANCELLED:

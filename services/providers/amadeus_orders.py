@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import date
 from typing import Any
 
 import amadeus
 import phonenumbers
 
+from models.flight import Flight
 from services.airline_orders import OrderOutcomeUnknown, OrderTraveler
 from services.providers.amadeus import AmadeusProvider, translate
 from services.providers.amadeus_parse import JSON
@@ -76,6 +78,17 @@ class AmadeusOrders:
             # Amadeus answered 2xx: an order exists but we can't read it; never send it again.
             raise OrderOutcomeUnknown(f"unreadable order answer ({exc.__class__.__name__})") from None
         return order_id, pnr
+
+    async def offer_for(self, flight: Flight, cabin: str, travelers: int) -> tuple[JSON, int, str] | None:
+        """The same flight and cabin searched and priced again for `travelers` adults: (priced offer, fare per
+        passenger in minor units, currency); None when Amadeus no longer offers it."""
+        day = date.fromisoformat(flight.departure_date)
+        for parsed in await self.provider.fetch_offers(flight.origin, flight.destination, day, travelers):
+            if parsed.flight_number == flight.flight_number and parsed.cabin == cabin and not parsed.stops:
+                quote = await self.provider.price_offer(parsed.offer)
+                priced = quote.offer if isinstance(quote.offer, dict) else parsed.offer
+                return dict(priced), quote.per_passenger, quote.currency
+        return None
 
     async def cancel_order(self, order_id: str) -> None:
         """DELETE /v1/booking/flight-orders/{id} (204). An order Amadeus no longer knows counts as cancelled."""

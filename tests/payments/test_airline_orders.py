@@ -14,8 +14,9 @@ import pytest
 
 from core.clock import Clock
 from core.database import Database
-from models import Booking, BookingStatus
+from models import Booking, BookingStatus, Flight
 from models.airline_order import AirlineOrder, AirlineOrderStatus
+from repos.base import collection
 from services.inbox import BACKOFF_SECONDS
 from tests.fakes.amadeus import ORDERS_PATH, SELL_FAILURE_BODY, FakeAmadeus, default_offers
 from tests.flows import (
@@ -286,3 +287,36 @@ async def test_fake_refuses_an_order_without_travelers_like_amadeus(amadeus_fake
             assert error["source"]["pointer"] == "/data/travelers[0]/name/lastName"
         async with client.delete(f"{amadeus_fake.url}{ORDERS_PATH}/nope", headers=headers) as answer:
             assert answer.status == 404
+
+
+async def _replace_kept_offer_with_one_for_two(booking: Booking) -> None:
+    """Another traveller's search for two adults stored its offer on the flight after Ada's review."""
+    flight = await Flight.get(booking.flight.flight_id)
+    assert flight is not None and flight.offer is not None
+    pricings = flight.offer["travelerPricings"]
+    flight.offer["travelerPricings"] = [*pricings, {**pricings[0], "travelerId": "2"}]
+    await collection(Flight).update_one({"_id": flight.id}, {"$set": {"offer": flight.offer}})
+
+
+async def test_an_offer_for_other_travellers_is_priced_again_for_hers(live: PayingBot,
+                                                                      amadeus_fake: FakeAmadeus) -> None:
+    ada = live.telegram.traveller(7112, first_name="Ada")
+    booking, session_id = await _live_booking(live, ada)
+    await _replace_kept_offer_with_one_for_two(booking)
+    _status, body = await live.post_event(live.completed_event(session_id))
+    assert body["outcome"] == "confirmed"
+    sent = amadeus_fake.order_posts()[0].body["data"]["flightOffers"][0]
+    assert len(sent["travelerPricings"]) == 1
+    assert (await _order(booking)).status == AirlineOrderStatus.CREATED
+
+
+async def test_an_offer_priced_again_at_another_fare_is_refunded(live: PayingBot,
+                                                                 amadeus_fake: FakeAmadeus) -> None:
+    ada = live.telegram.traveller(7113, first_name="Ada")
+    booking, session_id = await _live_booking(live, ada)
+    await _replace_kept_offer_with_one_for_two(booking)
+    amadeus_fake.pricing_override = "612.30"
+    _status, body = await live.post_event(live.completed_event(session_id))
+    assert body["outcome"] == "refunded_order_failed"
+    assert amadeus_fake.order_posts() == [] and len(live.stripe.refunds) == 1
+    assert "now 61230 EUR" in ((await _order(booking)).last_error or "")
