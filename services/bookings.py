@@ -106,13 +106,27 @@ class BookingService:
         """At most N unpaid bookings and M held seats per flight per user: one user can't lock a cabin."""
         pending = await self.repo.pending_for_user(new.user_id)
         if len(pending) >= self.rules.max_pending_per_user:
-            refs = ", ".join(b.reference for b in pending)
-            raise LimitReached(ngettext(
-                "You already have {count} unpaid booking ({refs}). Please pay or cancel it first — /mybookings "
-                "shows it.",
-                "You already have {count} unpaid bookings ({refs}). Please pay or cancel one first — /mybookings "
-                "shows them.", len(pending)).format(count=len(pending), refs=refs))
+            self._raise_pending_limit(pending)
         self._seat_limit(pending, str(new.flight.id), len(new.seats))
+
+    @staticmethod
+    def _raise_pending_limit(pending: list[Booking]) -> None:
+        refs = ", ".join(b.reference for b in pending)
+        raise LimitReached(ngettext(
+            "You already have {count} unpaid booking ({refs}). Please pay or cancel it first — /mybookings "
+            "shows it.",
+            "You already have {count} unpaid bookings ({refs}). Please pay or cancel one first — /mybookings "
+            "shows them.", len(pending)).format(count=len(pending), refs=refs))
+
+    async def _still_within_limits(self, booking: Booking) -> None:
+        """The limits again, after inserting: check-then-insert races between replicas (or two chats of one
+        user). Every booking that sees the user over a limit steps back, so the survivors never exceed it: the
+        last survivor to insert saw all the others. (Two at the same instant may both step back; a retry wins.)"""
+        pending = await self.repo.pending_for_user(booking.user_id)
+        others = [b for b in pending if b.id != booking.id]
+        if len(others) >= self.rules.max_pending_per_user:
+            self._raise_pending_limit(others)
+        self._seat_limit(others, booking.flight.flight_id, len(booking.seats))
 
     async def create(self, new: NewBooking, holder: str) -> Booking:
         """PENDING booking with a unique reference; the draft's seat holds move to it until the deadline.
@@ -145,6 +159,13 @@ class BookingService:
         ))
         if booking.id != booking_id:
             return booking  # the same draft was booked by a concurrent replay
+        try:
+            await self._still_within_limits(booking)
+        except LimitReached:
+            # Another booking of this user was inserted at the same moment (another chat or replica): the
+            # earliest ones stay, this one steps back; the seats are still the chat's own holds, for a retry.
+            await self.repo.abandon(booking, "over the per-user limit", self.clock.now_ms())
+            raise
         if not await self.seats.transfer(str(flight.id), new.seats, holder, str(booking_id),
                                          self.hold_until_ms(deadline_ms)):
             lost = await self._first_lost_seat(str(flight.id), new.seats, holder)

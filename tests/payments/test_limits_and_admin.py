@@ -90,3 +90,47 @@ async def test_resend_on_pending_resends_the_payment_link(paying: PayingBot) -> 
     await admin.wait_for("open link")
     again = await ada.wait_for("payment link again")
     assert any(b.url == booking.payment.url for row in again.buttons for b in row)
+
+
+async def test_concurrent_bookings_of_one_user_still_respect_the_pending_limit(paying: PayingBot) -> None:
+    """Two replicas (or two chats of one user) confirming at the same moment all pass the check-then-insert
+    test; after inserting, each booking that sees the user over the limit steps back, so the limit holds anyway
+    (more may step back than needed: a retry then succeeds, as the last assertion shows)."""
+    import asyncio
+    from datetime import date
+
+    from core.errors import LimitReached
+    from models import Passenger
+    from services.bookings import NewBooking
+
+    svc = paying.services
+    result = await svc.flights.search(["LHR"], ["JFK"], travel_day(paying.bot.clock, 10), 1)
+    flight = result.options[0].flight
+    seats = ["30A", "30B", "30C", "30D"]
+    for number, seat in enumerate(seats):
+        await svc.seats.hold(str(flight.id), seat, f"chat:{number}", "economy")
+
+    async def book(number: int) -> Booking:
+        return await svc.bookings.create(NewBooking(
+            user_id=5499, chat_id=5499, flight=flight, cabin="economy", seats=[seats[number]],
+            passengers=[Passenger(full_name="Ada Lovelace", birth_date=date(1990, 1, 1), email="ada@example.com")],
+            email="ada@example.com", fare_per_passenger=flight.fares["economy"], draft_key=f"5499:flow{number}",
+        ), f"chat:{number}")
+
+    outcomes = await asyncio.gather(*(book(n) for n in range(4)), return_exceptions=True)
+    made = [o for o in outcomes if isinstance(o, Booking)]
+    refused = [o for o in outcomes if isinstance(o, LimitReached)]
+    assert len(made) <= 2 and len(made) + len(refused) == 4, outcomes  # never over the limit
+    pending = await Booking.find(Booking.user_id == 5499, Booking.status == BookingStatus.PENDING).to_list()
+    assert sorted(b.reference for b in pending) == sorted(b.reference for b in made)
+    for number, outcome in enumerate(outcomes):  # a refused booking's seat stays with its chat, for a retry
+        if isinstance(outcome, LimitReached):
+            state = await svc.seats.taken(str(flight.id), f"chat:{number}")
+            assert state.get(seats[number]) == "mine"
+
+    retry = next(n for n, o in enumerate(outcomes) if isinstance(o, LimitReached))
+    if len(made) < 2:
+        assert isinstance(await book(retry), Booking)
+    else:
+        with pytest.raises(LimitReached):
+            await book(retry)
