@@ -102,8 +102,9 @@ async def test_concurrent_bookings_of_one_user_still_respect_the_pending_limit(p
     from core.errors import LimitReached
     from models import Passenger
     from services.bookings import NewBooking
+    from services.context import Services
 
-    svc = paying.services
+    svc: Services = paying.services
     result = await svc.flights.search(["LHR"], ["JFK"], travel_day(paying.bot.clock, 10), 1)
     flight = result.options[0].flight
     seats = ["30A", "30B", "30C", "30D"]
