@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from datetime import datetime
 
-from core.formatting import local_datetime
+from core.formatting import cabin_name, local_datetime
 from core.i18n import N_, _
 from models.booking import Booking
 from services.airports import AirportDirectory
@@ -33,7 +33,7 @@ def _details(booking: Booking, airports: AirportDirectory) -> list[str]:
             destination_city=dest.city if dest else f.destination, destination=f.destination),
         _("Departs: {when}").format(when=_local(f.departs_at, f.origin, airports)),
         _("Arrives: {when}").format(when=_local(f.arrives_at, f.destination, airports)),
-        _("Cabin: {cabin}").format(cabin=f.cabin.title()),
+        _("Cabin: {cabin}").format(cabin=cabin_name(f.cabin)),
         _("Passengers:"),
     ]
     lines += [_("  {number}. {name} — seat {seat}").format(number=i + 1, name=p.full_name, seat=booking.seats[i])
