@@ -22,6 +22,8 @@ from tests.flows import (
 )
 from tests.harness import RunningBot, running_bot
 
+pytestmark = pytest.mark.slow  # end to end through Amadeus and Stripe fakes; `make test` runs them
+
 TIMEOUT = 1.0
 
 

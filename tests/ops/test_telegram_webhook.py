@@ -16,6 +16,8 @@ from services import chat_status
 from tests.harness import RunningBot, running_bot
 from tests.ops.helpers import eventually, http, sample
 
+pytestmark = pytest.mark.slow  # each test starts FlyO in webhook mode (≈ 1–3 s); `make test` runs them
+
 SECRET = "flyo-webhook-Secret_123"
 
 

@@ -29,6 +29,8 @@ from tests.flows import (
 )
 from tests.paying import ADMIN_ID, PayingBot, paying_bot
 
+pytestmark = pytest.mark.slow  # end to end through Amadeus and Stripe fakes; `make test` runs them
+
 TIMEOUT = 1.0
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from models import Booking, BookingStatus, SeatHold
 from repos.base import collection
 from tests.fakes.stripe import build_event
@@ -76,6 +78,7 @@ async def test_sweep_cancels_when_stripe_confirms_the_session_expired(paying: Pa
     assert await SeatHold.find(SeatHold.booking_id == str(booking.id)).count() == 0
 
 
+@pytest.mark.slow  # Stripe unreachable: waits out the gateway's retries (3 s)
 async def test_sweep_keeps_the_booking_while_stripe_cannot_answer_then_cancels_after_grace(
         paying: PayingBot) -> None:
     ada = paying.telegram.traveller(5106)
