@@ -67,3 +67,6 @@ class FlightSnapshot(BaseModel):
     aircraft: str
     cabin: str
     source: str = "local"
+    # Live fares: the priced offer the traveller booked, ordered with the airline after payment (a later search
+    # replaces the flight's own copy; bookings made before this field have none and are priced again).
+    offer: dict[str, Any] | None = None

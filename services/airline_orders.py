@@ -120,7 +120,8 @@ class AirlineOrderService:
             if now_ms - order.calling_ms < STALE_CALL_MS:
                 raise OrderRetryLater("the airline order is being created by another worker")
             return await self._unknown(order, "the order call was cut short (no answer recorded)")
-        if flight is None or not flight.offer:
+        kept = booking.flight.offer or (flight.offer if flight is not None else None)
+        if not kept:
             return await self._fail(order, "no offer kept for this flight")
         if order.next_attempt_ms > now_ms:
             raise OrderRetryLater(f"airline order retry not due yet ({order.last_error})")
@@ -128,7 +129,7 @@ class AirlineOrderService:
             raise OrderRetryLater("the airline order was claimed by another worker")
         calls = order.attempts + 1
         try:
-            offer = await self._offer(booking, flight, flight.offer)
+            offer = await self._offer(booking, flight, kept)
             if isinstance(offer, str):
                 return await self._fail(order, offer)
             order_id, pnr = await self.gateway.create_order(offer, travelers_of(booking))
@@ -147,13 +148,15 @@ class AirlineOrderService:
         log.info("airline order %s created, PNR %s", order_id, pnr, extra={"booking": booking.reference})
         return await self.repo.get(booking_id) or order
 
-    async def _offer(self, booking: Booking, flight: Flight, kept: dict[str, Any]) -> dict[str, Any] | str:
-        """The offer to order: the flight's kept priced offer when it is for this many travellers; else (another
-        search of the flight replaced it) the flight priced again for them — at the fare paid, or a reason."""
+    async def _offer(self, booking: Booking, flight: Flight | None, kept: dict[str, Any]) -> dict[str, Any] | str:
+        """The offer to order: the one the traveller booked (or, for a booking from before bookings kept it, the
+        flight's) when it is for this many travellers; else the flight priced again — at the fare paid, or why not."""
         travelers = len(booking.passengers)
         pricings = kept.get("travelerPricings")
         if not isinstance(pricings, list) or len(pricings) == travelers:
             return kept
+        if flight is None:
+            return f"{booking.flight.flight_number} is no longer known, so it cannot be priced again"
         found = await self.gateway.offer_for(flight, booking.flight.cabin, travelers)
         if found is None:
             return f"Amadeus no longer offers {flight.flight_number} for {travelers} traveller(s)"

@@ -145,7 +145,7 @@ class BookingService:
         snapshot = FlightSnapshot(
             flight_id=str(flight.id), flight_number=flight.flight_number, origin=flight.origin,
             destination=flight.destination, departs_at=flight.departs_at, arrives_at=flight.arrives_at,
-            aircraft=flight.aircraft, cabin=new.cabin, source=flight.source,
+            aircraft=flight.aircraft, cabin=new.cabin, source=flight.source, offer=flight.offer,
         )
         count = len(new.passengers)
         price = PriceSnapshot(currency=flight.currency, fare_per_passenger=new.fare_per_passenger,

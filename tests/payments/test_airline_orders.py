@@ -300,10 +300,30 @@ async def _replace_kept_offer_with_one_for_two(booking: Booking) -> None:
     await collection(Flight).update_one({"_id": flight.id}, {"$set": {"offer": flight.offer}})
 
 
+async def _as_before_bookings_kept_their_offer(booking: Booking) -> None:
+    """A booking made by the previous version: its flight snapshot has no offer."""
+    await collection(Booking).update_one({"_id": booking.id}, {"$unset": {"flight.offer": ""}})
+
+
+async def test_the_offer_she_booked_is_ordered_even_after_another_search_replaced_the_flights(
+        live: PayingBot, amadeus_fake: FakeAmadeus) -> None:
+    ada = live.telegram.traveller(7111, first_name="Ada")
+    booking, session_id = await _live_booking(live, ada)
+    assert booking.flight.offer is not None  # kept with the booking when it was made
+    await _replace_kept_offer_with_one_for_two(booking)
+    amadeus_fake.pricing_override = "612.30"  # were it priced again, the fare would differ
+    _status, body = await live.post_event(live.completed_event(session_id))
+    assert body["outcome"] == "confirmed"
+    sent = amadeus_fake.order_posts()[0].body["data"]["flightOffers"][0]
+    assert sent == booking.flight.offer and len(sent["travelerPricings"]) == 1
+    assert (await _order(booking)).status == AirlineOrderStatus.CREATED
+
+
 async def test_an_offer_for_other_travellers_is_priced_again_for_hers(live: PayingBot,
                                                                       amadeus_fake: FakeAmadeus) -> None:
     ada = live.telegram.traveller(7112, first_name="Ada")
     booking, session_id = await _live_booking(live, ada)
+    await _as_before_bookings_kept_their_offer(booking)
     await _replace_kept_offer_with_one_for_two(booking)
     _status, body = await live.post_event(live.completed_event(session_id))
     assert body["outcome"] == "confirmed"
@@ -316,6 +336,7 @@ async def test_an_offer_priced_again_at_another_fare_is_refunded(live: PayingBot
                                                                  amadeus_fake: FakeAmadeus) -> None:
     ada = live.telegram.traveller(7113, first_name="Ada")
     booking, session_id = await _live_booking(live, ada)
+    await _as_before_bookings_kept_their_offer(booking)
     await _replace_kept_offer_with_one_for_two(booking)
     amadeus_fake.pricing_override = "612.30"
     _status, body = await live.post_event(live.completed_event(session_id))
