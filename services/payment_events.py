@@ -242,12 +242,9 @@ class PaymentEvents:
         await self.notify.tell_admins(
             f"order-failed:{booking.id}", f"🚨 {booking.reference} was paid but Amadeus did not create the airline "
             f"order ({error}). Cancelled and refunded; the traveller is told.", reference=booking.reference)
-        await self.notify.chat(f"order-failed-chat:{booking.id}", booking.chat_id,
-                               order_failed_message(cancelled, refunded), reference=booking.reference)
-        note = _("The airline could not issue your ticket, so we refunded your payment in full.")
-        subject, text, html = emails.cancellation(cancelled, self.payments.reference.airports, note)
-        await self.notify.email(f"order-failed-email:{booking.id}", booking.email, subject, text, html,
-                                reference=booking.reference)
+        await self._tell_refunded(
+            cancelled, ("order-failed", str(booking.id)), order_failed_message(cancelled, refunded),
+            _("The airline could not issue your ticket, so we refunded your payment in full."))
         return "refunded_order_failed"
 
     async def _mismatch(self, booking: Booking, session_id: str, amount: int, currency: str) -> str:
@@ -267,13 +264,18 @@ class PaymentEvents:
         _refund_id, refunded, error = await self.payments.refund(booking, intent, amount, "late payment")
         if error:
             return "refund_failed"
-        await self.notify.chat(f"late-refund-chat:{session_id}", booking.chat_id,
-                               late_refund_message(booking, refunded), reference=booking.reference)
-        note = _("Your payment arrived after the cancellation and was refunded in full.")
-        subject, text, html = emails.cancellation(booking, self.payments.reference.airports, note)
-        await self.notify.email(f"late-refund-email:{session_id}", booking.email, subject, text, html,
-                                reference=booking.reference)
+        await self._tell_refunded(booking, ("late-refund", session_id), late_refund_message(booking, refunded),
+                                  _("Your payment arrived after the cancellation and was refunded in full."))
         return "refunded_late_payment"
+
+    async def _tell_refunded(self, booking: Booking, key: tuple[str, str], chat_text: str, email_note: str) -> None:
+        """The traveller's chat message and cancellation e-mail about a refund, each queued once
+        (keys "<kind>-chat:<id>" and "<kind>-email:<id>")."""
+        kind, ident = key
+        await self.notify.chat(f"{kind}-chat:{ident}", booking.chat_id, chat_text, reference=booking.reference)
+        subject, text, html = emails.cancellation(booking, self.payments.reference.airports, email_note)
+        await self.notify.email(f"{kind}-email:{ident}", booking.email, subject, text, html,
+                                reference=booking.reference)
 
     # ---- unpaid --------------------------------------------------------------------------------------
     async def _unpaid(self, booking: Booking, session: dict[str, Any], *, expired: bool) -> str:
