@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from core.clock import Clock
-from models.ops import INBOX_RECEIVED, InboxStatus, WebhookEvent
+from models.ops import InboxStatus, WebhookEvent
 from repos.payments import PaymentRepo
 from services.notifications import NotificationService
 from services.wakeup import WakeUp
@@ -63,8 +63,7 @@ def booking_key(event_id: str, kind: str, obj: dict[str, Any]) -> str:
     return f"object:{own}" if own else f"event:{event_id}"
 
 
-def inbox_entry(event: dict[str, Any], clock: Clock, *, status: InboxStatus = InboxStatus.PENDING,
-                worker: str = "") -> WebhookEvent:
+def inbox_entry(event: dict[str, Any], clock: Clock) -> WebhookEvent:
     """The inbox row for a verified event: what `apply` needs later, due now."""
     event_id, kind = str(event.get("id", "")), str(event.get("type", ""))
     obj = (event.get("data") or {}).get("object") if isinstance(event.get("data"), dict) else None
@@ -72,9 +71,8 @@ def inbox_entry(event: dict[str, Any], clock: Clock, *, status: InboxStatus = In
     now = clock.now()
     now_ms = clock.now_ms()
     return WebhookEvent(event_id=event_id, type=kind, received_at=now, received_ms=now_ms, payload=payload,
-                        booking_key=booking_key(event_id, kind, payload), status=status, attempts=0,
-                        next_attempt_ms=now_ms, claimed_by=worker,
-                        lease_until_ms=now_ms + LEASE_MS if worker else 0)
+                        booking_key=booking_key(event_id, kind, payload), status=InboxStatus.PENDING,
+                        attempts=0, next_attempt_ms=now_ms)
 
 
 def worker_name() -> str:
@@ -109,29 +107,6 @@ class StripeInbox:
         return QUEUED
 
     # ---- applying ------------------------------------------------------------------------------------
-    async def apply_now(self, event: dict[str, Any]) -> str:
-        """Receive and apply in this call (tests, benchmarks): the outcome, or "duplicate" for a finished event.
-
-        A known but unfinished event is applied again now, as a Stripe retry did before the worker existed.
-        """
-        kind = str(event.get("type", ""))
-        if not self.handles(kind):
-            return IGNORED
-        entry = inbox_entry(event, self.clock, status=InboxStatus.CLAIMED, worker=self.worker)
-        if not await self.repo.store_event(entry):
-            seen = await self.repo.event(entry.event_id)
-            if seen is None or seen.status in (InboxStatus.DONE, InboxStatus.DEAD) or (
-                    not seen.booking_key and seen.outcome != INBOX_RECEIVED):  # a row from before the worker
-                return DUPLICATE
-        try:
-            outcome, reference = await self.applier.apply(kind, entry.payload)
-        except Exception as exc:
-            await self._failed(entry, exc)
-            raise
-        await self.repo.finish_event(entry.event_id, outcome, reference, now_ms=self.clock.now_ms())
-        self.on_outcome(kind, outcome)
-        return outcome
-
     async def process_due(self, limit: int = BATCH) -> int:
         """One round: free expired leases, then claim and apply what is due. Returns how many were attempted."""
         now = self.clock.now_ms()

@@ -63,11 +63,6 @@ class PaymentEvents:
         self.before_step: Callable[[str], Awaitable[None]] = _no_fault
         self.inbox = StripeInbox(self.clock, self, self.notify, HANDLED_EVENTS, self.attempts)
 
-    async def handle(self, event: dict[str, Any]) -> str:
-        """Receive and apply one verified event in this call (tests, benchmarks); the route leaves it to the
-        inbox worker instead (`self.inbox`). Returns the outcome, "duplicate" or "ignored"."""
-        return await self.inbox.apply_now(event)
-
     async def apply(self, kind: str, obj: dict[str, Any]) -> tuple[str, str | None]:
         """The effects of one event (its `data.object`), repeat-safe; returns (outcome, booking reference)."""
         await self.before_step("inbox")

@@ -154,16 +154,22 @@ async def op_pay_now(w: World, user: int, index: int) -> None:
         await op_deliver(w, user, len(w.pending_events) - 1)
 
 
+async def _stripe_delivers(w: World, event: dict[str, Any]) -> None:
+    """What production does: the route stores the event, then the worker applies what is due."""
+    await w.events.inbox.receive(event)
+    await w.events.inbox.process_due()
+
+
 async def op_deliver(w: World, _user: int, index: int) -> None:
     if w.pending_events:
         event = w.pending_events.pop(index % len(w.pending_events))
-        await w.events.handle(event)
+        await _stripe_delivers(w, event)
         w.delivered.append(event)
 
 
 async def op_redeliver(w: World, _user: int, index: int) -> None:
     if w.delivered:
-        await w.events.handle(w.delivered[index % len(w.delivered)])
+        await _stripe_delivers(w, w.delivered[index % len(w.delivered)])
 
 
 async def op_pay_again(w: World, user: int, index: int) -> None:
@@ -173,7 +179,7 @@ async def op_pay_again(w: World, user: int, index: int) -> None:
     session = w.stripe.sessions.get(booking.payment.session_id)
     if session is not None and session["status"] == "open":
         expired = w.stripe.expire_session(booking.payment.session_id)
-        await w.events.handle(build_event("checkout.session.expired", expired))
+        await _stripe_delivers(w, build_event("checkout.session.expired", expired))
     with contextlib.suppress(FlyOError):
         await w.payments.ensure_link(booking)
 
@@ -193,7 +199,7 @@ async def op_dashboard_refund(w: World, user: int, index: int) -> None:
     charge = {"id": f"ch_{booking.id}", "object": "charge", "amount": booking.payment.amount_paid,
               "amount_refunded": booking.payment.amount_paid, "currency": booking.price.currency.lower(),
               "payment_intent": booking.payment.payment_intent_id, "refunded": True}
-    await w.events.handle(build_event("charge.refunded", charge))
+    await _stripe_delivers(w, build_event("charge.refunded", charge))
 
 
 async def op_sweep(w: World, _user: int, _arg: int) -> None:
