@@ -9,9 +9,8 @@ from typing import Any
 
 import pytest
 
-from core.clock import Clock
 from models import Airport, Booking, BookingStatus, Flight, SeatHold
-from tests.fakes.amadeus import FakeAmadeus, build_location, build_seatmap, default_locations, default_offers
+from tests.fakes.amadeus import FakeAmadeus, build_location, build_seatmap, default_locations
 from tests.flows import (
     continue_from_seats,
     fill_passenger,
@@ -21,25 +20,17 @@ from tests.flows import (
     travel_day,
 )
 from tests.harness import RunningBot, running_bot
+from tests.services.amadeus_support import TIMEOUT, amadeus_fake, amadeus_settings
 
 pytestmark = pytest.mark.slow  # end to end through Amadeus and Stripe fakes; `make test` runs them
 
-TIMEOUT = 1.0
-
-
-@pytest.fixture
-async def amadeus_fake() -> AsyncIterator[FakeAmadeus]:
-    async with FakeAmadeus() as fake:
-        fake.offers = default_offers(travel_day(Clock()))  # BA117 546.70 EUR and VS3 498.20 EUR, LHR → JFK
-        yield fake
+__all__ = ["amadeus_fake"]  # the fixture, imported for pytest
 
 
 @pytest.fixture
 async def live_bot(inventory_db: Any, telegram: Any, tmp_path: Path,
                    amadeus_fake: FakeAmadeus) -> AsyncIterator[RunningBot]:
-    async with running_bot(inventory_db, telegram, tmp_path, AMADEUS_CLIENT_ID=amadeus_fake.client_id,
-                           AMADEUS_CLIENT_SECRET=amadeus_fake.client_secret, AMADEUS_API_URL=amadeus_fake.url,
-                           AMADEUS_TIMEOUT_SECONDS=TIMEOUT) as running:
+    async with running_bot(inventory_db, telegram, tmp_path, **amadeus_settings(amadeus_fake)) as running:
         yield running
 
 

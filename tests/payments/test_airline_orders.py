@@ -12,13 +12,12 @@ from typing import Any
 import aiohttp
 import pytest
 
-from core.clock import Clock
 from core.database import Database
 from models import Booking, BookingStatus, Flight
 from models.airline_order import AirlineOrder, AirlineOrderStatus
 from repos.base import collection
 from services.inbox import BACKOFF_SECONDS
-from tests.fakes.amadeus import ORDERS_PATH, SELL_FAILURE_BODY, FakeAmadeus, default_offers
+from tests.fakes.amadeus import ORDERS_PATH, SELL_FAILURE_BODY, FakeAmadeus
 from tests.flows import (
     continue_from_seats,
     fill_passenger,
@@ -28,25 +27,17 @@ from tests.flows import (
     travel_day,
 )
 from tests.paying import ADMIN_ID, PayingBot, paying_bot
+from tests.services.amadeus_support import TIMEOUT, amadeus_fake, amadeus_settings
 
 pytestmark = pytest.mark.slow  # end to end through Amadeus and Stripe fakes; `make test` runs them
 
-TIMEOUT = 1.0
-
-
-@pytest.fixture
-async def amadeus_fake() -> AsyncIterator[FakeAmadeus]:
-    async with FakeAmadeus() as fake:
-        fake.offers = default_offers(travel_day(Clock()))  # BA117 546.70 EUR, LHR → JFK
-        yield fake
+__all__ = ["amadeus_fake"]  # the fixture, imported for pytest
 
 
 @pytest.fixture
 async def live(inventory_db: Database, telegram: Any, tmp_path: Path,
                amadeus_fake: FakeAmadeus) -> AsyncIterator[PayingBot]:
-    async with paying_bot(inventory_db, telegram, tmp_path, AMADEUS_CLIENT_ID=amadeus_fake.client_id,
-                          AMADEUS_CLIENT_SECRET=amadeus_fake.client_secret, AMADEUS_API_URL=amadeus_fake.url,
-                          AMADEUS_TIMEOUT_SECONDS=TIMEOUT) as bot:
+    async with paying_bot(inventory_db, telegram, tmp_path, **amadeus_settings(amadeus_fake)) as bot:
         yield bot
 
 

@@ -28,6 +28,23 @@ async def fake() -> AsyncIterator[FakeAmadeus]:
         yield amadeus_fake
 
 
+@pytest.fixture
+async def amadeus_fake() -> AsyncIterator[FakeAmadeus]:
+    """The fake offering today's live fares LHR → JFK (BA117 546.70 EUR, VS3 498.20 EUR)."""
+    from tests.fakes.amadeus import default_offers
+    from tests.flows import travel_day
+
+    async with FakeAmadeus() as amadeus:
+        amadeus.offers = default_offers(travel_day(Clock()))
+        yield amadeus
+
+
+def amadeus_settings(fake: FakeAmadeus) -> dict[str, Any]:
+    """The settings that point a running FlyO at the fake."""
+    return {"AMADEUS_CLIENT_ID": fake.client_id, "AMADEUS_CLIENT_SECRET": fake.client_secret,
+            "AMADEUS_API_URL": fake.url, "AMADEUS_TIMEOUT_SECONDS": TIMEOUT}
+
+
 def provider(fake: FakeAmadeus) -> AmadeusProvider:
     return AmadeusProvider(fake.client_id, fake.client_secret, fake.url, TIMEOUT)
 
