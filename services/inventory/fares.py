@@ -1,7 +1,7 @@
 """Fares of the local inventory: pure functions, reused by the booking service for live pricing.
 
 Money is integer minor units. Every currency used here has two decimals (see `currency_for_country`), so a
-fare of 14900 is 149.00 in its currency.
+fare of 14900 is 149.00 in its currency; `convert_fare` relies on it (every currency in EUR_RATES has two).
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import itertools
 import math
 import random
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 
 # Currency rule: the origin country's own currency when it is a major two-decimal currency that Stripe
 # charges in everywhere; otherwise USD. Zero-decimal currencies (JPY, KRW) are priced in USD on purpose, so
@@ -21,6 +22,11 @@ _LOCAL_CURRENCY = {"GB": "GBP", "US": "USD", "CH": "CHF", "SE": "SEK", "NO": "NO
 # Units of each currency per euro. Fixed, so seeding stays deterministic; fares are quotes, not conversions.
 EUR_RATES = {"EUR": 1.0, "GBP": 0.85, "USD": 1.10, "CHF": 0.95, "SEK": 11.3, "NOK": 11.6, "DKK": 7.46,
              "PLN": 4.30, "CZK": 25.0, "CAD": 1.50, "AUD": 1.65, "SGD": 1.47, "HKD": 8.60, "AED": 4.04}
+# ISO 4217 currencies whose minor unit is not a hundredth: none may get a rate (convert_fare maps minor units
+# to minor units, which is only right when both have two decimals).
+_NOT_TWO_DECIMALS = frozenset({"JPY", "KRW", "VND", "CLP", "ISK", "UGX", "PYG", "XOF", "XAF", "BHD", "KWD",
+                               "OMR", "JOD", "TND", "LYD", "IQD"})
+assert not _NOT_TWO_DECIMALS & EUR_RATES.keys(), "every currency in EUR_RATES must have two decimals"
 
 # One-way economy base fare in EUR by great-circle distance (km), interpolated linearly between points.
 _ECONOMY_EUR_BY_KM = ((0, 45.0), (500, 75.0), (1000, 105.0), (2500, 170.0), (5000, 380.0), (8000, 560.0),
@@ -45,6 +51,20 @@ def currency_for_country(country: str) -> str:
     if country in _EUROZONE:
         return "EUR"
     return _LOCAL_CURRENCY.get(country, "USD")
+
+
+def convert_fare(amount_minor: int, from_currency: str, to_currency: str) -> int | None:
+    """`amount_minor` (minor units of `from_currency`) in minor units of `to_currency` at the fixed reference
+    rates (EUR_RATES, via the euro), rounded half up to a whole minor unit; None when either currency has no
+    rate. Both have two decimals, so minor units map to minor units. Exact decimal arithmetic: the same
+    amount always converts to the same result, and a larger amount never to a smaller one."""
+    source, target = EUR_RATES.get(from_currency), EUR_RATES.get(to_currency)
+    if source is None or target is None:
+        return None
+    if from_currency == to_currency:
+        return amount_minor
+    value = Decimal(amount_minor) * Decimal(str(target)) / Decimal(str(source))
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def economy_eur(distance_km: float) -> float:
