@@ -8,12 +8,23 @@ Rules. Both (all) legs in the same cabin, each with at least `passengers` seats 
 "N left" as the search (`FlightSearch.with_availability`: held and booked seats per cabin), so a connection
 whose second flight is full is never offered. A layover lasts at least the hub's minimum connecting time
 (`MinConnectTimes`: 60 min, LHR 90) and at most `max_layover` (8 h); an overnight layover (crossing local
-midnight at the hub, or longer than `max_layover`) only with `overnight=True`, and then at most 24 h. The price
-per passenger is the sum of the legs' fares in the cabin, in one currency: the seed prices a flight in its
-origin's currency, so a connection through another currency zone (LHR→DXB in GBP, DXB→SYD in AED) is skipped
-and counted in `skipped_mixed_currency` — before any query where the route graph knows the currencies (the
-network's does), else once its flights are read. Ranking: direct flights first (by departure); connections by total
-time, then price, and beside a direct flight only those faster or cheaper than the best direct one.
+midnight at the hub, or longer than `max_layover`) only with `overnight=True`, and then at most 24 h.
+
+Price: one through fare per passenger in the currency of the first flight (`Itinerary.currency`; the seed prices
+a flight in its origin country's currency, so that is the origin's, as for every local flight). A later leg sold
+in another currency (LHR→DXB in GBP, DXB→SYD in AED) is converted with `services.inventory.fares.convert_fare`:
+the seed's fixed reference rates `EUR_RATES` (units per euro, via the euro; every currency there has two
+decimals), rounded half up to a whole minor unit per leg. `Itinerary.leg_fares` holds each leg's fare so
+converted, in leg order, and `fare_per_passenger` is their sum. Only a leg whose currency (or the first's) has
+no rate can't be priced: that path or itinerary is skipped and counted in `skipped_mixed_currency` — before any
+query where the route graph knows the currencies (`RouteGraph.unconvertible`; on the network every currency has
+a rate, so none is), else once its flights are read. These are reference prices of the local inventory only: a
+connection sold by a live provider would carry the provider's own through fare (one offer, one currency), never
+a sum of converted legs.
+
+Ranking: direct flights first (by departure); connections by total time, then price, and beside a direct flight
+only those faster or cheaper than the best direct one — compared in the same currency, which holds because both
+are in the origin's currency.
 
 Hubs come from the network (`services.inventory.network`, or an injected `RouteGraph`): the airports flown
 to from the origin that fly to the destination, best (shortest) first. Bounds, per search:
@@ -38,7 +49,7 @@ from zoneinfo import ZoneInfo
 from models.flight import Flight, route_key
 from repos.connections import ConnectionRepo
 from services.flights import FlightOption, FlightSearch
-from services.inventory.fares import currency_for_country
+from services.inventory.fares import EUR_RATES, convert_fare, currency_for_country
 from services.inventory.network import network_airports, network_routes
 
 MAX_HUBS = 6  # one-stop hub airports tried per search
@@ -63,8 +74,9 @@ class MinConnectTimes:
 class RouteGraph:
     """Which airports are linked, and how far: links are flown both ways (as in the network). `currencies`:
     the currency an airport's departures are sold in, where the inventory has one rule for it (the seed prices
-    in the origin's currency); a hub path whose legs would be sold in different currencies is then skipped
-    before any query. Without it every path is read and mixed itineraries are dropped once fetched."""
+    in the origin's currency); a hub path with a leg that could not be converted into the first leg's currency
+    (no reference rate) is then skipped before any query — on the network none is, every currency has a rate.
+    Without it every path is read and unconvertible itineraries are dropped once fetched."""
 
     def __init__(self, links: Iterable[tuple[str, str, int]], currencies: Mapping[str, str] | None = None) -> None:
         self.out: dict[str, dict[str, int]] = {}
@@ -78,10 +90,14 @@ class RouteGraph:
     def km(self, origin: str, destination: str) -> int | None:
         return self.out.get(origin, {}).get(destination)
 
-    def mixed_currency(self, path: list[str]) -> bool:
-        """True when the path's legs are known to be sold in different currencies."""
-        sold_in = [self.currencies.get(a) for a in path[:-1]]
-        return None not in sold_in and len(set(sold_in)) > 1
+    def unconvertible(self, path: list[str]) -> bool:
+        """True when a leg of the path is known to be sold in a currency other than the first leg's, and one of
+        the two has no reference rate (EUR_RATES): no through fare could be given."""
+        first = self.currencies.get(path[0])
+        if first is None:
+            return False
+        later = (self.currencies.get(a) for a in path[1:-1])
+        return any(c is not None and c != first and (c not in EUR_RATES or first not in EUR_RATES) for c in later)
 
 
 @cache
@@ -104,13 +120,15 @@ class Layover:
 
 @dataclass
 class Itinerary:
-    """One way to fly: the legs (each with its seats left per cabin), in one cabin, at one price."""
+    """One way to fly: the legs (each with its seats left per cabin), in one cabin, at one through fare in the
+    first flight's currency."""
 
     legs: list[FlightOption]
     cabin: str
-    fare_per_passenger: int  # minor units: the sum of the legs' fares in `cabin`
-    currency: str
+    fare_per_passenger: int  # minor units of `currency`: always sum(leg_fares)
+    currency: str  # the first flight's (the origin's, in the seed)
     layovers: list[Layover]
+    leg_fares: list[int]  # each leg's fare per passenger in `cabin`, in `currency` (converted), in leg order
 
     @property
     def stops(self) -> int:
@@ -132,7 +150,7 @@ class Itinerary:
 @dataclass
 class ConnectionResult:
     options: list[Itinerary]  # direct first (by departure), then connections (by total time, price)
-    skipped_mixed_currency: int = 0  # hub paths (or fetched itineraries) sold in different currencies
+    skipped_mixed_currency: int = 0  # hub paths (or fetched itineraries) with a leg that can't be converted
     two_stop_tried: bool = False
     queries: int = 0  # route-and-day reads (seat counts not included)
 
@@ -248,10 +266,10 @@ class ConnectionSearch:
         return self._affordable(sorted(paths), MAX_TWO_STOP_PATHS, result)
 
     def _affordable(self, paths: list[tuple[int, list[str]]], cap: int, result: ConnectionResult) -> list[list[str]]:
-        """The first `cap` paths (shortest first) not known to mix currencies; the others are counted."""
-        mixed = [p for _, p in paths if self.graph.mixed_currency(p)]
-        result.skipped_mixed_currency += len(mixed)
-        return [p for _, p in paths if not self.graph.mixed_currency(p)][:cap]
+        """The first `cap` paths (shortest first) not known to be unconvertible; those are counted."""
+        kept = [p for _, p in paths if not self.graph.unconvertible(p)]
+        result.skipped_mixed_currency += len(paths) - len(kept)
+        return kept[:cap]
 
     # ---- building chains leg by leg ----------------------------------------------------------------
     async def _chains(self, paths: list[list[str]], day: date, overnight: bool,
@@ -315,12 +333,16 @@ class ConnectionSearch:
         return priced
 
     def _itinerary(self, chain: Chain, left: Mapping[str, dict[str, int]], cabin: str) -> Itinerary | None:
-        """The chain as an itinerary in `cabin`, or None when a leg lacks the cabin or currencies differ."""
-        if any(cabin not in f.fares for f in chain) or len({f.currency for f in chain}) != 1:
+        """The chain as an itinerary in `cabin`, or None when a leg lacks the cabin or its fare can't be
+        converted into the first flight's currency."""
+        if any(cabin not in f.fares for f in chain):
+            return None
+        fares = _leg_fares(chain, cabin)
+        if fares is None:
             return None
         legs = [FlightOption(f, left.get(str(f.id), {})) for f in chain]
         layovers = [self._layover(a, b) for a, b in itertools.pairwise(chain)]
-        return Itinerary(legs, cabin, sum(f.fares[cabin] for f in chain), chain[0].currency, layovers)
+        return Itinerary(legs, cabin, sum(fares), chain[0].currency, layovers, fares)
 
     async def _bookable(self, chains: list[Chain], cabin: str, passengers: int,
                         limit: int | None) -> list[Itinerary]:
@@ -342,6 +364,19 @@ class ConnectionSearch:
                 if limit is not None and len(bookable) >= limit:
                     return bookable
         return bookable
+
+
+def _leg_fares(chain: Chain, cabin: str) -> list[int] | None:
+    """Each flight's fare in `cabin` in the first flight's currency (later flights sold in another converted at
+    the reference rates), or None when one can't be converted."""
+    currency = chain[0].currency
+    fares: list[int] = []
+    for f in chain:
+        fare = f.fares[cabin] if f.currency == currency else convert_fare(f.fares[cabin], f.currency, currency)
+        if fare is None:
+            return None
+        fares.append(fare)
+    return fares
 
 
 def _zones_of(flights: FlightSearch) -> Mapping[str, str]:
