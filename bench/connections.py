@@ -8,8 +8,9 @@ runs today — on the same pairs, days and passenger counts, in the same run.
 
 Correctness, per option: legs chain airport to airport from an origin to a destination, each layover at
 least the hub's minimum connecting time and at most the maximum layover (no overnight: not asked), one cabin
-with enough seats left on every leg, one currency and the fares summed; direct flights first; a connection
-beside a direct flight is faster or cheaper than the best direct one.
+with enough seats left on every leg, one through fare in the first flight's currency (each leg's fare, converted
+with `convert_fare` where it is sold in another, summed); direct flights first; a connection beside a direct
+flight is faster or cheaper than the best direct one.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from bot.runtime import build_services
 from core.config import Settings
 from models import Flight
 from services.connections import ConnectionResult, ConnectionSearch, Itinerary
+from services.inventory.fares import convert_fare
 from services.inventory.network import AIRPORT_CODES, network_routes
 
 NAME = "connections"
@@ -92,8 +94,11 @@ def _option_problems(finder: ConnectionSearch, q: Query, option: Itinerary) -> l
         bad.append("does not fly from the origin to the destination")
     if legs[0].departure_date != q.day.isoformat():
         bad.append("first leg on another day")
-    if len({f.currency for f in legs}) != 1 or option.fare_per_passenger != sum(f.fares[q.cabin] for f in legs):
-        bad.append("price not the sum of one-currency fares")
+    converted = [convert_fare(f.fares[q.cabin], f.currency, legs[0].currency) if q.cabin in f.fares else None
+                 for f in legs]
+    if (option.currency != legs[0].currency or option.leg_fares != converted
+            or option.fare_per_passenger != sum(option.leg_fares)):
+        bad.append("price not the sum of the legs' fares in the first flight's currency")
     if option.cabin != q.cabin or any(leg.seats_left.get(q.cabin, 0) < q.passengers for leg in option.legs):
         bad.append("a leg without enough seats in the cabin")
     for (inbound, outbound), layover in zip(itertools.pairwise(legs), option.layovers, strict=True):
