@@ -90,6 +90,19 @@ def parse_date(text: str, today: date) -> date:
         text=shorten(text)))
 
 
+def year_implied(text: str) -> bool:
+    """True when `text` is a day and month without a year (15 Dec, Dec 15, 15/12): `parse_date` chose the year,
+    as the next occurrence. False for dates with a year and for relative days (today, tomorrow, weekdays)."""
+    raw = text.strip().casefold().rstrip(".")
+    if re.fullmatch(r"\d{1,2}[/.]\d{1,2}", raw):
+        return True
+    if m := re.fullmatch(r"\d{1,2}(?:st|nd|rd|th)?\s+([a-z]+)\.?", raw):
+        return _month(m[1]) is not None
+    if m := re.fullmatch(r"([a-z]+)\.?\s+\d{1,2}(?:st|nd|rd|th)?,?", raw):
+        return _month(m[1]) is not None
+    return False
+
+
 def check_travel_date(day: date, today: date, last: date) -> None:
     if day < today:
         raise BadDate(_("{day} is in the past. Pick today or a later date.").format(day=local_date(day)))

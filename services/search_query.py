@@ -1,24 +1,33 @@
-"""A whole search in one message: `LHR JFK 15 Dec 2`, `London to New York, 15 Dec, 3 passengers`.
+"""A whole search in one message: `LHR JFK 15 Dec 2`, `London to New York, 15 Dec, 3 passengers`, and with a
+return date: `LHR JFK 15 Dec 22 Dec 2`, `london new york 15 dec - 22 dec`, `LHR JFK 2026-12-15 2026-12-22`.
 
 The work is bounded whatever the text (issue #12: trying every split of a 449-character message, each split
 fuzzy-scoring every airport, held the event loop for 11.7 s; 4 KB took minutes):
 - text over MAX_CHARS characters or MAX_WORDS words (filler words like "to" not counted) is not read at all;
 - the date — the last 1–3 words, after an optional passenger count — is read first (a regex, no look-ups), and
   only splits whose date reads are looked up as places; a place is at most MAX_PLACE_WORDS words;
+- so are two dates (outbound then return, each 1–3 words): a split with two dates is tried first, and only when
+  both read as dates; if its place words don't give two places, the one-date readings follow. A trailing number
+  is still tried as the passenger count first (`LHR JFK 15 Dec 22` is 22 passengers, not a return on the 22nd);
 - each distinct place text is looked up once per message (a per-message cache), without "did you mean"
-  suggestions, and after MAX_LOOKUPS look-ups the parser gives up: no real search needs that many.
+  suggestions, and after MAX_LOOKUPS look-ups the parser gives up: no real search needs that many (the
+  two-date readings share that budget and the cache with the one-date ones).
+A return day-month without a year that reads before the outbound is next year's (`28 Dec 3 Jan`); a return
+explicitly before the outbound is kept as typed, with the verdict RETURN_BEFORE_OUTBOUND. Range checks (past,
+beyond the bookable window) are the caller's, as for the outbound.
 `ParseStats` reports the work, so tests assert the bounds and the benchmark reports them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
 from services.airports import AirportDirectory, AirportMatch
-from services.dates import BadDate, parse_date
+from services.dates import BadDate, parse_date, year_implied
 
 MAX_CHARS = 200
 MAX_WORDS = 12
@@ -32,7 +41,8 @@ class Verdict(StrEnum):
     FOUND = "found"
     TOO_LONG = "too_long"  # over MAX_CHARS / MAX_WORDS: not read
     NOT_FOUND = "not_found"  # read, but no split gave two places and a date
-    BAD_PASSENGERS = "bad_passengers"  # places and date read; the passenger count is outside 1–9
+    BAD_PASSENGERS = "bad_passengers"  # places and date(s) read; the passenger count is outside 1–9
+    RETURN_BEFORE_OUTBOUND = "return_before_outbound"  # places, both dates and 1–9 passengers read; return < day
 
 
 @dataclass
@@ -52,6 +62,7 @@ class SearchQuery:
     day: date | None = None
     today: date | None = None  # the origin's today, the date was read against it
     passengers: int = 1  # as typed (out of range when the verdict is BAD_PASSENGERS)
+    return_day: date | None = None  # None: one way; read against the same `today` as `day`
 
 
 class _OutOfLookups(Exception):
@@ -106,18 +117,55 @@ def _cuts(count: int) -> range:
     return range(max(1, count - MAX_PLACE_WORDS), min(count - 1, MAX_PLACE_WORDS) + 1)
 
 
-def _reads_as_date(text: str, today: date) -> bool:
-    try:
-        parse_date(text, today)
-    except BadDate:
-        return False
-    return True
+def _date_readings(words: list[str]) -> Iterator[tuple[list[str], str, str | None]]:
+    """(place words, outbound date text, return date text or None) for every tail of `words` that may be dates:
+    two dates (each 1–3 words) first, then one; at least two place words are left."""
+    for return_len in (1, 2, 3):
+        for out_len in (1, 2, 3):
+            place_words = words[:-(out_len + return_len)]
+            if len(place_words) >= 2:
+                yield (place_words, " ".join(words[-(out_len + return_len):-return_len]),
+                       " ".join(words[-return_len:]))
+    for date_len in (1, 2, 3):
+        place_words = words[:-date_len]
+        if len(place_words) >= 2:
+            yield place_words, " ".join(words[-date_len:]), None
+
+
+class _Dates:
+    """Whether a text reads as a date (on UTC's today, before any look-up), each distinct text read once."""
+
+    def __init__(self, today: date) -> None:
+        self.today = today
+        self.seen: dict[str, bool] = {}
+
+    def read(self, text: str | None) -> bool:
+        if text is None:
+            return True
+        if text not in self.seen:
+            try:
+                parse_date(text, self.today)
+            except BadDate:
+                self.seen[text] = False
+            else:
+                self.seen[text] = True
+        return self.seen[text]
+
+
+def return_day_of(text: str, day: date, today: date) -> date:
+    """The return date typed as `text`, for an outbound on `day`: a day-month without a year that reads before
+    the outbound is next year's (outbound 28 Dec, return 3 Jan); any other date is kept as read."""
+    back = parse_date(text, today)
+    if back < day and year_implied(text):
+        with suppress(ValueError):  # 29 February: no such day next year, kept as read
+            back = back.replace(year=back.year + 1)
+    return back
 
 
 def parse_search(text: str, directory: AirportDirectory, today_at: Callable[[str | None], date]) -> SearchQuery:
-    """Read origin, destination, date and passengers from one message, with bounded work.
+    """Read origin, destination, date(s) and passengers from one message, with bounded work.
 
-    `today_at(tz)` is today in a time zone (None: UTC); the date is read against the origin's today.
+    `today_at(tz)` is today in a time zone (None: UTC); the dates are read against the origin's today.
     """
     stats = ParseStats()
     if too_long(text):
@@ -125,14 +173,12 @@ def parse_search(text: str, directory: AirportDirectory, today_at: Callable[[str
     words = words_of(text)
     stats.words_considered = len(words)
     places = _Places(directory, stats)
+    dates = _Dates(today_at(None))
     try:
         for passengers, rest in _passenger_readings(words):
-            for date_len in (1, 2, 3):
-                place_words, date_text = rest[:-date_len], " ".join(rest[-date_len:])
-                if len(place_words) < 2:
-                    break
-                if not _reads_as_date(date_text, today_at(None)):
-                    continue  # no look-ups for a split whose date can't be a date
+            for place_words, out_text, back_text in _date_readings(rest):
+                if not (dates.read(out_text) and dates.read(back_text)):
+                    continue  # no look-ups for a split whose dates can't be dates
                 for cut in _cuts(len(place_words)):
                     stats.splits_tried += 1
                     origin = places.find(place_words[:cut])
@@ -143,12 +189,18 @@ def parse_search(text: str, directory: AirportDirectory, today_at: Callable[[str
                         continue
                     today = today_at(origin.airports[0].tz)
                     try:
-                        day = parse_date(date_text, today)
+                        day = parse_date(out_text, today)
+                        back = None if back_text is None else return_day_of(back_text, day, today)
                     except BadDate:
                         continue
                     pax = 1 if passengers is None else passengers
-                    verdict = Verdict.FOUND if 1 <= pax <= MAX_PASSENGERS else Verdict.BAD_PASSENGERS
-                    return SearchQuery(verdict, stats, origin, destination, day, today, pax)
+                    if not 1 <= pax <= MAX_PASSENGERS:
+                        verdict = Verdict.BAD_PASSENGERS
+                    elif back is not None and back < day:
+                        verdict = Verdict.RETURN_BEFORE_OUTBOUND
+                    else:
+                        verdict = Verdict.FOUND
+                    return SearchQuery(verdict, stats, origin, destination, day, today, pax, back)
     except _OutOfLookups:
         pass
     return SearchQuery(Verdict.NOT_FOUND, stats)

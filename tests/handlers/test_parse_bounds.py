@@ -60,6 +60,15 @@ WORST_WITHIN_CAPS: dict[str, str] = {
     "typos everywhere": "londn pariss nwe yrok tokio zurik istambul dubay frankfrut 1 dec 2",
     "codes everywhere": "LHR JFK CDG AMS FRA MUC MAD IST DXB 1 dec 2",
     "long words": " ".join(["kennedyinternational"] * 8) + " 1 dec 2",
+    # Full of dates: with return dates, every tail of two dates is a reading to try (date-first, bounded all the same).
+    "15 dec ×6": "15 Dec " * 6,
+    "numbers 1 to 12": " ".join(str(n) for n in range(1, 13)),
+    "a code then dates": "LHR 15 Dec 22 Dec 15 Dec 22 Dec 15 Dec 2",
+    "a city then dec 15s": "london dec 15 dec 15 dec 15 dec 15 dec 15 2",
+    "codes between dates": "LHR 1/12 JFK 2/12 CDG 3/12 AMS 4/12 FRA 5/12 MUC 6/12",
+    "iso dates": "2026-12-15 " * 12,
+    "weekdays and tomorrows": "monday tomorrow friday tomorrow sunday tomorrow " * 2,
+    "junk then two dates": "zqxw " * 6 + "15 dec 22 dec 2",
 }
 
 
@@ -139,6 +148,34 @@ def test_random_adversarial_messages_stay_bounded(directory: AirportDirectory, s
         assert scorer_spy.calls <= scorer_bound(len(directory.by_code))
         most = max(most, query.stats.lookups)
     assert most > 0  # the generator does reach the airport look-ups
+
+
+def _full_of_dates(rng: random.Random) -> str:
+    """A random message of dates (one- to three-word ones, either order), numbers and a few places."""
+    vocabulary = ["15 dec", "dec 15", "22 dec", "1", "2", "12", "31", "15/12", "22/12", "2026-12-15", "2026-12-22",
+                  "15 dec 2026", "tomorrow", "friday", "-", "to", "LHR", "JFK", "london", "new york", "zqxw"]
+    return " ".join(rng.choice(vocabulary) for _ in range(rng.randint(2, 12)))
+
+
+def test_random_messages_full_of_dates_stay_bounded(directory: AirportDirectory, scorer_spy: ScorerSpy) -> None:
+    rng = random.Random(13)
+    returns = 0
+    for _ in range(300):
+        scorer_spy.calls = 0
+        query = _parse(_full_of_dates(rng), directory)
+        assert query.stats.words_considered <= WORDS_BOUND
+        assert query.stats.lookups <= LOOKUPS_BOUND
+        assert scorer_spy.calls <= scorer_bound(len(directory.by_code))
+        if query.return_day is not None:
+            returns += 1
+            assert query.day is not None and query.origin is not None and query.destination is not None
+    assert returns > 0  # the generator does reach two-date readings
+
+
+def test_tails_of_numbers_are_never_looked_up(directory: AirportDirectory) -> None:
+    """No tail of `1 2 … 12` reads as one or two dates: date-first, so not one airport look-up."""
+    query = _parse(" ".join(str(n) for n in range(1, 13)), directory)
+    assert query.verdict == "not_found" and query.stats.lookups == 0
 
 
 def test_repeated_places_are_looked_up_once(directory: AirportDirectory) -> None:

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from services.dates import BadDate, check_travel_date, parse_date
+from services.dates import BadDate, check_travel_date, parse_date, year_implied
 
 TODAY = date(2026, 11, 20)  # a Friday
 NEW_YEARS_EVE = date(2026, 12, 31)  # a Thursday: day-month dates without a year roll into 2027
@@ -131,3 +131,14 @@ def test_a_long_bad_date_is_quoted_short(typed: str) -> None:
         parse_date(typed, TODAY)
     quoted = str(refused.value).split("“")[1].split("”")[0]
     assert len(quoted) <= 61 and quoted.endswith("…")
+
+
+@pytest.mark.parametrize(("typed", "implied"), [
+    ("15 Dec", True), ("Dec 15", True), ("15th december", True), ("sept 3rd", True), ("15/12", True),
+    ("15.12", True), ("15 Dec 2026", False), ("Dec 15 2026", False), ("15/12/2026", False), ("15.12.26", False),
+    ("2026-12-15", False), ("tomorrow", False), ("today", False), ("friday", False), ("15 Decoration", False),
+    ("someday", False),
+])
+def test_a_day_month_without_a_year_is_told_apart(typed: str, implied: bool) -> None:
+    """A return date whose year was implied may be rolled to the next year; an explicit year is kept."""
+    assert year_implied(typed) is implied
