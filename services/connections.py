@@ -29,9 +29,12 @@ are in the origin's currency.
 Hubs come from the network (`services.inventory.network`, or an injected `RouteGraph`): the airports flown
 to from the origin that fly to the destination, best (shortest) first. Bounds, per search:
   - one-stop: at most MAX_HUBS hubs; queries: one per origin→hub route (the travel day) and one per hub→
-    destination route and hub-local day the layover window touches (1–2, 2–3 with `overnight`);
+    destination route and hub-local day an onward departure may fall on: without `overnight` only the days
+    the inbound flights land on (a layover can't cross midnight; usually 1), with it every day the layover
+    window touches (2–3);
   - two-stop, only when there is neither a direct flight nor a one-stop: at most MAX_TWO_STOP_PATHS hub pairs,
-    the same per-route-and-day queries for each of the three legs;
+    the same per-route-and-day queries for each of the three legs; a route and day already read by this
+    search (the one-stop's first and last legs) is not read again;
   - at most MAX_CHAINS partial itineraries per hub path (earliest arrival kept), and seats are counted (one
     query per flight) only for the legs of the best candidates, SEAT_BATCH itineraries at a time.
 """
@@ -207,12 +210,12 @@ class ConnectionSearch:
                    cabin: str = "economy", *, overnight: bool = False, max_options: int = 10) -> ConnectionResult:
         """`day` is the travel day in the origin's local time (the inventory's `departure_date`)."""
         result = ConnectionResult([])
+        reads: dict[str, list[Flight]] = {}  # this search's route-and-day reads: each key is read once
         ends = set(origins) | set(destinations)
         one_stop = self._one_stop_paths(origins, destinations, ends, result)
         direct_keys = [route_key(o, d, day.isoformat()) for o in origins for d in destinations if o != d]
         directs_raw, chains = await asyncio.gather(
-            self.repo.on_routes(direct_keys), self._chains(one_stop, day, overnight, result))
-        result.queries += len(directs_raw)
+            self._read(direct_keys, reads, result), self._chains(one_stop, day, overnight, reads, result))
         directs = await self._bookable([(f,) for batch in directs_raw.values() for f in batch], cabin,
                                        passengers, limit=None)
         directs.sort(key=lambda o: o.departs_at)
@@ -221,7 +224,7 @@ class ConnectionSearch:
         if not directs and not connections:
             result.two_stop_tried = True
             paths = self._two_stop_paths(origins, destinations, ends, result)
-            two_stop = await self._chains(paths, day, overnight, result)
+            two_stop = await self._chains(paths, day, overnight, reads, result)
             connections = await self._ranked(self._priced(two_stop, cabin, result), directs, cabin, passengers,
                                              max_options)
         result.options = directs + connections
@@ -272,14 +275,24 @@ class ConnectionSearch:
         return kept[:cap]
 
     # ---- building chains leg by leg ----------------------------------------------------------------
-    async def _chains(self, paths: list[list[str]], day: date, overnight: bool,
+    async def _read(self, keys: Iterable[str], reads: dict[str, list[Flight]],
+                    result: ConnectionResult) -> dict[str, list[Flight]]:
+        """route_key -> its local flights, reading (concurrently) only the keys this search hasn't read yet:
+        two-stop paths start and end on routes the one-stop search has already read."""
+        wanted = list(dict.fromkeys(keys))
+        missing = [k for k in wanted if k not in reads]
+        if missing:
+            reads.update(await self.repo.on_routes(missing))
+            result.queries += len(missing)
+        return {k: reads[k] for k in wanted}
+
+    async def _chains(self, paths: list[list[str]], day: date, overnight: bool, reads: dict[str, list[Flight]],
                       result: ConnectionResult) -> list[Chain]:
         """Every time-valid chain of flights along `paths`; one round of concurrent reads per leg."""
         if not paths:
             return []
         first_keys = {tuple(p): route_key(p[0], p[1], day.isoformat()) for p in paths}
-        found = await self.repo.on_routes(first_keys.values())
-        result.queries += len(found)
+        found = await self._read(first_keys.values(), reads, result)
         chains: dict[tuple[str, ...], list[Chain]] = {
             k: [(f,) for f in found[key]] for k, key in first_keys.items()}
         for leg in range(1, max(len(p) for p in paths) - 1):
@@ -287,8 +300,7 @@ class ConnectionSearch:
             for path, partial in chains.items():
                 if leg + 1 < len(path) and partial:
                     wanted[path] = self._keys_after(path[leg], path[leg + 1], partial, overnight)
-            found = await self.repo.on_routes(k for keys in wanted.values() for k in keys)
-            result.queries += len(found)
+            found = await self._read((k for keys in wanted.values() for k in keys), reads, result)
             for path, keys in wanted.items():
                 onward = sorted((f for k in keys for f in found[k]), key=lambda f: f.departs_at)
                 grown = [(*c, f) for c in chains[path] for f in onward if self._layover_ok(c[-1], f, overnight)]
@@ -300,9 +312,16 @@ class ConnectionSearch:
         return timedelta(minutes=self.mct.at(hub)), longest
 
     def _keys_after(self, hub: str, onward: str, partial: list[Chain], overnight: bool) -> list[str]:
-        """route_keys of hub→onward on every hub-local day a next departure may fall on."""
+        """route_keys of hub→onward on every hub-local day a next departure may fall on. Without `overnight` a
+        layover can't cross midnight at the hub: only the days the inbound flights land on (with the minimum
+        connecting time still before midnight), usually one."""
         shortest, longest = self._window(hub, overnight)
         zone = ZoneInfo(self.zones[hub])
+        if not overnight:
+            landed = [c[-1].arrives_at for c in partial]  # absolute times: `+ shortest` is not wall-clock time
+            days = {at.astimezone(zone).date() for at in landed
+                    if (at + shortest).astimezone(zone).date() == at.astimezone(zone).date()}
+            return [route_key(hub, onward, d.isoformat()) for d in sorted(days)]
         first = (min(c[-1].arrives_at for c in partial) + shortest).astimezone(zone).date()
         last = (max(c[-1].arrives_at for c in partial) + longest).astimezone(zone).date()
         return [route_key(hub, onward, (first + timedelta(days=n)).isoformat())

@@ -279,6 +279,21 @@ async def test_two_stops_through_two_hubs_and_their_description(db: Database) ->
                                   "2h 10m in DXB · DXB 10:40 → SYD 06:55+1 · total 26h 55m")
 
 
+async def test_each_route_and_day_is_read_once_and_only_landing_days_without_overnight(db: Database) -> None:
+    await store(flight("A1", "EDI", "LHR", "18:00", 80, 6000),
+                flight("A2", "LHR", "DXB", "21:40", 410, 40000),
+                flight("A3", "DXB", "SYD", "30:40", 855, 70000))
+    graph = RouteGraph([("EDI", "LHR", 530), ("LHR", "SYD", 17000), ("LHR", "DXB", 5500), ("DXB", "SYD", 12000)])
+    plain = await searcher(Clock(), graph=graph).find(["EDI"], ["SYD"], BASE.date())
+    assert [[leg.flight.flight_number for leg in o.legs] for o in plain.options] == [["A1", "A2", "A3"]]
+    # EDI-SYD; one-stop EDI-LHR, LHR-SYD (none); two-stop EDI-LHR (already read), LHR-DXB, DXB-SYD: each on
+    # the one hub-local day the inbound flight lands on.
+    assert plain.two_stop_tried and plain.queries == 5
+    night = await searcher(Clock(), graph=graph).find(["EDI"], ["SYD"], BASE.date(), overnight=True)
+    assert [[leg.flight.flight_number for leg in o.legs] for o in night.options] == [["A1", "A2", "A3"]]
+    assert night.queries == 8  # the onward legs on the 2 hub-local days a 24 h layover window touches
+
+
 async def test_a_usd_second_leg_is_converted_into_the_first_flights_currency(db: Database) -> None:
     await store(flight("T1", "EDI", "LHR", "07:00", 80, 5000),
                 flight("T2", "LHR", "JFK", "10:00", 480, 30000, currency="USD"))
