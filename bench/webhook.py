@@ -36,7 +36,7 @@ from bench import common
 from bot.db import free_port
 from models import AircraftType, Booking, BookingEvent, BookingStatus, Flight, Notification, Passenger
 from models.ops import WebhookEvent
-from services.bookings import NewBooking
+from services.bookings import NewBooking, NewSegment
 from services.context import Services
 from services.seats import chat_holder
 from tests.fakes.sendgrid import FakeSendGrid
@@ -156,8 +156,8 @@ async def create_paid_sessions(svc: Services, stripe: FakeStripe, telegram: Fake
             holder = chat_holder(uid)
             await svc.seats.hold(str(flight.id), seat, holder, CABIN)
             booking = await svc.bookings.create(NewBooking(
-                user_id=uid, chat_id=uid, flight=flight, cabin=CABIN, seats=[seat], passengers=[passenger],
-                email="ada@example.com", fare_per_passenger=flight.fares[CABIN], draft_key=f"{uid}:bench"), holder)
+                user_id=uid, chat_id=uid, segments=[NewSegment(flight, CABIN, [seat], flight.fares[CABIN])],
+                passengers=[passenger], email="ada@example.com", draft_key=f"{uid}:bench"), holder)
             assert svc.payments is not None
             link = await svc.payments.ensure_link(booking)
             session_id = link.booking.payment.session_id

@@ -10,6 +10,7 @@ import secrets
 import signal
 import time
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 from aiohttp import web
 
@@ -24,6 +25,7 @@ from repos.flights import AircraftRepo, AirportRepo, FlightRepo
 from services.airline_orders import AirlineOrderService
 from services.airports import AirportDirectory
 from services.bookings import BookingRules, BookingService
+from services.connections import ConnectionSearch
 from services.context import Services
 from services.conversations import ConversationStore
 from services.flights import FlightSearch
@@ -34,6 +36,7 @@ from services.payment_events import PaymentEvents
 from services.payments import PaymentService
 from services.providers.base import FlightProvider
 from services.reference import ReferenceData
+from services.route_graph import MinConnectTimes
 from services.seats import SeatService
 from services.stripe_gateway import DemoGateway, PaymentGateway, StripeGateway
 from services.sweeps import Sweeper
@@ -112,6 +115,8 @@ async def build_services(settings: Settings, database: Database, clock: Clock | 
         settings=settings, clock=clock, database=database,
         conversations=ConversationStore(clock),
         flights=flights,
+        connections=ConnectionSearch(flights, mct=MinConnectTimes(settings.MIN_CONNECT_MINUTES),
+                                     max_layover=timedelta(hours=settings.MAX_LAYOVER_HOURS)),
         seats=seats,
         bookings=BookingService(clock, seats, booking_rules(settings)),
         reference=reference,

@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     AMADEUS_TIMEOUT_SECONDS: float = Field(default=4.0, gt=0, le=60)
 
     HOLD_MINUTES: int = Field(default=15, ge=1, le=120)
+    # connections: the least time to change planes at a hub (LHR has its own 90), and the longest wait offered
+    MIN_CONNECT_MINUTES: int = Field(default=60, ge=20, le=360)
+    MAX_LAYOVER_HOURS: int = Field(default=8, ge=1, le=23)
     PAYMENT_WINDOW_MINUTES: int = Field(default=30, ge=30, le=1440)
     MAX_PAYMENT_ATTEMPTS: int = Field(default=3, ge=1, le=10)
     # no booking, hold or payment link for a flight departing sooner than this

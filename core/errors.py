@@ -10,9 +10,10 @@ class FlyOError(Exception):
 
 
 class SeatUnavailable(FlyOError):
-    def __init__(self, seat: str) -> None:
+    def __init__(self, seat: str, flight_id: str = "") -> None:
         super().__init__(_("Seat {seat} was just taken by another traveller.").format(seat=seat))
         self.seat = seat
+        self.flight_id = flight_id  # which flight of the itinerary ("" when only one is concerned)
 
 
 class InvalidTransition(FlyOError):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from beanie import Document
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, model_validator
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
 from models.flight import FlightSnapshot
@@ -53,8 +54,25 @@ class Passenger(BaseModel):
         return years < 2
 
 
+class Leg:
+    """`Segment.leg`: which way a flight goes. Connecting flights of one way share it."""
+
+    OUTBOUND = 0
+    RETURN = 1
+
+
+class Segment(BaseModel):
+    """One flight of the itinerary with every passenger's seat (in passenger order) and its fare."""
+
+    flight: FlightSnapshot  # with the cabin of this flight (cabins may differ: economy out, business back)
+    seats: list[str]
+    fare_per_passenger: int  # minor units of the booking's currency
+    leg: int = Leg.OUTBOUND
+    seat_changes: dict[str, str] = {}  # old seat -> new seat, when a paid seat had been lost and was replaced
+
+
 class PriceSnapshot(BaseModel):
-    """Fare per passenger and total in integer minor units of `currency`."""
+    """Fare per passenger (all segments) and total in integer minor units of `currency`."""
 
     currency: str
     fare_per_passenger: int
@@ -80,26 +98,67 @@ class Booking(Document):
     user_id: int
     chat_id: int
     status: BookingStatus = BookingStatus.PENDING
-    flight: FlightSnapshot
-    seats: list[str]
+    segments: list[Segment]  # written whole, never by position: nx-27017 ignores positional array updates
     passengers: list[Passenger]
     email: str
     price: PriceSnapshot
     created_at: datetime
     updated_ms: int
     hold_expires_ms: int  # seats held until then; extended to the Checkout Session's expiry
-    departs_ms: int = 0  # flight.departs_at as epoch ms: what the reminder sweep queries
+    departs_ms: int = 0  # the first departure as epoch ms: what the reminder sweep queries
+    return_departs_ms: int | None = None  # the return's first departure (a return trip), for its own reminder
     payment: PaymentState = PaymentState()
     flag: BookingFlag | None = None  # needs an admin
     cancel_reason: str | None = None
     payment_reminder_ms: int | None = None  # claimed/sent time of the payment reminder
     departure_reminder_ms: int | None = None
+    return_reminder_ms: int | None = None
     # One booking per finished draft ("<chat>:<flow>"): a replayed Confirm returns it instead of making another.
     # Cleared when creation fails, so the same draft may try again.
     draft_key: str | None = None
-    seat_changes: dict[str, str] = {}  # old seat -> new seat, when a paid seat had been lost and was replaced
     fulfilled_ms: int | None = None  # seats booked and confirmation queued: a half-finished confirmation has None
     seats_released_ms: int | None = None  # a cancelled booking's seats were freed (a crash between is swept)
+
+    # The shape before itineraries, read (never written) so old documents load: Beanie fetches only the fields
+    # a model declares, so they must be declared to reach the migration below.
+    legacy_flight: dict[str, Any] | None = Field(default=None, alias="flight", exclude=True)
+    legacy_seats: list[str] | None = Field(default=None, alias="seats", exclude=True)
+    legacy_seat_changes: dict[str, str] | None = Field(default=None, alias="seat_changes", exclude=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_flight_to_segments(cls, data: Any) -> Any:
+        """A booking stored before itineraries (one `flight`, `seats`, `seat_changes`) loads as one segment."""
+        if isinstance(data, dict) and "segments" not in data and "flight" in data:
+            price = data.get("price") or {}
+            fare = price.get("fare_per_passenger", 0) if isinstance(price, dict) else price.fare_per_passenger
+            data = {**data, "segments": [{
+                "flight": data["flight"], "seats": data.get("seats", []), "fare_per_passenger": fare,
+                "seat_changes": data.get("seat_changes") or {}}]}
+        return data
+
+    @property
+    def first_flight(self) -> FlightSnapshot:
+        return self.segments[0].flight
+
+    @property
+    def last_flight(self) -> FlightSnapshot:
+        return self.segments[-1].flight
+
+    def legs(self) -> list[list[Segment]]:
+        """The segments grouped by way (outbound, then return), each in flight order."""
+        ways: dict[int, list[Segment]] = {}
+        for segment in self.segments:
+            ways.setdefault(segment.leg, []).append(segment)
+        return [ways[leg] for leg in sorted(ways)]
+
+    @property
+    def seat_count(self) -> int:
+        return len(self.passengers)
+
+    def seat_changes(self) -> dict[str, str]:
+        """Every replaced seat (old → new), across the segments."""
+        return {old: new for s in self.segments for old, new in s.seat_changes.items()}
 
     class Settings:
         name = "bookings"

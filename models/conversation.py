@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from beanie import Document
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pymongo import ASCENDING, IndexModel
 
 
@@ -18,6 +18,8 @@ class Step(StrEnum):
     ASK_ORIGIN = "ask_origin"
     ASK_DESTINATION = "ask_destination"
     ASK_DATE = "ask_date"
+    ASK_TRIP = "ask_trip"  # one way or return
+    ASK_RETURN = "ask_return"  # the return date
     ASK_PASSENGERS = "ask_passengers"
     RESULTS = "results"
     SEATS = "seats"
@@ -42,6 +44,20 @@ class Person(BaseModel):
         return field in self.model_fields_set
 
 
+class Pick(BaseModel):
+    """One flight chosen for the itinerary (a connection is several picks of one leg), with its seats."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    flight_id: str
+    flight_number: str = ""  # for the texts that name the pick
+    cabin: str
+    fare: int  # per passenger, minor units
+    currency: str
+    leg: int = 0  # 0 outbound, 1 return (models.booking.Leg)
+    seats: list[str | None] = Field(default_factory=list)  # one per passenger; None: not picked yet
+
+
 class Draft(BaseModel):
     """The booking being put together, stored as the plain dict `Conversation.draft`.
 
@@ -56,21 +72,22 @@ class Draft(BaseModel):
     origin_label: str = ""
     destination: list[str] = Field(default_factory=list)
     destination_label: str = ""
-    date: dt.date | None = None
+    date: dt.date | None = None  # the outbound day (origin's local date)
+    trip: Literal["one", "return"] | None = None  # None: not asked yet
+    return_date: dt.date | None = None
     pax: int | None = Field(default=None, ge=1)
     # results
+    leg: int = 0  # the way whose flights are shown: 0 outbound, 1 return
     sort: Literal["time", "price"] = "time"
     page: int = 0
-    flight_ids: list[str] = Field(default_factory=list)  # the flights this chat was shown
+    # The options this chat was shown: a flight id, or flight ids joined by "+" (a connection).
+    flight_ids: list[str] = Field(default_factory=list)
     counted_search: str | None = Field(default=None, alias="_counted_search")  # services.stats
     # seats
-    flight_id: str | None = None
-    cabin: str | None = None
-    seats: list[str | None] = Field(default_factory=list)  # one per passenger; None: not picked yet
+    picks: list[Pick] = Field(default_factory=list)  # the chosen flights, outbound first
+    seg: int = 0  # the pick whose seat map is shown
     seat_page: int = 0
-    fare: int | None = None  # per passenger, minor units
-    currency: str | None = None
-    new_fare: int | None = None  # a re-priced fare waiting for the traveller's consent
+    new_fares: list[int] | None = None  # re-priced fares (one per pick) waiting for the traveller's consent
     new_currency: str | None = None
     # passengers
     people: list[Person] = Field(default_factory=list)
@@ -80,8 +97,38 @@ class Draft(BaseModel):
     # booked
     booking_id: str | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _one_flight_to_picks(cls, data: Any) -> Any:
+        """A draft saved before itineraries (one `flight_id`, `cabin`, `fare`, `seats`) keeps its flight."""
+        if isinstance(data, dict) and "picks" not in data and data.get("flight_id") and data.get("cabin"):
+            pick = {"flight_id": data["flight_id"], "cabin": data["cabin"], "fare": data.get("fare") or 0,
+                    "currency": data.get("currency") or "", "seats": data.get("seats") or []}
+            data = {**data, "picks": [pick]}
+        return data
+
     def dump(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True, exclude_unset=True)
+
+    @property
+    def is_return(self) -> bool:
+        return self.trip == "return"
+
+    def legs_wanted(self) -> int:
+        return 2 if self.is_return else 1
+
+    def picks_of(self, leg: int) -> list[Pick]:
+        return [p for p in self.picks if p.leg == leg]
+
+    def choose(self, leg: int, picks: list[Pick]) -> None:
+        """The flights of one way (a later way's picks go too: they were chosen for the old one)."""
+        self.picks = [p for p in self.picks if p.leg < leg] + picks
+
+    def fare_per_passenger(self) -> int:
+        return sum(p.fare for p in self.picks)
+
+    def currency(self) -> str:
+        return self.picks[0].currency if self.picks else ""
 
 
 class Conversation(Document):

@@ -14,7 +14,7 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
-from models.booking import Booking, BookingEvent, BookingFlag, BookingStatus, PaymentStatus
+from models.booking import Booking, BookingEvent, BookingFlag, BookingStatus, PaymentStatus, Segment
 from repos.base import collection, object_id
 
 
@@ -56,7 +56,7 @@ class BookingRepo:
         a document `_id`. Whole sub-documents are projected because nx-27017 returns a dotted projection
         ("price.total") as a flat key. A week of small projections is cheap to group in Python.
         """
-        projection = {"status": 1, "created_at": 1, "price": 1, "payment": 1, "flight": 1, "_id": 0}
+        projection = {"status": 1, "created_at": 1, "price": 1, "payment": 1, "flight": 1, "segments": 1, "_id": 0}
         return [doc async for doc in collection(Booking).find({"created_at": {"$gte": since}}, projection)]
 
     # ---- creation ----------------------------------------------------------------------------------------
@@ -103,10 +103,12 @@ class BookingRepo:
         await collection(Booking).update_one({"_id": booking.id, "fulfilled_ms": None},
                                              {"$set": {"fulfilled_ms": now_ms}})
 
-    async def reseat(self, booking: Booking, seats: list[str], changes: dict[str, str]) -> None:
-        """A CONFIRMED booking's lost seats replaced (`changes`: old → new)."""
-        await collection(Booking).update_one({"_id": booking.id, "status": BookingStatus.CONFIRMED},
-                                             {"$set": {"seats": seats, "seat_changes": changes}})
+    async def reseat(self, booking: Booking, segments: list[Segment]) -> None:
+        """A CONFIRMED booking's lost seats replaced (each segment's `seat_changes`: old → new). The segment list
+        is written whole: nx-27017 ignores positional array updates (README, Database)."""
+        await collection(Booking).update_one(
+            {"_id": booking.id, "status": BookingStatus.CONFIRMED},
+            {"$set": {"segments": [s.model_dump(mode="json") for s in segments]}})  # times as ISO text: see above
 
     async def flag(self, booking: Booking, flag: BookingFlag, *, only_if: BookingStatus | None = None) -> None:
         match: dict[str, Any] = {"_id": booking.id}
@@ -193,10 +195,13 @@ class BookingRepo:
             "hold_expires_ms": {"$lte": now_ms + within_ms, "$gte": now_ms},
         }).limit(limit).to_list()
 
-    async def departure_reminders_due(self, now_ms: int, within_ms: int, limit: int) -> list[Booking]:
+    async def departure_reminders_due(self, now_ms: int, within_ms: int, limit: int, *,
+                                      way: str = "departs_ms") -> list[Booking]:
+        """CONFIRMED bookings whose outbound (`departs_ms`) or return (`return_departs_ms`) leaves soon and whose
+        reminder for it is unclaimed."""
+        claim = "departure_reminder_ms" if way == "departs_ms" else "return_reminder_ms"
         return await Booking.find({
-            "status": BookingStatus.CONFIRMED, "departure_reminder_ms": None,
-            "departs_ms": {"$lte": now_ms + within_ms, "$gt": now_ms},
+            "status": BookingStatus.CONFIRMED, claim: None, way: {"$lte": now_ms + within_ms, "$gt": now_ms},
         }).limit(limit).to_list()
 
     # ---- history -----------------------------------------------------------------------------------------

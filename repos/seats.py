@@ -116,6 +116,14 @@ class SeatRepo:
             moved.append(seat)
         return True
 
+    async def give_back(self, flight_id: str, seats: list[str], booking: str, to_holder: str,
+                        expires_ms: int) -> None:
+        """Undo a transfer: the booking's held seats on one flight go back to the traveller until `expires_ms`."""
+        for seat in seats:
+            await collection(SeatHold).update_one(
+                {"seat_key": seat_key(flight_id, seat), "holder": booking, "status": HoldStatus.HELD},
+                {"$set": {"holder": to_holder, "booking_id": None, "expires_ms": expires_ms}})
+
     async def extend_booking_holds(self, holder: str, booking_id: str, until_ms: int) -> None:
         """Every seat the booking holds is its own (`booking_id`) until `until_ms`: never reclaimed by time."""
         await collection(SeatHold).update_many(
@@ -129,8 +137,8 @@ class SeatRepo:
             {"holder": holder},
             {"$set": {"status": HoldStatus.BOOKED, "expires_ms": BOOKED_FOREVER_MS, "booking_id": booking_id}},
         )
-        booked = await collection(SeatHold).distinct("seat", {"holder": holder, "status": HoldStatus.BOOKED})
-        return {str(seat) for seat in booked}
+        booked = await collection(SeatHold).distinct("seat_key", {"holder": holder, "status": HoldStatus.BOOKED})
+        return {str(key) for key in booked}
 
     async def delete_lapsed_chat_holds(self, now_ms: int) -> int:
         """Housekeeping: lapsed chat holds (already free for `claim`); a booking's holds never lapse."""

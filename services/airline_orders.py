@@ -120,7 +120,7 @@ class AirlineOrderService:
             if now_ms - order.calling_ms < STALE_CALL_MS:
                 raise OrderRetryLater("the airline order is being created by another worker")
             return await self._unknown(order, "the order call was cut short (no answer recorded)")
-        kept = booking.flight.offer or (flight.offer if flight is not None else None)
+        kept = booking.first_flight.offer or (flight.offer if flight is not None else None)
         if not kept:
             return await self._fail(order, "no offer kept for this flight")
         if order.next_attempt_ms > now_ms:
@@ -156,8 +156,8 @@ class AirlineOrderService:
         if not isinstance(pricings, list) or len(pricings) == travelers:
             return kept
         if flight is None:
-            return f"{booking.flight.flight_number} is no longer known, so it cannot be priced again"
-        found = await self.gateway.offer_for(flight, booking.flight.cabin, travelers)
+            return f"{booking.first_flight.flight_number} is no longer known, so it cannot be priced again"
+        found = await self.gateway.offer_for(flight, booking.first_flight.cabin, travelers)
         if found is None:
             return f"Amadeus no longer offers {flight.flight_number} for {travelers} traveller(s)"
         offer, fare, currency = found

@@ -14,9 +14,9 @@ from datetime import datetime
 from beanie import PydanticObjectId
 
 from core.clock import Clock, to_ms
-from core.errors import BookingClosed, InvalidTransition, LimitReached, NotFound, SeatUnavailable
+from core.errors import BookingClosed, InvalidTransition, LimitReached, NotFound
 from core.i18n import _, ngettext
-from models.booking import Booking, BookingEvent, BookingStatus, Passenger, PriceSnapshot
+from models.booking import Booking, BookingEvent, BookingStatus, Passenger, PriceSnapshot, Segment
 from models.flight import Flight, FlightSnapshot
 from repos.bookings import BookingRepo
 from services.seats import SeatService
@@ -36,16 +36,35 @@ def new_reference() -> str:
 
 
 @dataclass(frozen=True)
+class NewSegment:
+    flight: Flight
+    cabin: str
+    seats: list[str]  # one per passenger, in passenger order
+    fare_per_passenger: int
+    leg: int = 0
+
+
+@dataclass(frozen=True)
 class NewBooking:
     user_id: int
     chat_id: int
-    flight: Flight
-    cabin: str
-    seats: list[str]
+    segments: list[NewSegment]  # outbound first
     passengers: list[Passenger]
     email: str
-    fare_per_passenger: int
     draft_key: str  # "<chat>:<flow>": the same finished draft makes one booking, however often it is replayed
+    currency: str = ""  # of every segment's fare (services.through_fares); "" : the first flight's
+
+    @property
+    def fare_per_passenger(self) -> int:
+        return sum(s.fare_per_passenger for s in self.segments)
+
+
+def snapshot(flight: Flight, cabin: str) -> FlightSnapshot:
+    return FlightSnapshot(
+        flight_id=str(flight.id), flight_number=flight.flight_number, origin=flight.origin,
+        destination=flight.destination, departs_at=flight.departs_at, arrives_at=flight.arrives_at,
+        aircraft=flight.aircraft, cabin=cabin, source=flight.source, offer=flight.offer,
+    )
 
 
 @dataclass(frozen=True)
@@ -95,7 +114,7 @@ class BookingService:
         self._seat_limit(pending, flight_id, seats)
 
     def _seat_limit(self, pending: list[Booking], flight_id: str, seats: int) -> None:
-        on_flight = sum(len(b.seats) for b in pending if b.flight.flight_id == flight_id)
+        on_flight = sum(len(s.seats) for b in pending for s in b.segments if s.flight.flight_id == flight_id)
         if on_flight + seats > self.rules.max_seats_per_flight:
             raise LimitReached(ngettext(
                 "One traveller can hold at most {count} seat on a flight until it is paid.",
@@ -107,7 +126,8 @@ class BookingService:
         pending = await self.repo.pending_for_user(new.user_id)
         if len(pending) >= self.rules.max_pending_per_user:
             self._raise_pending_limit(pending)
-        self._seat_limit(pending, str(new.flight.id), len(new.seats))
+        for segment in new.segments:
+            self._seat_limit(pending, str(segment.flight.id), len(segment.seats))
 
     @staticmethod
     def _raise_pending_limit(pending: list[Booking]) -> None:
@@ -126,7 +146,8 @@ class BookingService:
         others = [b for b in pending if b.id != booking.id]
         if len(others) >= self.rules.max_pending_per_user:
             self._raise_pending_limit(others)
-        self._seat_limit(others, booking.flight.flight_id, len(booking.seats))
+        for segment in booking.segments:
+            self._seat_limit(others, segment.flight.flight_id, len(segment.seats))
 
     async def create(self, new: NewBooking, holder: str) -> Booking:
         """PENDING booking with a unique reference; the draft's seat holds move to it until the deadline.
@@ -137,25 +158,27 @@ class BookingService:
         existing = await self.for_draft(new.draft_key)
         if existing is not None:
             return existing
-        self.check_bookable(new.flight.flight_number, new.flight.departs_at)
+        if not new.segments:
+            raise ValueError("a booking needs at least one flight")
+        for part in new.segments:
+            self.check_bookable(part.flight.flight_number, part.flight.departs_at)
         await self._check_limits(new)
         now = self.clock.now()
         deadline_ms = self.clock.now_ms() + self.payment_window_ms
-        flight = new.flight
-        snapshot = FlightSnapshot(
-            flight_id=str(flight.id), flight_number=flight.flight_number, origin=flight.origin,
-            destination=flight.destination, departs_at=flight.departs_at, arrives_at=flight.arrives_at,
-            aircraft=flight.aircraft, cabin=new.cabin, source=flight.source, offer=flight.offer,
-        )
+        segments = [Segment(flight=snapshot(p.flight, p.cabin), seats=list(p.seats),
+                            fare_per_passenger=p.fare_per_passenger, leg=p.leg) for p in new.segments]
         count = len(new.passengers)
-        price = PriceSnapshot(currency=flight.currency, fare_per_passenger=new.fare_per_passenger,
+        price = PriceSnapshot(currency=new.currency or new.segments[0].flight.currency,
+                              fare_per_passenger=new.fare_per_passenger,
                               passengers=count, total=new.fare_per_passenger * count)
+        returns = [p.flight.departs_at for p in new.segments if p.leg > 0]
         booking_id = PydanticObjectId()
         booking = await self._insert(Booking(
             id=booking_id, reference=new_reference(), user_id=new.user_id, chat_id=new.chat_id,
-            flight=snapshot, seats=list(new.seats), passengers=new.passengers, email=new.email,
+            segments=segments, passengers=new.passengers, email=new.email,
             price=price, created_at=now, updated_ms=self.clock.now_ms(), hold_expires_ms=deadline_ms,
-            departs_ms=to_ms(flight.departs_at), draft_key=new.draft_key,
+            departs_ms=to_ms(new.segments[0].flight.departs_at),
+            return_departs_ms=to_ms(min(returns)) if returns else None, draft_key=new.draft_key,
         ))
         if booking.id != booking_id:
             return booking  # the same draft was booked by a concurrent replay
@@ -166,13 +189,14 @@ class BookingService:
             # earliest ones stay, this one steps back; the seats are still the chat's own holds, for a retry.
             await self.repo.abandon(booking, "over the per-user limit", self.clock.now_ms())
             raise
-        if not await self.seats.transfer(str(flight.id), new.seats, holder, str(booking_id),
-                                         self.hold_until_ms(deadline_ms)):
-            lost = await self._first_lost_seat(str(flight.id), new.seats, holder)
+        parts = [(s.flight.flight_id, s.seats) for s in segments]
+        lost = await self.seats.transfer(parts, holder, str(booking_id), self.hold_until_ms(deadline_ms))
+        if lost is not None:
             # Free the draft key so the traveller can pick a replacement and confirm again.
-            await self.repo.abandon(booking, f"seat {lost} was lost", self.clock.now_ms())
-            raise SeatUnavailable(lost)
-        await self.record(booking, "created", f"{count} passenger(s), seats {', '.join(new.seats)}")
+            await self.repo.abandon(booking, f"seat {lost.seat} was lost", self.clock.now_ms())
+            raise lost
+        seats = "; ".join(f"{s.flight.flight_number} {', '.join(s.seats)}" for s in segments)
+        await self.record(booking, "created", f"{count} passenger(s), seats {seats}")
         log.info("booking created", extra={"booking": booking.reference})
         return booking
 
@@ -186,10 +210,6 @@ class BookingService:
                 return existing
             booking.reference = new_reference()
         raise RuntimeError("could not allocate a unique booking reference")
-
-    async def _first_lost_seat(self, flight_id: str, seats: list[str], holder: str) -> str:
-        state = await self.seats.taken(flight_id, holder)
-        return next((s for s in seats if state.get(s) != "mine"), seats[0])
 
     async def get(self, booking_id: str) -> Booking | None:
         """The booking, or None for an unknown or malformed id (ids also come from Stripe and buttons)."""

@@ -44,7 +44,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
@@ -52,68 +52,15 @@ from zoneinfo import ZoneInfo
 from models.flight import Flight, route_key
 from repos.connections import ConnectionRepo
 from services.flights import FlightOption, FlightSearch
-from services.inventory.fares import EUR_RATES, convert_fare, currency_for_country
-from services.inventory.network import network_airports, network_routes
+from services.inventory.network import network_airports
+from services.route_graph import MinConnectTimes, RouteGraph, network_graph
+from services.through_fares import through_fares
 
 MAX_HUBS = 6  # one-stop hub airports tried per search
 MAX_TWO_STOP_PATHS = 4  # (hub, hub) pairs tried per search
 MAX_CHAINS = 200  # partial itineraries kept per hub path
 SEAT_BATCH = 20  # candidate itineraries whose legs' seats are counted at once
 OVERNIGHT_MAX_LAYOVER = timedelta(hours=24)
-DEFAULT_MCT_OVERRIDES: Mapping[str, int] = {"LHR": 90}
-
-
-@dataclass(frozen=True)
-class MinConnectTimes:
-    """Minimum connecting time per airport, in minutes: `default` unless the airport has its own."""
-
-    default: int = 60
-    per_airport: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_MCT_OVERRIDES))
-
-    def at(self, airport: str) -> int:
-        return self.per_airport.get(airport, self.default)
-
-
-class RouteGraph:
-    """Which airports are linked, and how far: links are flown both ways (as in the network). `currencies`:
-    the currency an airport's departures are sold in, where the inventory has one rule for it (the seed prices
-    in the origin's currency); a hub path with a leg that could not be converted into the first leg's currency
-    (no reference rate) is then skipped before any query — on the network none is, every currency has a rate.
-    Without it every path is read and unconvertible itineraries are dropped once fetched."""
-
-    def __init__(self, links: Iterable[tuple[str, str, int]], currencies: Mapping[str, str] | None = None) -> None:
-        self.out: dict[str, dict[str, int]] = {}
-        self.into: dict[str, dict[str, int]] = {}
-        self.currencies = dict(currencies or {})
-        for a, b, km in links:
-            for o, d in ((a, b), (b, a)):
-                self.out.setdefault(o, {})[d] = km
-                self.into.setdefault(d, {})[o] = km
-
-    def km(self, origin: str, destination: str) -> int | None:
-        return self.out.get(origin, {}).get(destination)
-
-    def unconvertible(self, path: list[str]) -> bool:
-        """True when a leg of the path is known to be sold in a currency other than the first leg's, and one of
-        the two has no reference rate (EUR_RATES): no through fare could be given."""
-        first = self.currencies.get(path[0])
-        if first is None:
-            return False
-        later = (self.currencies.get(a) for a in path[1:-1])
-        return any(c is not None and c != first and (c not in EUR_RATES or first not in EUR_RATES) for c in later)
-
-
-@cache
-def network_graph() -> RouteGraph:
-    currencies = {a.iata: currency_for_country(a.country) for a in network_airports()}
-    return RouteGraph(((r.origin, r.destination, r.distance_km) for r in network_routes()), currencies)
-
-
-@cache
-def _network_zones() -> dict[str, str]:
-    return {a.iata: a.tz for a in network_airports()}
-
-
 @dataclass(frozen=True)
 class Layover:
     airport: str
@@ -356,7 +303,7 @@ class ConnectionSearch:
         converted into the first flight's currency."""
         if any(cabin not in f.fares for f in chain):
             return None
-        fares = _leg_fares(chain, cabin)
+        fares = _through(chain, cabin)
         if fares is None:
             return None
         legs = [FlightOption(f, left.get(str(f.id), {})) for f in chain]
@@ -385,17 +332,15 @@ class ConnectionSearch:
         return bookable
 
 
-def _leg_fares(chain: Chain, cabin: str) -> list[int] | None:
-    """Each flight's fare in `cabin` in the first flight's currency (later flights sold in another converted at
-    the reference rates), or None when one can't be converted."""
-    currency = chain[0].currency
-    fares: list[int] = []
-    for f in chain:
-        fare = f.fares[cabin] if f.currency == currency else convert_fare(f.fares[cabin], f.currency, currency)
-        if fare is None:
-            return None
-        fares.append(fare)
-    return fares
+@cache
+def _network_zones() -> dict[str, str]:
+    return {a.iata: a.tz for a in network_airports()}
+
+
+def _through(chain: Chain, cabin: str) -> list[int] | None:
+    """Each flight's share of the through fare (services.through_fares: the rule the booking is priced by)."""
+    priced = through_fares(chain, cabin)
+    return priced[1] if priced is not None else None
 
 
 def _zones_of(flights: FlightSearch) -> Mapping[str, str]:

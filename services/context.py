@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from models.aircraft import AircraftType
     from services.airports import AirportDirectory
     from services.bookings import BookingService
+    from services.connections import ConnectionSearch
     from services.conversations import ConversationStore
     from services.flights import FlightSearch
     from services.notifications import NotificationService
@@ -35,6 +36,7 @@ class Services:
     bookings: BookingService
     reference: ReferenceData
     notifications: NotificationService
+    connections: ConnectionSearch | None = None  # one- and two-stop options from the local inventory
     payments: PaymentService | None = None  # None: no Stripe key and no demo mode
     payment_events: PaymentEvents | None = None
     sweeper: Sweeper | None = None

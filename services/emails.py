@@ -8,6 +8,7 @@ from datetime import datetime
 from core.formatting import cabin_name, local_datetime
 from core.i18n import N_, _
 from models.booking import Booking
+from services import itinerary_texts
 from services.airports import AirportDirectory
 from services.money import money
 from services.payment_texts import is_demo_payment
@@ -24,10 +25,16 @@ def _local(moment: datetime, code: str, airports: AirportDirectory) -> str:
 
 
 def _details(booking: Booking, airports: AirportDirectory) -> list[str]:
-    f = booking.flight
+    lines = [_("Booking reference: {reference}").format(reference=booking.reference)]
+    if len(booking.segments) > 1:
+        lines += itinerary_texts.itinerary_lines(booking, airports, markup=False)
+        lines.append(_("Passengers:"))
+        lines += [f"  {i + 1}. {p.full_name}" for i, p in enumerate(booking.passengers)]
+        return lines
+    segment = booking.segments[0]
+    f = segment.flight
     origin, dest = airports.get(f.origin), airports.get(f.destination)
-    lines = [
-        _("Booking reference: {reference}").format(reference=booking.reference),
+    lines += [
         _("Flight: {flight} {origin_city} ({origin}) → {destination_city} ({destination})").format(
             flight=f.flight_number, origin_city=origin.city if origin else f.origin, origin=f.origin,
             destination_city=dest.city if dest else f.destination, destination=f.destination),
@@ -36,7 +43,7 @@ def _details(booking: Booking, airports: AirportDirectory) -> list[str]:
         _("Cabin: {cabin}").format(cabin=cabin_name(f.cabin)),
         _("Passengers:"),
     ]
-    lines += [_("  {number}. {name} — seat {seat}").format(number=i + 1, name=p.full_name, seat=booking.seats[i])
+    lines += [_("  {number}. {name} — seat {seat}").format(number=i + 1, name=p.full_name, seat=segment.seats[i])
               for i, p in enumerate(booking.passengers)]
     return lines
 
@@ -56,7 +63,8 @@ def confirmation(booking: Booking, airports: AirportDirectory, *, pnr: str | Non
     """`pnr`/`order_id`: a live fare's airline booking reference and Amadeus order id, once the order exists."""
     demo = is_demo_payment(booking)
     subject = ("[DEMO] " if demo else "") + _("FlyO booking {reference} confirmed — {origin} → {destination}").format(
-        reference=booking.reference, origin=booking.flight.origin, destination=booking.flight.destination)
+        reference=booking.reference, origin=booking.first_flight.origin,
+        destination=booking.legs()[0][-1].flight.destination)
     intro = [_("Your booking {reference} is confirmed. Have a good flight!").format(reference=booking.reference)]
     if demo:
         intro.append(_(DEMO_PAID_EMAIL))

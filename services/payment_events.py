@@ -20,8 +20,9 @@ from typing import Any
 from core.errors import InvalidTransition, PaymentError, SeatUnavailable
 from core.i18n import _
 from models.airline_order import AirlineOrderStatus
-from models.booking import Booking, BookingFlag, BookingStatus, PaymentStatus
+from models.booking import Booking, BookingFlag, BookingStatus, PaymentStatus, Segment
 from models.ops import AttemptStatus
+from models.seat import seat_key
 from repos.bookings import BookingRepo
 from repos.payments import PaymentRepo
 from services import emails
@@ -31,7 +32,7 @@ from services.flights import FlightSearch
 from services.inbox import StripeInbox
 from services.notifications import Intent, PayAgain, SearchAgain
 from services.payment_texts import late_refund_message, order_failed_message, payment_failed_message
-from services.payments import PaymentService
+from services.payments import PaymentService, checkout_lines
 from services.seat_choice import suggest_seats
 from services.stripe_amounts import checkout_total, from_stripe_amount
 from services.trust_texts import no_seat_message
@@ -112,8 +113,8 @@ class PaymentEvents:
         ):
             return await self._refund_late(booking, intent, amount, session_id)
         if booking.status == BookingStatus.PENDING and (
-                charged != checkout_total(booking.price.fare_per_passenger, booking.price.passengers,
-                                          booking.price.currency) or currency != booking.price.currency.upper()):
+                charged != checkout_total((line.amount for line in checkout_lines(booking)), booking.price.currency)
+                or currency != booking.price.currency.upper()):
             return await self._mismatch(booking, session_id, amount, currency)
         await self.before_step("booking")
         # "confirmed" only for the delivery that made the transition; a repeat still finishes what is left.
@@ -155,9 +156,9 @@ class PaymentEvents:
         if booking.status != BookingStatus.CONFIRMED:
             return "refunded_no_seat"
         orders = self.payments.orders
-        if orders is not None and booking.flight.source == orders.source:
+        if orders is not None and booking.first_flight.source == orders.source:
             await self.before_step("order")
-            flight = await self.flights.get(booking.flight.flight_id)
+            flight = await self.flights.get(booking.first_flight.flight_id)
             order = await orders.place(booking, flight)
             if order.status == AirlineOrderStatus.FAILED:
                 return await self._refund_order_failed(booking, order.last_error or "unknown error")
@@ -168,40 +169,56 @@ class PaymentEvents:
         return None
 
     async def _secure_seats(self, booking: Booking) -> Booking:
-        """Book every paid seat; a seat the booking lost is replaced by an equivalent free one, or — when the
-        cabin has none — the payment is refunded, the booking cancelled and the admins alerted."""
-        flight_id, cabin = booking.flight.flight_id, booking.flight.cabin
+        """Book every paid seat on every flight; a seat the booking lost is replaced by an equivalent free one on
+        the same flight, or — when that cabin has none — the payment is refunded, the booking cancelled and the
+        admins alerted."""
         booked = await self.payments.seats.book(str(booking.id))
-        missing = [seat for seat in booking.seats if seat not in booked]
-        if not missing:
+        if all(seat_key(s.flight.flight_id, seat) in booked for s in booking.segments for seat in s.seats):
             return booking
+        segments, moves, missing = [], [], []
+        for segment in booking.segments:
+            lost = [seat for seat in segment.seats if seat_key(segment.flight.flight_id, seat) not in booked]
+            changes = await self._replace(booking, segment, lost) if lost else {}
+            if changes is None:
+                missing += [f"{segment.flight.flight_number} {seat}" for seat in lost]
+                continue
+            moves += [f"{segment.flight.flight_number} {a} → {b}" for a, b in changes.items()]
+            segments.append(segment.model_copy(update={
+                "seats": [changes.get(seat, seat) for seat in segment.seats],
+                "seat_changes": {**segment.seat_changes, **changes}}))
+        if missing:
+            return await self._refund_no_seat(booking, missing)
+        await self.repo.reseat(booking, segments)
+        await self.payments.seats.book(str(booking.id))
+        await self.bookings.record(booking, "reseated", ", ".join(moves))
+        await self.notify.tell_admins(
+            f"reseated:{booking.id}", f"ℹ️ {booking.reference}: paid seat(s) had been lost; re-seated "
+            + ", ".join(moves) + ".", reference=booking.reference)
+        return await self.bookings.get(str(booking.id)) or booking
+
+    async def _replace(self, booking: Booking, segment: Segment, lost: list[str]) -> dict[str, str] | None:
+        """Equivalent free seats on the segment's flight for `lost` (old → new), held for the booking; None (and
+        nothing kept) when the cabin has too few."""
+        flight_id, cabin = segment.flight.flight_id, segment.flight.cabin
         flight = await self.flights.get(flight_id)
         layout, blocked = await self.flights.layout(flight, cabin) if flight else (None, set())
-        changes = dict(booking.seat_changes)
+        changes: dict[str, str] = {}
+        missing = list(lost)
+        holder = f"booking:{booking.id}"
         if layout is not None:
             for _round in range(3):  # a candidate can be taken between the read and the hold: look again
                 taken = set(await self.payments.seats.taken(flight_id)) | blocked
                 for seat in suggest_seats(layout, taken, len(missing)):
                     try:
-                        await self.payments.seats.hold(flight_id, seat, f"booking:{booking.id}", cabin)
+                        await self.payments.seats.hold(flight_id, seat, holder, cabin)
                     except SeatUnavailable:
                         continue  # taken a moment ago: the next round looks again
                     changes[missing.pop(0)] = seat
                 if not missing:
-                    break
-        if missing:
-            for old, new in changes.items():  # give back any replacement taken before we ran out
-                await self.payments.seats.release(flight_id, new, f"booking:{booking.id}")
-                changes.pop(old, None)
-            return await self._refund_no_seat(booking, missing)
-        seats = [changes.get(seat, seat) for seat in booking.seats]
-        await self.repo.reseat(booking, seats, changes)
-        await self.payments.seats.book(str(booking.id))
-        await self.bookings.record(booking, "reseated", ", ".join(f"{a} → {b}" for a, b in changes.items()))
-        await self.notify.tell_admins(
-            f"reseated:{booking.id}", f"ℹ️ {booking.reference}: paid seat(s) had been lost; re-seated "
-            + ", ".join(f"{a} → {b}" for a, b in changes.items()) + ".", reference=booking.reference)
-        return await self.bookings.get(str(booking.id)) or booking
+                    return changes
+        for new in changes.values():  # give back any replacement taken before we ran out
+            await self.payments.seats.release(flight_id, new, holder)
+        return None
 
     async def _refund_no_seat(self, booking: Booking, missing: list[str]) -> Booking:
         intent = booking.payment.payment_intent_id or ""

@@ -8,6 +8,7 @@ from core.clock import from_ms
 from core.formatting import local_datetime, local_time
 from core.i18n import N_, _, ngettext
 from models.booking import Booking
+from services import itinerary_texts
 from services.airports import AirportDirectory
 from services.money import money
 
@@ -23,9 +24,9 @@ def is_demo_payment(booking: Booking) -> bool:
 
 def deadline_text(expires_ms: int, booking: Booking, airports: AirportDirectory, now_ms: int) -> str:
     """"within 30 minutes (by 14:35 London time)": relative first, then the origin's clock."""
-    airport = airports.get(booking.flight.origin)
+    airport = airports.get(booking.first_flight.origin)
     tz = airport.tz if airport else "UTC"
-    city = airport.city if airport else booking.flight.origin
+    city = airport.city if airport else booking.first_flight.origin
     minutes = max(0, (expires_ms - now_ms) // 60_000)
     clock = local_time(from_ms(expires_ms), tz)
     return ngettext("within {minutes} minute (by {clock} {city} time)",
@@ -37,8 +38,8 @@ def payment_link_message(booking: Booking, deadline: str, attempt: int, max_atte
     total = money(booking.price.total, booking.price.currency)
     lines = [
         "💳 " + _("<b>Booking {reference}</b> — {flight} {origin} → {destination}, seats {seats}.").format(
-            reference=booking.reference, flight=html.escape(booking.flight.flight_number),
-            origin=booking.flight.origin, destination=booking.flight.destination, seats=", ".join(booking.seats)),
+            reference=booking.reference, flight=html.escape(itinerary_texts.flight_numbers(booking)),
+            origin=booking.first_flight.origin, destination=_arrival(booking), seats=itinerary_texts.seats(booking)),
         _("Pay <b>{total}</b> {deadline} to confirm it. Your seats are held until then.").format(
             total=total, deadline=deadline),
     ]
@@ -51,20 +52,32 @@ def payment_link_message(booking: Booking, deadline: str, attempt: int, max_atte
     return "\n".join(lines)
 
 
+def _arrival(booking: Booking) -> str:
+    """Where the trip goes: the last flight's destination, or the outbound's for a return ("LHR → JFK")."""
+    return booking.legs()[0][-1].flight.destination
+
+
 def confirmed_message(booking: Booking, airports: AirportDirectory, *, pnr: str | None = None,
                       order_id: str | None = None) -> str:
     """`pnr`/`order_id`: a live fare's airline booking reference and Amadeus order id, once the order exists."""
-    airport = airports.get(booking.flight.origin)
-    tz = airport.tz if airport else "UTC"
-    when = local_datetime(booking.flight.departs_at, tz)
     paid = money(booking.payment.amount_paid or booking.price.total, booking.price.currency)
     names = ", ".join(html.escape(p.full_name) for p in booking.passengers)
     demo = f" ({_(DEMO_PAID)})" if is_demo_payment(booking) else ""
+    if len(booking.segments) > 1:
+        return "✅ " + "\n".join([
+            _("<b>Booking {reference} is confirmed.</b>").format(reference=booking.reference),
+            *itinerary_texts.itinerary_lines(booking, airports),
+            _("Passengers: {names}.").format(names=names),
+            _("Paid {paid}{demo}. The confirmation e-mail is on its way to {email}.").format(
+                paid=paid, demo=demo, email=html.escape(_mask(booking.email)))]) + airline_line(pnr, order_id)
+    flight = booking.first_flight
+    airport = airports.get(flight.origin)
+    when = local_datetime(flight.departs_at, airport.tz if airport else "UTC")
     return "✅ " + _("<b>Booking {reference} is confirmed.</b>\n"
                     "{flight} {origin} → {destination}, departs {when} local time. Seats {seats} for {names}.\n"
                     "Paid {paid}{demo}. The confirmation e-mail is on its way to {email}.").format(
-        reference=booking.reference, flight=html.escape(booking.flight.flight_number), origin=booking.flight.origin,
-        destination=booking.flight.destination, when=when, seats=", ".join(booking.seats), names=names, paid=paid,
+        reference=booking.reference, flight=html.escape(flight.flight_number), origin=flight.origin,
+        destination=flight.destination, when=when, seats=itinerary_texts.seats(booking), names=names, paid=paid,
         demo=demo, email=html.escape(_mask(booking.email))) + airline_line(pnr, order_id)
 
 

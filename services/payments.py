@@ -28,7 +28,7 @@ from services.notifications import NotificationService, PayNow
 from services.payment_texts import cancelled_message, confirmed_message, deadline_text, payment_link_message
 from services.reference import ReferenceData
 from services.seats import SeatService
-from services.stripe_gateway import CheckoutRequest, PaymentGateway
+from services.stripe_gateway import CheckoutLine, CheckoutRequest, PaymentGateway
 from services.trust_texts import reseated_note
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,16 @@ class CancelOutcome:
     refund_id: str | None
     refunded: int
     refund_error: str | None = None
+
+
+def checkout_lines(booking: Booking) -> list[CheckoutLine]:
+    """One Stripe line item per passenger per flight: "FO123 LHR-JFK 15 Dec 2026, economy (ABC234) — Ada"."""
+    lines = []
+    for segment in booking.segments:
+        f = segment.flight
+        what = f"{f.flight_number} {f.origin}-{f.destination} {f.departs_at:%d %b %Y}, {f.cabin} ({booking.reference})"
+        lines += [CheckoutLine(f"{what} — {p.full_name}", segment.fare_per_passenger) for p in booking.passengers]
+    return lines
 
 
 class PaymentService:
@@ -99,7 +109,8 @@ class PaymentService:
             booking = current
             if booking.status != BookingStatus.PENDING:
                 raise InvalidTransition(booking.reference, booking.status.value, "paid")
-            self.bookings.check_bookable(booking.flight.flight_number, booking.flight.departs_at)
+            first = booking.first_flight
+            self.bookings.check_bookable(first.flight_number, first.departs_at)
             p = booking.payment
             now = self.clock.now_ms()
             if p.status == PaymentStatus.OPEN and p.url and p.expires_ms > now + 60_000:
@@ -115,10 +126,12 @@ class PaymentService:
             expires_ms = (now // 1000 + 60) * 1000 + self.window_ms
             if not await self.repo.claim_attempt(booking, attempt=attempt, expires_ms=expires_ms, now_ms=now):
                 continue  # another tap or replica moved on; look again
-            if not await self.seats.rehold_for_booking(booking.flight.flight_id, booking.seats, str(booking.id),
-                                                       self.bookings.hold_until_ms(expires_ms), booking.flight.cabin):
-                await self.repo.fail_attempt(booking, attempt)
-                raise SeatUnavailable(", ".join(booking.seats))
+            until = self.bookings.hold_until_ms(expires_ms)
+            for segment in booking.segments:
+                if not await self.seats.rehold_for_booking(segment.flight.flight_id, segment.seats, str(booking.id),
+                                                           until, segment.flight.cabin):
+                    await self.repo.fail_attempt(booking, attempt)
+                    raise SeatUnavailable(", ".join(segment.seats), segment.flight.flight_id)
             return await self._create(booking, attempt, expires_ms)
         raise PaymentError("The payment link is being created; please try again in a moment.")
 
@@ -127,10 +140,7 @@ class PaymentService:
         public = self.public_url
         request = CheckoutRequest(
             booking_id=str(booking.id), reference=booking.reference, attempt=attempt, email=booking.email,
-            currency=booking.price.currency, fare_per_passenger=booking.price.fare_per_passenger,
-            passenger_names=[p.full_name for p in booking.passengers],
-            description=f"{booking.flight.flight_number} {booking.flight.origin}-{booking.flight.destination} "
-                        f"{booking.flight.departs_at:%d %b %Y} ({booking.reference})",
+            currency=booking.price.currency, lines=checkout_lines(booking),
             expires_at=expires_ms // 1000,
             success_url=f"{public}/paid?ref={booking.reference}", cancel_url=f"{public}/unpaid?ref={booking.reference}",
         )

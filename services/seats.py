@@ -58,11 +58,26 @@ class SeatService:
         """flight_id -> cabin -> seats taken (booked or held unexpired)."""
         return await self.repo.taken_per_cabin(flight_ids, self.clock.now_ms())
 
-    async def transfer(self, flight_id: str, seats: list[str], from_holder: str, booking_id: str,
-                       until_ms: int) -> bool:
-        """Move the traveller's live holds to the booking (all or nothing); False if any hold was lost."""
-        return await self.repo.transfer_holds(flight_id, seats, from_holder, booking_holder(booking_id), booking_id,
-                                              until_ms, self.clock.now_ms())
+    async def transfer(self, parts: list[tuple[str, list[str]]], from_holder: str, booking_id: str,
+                       until_ms: int) -> SeatUnavailable | None:
+        """Move the traveller's live holds on every flight (flight id, seats) to the booking, all or nothing.
+
+        Returns the first lost seat (nothing moved: flights already moved are given back to the traveller for a
+        fresh hold period), or None when every seat now belongs to the booking.
+        """
+        to = booking_holder(booking_id)
+        done: list[tuple[str, list[str]]] = []
+        for flight_id, seats in parts:
+            if await self.repo.transfer_holds(flight_id, seats, from_holder, to, booking_id, until_ms,
+                                              self.clock.now_ms()):
+                done.append((flight_id, seats))
+                continue
+            for moved_flight, moved in done:
+                await self.repo.give_back(moved_flight, moved, to, from_holder, self.clock.now_ms() + self.hold_ms)
+            state = await self.taken(flight_id, from_holder)
+            lost = next((s for s in seats if state.get(s) != "mine"), seats[0])
+            return SeatUnavailable(lost, flight_id)
+        return None
 
     async def rehold_for_booking(self, flight_id: str, seats: list[str], booking_id: str, until_ms: int,
                                  cabin: str) -> bool:
@@ -84,7 +99,8 @@ class SeatService:
         return True
 
     async def book(self, booking_id: str) -> set[str]:
-        """Held → booked for a paid booking (idempotent); returns every seat this booking now has booked.
+        """Held → booked for a paid booking (idempotent); returns every seat this booking now has booked, as
+        `seat_key`s ("<flight id>:<seat>", models.seat) since an itinerary has several flights.
 
         The caller compares that with the seats the traveller paid for: a hold can have been lost.
         """

@@ -86,8 +86,15 @@ def _period(label: str, since: datetime, docs: list[dict[str, Any]], searches: i
     return stats
 
 
+def _route_of(doc: dict[str, Any]) -> tuple[str, str]:
+    """Origin and destination of the trip (the outbound way's ends); an old document has one `flight`."""
+    segments = doc.get("segments") or [{"flight": doc["flight"], "leg": 0}]
+    outbound = [s["flight"] for s in segments if s.get("leg", 0) == 0] or [segments[0]["flight"]]
+    return str(outbound[0]["origin"]), str(outbound[-1]["destination"])
+
+
 def _top_routes(docs: list[dict[str, Any]], limit: int) -> list[RouteCount]:
-    counts = Counter((str(d["flight"]["origin"]), str(d["flight"]["destination"])) for d in docs)
+    counts = Counter(_route_of(d) for d in docs)
     ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))  # ties by route: a stable list
     return [RouteCount(origin, destination, n) for (origin, destination), n in ranked[:limit]]
 

@@ -18,6 +18,7 @@ amount Stripe can hold.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from services.money import minor_units_exponent
@@ -67,7 +68,8 @@ def from_stripe_amount(amount: int, currency: str) -> int:
     return int(value.quantize(Decimal(1), ROUND_HALF_UP))
 
 
-def checkout_total(fare_per_passenger: int, passengers: int, currency: str) -> int:
-    """What Stripe charges for a Checkout of `passengers` line items at the fare, in Stripe's units (each line
-    item is rounded on its own, so this, not the ISO total, is what a paid session's amount_total must equal)."""
-    return to_stripe_amount(fare_per_passenger, currency) * passengers
+def checkout_total(line_amounts: Iterable[int], currency: str) -> int:
+    """What Stripe charges for a Checkout of these line items (ISO minor units each), in Stripe's units: each
+    line item is rounded on its own, so this, not the ISO total, is what a paid session's amount_total must
+    equal."""
+    return sum(to_stripe_amount(amount, currency) for amount in line_amounts)

@@ -20,6 +20,16 @@ from services.stripe_amounts import from_stripe_amount, to_stripe_amount
 
 log = logging.getLogger(__name__)
 
+LINE_NAME_CHARS = 250  # a product name stays short: Stripe shows it on the Checkout page and the receipt
+
+
+@dataclass(frozen=True)
+class CheckoutLine:
+    """One line item: one passenger on one flight."""
+
+    name: str
+    amount: int  # ISO minor units of the request's currency
+
 
 @dataclass(frozen=True)
 class CheckoutRequest:
@@ -28,9 +38,7 @@ class CheckoutRequest:
     attempt: int
     email: str
     currency: str
-    fare_per_passenger: int
-    passenger_names: list[str]
-    description: str
+    lines: list[CheckoutLine]  # one per passenger per flight, outbound first
     expires_at: int  # epoch seconds
     success_url: str
     cancel_url: str
@@ -86,11 +94,11 @@ class StripeGateway:
                 "quantity": 1,
                 "price_data": {
                     "currency": request.currency.lower(),
-                    "unit_amount": to_stripe_amount(request.fare_per_passenger, request.currency),
-                    "product_data": {"name": f"{request.description} — {name}"},
+                    "unit_amount": to_stripe_amount(line.amount, request.currency),
+                    "product_data": {"name": line.name[:LINE_NAME_CHARS]},
                 },
             }
-            for name in request.passenger_names
+            for line in request.lines
         ]
         metadata = {"booking_id": request.booking_id, "reference": request.reference,
                     "attempt": str(request.attempt)}
@@ -188,7 +196,7 @@ class DemoGateway:
         session_id = f"cs_demo_{secrets.token_urlsafe(32)}"
         session = CheckoutSession(id=session_id, url=f"{self.public_url}/demo/checkout/{session_id}",
                                   expires_at=request.expires_at,
-                                  amount_total=request.fare_per_passenger * len(request.passenger_names),
+                                  amount_total=sum(line.amount for line in request.lines),
                                   currency=request.currency.upper())
         self._sessions[request.idempotency_key] = session
         return session

@@ -9,11 +9,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from core.clock import Clock, from_ms
+from core.clock import Clock
 from core.errors import InvalidTransition
 from core.formatting import local_day_time
 from core.i18n import _, ngettext
-from models.booking import BookingStatus
+from models.booking import Booking, BookingStatus, Segment
 from services import emails
 from services.bookings import BookingService
 from services.notifications import NotificationService, PayNow, SearchAgain
@@ -113,28 +113,33 @@ class Sweeper:
         return sent
 
     async def departure_reminders(self) -> int:
+        """24 h before each way of a trip (the outbound, and the return's first flight), once per way."""
         now = self.clock.now_ms()
         sent = 0
-        for booking in await self.repo.departure_reminders_due(now, DEPARTURE_REMINDER_MS, BATCH):
-            if not await self.repo.claim_reminder(booking, "departure_reminder_ms", now):
-                continue
-            origin = self.reference.airports.get(booking.flight.origin)
-            local = local_day_time(from_ms(booking.departs_ms), origin.tz if origin else "UTC")
-            city = origin.city if origin else booking.flight.origin
-            text = _("🛫 Reminder: {flight} {origin} → {destination} departs {local} {city} time. Seats {seats} · "
-                     "booking {reference}.").format(
-                flight=booking.flight.flight_number, origin=booking.flight.origin,
-                destination=booking.flight.destination, local=local, city=city, seats=", ".join(booking.seats),
-                reference=booking.reference)
-            await self.notifications.chat(f"departure-reminder:{booking.id}", booking.chat_id, text,
-                                          reference=booking.reference)
-            subject, body, html = emails.confirmation(booking, self.reference.airports)
-            await self.notifications.email(f"departure-reminder-email:{booking.id}", booking.email,
-                                           _("Reminder: {subject}").format(subject=subject),
-                                           _("Your flight departs {local} {city} time.").format(local=local, city=city)
-                                           + "\n\n" + body, html, reference=booking.reference)
-            sent += 1
+        for way, claim, key, leg in (("departs_ms", "departure_reminder_ms", "departure-reminder", 0),
+                                     ("return_departs_ms", "return_reminder_ms", "return-reminder", 1)):
+            for booking in await self.repo.departure_reminders_due(now, DEPARTURE_REMINDER_MS, BATCH, way=way):
+                if not await self.repo.claim_reminder(booking, claim, now):
+                    continue
+                await self._remind(booking, booking.legs()[min(leg, len(booking.legs()) - 1)][0], key)
+                sent += 1
         return sent
+
+    async def _remind(self, booking: Booking, segment: Segment, key: str) -> None:
+        flight = segment.flight
+        origin = self.reference.airports.get(flight.origin)
+        local = local_day_time(flight.departs_at, origin.tz if origin else "UTC")
+        city = origin.city if origin else flight.origin
+        text = _("🛫 Reminder: {flight} {origin} → {destination} departs {local} {city} time. Seats {seats} · "
+                 "booking {reference}.").format(
+            flight=flight.flight_number, origin=flight.origin, destination=flight.destination, local=local,
+            city=city, seats=", ".join(segment.seats), reference=booking.reference)
+        await self.notifications.chat(f"{key}:{booking.id}", booking.chat_id, text, reference=booking.reference)
+        subject, body, html = emails.confirmation(booking, self.reference.airports)
+        await self.notifications.email(f"{key}-email:{booking.id}", booking.email,
+                                       _("Reminder: {subject}").format(subject=subject),
+                                       _("Your flight departs {local} {city} time.").format(local=local, city=city)
+                                       + "\n\n" + body, html, reference=booking.reference)
 
 
 __all__ = ["BookingStatus", "SweepReport", "Sweeper"]

@@ -13,10 +13,13 @@ REFUND_DAYS = N_("Refunds usually reach your card within 5–10 business days.")
 
 def reseated_note(booking: Booking, *, html_text: bool = True) -> str:
     """Appended to the confirmation when a paid seat had been lost and was replaced."""
-    if not booking.seat_changes:
+    changed = [s for s in booking.segments if s.seat_changes]
+    if not changed:
         return ""
-    moves = ", ".join(f"{old} → {new}" for old, new in booking.seat_changes.items())
-    cabin = booking.flight.cabin.lower() or _("cabin")
+    several = len(booking.segments) > 1
+    moves = ", ".join(f"{s.flight.flight_number} {old} → {new}" if several else f"{old} → {new}"
+                      for s in changed for old, new in s.seat_changes.items())
+    cabin = changed[0].flight.cabin.lower() or _("cabin")
     text = "\n\n⚠️ " + _("Seat change: your original seat was no longer available, so we seated you in an "
                           "equivalent {cabin} seat ({moves}).").format(cabin=cabin, moves=moves)
     return text if html_text else text.replace("⚠️ ", "")

@@ -168,8 +168,12 @@ async def bot(inventory_db: Database, telegram: Any, tmp_path: Path) -> AsyncIte
     """The real FlyO on the fake Bot API and the test database."""
     from tests.harness import running_bot
 
-    async with running_bot(inventory_db, telegram, tmp_path) as running:
+    async with running_bot(inventory_db, telegram, tmp_path, FLOOD_MAX_UPDATES=SCRIPTED_FLOOD_LIMIT) as running:
         yield running
 
+
+# A script taps faster than a person: a return trip for two is ~30 updates within seconds. Flood control has its
+# own tests (tests/ops/test_rate_limits.py) at the real default of 20 per 10 s.
+SCRIPTED_FLOOD_LIMIT = 100
 
 from tests.paying import paying  # noqa: E402,F401 - a FlyO with Stripe and SendGrid at loopback fakes

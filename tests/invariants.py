@@ -9,13 +9,13 @@ from models.ops import Notification
 
 
 async def assert_seat_and_money_invariants() -> None:
-    """No seat of a flight in two CONFIRMED bookings; every seat of a CONFIRMED booking is booked by it;
-    exactly one confirmation chat message queued per CONFIRMED booking."""
+    """No seat of a flight in two CONFIRMED bookings; every seat of every flight of a CONFIRMED booking is booked
+    by it; exactly one confirmation chat message queued per CONFIRMED booking."""
     confirmed = await Booking.find(Booking.status == BookingStatus.CONFIRMED).to_list()
     owners: dict[tuple[str, str], str] = {}
     for booking in confirmed:
-        for seat in booking.seats:
-            key = (booking.flight.flight_id, seat)
+        for seat, flight_id in ((seat, s.flight.flight_id) for s in booking.segments for seat in s.seats):
+            key = (flight_id, seat)
             assert key not in owners, f"seat {seat} of {key[0]} is in CONFIRMED {owners[key]} and {booking.reference}"
             owners[key] = booking.reference
             hold = await SeatHold.find_one(SeatHold.seat_key == f"{key[0]}:{seat}")

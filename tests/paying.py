@@ -122,6 +122,7 @@ async def paying_bot(inventory_db: Database, telegram: Any, tmp_path: Path, **ov
     """FlyO with Stripe and SendGrid at loopback fakes; `overrides` are extra settings."""
     async with FakeStripe() as fake_stripe, FakeSendGrid() as fake_sendgrid:
         telegram.strict_chats = False  # admins get alerts in chats the test never opened
+        overrides.setdefault("FLOOD_MAX_UPDATES", 100)  # scripts tap faster than people (tests/conftest.py)
         async with running_bot(
             inventory_db, telegram, tmp_path,
             STRIPE_SECRET_KEY="sk_test_flyo", STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET, STRIPE_API_URL=fake_stripe.url,

@@ -196,8 +196,8 @@ def test_tolerated_cycles_still_exist() -> None:
 
 
 # ---- the booking flow is a table ---------------------------------------------------------------------------
-STEP_MODULES = frozenset({"handlers.search", "handlers.results", "handlers.seats", "handlers.passengers",
-                          "handlers.review", "handlers.payment"})
+STEP_MODULES = frozenset({"handlers.search", "handlers.return_trip", "handlers.results", "handlers.seats",
+                          "handlers.passengers", "handlers.review", "handlers.payment"})
 FLOW_TABLE = "handlers.flow"
 
 

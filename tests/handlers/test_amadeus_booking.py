@@ -71,11 +71,11 @@ async def test_live_offer_books_through_seats_and_passengers(live_bot: RunningBo
 
     booking = await Booking.find_one(Booking.user_id == 3001)
     assert booking is not None and booking.status == BookingStatus.PENDING
-    assert (booking.flight.flight_number, booking.flight.source) == ("BA117", "amadeus")
-    assert booking.seats == ["1D"]
+    assert (booking.first_flight.flight_number, booking.first_flight.source) == ("BA117", "amadeus")
+    assert booking.segments[0].seats == ["1D"]
     price = booking.price
     assert (price.fare_per_passenger, price.currency, price.total) == (54670, "EUR", 54670)
-    flight = await Flight.get(booking.flight.flight_id)
+    flight = await Flight.get(booking.first_flight.flight_id)
     assert flight is not None and flight.source == "amadeus" and flight.external_id == "1"
     holds = await SeatHold.find(SeatHold.booking_id == str(booking.id)).to_list()
     assert [h.seat for h in holds] == ["1D"] and holds[0].flight_id == str(flight.id)

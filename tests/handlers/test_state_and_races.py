@@ -90,7 +90,7 @@ async def test_two_replicas_alternating_updates_of_one_chat_book_correctly(inven
     assert handled.count(0) > 5 and handled.count(1) > 5  # both replicas really took part
     booking = await Booking.find_one(Booking.user_id == 5002)
     assert booking is not None and booking.status == BookingStatus.PENDING
-    assert len(booking.seats) == 2 and len(set(booking.seats)) == 2
+    assert len(booking.segments[0].seats) == 2 and len(set(booking.segments[0].seats)) == 2
     assert [p.full_name for p in booking.passengers] == ["Ada Lovelace", "Charles Babbage"]
 
 

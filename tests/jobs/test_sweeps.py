@@ -80,7 +80,7 @@ async def test_departure_reminder_once_24h_before_in_origin_local_time(paying: P
     clock.advance(timedelta(hours=2))  # now 23 h before departure
     await _run_two_sweeps_at_once(paying)
     reminder = await ada.wait_for("Reminder:")
-    london = booking.flight.departs_at.astimezone(ZoneInfo("Europe/London")).strftime("%H:%M")
+    london = booking.first_flight.departs_at.astimezone(ZoneInfo("Europe/London")).strftime("%H:%M")
     assert f"{london} London time" in reminder.plain_text()
     await _run_two_sweeps_at_once(paying)
     await paying.deliver()

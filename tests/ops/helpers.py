@@ -11,7 +11,7 @@ from typing import Any
 import aiohttp
 
 from models import Booking, BookingStatus, Passenger, PriceSnapshot
-from models.booking import PaymentState
+from models.booking import PaymentState, Segment
 from models.flight import FlightSnapshot
 from services.metrics import REGISTRY
 
@@ -56,10 +56,11 @@ async def make_booking(*, status: BookingStatus, created_at: datetime, total: in
     departs = created_at + timedelta(days=20)
     booking = Booking(
         reference=_reference(n), user_id=user_id, chat_id=user_id, status=status,
-        flight=FlightSnapshot(flight_id=f"f{n}", flight_number="FO100", origin=origin,
-                              destination=destination, departs_at=departs,
-                              arrives_at=departs + timedelta(hours=8), aircraft="A320", cabin="economy"),
-        seats=["12A"], passengers=[Passenger(full_name="Ada Lovelace", birth_date=date(1985, 12, 10))],
+        segments=[Segment(flight=FlightSnapshot(
+            flight_id=f"f{n}", flight_number="FO100", origin=origin, destination=destination, departs_at=departs,
+            arrives_at=departs + timedelta(hours=8), aircraft="A320", cabin="economy"), seats=["12A"],
+            fare_per_passenger=total)],
+        passengers=[Passenger(full_name="Ada Lovelace", birth_date=date(1985, 12, 10))],
         email="ada@example.com",
         price=PriceSnapshot(currency=currency, fare_per_passenger=total, passengers=1, total=total),
         created_at=created_at, updated_ms=0, hold_expires_ms=0, payment=PaymentState(status=payment_status),

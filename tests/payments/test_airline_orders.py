@@ -52,7 +52,7 @@ async def _live_booking(paying: PayingBot, traveller: Any) -> tuple[Booking, str
     await traveller.press("Confirm and pay")
     await traveller.wait_for("Pay")
     booking = await Booking.find_one(Booking.user_id == traveller.user_id)
-    assert booking is not None and booking.flight.source == "amadeus" and booking.payment.session_id
+    assert booking is not None and booking.first_flight.source == "amadeus" and booking.payment.session_id
     return booking, booking.payment.session_id
 
 
@@ -253,7 +253,7 @@ async def test_local_inventory_bookings_never_order_with_amadeus(live: PayingBot
     amadeus_fake.fail_next(500, times=5, path="/v2/shopping")  # searches fall back to the FlyO inventory
     ada = live.telegram.traveller(7111, first_name="Ada")
     booking, session_id = await live.booked_with_link(ada)
-    assert booking.flight.source == "local"
+    assert booking.first_flight.source == "local"
     _status, body = await live.post_event(live.completed_event(session_id))
     assert body["outcome"] == "confirmed"
     await live.process_inbox()
@@ -284,7 +284,7 @@ async def test_fake_refuses_an_order_without_travelers_like_amadeus(amadeus_fake
 
 async def _replace_kept_offer_with_one_for_two(booking: Booking) -> None:
     """Another traveller's search for two adults stored its offer on the flight after Ada's review."""
-    flight = await Flight.get(booking.flight.flight_id)
+    flight = await Flight.get(booking.first_flight.flight_id)
     assert flight is not None and flight.offer is not None
     pricings = flight.offer["travelerPricings"]
     flight.offer["travelerPricings"] = [*pricings, {**pricings[0], "travelerId": "2"}]
@@ -300,13 +300,13 @@ async def test_the_offer_she_booked_is_ordered_even_after_another_search_replace
         live: PayingBot, amadeus_fake: FakeAmadeus) -> None:
     ada = live.telegram.traveller(7111, first_name="Ada")
     booking, session_id = await _live_booking(live, ada)
-    assert booking.flight.offer is not None  # kept with the booking when it was made
+    assert booking.first_flight.offer is not None  # kept with the booking when it was made
     await _replace_kept_offer_with_one_for_two(booking)
     amadeus_fake.pricing_override = "612.30"  # were it priced again, the fare would differ
     _status, body = await live.post_event(live.completed_event(session_id))
     assert body["outcome"] == "confirmed"
     sent = amadeus_fake.order_posts()[0].body["data"]["flightOffers"][0]
-    assert sent == booking.flight.offer and len(sent["travelerPricings"]) == 1
+    assert sent == booking.first_flight.offer and len(sent["travelerPricings"]) == 1
     assert (await _order(booking)).status == AirlineOrderStatus.CREATED
 
 

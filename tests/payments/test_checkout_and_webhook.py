@@ -43,7 +43,7 @@ async def test_full_path_link_webhook_confirmation_chat_and_email(paying: Paying
     mail = mails[0]
     assert booking.reference in (mail.subject or "")
     text, html = mail.text or "", mail.html or ""
-    for expected in (booking.reference, "Ada Lovelace", "Charles Babbage", *booking.seats, "local time"):
+    for expected in (booking.reference, "Ada Lovelace", "Charles Babbage", *booking.segments[0].seats, "local time"):
         assert expected in text and expected in html
     assert "Total paid" in text
 

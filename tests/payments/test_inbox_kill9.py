@@ -25,7 +25,7 @@ from core.database import Database
 from models import Booking, BookingStatus
 from models.booking import Passenger
 from models.ops import Notification, WebhookEvent
-from services.bookings import BookingRules, BookingService, NewBooking
+from services.bookings import BookingRules, BookingService, NewBooking, NewSegment
 from services.flights import FlightSearch
 from services.mailer import OutboxMailer
 from services.notifications import NotificationService
@@ -83,9 +83,9 @@ async def _booking_with_session(stripe: FakeStripe, tmp_path: Path) -> tuple[Boo
         seat = next(f"{row}{letter}" for row in range(30, 60) for letter in "ABC" if f"{row}{letter}" not in taken)
         await seats.hold(str(flight.id), seat, chat_holder(USER), cabin)
         booking = await bookings.create(NewBooking(
-            user_id=USER, chat_id=USER, flight=flight, cabin=cabin, seats=[seat],
+            user_id=USER, chat_id=USER, segments=[NewSegment(flight, cabin, [seat], flight.fares[cabin])],
             passengers=[Passenger(full_name="Ada Lovelace", birth_date=date(1980, 1, 1))],
-            email="ada@example.com", fare_per_passenger=flight.fares[cabin], draft_key=f"{USER}:1"),
+            email="ada@example.com", draft_key=f"{USER}:1"),
             chat_holder(USER))
         link = await payments.ensure_link(booking)
     finally:

@@ -101,7 +101,7 @@ async def test_concurrent_bookings_of_one_user_still_respect_the_pending_limit(p
 
     from core.errors import LimitReached
     from models import Passenger
-    from services.bookings import NewBooking
+    from services.bookings import NewBooking, NewSegment
     from services.context import Services
 
     svc: Services = paying.services
@@ -113,9 +113,10 @@ async def test_concurrent_bookings_of_one_user_still_respect_the_pending_limit(p
 
     async def book(number: int) -> Booking:
         return await svc.bookings.create(NewBooking(
-            user_id=5499, chat_id=5499, flight=flight, cabin="economy", seats=[seats[number]],
+            user_id=5499, chat_id=5499,
+            segments=[NewSegment(flight, "economy", [seats[number]], flight.fares["economy"])],
             passengers=[Passenger(full_name="Ada Lovelace", birth_date=date(1990, 1, 1), email="ada@example.com")],
-            email="ada@example.com", fare_per_passenger=flight.fares["economy"], draft_key=f"5499:flow{number}",
+            email="ada@example.com", draft_key=f"5499:flow{number}",
         ), f"chat:{number}")
 
     outcomes = await asyncio.gather(*(book(n) for n in range(4)), return_exceptions=True)

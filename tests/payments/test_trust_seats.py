@@ -21,8 +21,9 @@ async def test_last_second_payment_is_not_resold_when_its_webhook_is_late(paying
     paid = paying.completed_event(ada_session)  # Ada pays now; Stripe's webhook is late
     paying.bot.clock.advance(timedelta(minutes=32))
     bob_booking, bob_session = await paying.booked_with_link(bob)  # "Pick for me" on the same flight
-    assert bob_booking.flight.flight_id == ada_booking.flight.flight_id
-    assert not set(bob_booking.seats) & set(ada_booking.seats), "Bob was offered Ada's paid seat"
+    assert bob_booking.first_flight.flight_id == ada_booking.first_flight.flight_id
+    bob_seats, ada_seats = set(bob_booking.segments[0].seats), set(ada_booking.segments[0].seats)
+    assert not bob_seats & ada_seats, "Bob was offered Ada's paid seat"
     status, body = await paying.post_event(paying.completed_event(bob_session))
     assert (status, body["outcome"]) == (200, "confirmed")
     status, body = await paying.post_event(paid)
@@ -37,11 +38,11 @@ async def test_pending_booking_seats_stay_taken_on_the_map_after_the_window(payi
     ada = paying.telegram.traveller(5103)
     booking, _ = await paying.booked_with_link(ada)
     paying.bot.clock.advance(timedelta(minutes=paying.bot.settings.PAYMENT_WINDOW_MINUTES + 5))
-    taken = await paying.services.seats.taken(booking.flight.flight_id)
-    assert set(booking.seats) <= set(taken)  # not offered to anyone while the booking is PENDING
-    for seat in booking.seats:
+    taken = await paying.services.seats.taken(booking.first_flight.flight_id)
+    assert set(booking.segments[0].seats) <= set(taken)  # not offered to anyone while the booking is PENDING
+    for seat in booking.segments[0].seats:
         try:
-            await paying.services.seats.hold(booking.flight.flight_id, seat, "chat:1", booking.flight.cabin)
+            await paying.services.seats.hold(booking.first_flight.flight_id, seat, "chat:1", booking.first_flight.cabin)
         except Exception as exc:
             assert "taken" in str(exc)
         else:
@@ -90,7 +91,7 @@ async def test_sweep_keeps_the_booking_while_stripe_cannot_answer_then_cancels_a
     await paying.services.sweeper.run()
     stored = await Booking.get(booking.id)
     assert stored is not None and stored.status == BookingStatus.PENDING  # can't know whether she paid
-    assert set(booking.seats) <= set(await paying.services.seats.taken(booking.flight.flight_id))
+    assert set(booking.segments[0].seats) <= set(await paying.services.seats.taken(booking.first_flight.flight_id))
     paying.bot.clock.advance(timedelta(minutes=settings.HOLD_GRACE_MINUTES + 1))
     await paying.services.sweeper.run()
     stored = await Booking.get(booking.id)
@@ -105,16 +106,16 @@ async def test_confirming_reseats_a_traveller_whose_seat_was_lost(paying: Paying
     """A seat the booking no longer holds (lost to a fault or an admin's cleanup) is replaced, and she is told."""
     ada = paying.telegram.traveller(5107)
     booking, session_id = await paying.booked_with_link(ada)
-    lost = booking.seats[0]
-    await collection(SeatHold).delete_one({"seat_key": f"{booking.flight.flight_id}:{lost}"})
-    await paying.services.seats.hold(booking.flight.flight_id, lost, "chat:999", booking.flight.cabin)
+    lost = booking.segments[0].seats[0]
+    await collection(SeatHold).delete_one({"seat_key": f"{booking.first_flight.flight_id}:{lost}"})
+    await paying.services.seats.hold(booking.first_flight.flight_id, lost, "chat:999", booking.first_flight.cabin)
     status, body = await paying.post_event(paying.completed_event(session_id))
     assert (status, body["outcome"]) == (200, "confirmed")
     stored = await Booking.get(booking.id)
     assert stored is not None and stored.status == BookingStatus.CONFIRMED
-    assert lost not in stored.seats and len(stored.seats) == 1
+    assert lost not in stored.segments[0].seats and len(stored.segments[0].seats) == 1
     told = await ada.wait_for("is confirmed")
-    assert stored.seats[0] in told.plain_text() and lost in told.plain_text()
+    assert stored.segments[0].seats[0] in told.plain_text() and lost in told.plain_text()
     await assert_seat_and_money_invariants()
 
 
@@ -122,7 +123,7 @@ async def test_confirming_refunds_and_alerts_when_no_equivalent_seat_is_left(pay
     ada = paying.telegram.traveller(5108)
     admin = paying.telegram.traveller(ADMIN_ID)
     booking, session_id = await paying.booked_with_link(ada)
-    flight_id, cabin = booking.flight.flight_id, booking.flight.cabin
+    flight_id, cabin = booking.first_flight.flight_id, booking.first_flight.cabin
     layout, _ = await paying.services.flights.layout(await paying.services.flights.get(flight_id), cabin)
     assert layout is not None
     await collection(SeatHold).delete_many({"booking_id": str(booking.id)})
@@ -141,22 +142,22 @@ async def test_seats_left_counts_booked_seats_and_a_sold_out_cabin_is_not_offere
     ada = paying.telegram.traveller(5109)
     booking, session_id = await paying.booked_with_link(ada, pax=2)
     services = paying.services
-    flight = await services.flights.get(booking.flight.flight_id)
+    flight = await services.flights.get(booking.first_flight.flight_id)
     assert flight is not None
-    before = (await services.flights.with_availability([flight]))[0].seats_left[booking.flight.cabin]
+    before = (await services.flights.with_availability([flight]))[0].seats_left[booking.first_flight.cabin]
     # "Pay again" path: the link is re-made, which re-holds the booking's seats
     expired = paying.stripe.expire_session(session_id)
     await paying.post_event(build_event("checkout.session.expired", expired))
     await services.payments.ensure_link(booking)
-    after = (await services.flights.with_availability([flight]))[0].seats_left[booking.flight.cabin]
+    after = (await services.flights.with_availability([flight]))[0].seats_left[booking.first_flight.cabin]
     assert after == before
     stored = await Booking.get(booking.id)
     assert stored is not None
     await paying.post_event(paying.completed_event(stored.payment.session_id or ""))
-    confirmed = (await services.flights.with_availability([flight]))[0].seats_left[booking.flight.cabin]
+    confirmed = (await services.flights.with_availability([flight]))[0].seats_left[booking.first_flight.cabin]
     assert confirmed == before
     assert {h.cabin for h in await SeatHold.find(SeatHold.booking_id == str(booking.id)).to_list()} == {
-        booking.flight.cabin}
+        booking.first_flight.cabin}
 
 
 async def test_sold_out_cabin_stays_sold_out_after_a_new_payment_link(paying: PayingBot) -> None:
@@ -164,13 +165,13 @@ async def test_sold_out_cabin_stays_sold_out_after_a_new_payment_link(paying: Pa
     ada = paying.telegram.traveller(5111)
     booking, session_id = await paying.booked_with_link(ada, pax=2)
     services = paying.services
-    flight = await services.flights.get(booking.flight.flight_id)
+    flight = await services.flights.get(booking.first_flight.flight_id)
     assert flight is not None
-    cabin = booking.flight.cabin
+    cabin = booking.first_flight.cabin
     layout, _ = await services.flights.layout(flight, cabin)
     assert layout is not None
     for seat in layout.seat_codes():  # everybody else fills the cabin
-        if seat not in booking.seats:
+        if seat not in booking.segments[0].seats:
             await services.seats.hold(str(flight.id), seat, "chat:999", cabin)
     expired = paying.stripe.expire_session(session_id)
     await paying.post_event(build_event("checkout.session.expired", expired))

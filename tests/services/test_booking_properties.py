@@ -29,7 +29,7 @@ from models import Booking, BookingStatus, SeatHold
 from models.booking import Passenger
 from models.flight import Flight
 from models.ops import Notification, PaymentAttempt, WebhookEvent
-from services.bookings import BookingRules, BookingService, NewBooking
+from services.bookings import BookingRules, BookingService, NewBooking, NewSegment
 from services.flights import FlightSearch
 from services.mailer import OutboxMailer
 from services.notifications import NotificationService
@@ -120,9 +120,9 @@ async def op_book(w: World, user: int, arg: int) -> None:
         return
     w.drafts[user] = w.drafts.get(user, 0) + 1
     people = [Passenger(full_name=f"Traveller {user}", birth_date=date(1980, 1, 1)) for _ in mine]
-    new = NewBooking(user_id=user, chat_id=user, flight=w.flight, cabin=w.cabin, seats=mine, passengers=people,
-                     email=f"u{user}@example.com", fare_per_passenger=w.flight.fares[w.cabin],
-                     draft_key=f"{user}:{w.drafts[user]}")
+    segment = NewSegment(w.flight, w.cabin, mine, w.flight.fares[w.cabin])
+    new = NewBooking(user_id=user, chat_id=user, segments=[segment], passengers=people,
+                     email=f"u{user}@example.com", draft_key=f"{user}:{w.drafts[user]}")
     try:
         booking = await w.bookings.create(new, chat_holder(user))
         await w.payments.ensure_link(booking)
@@ -235,7 +235,7 @@ async def _check(w: World) -> None:
     live = await Booking.find({"status": {"$in": ["PENDING", "CONFIRMED"]}}).to_list()
     owner: dict[str, str] = {}
     for booking in live:
-        for seat in booking.seats:
+        for seat in booking.segments[0].seats:
             assert seat not in owner, f"seat {seat} is in live bookings {owner[seat]} and {booking.reference}"
             owner[seat] = booking.reference
     refunded_intents = {r["payment_intent"] for r in w.stripe.refunds.values()}

@@ -26,13 +26,12 @@ from services.connections import (
     Itinerary,
     LayoverPart,
     LegPart,
-    MinConnectTimes,
-    RouteGraph,
     describe,
 )
 from services.flights import FlightSearch
 from services.inventory.fares import EUR_RATES, convert_fare
 from services.inventory.network import network_airports
+from services.route_graph import MinConnectTimes, RouteGraph
 from services.seats import SeatService
 
 TZ = {a.iata: a.tz for a in network_airports()}

@@ -212,4 +212,4 @@ def test_checkout_total_is_what_stripe_charges_for_the_line_items(fare: int, pas
                                                                    charged: int) -> None:
     from services.stripe_amounts import checkout_total
 
-    assert checkout_total(fare, passengers, currency) == charged
+    assert checkout_total([fare] * passengers, currency) == charged

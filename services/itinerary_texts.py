@@ -1,0 +1,78 @@
+"""How a booking's itinerary is worded, the same in the chat, the e-mails, /mybookings and the admin card.
+
+A one-flight booking reads as before ("FO101 LHR → JFK, seats 12A, 12B"); a return trip or a connection lists
+every flight in airport-local times, grouped by way ("Outbound", "Return").
+"""
+
+from __future__ import annotations
+
+import html
+
+from core.formatting import cabin_name, local_datetime
+from core.i18n import _
+from models.booking import Booking, Segment
+from services.airports import AirportDirectory
+
+
+def _tz(code: str, airports: AirportDirectory) -> str:
+    airport = airports.get(code)
+    return airport.tz if airport else "UTC"
+
+
+def route(booking: Booking) -> str:
+    """"LHR → JFK", "LHR → JFK → LHR" (a return), "LHR → DXB → SYD" (a connection)."""
+    codes = [booking.first_flight.origin]
+    for segment in booking.segments:
+        codes.append(segment.flight.destination)
+    return " → ".join(codes)
+
+
+def trip_route(booking: Booking) -> str:
+    """Where the trip goes, without the stops: "LHR → JFK", or "LHR ⇄ JFK" for a return."""
+    ways = booking.legs()
+    origin, destination = ways[0][0].flight.origin, ways[0][-1].flight.destination
+    if len(ways) > 1:
+        return f"{origin} ⇄ {destination}"
+    return f"{origin} → {destination}"
+
+
+def flight_numbers(booking: Booking) -> str:
+    return ", ".join(s.flight.flight_number for s in booking.segments)
+
+
+def seats(booking: Booking) -> str:
+    """"12A, 12B" for one flight; "FO101 12A, 12B · FO202 3C, 3D" for several."""
+    if len(booking.segments) == 1:
+        return ", ".join(booking.segments[0].seats)
+    return " · ".join(f"{s.flight.flight_number} {', '.join(s.seats)}" for s in booking.segments)
+
+
+def way_name(leg: int, ways: int) -> str:
+    if ways < 2:
+        return _("Flight")
+    return _("Outbound") if leg == 0 else _("Return")
+
+
+def segment_line(segment: Segment, airports: AirportDirectory, *, markup: bool = True) -> str:
+    """"FO101 LHR → JFK · departs Tue 15 Dec 2026, 09:00 (LHR) · arrives Tue 15 Dec 2026, 12:05 (JFK) · Economy ·
+    seats 12A, 12B"."""
+    f = segment.flight
+    number = f"<b>{html.escape(f.flight_number)}</b>" if markup else f.flight_number
+    return _("{flight} {origin} → {destination} · departs {departs} ({origin}) · arrives {arrives} ({destination}) "
+             "· {cabin} · seats {seats}").format(
+        flight=number, origin=f.origin, destination=f.destination,
+        departs=local_datetime(f.departs_at, _tz(f.origin, airports)),
+        arrives=local_datetime(f.arrives_at, _tz(f.destination, airports)), cabin=cabin_name(f.cabin),
+        seats=", ".join(segment.seats))
+
+
+def itinerary_lines(booking: Booking, airports: AirportDirectory, *, markup: bool = True) -> list[str]:
+    """Every flight, grouped by way: a heading per way when there are two ("Outbound:", "Return:")."""
+    ways = booking.legs()
+    lines: list[str] = []
+    for leg, segments in enumerate(ways):
+        if len(ways) > 1:
+            heading = way_name(leg, len(ways)) + ":"
+            lines.append(f"<b>{heading}</b>" if markup else heading)
+        lines += [("  " if len(ways) > 1 else "") + segment_line(s, airports, markup=markup) for s in segments]
+    return lines
