@@ -51,14 +51,17 @@ async def booking_details(turn: Turn, args: list[str]) -> None:
         await audit(svc.clock, turn.user_id, "booking", args[0].upper(), "not_found")
         turn.say(esc(exc))
         return
-    origin = svc.airports.get(b.flight.origin)
-    tz = ZoneInfo(origin.tz if origin else "UTC")
-    lines = [
-        f"🔎 <b>{b.reference}</b> · <b>{b.status.value}</b>" + (f" · ⚠️ {esc(b.flag)}" if b.flag else ""),
-        f"{esc(b.flight.flight_number)} {b.flight.origin} → {b.flight.destination} · "
-        f"{b.flight.departs_at.astimezone(tz):%a %d %b %Y %H:%M} local · {b.flight.cabin}",
+    lines = [f"🔎 <b>{b.reference}</b> · <b>{b.status.value}</b>" + (f" · ⚠️ {esc(b.flag)}" if b.flag else "")]
+    for s in b.segments:
+        origin = svc.airports.get(s.flight.origin)
+        tz = ZoneInfo(origin.tz if origin else "UTC")
+        way = "return" if s.leg else "out"
+        lines.append(f"{esc(s.flight.flight_number)} {s.flight.origin} → {s.flight.destination} · "
+                     f"{s.flight.departs_at.astimezone(tz):%a %d %b %Y %H:%M} local · {s.flight.cabin} · "
+                     f"seats {', '.join(s.seats)} · {money(s.fare_per_passenger, b.price.currency)} pp · {way}")
+    lines += [
         f"Traveller {b.user_id} (chat {b.chat_id}) · {esc(b.email)}",
-        f"Seats {', '.join(b.seats)} · {money(b.price.fare_per_passenger, b.price.currency)} × "
+        f"{money(b.price.fare_per_passenger, b.price.currency)} × "
         f"{b.price.passengers} = {money(b.price.total, b.price.currency)}",
         "Passengers: " + "; ".join(f"{esc(p.full_name)} ({p.birth_date})" for p in b.passengers),
         f"Payment: attempt {b.payment.attempt}, {b.payment.status}"

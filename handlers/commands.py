@@ -10,6 +10,7 @@ from handlers.render import esc, local_datetime, money
 from handlers.router import new_search, reprompt, run_turn
 from handlers.turn import Turn
 from models.conversation import Step
+from services import itinerary_texts
 from services.seats import chat_holder
 
 HELP = N_(
@@ -86,10 +87,14 @@ async def my_bookings(update: Update, context: FlyOContext) -> None:
             return
         lines = [_("🎫 <b>Your bookings</b>")]
         for b in bookings:
-            origin = turn.svc.airports.get(b.flight.origin)
-            when = local_datetime(b.flight.departs_at, origin.tz if origin else "UTC")
-            lines.append(f"<b>{b.reference}</b> · {b.flight.flight_number} {b.flight.origin} → "
-                         f"{b.flight.destination} · {when} · {money(b.price.total, b.price.currency)} · "
+            origin = turn.svc.airports.get(b.first_flight.origin)
+            when = local_datetime(b.first_flight.departs_at, origin.tz if origin else "UTC")
+            back = b.legs()[1][0].flight if len(b.legs()) > 1 else None
+            if back is not None:  # a return trip: both dates
+                home = turn.svc.airports.get(back.origin)
+                when += " – " + local_datetime(back.departs_at, home.tz if home else "UTC")
+            lines.append(f"<b>{b.reference}</b> · {esc(itinerary_texts.flight_numbers(b))} "
+                         f"{itinerary_texts.route(b)} · {when} · {money(b.price.total, b.price.currency)} · "
                          f"<b>{b.status.value}</b>")
         lines.append("\n" + _("To cancel one: /cancel REF"))
         turn.say("\n".join(lines))

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from core.i18n import N_, _, translate
-from handlers import passengers, payment, results, review, search, seats
+from handlers import passengers, payment, results, return_trip, review, search, seats
 from handlers.turn import Turn
 from models.conversation import Step
 
@@ -55,14 +55,17 @@ FLOW: dict[Step, StepRow] = {
                                   {"dst": search.on_destination_pick}),
     Step.ASK_DATE: StepRow(search.prompt_date, search.on_date_text,
                            {"cal": search.on_calendar, "day": search.on_date_pick}),
+    Step.ASK_TRIP: StepRow(return_trip.prompt_trip, return_trip.on_trip_text, {"trip": return_trip.on_trip}),
+    Step.ASK_RETURN: StepRow(return_trip.prompt_return, return_trip.on_return_text,
+                             {"rcal": return_trip.on_return_calendar, "rday": return_trip.on_return_pick}),
     Step.ASK_PASSENGERS: StepRow(search.prompt_passengers, search.on_passengers, {"px": search.on_passengers}),
     Step.RESULTS: StepRow(results.show_results, None, {
-        "day": search.on_date_pick, "sort": results.on_sort, "pg": results.on_page, "shift": results.on_shift_day,
-        "fl": seats.on_flight_pick,
+        "day": search.on_date_pick, "rday": return_trip.on_return_pick, "sort": results.on_sort, "pg": results.on_page,
+        "shift": results.on_shift_day, "out": results.on_outbound, "fl": seats.on_flight_pick,
     }, hint=N_("Tap a fare to choose it, or send a new search like <code>LHR JFK 15 Dec 2</code>.")),
     Step.SEATS: StepRow(seats.show_seat_map, None, {
         "s": seats.on_seat, "x": seats.on_taken, "sp": seats.on_seat_page, "auto": no_arg(seats.on_auto),
-        "sd": no_arg(seats.on_seats_done), "back": go(Step.RESULTS),
+        "sd": no_arg(seats.on_seats_done), "back": seats.on_back,
     }, hint=N_("Tap a seat on the map (or 🎲 Pick for me).")),
     Step.PAX: StepRow(passengers.ask_next, passengers.on_answer, {"skip": no_arg(passengers.on_skip)}),
     Step.REVIEW: StepRow(review.show_review, None, {

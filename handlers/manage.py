@@ -45,7 +45,7 @@ async def cancel_booking_command(update: Update, context: FlyOContext, args: lis
         if not own and not turn.is_admin:
             turn.say(not_found)
             return
-        if not turn.is_admin and booking.flight.departs_at <= svc.clock.now():
+        if not turn.is_admin and booking.first_flight.departs_at <= svc.clock.now():
             turn.say(_("Booking {reference} has already departed and can't be cancelled here.").format(
                 reference=booking.reference))
             return

@@ -9,6 +9,7 @@ from core.i18n import _
 from handlers.render import esc, money
 from handlers.turn import Turn, callback_data
 from models.booking import Booking, BookingStatus
+from services import itinerary_texts
 
 
 async def offer_payment(turn: Turn, booking: Booking) -> None:
@@ -19,8 +20,9 @@ async def offer_payment(turn: Turn, booking: Booking) -> None:
             "🎫 Booking <b>{reference}</b> is <b>{status}</b>: {flight} {origin} → {destination}, seats {seats}, "
             "total {total}.\nPayments are not configured on this FlyO (no Stripe key), so the booking stays PENDING "
             "until its seats' hold ends. /mybookings shows it."
-        ).format(reference=booking.reference, status=booking.status.value, flight=esc(booking.flight.flight_number),
-                 origin=booking.flight.origin, destination=booking.flight.destination, seats=", ".join(booking.seats),
+        ).format(reference=booking.reference, status=booking.status.value,
+                 flight=esc(itinerary_texts.flight_numbers(booking)), origin=booking.first_flight.origin,
+                 destination=booking.legs()[0][-1].flight.destination, seats=itinerary_texts.seats(booking),
                  total=money(booking.price.total, booking.price.currency)))
         return
     retry = InlineKeyboardMarkup([[InlineKeyboardButton(

@@ -11,45 +11,52 @@ from core.i18n import N_, _
 from handlers.render import cabin_name, day_shift, esc, local_datetime, local_time, money
 from handlers.turn import Turn
 from models.booking import Booking, Passenger
-from models.conversation import Draft, Person, Step
+from models.conversation import Draft, Person, Pick, Step
 from models.flight import Flight
-from services.bookings import NewBooking
-from services.flights import PriceCheck
+from services.bookings import NewBooking, NewSegment
 from services.seats import chat_holder
+from services.through_fares import through_fares
 
 FLIGHT_GONE = N_("This flight is no longer available. Please search again with /search.")
 
 
-def _chosen(d: Draft) -> tuple[str, str, int, int, str]:
-    """Flight id, cabin, passengers, fare per passenger and currency of a draft ready for review."""
-    if d.flight_id is None or d.cabin is None or d.pax is None or d.fare is None or d.currency is None:
+def _ready(d: Draft) -> int:
+    """The passenger count of a draft ready for review (every flight chosen, every seat picked)."""
+    if d.pax is None or not d.picks or len({p.leg for p in d.picks}) != d.legs_wanted():
         raise ValueError("the draft is not ready for review")
-    return d.flight_id, d.cabin, d.pax, d.fare, d.currency
+    return d.pax
+
+
+async def _flights(turn: Turn) -> list[Flight] | None:
+    """The picked flights as they are now, in pick order; None (and said) when one is gone."""
+    found = [await turn.svc.flights.get(p.flight_id) for p in turn.draft.picks]
+    flights = [f for f in found if f is not None]
+    if len(flights) != len(found):
+        turn.say(_(FLIGHT_GONE))
+        turn.conv.step = Step.IDLE
+        return None
+    return flights
 
 
 async def show_review(turn: Turn) -> None:
     d = turn.draft
-    flight_id, cabin, pax, fare, currency = _chosen(d)
-    flight = await turn.svc.flights.get(flight_id)
-    if flight is None:
-        turn.say(_(FLIGHT_GONE))
-        turn.conv.step = Step.IDLE
+    pax = _ready(d)
+    flights = await _flights(turn)
+    if flights is None:
         return
-    check = await check_price(turn, flight)
-    if check is None:
+    notes = await check_price(turn, flights)
+    if notes is None:
         return
-    origin, dest = turn.svc.airports.get(flight.origin), turn.svc.airports.get(flight.destination)
-    otz, dtz = (origin.tz if origin else "UTC"), (dest.tz if dest else "UTC")
-    lines = [
-        _("🧾 <b>Please review your booking</b>"),
-        f"<b>{flight.flight_number}</b> {esc(origin.city if origin else flight.origin)} ({flight.origin}) → "
-        f"{esc(dest.city if dest else flight.destination)} ({flight.destination})",
-        _("Departs {when} local time").format(when=local_datetime(flight.departs_at, otz)),
-        _("Arrives {when} local time").format(when=local_time(flight.arrives_at, dtz, '%a %d %b, %H:%M')
-                                              + day_shift(flight.departs_at, otz, flight.arrives_at, dtz)),
-        _("{cabin} · seats {seats}").format(cabin=cabin_name(cabin), seats=", ".join(s or "—" for s in d.seats)),
-        "",
-    ]
+    currency = d.currency()
+    lines = [_("🧾 <b>Please review your booking</b>")]
+    for leg in sorted({p.leg for p in d.picks}):
+        if d.is_return:
+            lines += ["", f"<b>{_('Outbound') if leg == 0 else _('Return')}</b> · "
+                      + _("{fare} per passenger").format(fare=money(sum(p.fare for p in d.picks_of(leg)), currency))]
+        for pick, flight in zip(d.picks, flights, strict=True):
+            if pick.leg == leg:
+                lines += _flight_lines(turn, flight, pick)
+    lines.append("")
     for i, person in enumerate(d.people):
         extra = []
         if person.email:
@@ -58,13 +65,14 @@ async def show_review(turn: Turn) -> None:
             extra.append(esc(person.phone))
         if person.doc:
             extra.append(_("doc …{last_digits}").format(last_digits=esc(person.doc[-3:])))
+        seats = " / ".join(p.seats[i] or "—" for p in d.picks)
         lines.append(_("{number}. {name}, born {born} · seat {seat}").format(
-            number=i + 1, name=esc(person.name), born=person.dob, seat=d.seats[i])
+            number=i + 1, name=esc(person.name), born=person.dob, seat=seats)
                      + (f" · {' · '.join(extra)}" if extra else ""))
+    fare = d.fare_per_passenger()
     lines += ["", _("Fare {fare} × {count} = <b>{total}</b> ({currency}, taxes included)").format(
         fare=money(fare, currency), count=pax, total=money(fare * pax, currency), currency=currency)]
-    if check.note:
-        lines.append(f"⚠️ {esc(check.note)}")
+    lines += [f"⚠️ {esc(note)}" for note in notes]
     buttons = [[turn.button(_("✅ Confirm and pay"), "rv", "ok")]]
     buttons += [[turn.button(_("✏️ Edit passenger {number}").format(number=i + 1), "rv", f"e{i}")]
                 for i in range(pax)]
@@ -72,39 +80,74 @@ async def show_review(turn: Turn) -> None:
     turn.say("\n".join(lines), InlineKeyboardMarkup(buttons))
 
 
-async def check_price(turn: Turn, flight: Flight) -> PriceCheck | None:
-    """Price the flight again; if the fare moved, ask for consent (old → new) and return None."""
+def _flight_lines(turn: Turn, flight: Flight, pick: Pick) -> list[str]:
+    origin, dest = turn.svc.airports.get(flight.origin), turn.svc.airports.get(flight.destination)
+    otz, dtz = (origin.tz if origin else "UTC"), (dest.tz if dest else "UTC")
+    return [
+        f"<b>{flight.flight_number}</b> {esc(origin.city if origin else flight.origin)} ({flight.origin}) → "
+        f"{esc(dest.city if dest else flight.destination)} ({flight.destination})",
+        _("Departs {when} local time").format(when=local_datetime(flight.departs_at, otz)),
+        _("Arrives {when} local time").format(when=local_time(flight.arrives_at, dtz, '%a %d %b, %H:%M')
+                                              + day_shift(flight.departs_at, otz, flight.arrives_at, dtz)),
+        _("{cabin} · seats {seats}").format(cabin=cabin_name(pick.cabin),
+                                            seats=", ".join(s or "—" for s in pick.seats)),
+    ]
+
+
+async def check_price(turn: Turn, flights: list[Flight]) -> list[str] | None:
+    """Price every flight again; if the itinerary's fare moved, ask for consent (old → new) and return None.
+    Otherwise the notes to show (a live price that could not be confirmed)."""
     d = turn.draft
-    _flight_id, cabin, pax, fare, currency = _chosen(d)
-    check = await turn.svc.flights.reprice(flight, pax, cabin, seen=fare, seen_currency=currency)
-    if not check.changed:
-        d.new_fare = None
-        return check
-    d.new_fare, d.new_currency = check.new, check.currency
-    old, new = money(check.old, currency), money(check.new, check.currency)
-    if check.passengers > 1:
+    pax = _ready(d)
+    notes: list[str] = []
+    for pick, flight in zip(d.picks, flights, strict=True):
+        check = await turn.svc.flights.reprice(flight, pax, pick.cabin)  # a new live fare lands on `flight`
+        if check.note:
+            notes.append(check.note)
+    new_fares: list[int] = []
+    # One flight may come back in another currency (a live fare); an itinerary stays in the one it was shown in.
+    new_currency: str | None = None if len(d.picks) == 1 else d.currency()
+    for leg in sorted({p.leg for p in d.picks}):
+        of_leg = [(p, f) for p, f in zip(d.picks, flights, strict=True) if p.leg == leg]
+        priced = through_fares([f for _p, f in of_leg], of_leg[0][0].cabin, new_currency)
+        if priced is None or len({p.cabin for p, _f in of_leg}) != 1:
+            turn.say(_(FLIGHT_GONE))
+            turn.conv.step = Step.IDLE
+            return None
+        new_currency = priced[0]
+        new_fares += priced[1]
+    old, currency = [p.fare for p in d.picks], d.currency()
+    if new_fares == old and new_currency == currency:
+        d.new_fares = None
+        return notes
+    d.new_fares, d.new_currency = new_fares, new_currency
+    old_fare, new_fare = money(sum(old), currency), money(sum(new_fares), new_currency or currency)
+    if pax > 1:
         changed = _("⚠️ <b>Price changed: {old} → {new}</b> per passenger ({old_total} → {new_total} for "
-                    "{count}).").format(old=old, new=new, old_total=money(check.old_total, currency),
-                                        new_total=money(check.new_total, check.currency), count=check.passengers)
+                    "{count}).").format(old=old_fare, new=new_fare, old_total=money(sum(old) * pax, currency),
+                                        new_total=money(sum(new_fares) * pax, new_currency or currency), count=pax)
     else:
-        changed = _("⚠️ <b>Price changed: {old} → {new}</b>.").format(old=old, new=new)
+        changed = _("⚠️ <b>Price changed: {old} → {new}</b>.").format(old=old_fare, new=new_fare)
+    moved = [f.flight_number for p, f, n in zip(d.picks, flights, new_fares, strict=True) if p.fare != n]
     turn.say(changed + "\n" + _("The fare of {flight} moved since your search. Accept the new price to continue, or "
-                                "go back to the flights.").format(flight=esc(flight.flight_number)),
+                                "go back to the flights.").format(flight=esc(", ".join(moved))),
              InlineKeyboardMarkup([[turn.button(_("✅ Accept new price"), "agree", "ok")],
                                    [turn.button(_("◀ Back to flights"), "agree", "back")]]))
     return None
 
 
 async def on_agree(turn: Turn, arg: str) -> None:
-    """The traveller's answer to a price change: the new fare goes into the draft only on consent."""
+    """The traveller's answer to a price change: the new fares go into the draft only on consent."""
     d = turn.draft
-    if arg == "ok" and d.new_fare is not None:
-        d.fare, d.currency = d.new_fare, d.new_currency or d.currency
-        d.new_fare = d.new_currency = None
+    if arg == "ok" and d.new_fares is not None and len(d.new_fares) == len(d.picks):
+        for pick, fare in zip(d.picks, d.new_fares, strict=True):
+            pick.fare, pick.currency = fare, d.new_currency or pick.currency
+        d.new_fares = d.new_currency = None
         turn.notice = _("New price accepted.")
         turn.goto(Step.REVIEW)
     elif arg == "back":
-        d.new_fare = d.new_currency = None
+        d.new_fares = d.new_currency = None
+        d.leg, d.page = 0, 0
         turn.goto(Step.RESULTS)
     else:
         turn.goto(Step.REVIEW)
@@ -117,6 +160,7 @@ async def on_review(turn: Turn, arg: str) -> None:
         turn.draft.people[int(arg[1:])] = Person()  # only this passenger is asked again; the others stay
         turn.goto(Step.PAX)
     elif arg == "seats":
+        turn.draft.seg, turn.draft.seat_page = 0, 0
         turn.goto(Step.SEATS)
     elif arg == "new":
         await turn.start_over()
@@ -125,54 +169,63 @@ async def on_review(turn: Turn, arg: str) -> None:
 async def confirm(turn: Turn) -> None:
     """Create the PENDING booking from the draft; the seats' holds move to it until the payment deadline."""
     d = turn.draft
-    flight_id, cabin, _pax, fare, _currency = _chosen(d)
+    _ready(d)
     draft_key = f"{turn.chat_id}:{turn.conv.flow}"
     made = await turn.svc.bookings.for_draft(draft_key)
     if made is not None:  # this step ran before (a replica's replay, a double tap): no second booking
         await _booked(turn, made)
         return
-    flight = await turn.svc.flights.get(flight_id)
-    if flight is None:
-        turn.say(_(FLIGHT_GONE))
+    flights = await _flights(turn)
+    if flights is None:
         return
     try:
-        turn.svc.bookings.check_bookable(flight.flight_number, flight.departs_at)
+        for flight in flights:
+            turn.svc.bookings.check_bookable(flight.flight_number, flight.departs_at)
     except BookingClosed as exc:
         turn.say(f"😕 {esc(exc)} " + _("Send /search to find another flight."))
         return
-    if await check_price(turn, flight) is None:  # moved since the summary was shown: ask again
+    if await check_price(turn, flights) is None:  # moved since the summary was shown: ask again
         return
     holder = chat_holder(turn.chat_id)
-    seats = [s for s in d.seats if s]
-    if len(seats) != len(d.seats):
+    if not all(all(p.seats) for p in d.picks):
         raise ValueError("the draft has unpicked seats")
-    for seat in seats:  # a hold may have lapsed while the traveller typed; retake it if still free
-        try:
-            await turn.svc.seats.hold(str(flight.id), seat, holder, cabin)
-        except SeatUnavailable as exc:
-            d.seats = [None if s == exc.seat else s for s in d.seats]
-            turn.say(f"😕 {esc(exc)} " + _("Your other picks are still held; please choose a replacement."))
-            turn.goto(Step.SEATS)
-            return
+    for index, (pick, flight) in enumerate(zip(d.picks, flights, strict=True)):
+        for seat in pick.seats:  # a hold may have lapsed while the traveller typed; retake it if still free
+            try:
+                await turn.svc.seats.hold(str(flight.id), seat or "", holder, pick.cabin)
+            except SeatUnavailable as exc:
+                _lost(turn, index, exc.seat)
+                turn.say(f"😕 {esc(exc)} " + _("Your other picks are still held; please choose a replacement."))
+                return
     people = [
         Passenger(full_name=p.name or "", birth_date=date.fromisoformat(p.dob or ""), email=p.email,
                   phone=p.phone, document_number=p.doc)
         for p in d.people
     ]
-    new = NewBooking(user_id=turn.user_id, chat_id=turn.chat_id, flight=flight, cabin=cabin,
-                     seats=seats, passengers=people, email=people[0].email or "",
-                     fare_per_passenger=fare, draft_key=draft_key)
+    segments = [NewSegment(flight=f, cabin=p.cabin, seats=[s or "" for s in p.seats], fare_per_passenger=p.fare,
+                           leg=p.leg) for p, f in zip(d.picks, flights, strict=True)]
+    new = NewBooking(user_id=turn.user_id, chat_id=turn.chat_id, segments=segments, passengers=people,
+                     email=people[0].email or "", draft_key=draft_key, currency=d.currency())
     try:
         booking = await turn.svc.bookings.create(new, holder)
     except (BookingClosed, LimitReached) as exc:
         turn.say(f"😕 {esc(exc)}")
         return
     except SeatUnavailable as exc:
-        d.seats = [None if s == exc.seat else s for s in d.seats]
+        index = next((i for i, p in enumerate(d.picks) if p.flight_id == exc.flight_id), 0)
+        _lost(turn, index, exc.seat)
         turn.say(f"😕 {esc(exc)} " + _("Please choose a replacement."))
-        turn.goto(Step.SEATS)
         return
     await _booked(turn, booking)
+
+
+def _lost(turn: Turn, index: int, seat: str) -> None:
+    """A seat of the `index`-th flight was taken: pick a replacement on that flight's map."""
+    d = turn.draft
+    pick = d.picks[index]
+    pick.seats = [None if s == seat else s for s in pick.seats]
+    d.seg, d.seat_page = index, 0
+    turn.goto(Step.SEATS)
 
 
 async def _booked(turn: Turn, booking: Booking) -> None:

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-import calendar
-from datetime import date, timedelta
+from datetime import date
 from typing import Literal
 
 from telegram import InlineKeyboardMarkup
 
-from core.formatting import local_date, month_year
+from core.formatting import local_date
 from core.i18n import N_, _
+from handlers.calendar import calendar_keyboard
 from handlers.render import esc
-from handlers.trip import last_bookable_day, origin_tz, travel_day
+from handlers.trip import (
+    bad_return,
+    check_return_date,
+    last_bookable_day,
+    next_question,
+    origin_tz,
+    travel_day,
+)
 from handlers.turn import Turn
 from models.conversation import Step
 from services import search_query
@@ -90,28 +97,6 @@ async def prompt_passengers(turn: Turn) -> None:
     turn.say(_("{origin} → {destination}, {day}.\n<b>How many passengers?</b> (1–9)").format(
         origin=esc(turn.draft.origin_label), destination=esc(turn.draft.destination_label),
         day=local_date(day)), InlineKeyboardMarkup(rows))
-
-
-def calendar_keyboard(turn: Turn, month: date, today: date, last: date) -> InlineKeyboardMarkup:
-    prev_month = (month - timedelta(days=1)).replace(day=1)
-    next_month = (month + timedelta(days=32)).replace(day=1)
-    nav = [
-        turn.button("«", "cal", prev_month.strftime("%Y-%m")) if prev_month >= today.replace(day=1)
-        else turn.button(" ", "nop"),
-        turn.button(month_year(month), "nop"),
-        turn.button("»", "cal", next_month.strftime("%Y-%m")) if next_month <= last else turn.button(" ", "nop"),
-    ]
-    weekdays = (_("Mo"), _("Tu"), _("We"), _("Th"), _("Fr"), _("Sa"), _("Su"))
-    rows = [nav, [turn.button(d, "nop") for d in weekdays]]
-    for week in calendar.Calendar().monthdatescalendar(month.year, month.month):
-        row = []
-        for day in week:
-            if day.month != month.month or day < today or day > last:
-                row.append(turn.button("·", "nop"))
-            else:
-                row.append(turn.button(str(day.day), "day", day.strftime("%Y%m%d")))
-        rows.append(row)
-    return InlineKeyboardMarkup(rows)
 
 
 def _unknown_airport(turn: Turn, match: AirportMatch, action: str, typed: str) -> None:
@@ -226,8 +211,12 @@ async def on_date_pick(turn: Turn, arg: str) -> None:
 
 
 async def _set_date(turn: Turn, day: date) -> None:
-    turn.draft.date = day
-    turn.goto(Step.RESULTS if turn.draft.pax else Step.ASK_PASSENGERS)
+    d = turn.draft
+    d.date = day
+    if d.return_date is not None and d.return_date < day:
+        d.return_date = None  # the return must be asked again
+    d.leg, d.page = 0, 0
+    turn.goto(next_question(turn))
 
 
 async def on_passengers(turn: Turn, text: str) -> None:
@@ -270,11 +259,20 @@ async def one_line(turn: Turn, text: str) -> bool:
         turn.draft.pax = None
     else:
         turn.draft.pax = query.passengers
+    d = turn.draft
+    d.trip, d.return_date = ("return", query.return_day) if query.return_day else ("one", None)
     try:
         check_travel_date(query.day, query.today, last_bookable_day(turn))
     except BadDate as exc:
         turn.say(esc(exc))
         turn.goto(Step.ASK_DATE)
         return True
+    if query.return_day is not None:
+        try:
+            check_return_date(query.return_day, query.day, last_bookable_day(turn))
+        except BadDate as exc:
+            d.date, d.return_date = query.day, None  # keep the route and outbound; ask only for the return
+            await bad_return(turn, query.return_day, exc)
+            return True
     await _set_date(turn, query.day)
     return True

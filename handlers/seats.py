@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -9,15 +10,20 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from core.errors import BookingClosed, LimitReached, SeatUnavailable
 from core.i18n import _
 from handlers.render import cabin_name, esc
+from handlers.trip import picked_option
 from handlers.turn import Turn
 from models.aircraft import CabinLayout
-from models.conversation import Step
+from models.conversation import Pick, Step
 from models.flight import Flight
 from services.seat_choice import suggest_seats
 from services.seats import chat_holder
+from services.through_fares import through_fares
 
 MAX_ROW_BUTTONS = 8  # Telegram shows at most 8 buttons in a row of an inline keyboard
 MAX_ROWS_PER_PAGE = 9  # 9 × 8 seats + 3 control rows stays well under the 100-button limit
+SCARCE_FACTOR = 3  # "Pick for me" takes all seats or none when fewer than 3× the party's are free
+PICK_ATTEMPTS = 6  # rounds of "Pick for me" when other travellers take the seats it aimed at
+MAX_SPREAD = 8  # after a lost round, aim at one of the first 8 free blocks, at random
 
 
 @dataclass(frozen=True)
@@ -61,49 +67,86 @@ async def cabin_layout(turn: Turn, flight: Flight | None, cabin: str) -> tuple[C
     return await turn.svc.flights.layout(flight, cabin)
 
 
+def _pick(turn: Turn) -> Pick:
+    """The flight whose seat map is shown (the draft's `seg`-th pick)."""
+    picks = turn.draft.picks
+    if not picks:
+        raise ValueError("the draft has no flight yet")
+    turn.draft.seg = min(max(turn.draft.seg, 0), len(picks) - 1)
+    return picks[turn.draft.seg]
+
+
 def _picked(turn: Turn) -> list[str | None]:
-    return turn.draft.seats
+    return _pick(turn).seats
 
 
 def _chosen(turn: Turn) -> tuple[str, str]:
-    """The flight id and cabin picked in the results."""
-    if turn.draft.flight_id is None or turn.draft.cabin is None:
-        raise ValueError("the draft has no flight yet")
-    return turn.draft.flight_id, turn.draft.cabin
+    """The flight id and cabin of the seat map shown."""
+    pick = _pick(turn)
+    return pick.flight_id, pick.cabin
 
 
 async def on_flight_pick(turn: Turn, arg: str) -> None:
-    """A fare button in the results: remember the flight and cabin, then show the seat map."""
-    flight_id, _dot, initial = arg.partition(".")
-    # Only a flight this chat was shown: a forged or foreign id is treated like a vanished flight.
-    known = flight_id in turn.draft.flight_ids
-    flight = await turn.svc.flights.get(flight_id) if known else None
-    cabin = next((c for c in (flight.fares if flight else {}) if c.startswith(initial)), None)
-    if flight is not None and cabin is not None and await _closed(turn, flight):
-        return
-    if flight is None or cabin is None:
+    """A fare button in the results: remember the flight(s) and cabin, then the return's flights or the seats."""
+    d = turn.draft
+    option = picked_option(turn, arg)  # only an option this chat was shown: a forged id is a vanished flight
+    found = [await turn.svc.flights.get(fid) for fid in option[0]] if option else []
+    flights = [f for f in found if f is not None]
+    cabin = next((c for c in flights[0].fares if c.startswith(option[1])), None) if flights and option else None
+    outbound = d.picks_of(0) if d.leg == 1 else []
+    priced = through_fares(flights, cabin, outbound[0].currency if outbound else None) if cabin else None
+    if len(flights) != len(found) or cabin is None or priced is None:
         turn.say(_("That flight is no longer available. Here are the current results."))
         turn.goto(Step.RESULTS)
         return
-    pax = turn.draft.pax or 0
+    for flight in flights:
+        if await _closed(turn, flight):
+            return
+    pax = d.pax or 0
     try:
-        await turn.svc.bookings.check_seat_limit(turn.user_id, str(flight.id), pax)
+        for flight in flights:
+            await turn.svc.bookings.check_seat_limit(turn.user_id, str(flight.id), pax)
     except LimitReached as exc:
         turn.notice, turn.alert = str(exc), True
         turn.say(f"😕 {esc(exc)}")
         return
-    options = await turn.svc.flights.with_availability([flight])
-    if options[0].seats_left.get(cabin, 0) < pax:
-        left = options[0].seats_left.get(cabin, 0)
-        turn.notice = _("Only {count} {cabin} seats left on {flight}.").format(
-            count=left, cabin=cabin_name(cabin), flight=flight.flight_number)
-        turn.alert = True
+    for option_left in await turn.svc.flights.with_availability(flights):
+        left = option_left.seats_left.get(cabin, 0)
+        if left < pax:
+            turn.notice = _("Only {count} {cabin} seats left on {flight}.").format(
+                count=left, cabin=cabin_name(cabin), flight=option_left.flight.flight_number)
+            turn.alert = True
+            return
+    await _release_picks(turn, d.leg)
+    currency, fares = priced
+    d.choose(d.leg, [Pick(flight_id=str(f.id), flight_number=f.flight_number, cabin=cabin, fare=fare,
+                          currency=currency, leg=d.leg, seats=[None] * pax)
+                     for f, fare in zip(flights, fares, strict=True)])
+    if d.leg == 0 and d.is_return:
+        d.leg, d.page = 1, 0
+        turn.goto(Step.RESULTS)
         return
-    await turn.svc.seats.release_holder(chat_holder(turn.chat_id))
-    d = turn.draft
-    d.flight_id, d.cabin, d.seats, d.seat_page = str(flight.id), cabin, [None] * pax, 0
-    d.fare, d.currency = flight.fares[cabin], flight.currency
+    d.seg, d.seat_page = 0, 0
     turn.goto(Step.SEATS)
+
+
+async def _release_picks(turn: Turn, leg: int) -> None:
+    """Free the seats held for the picks of `leg` and later ways: they are being chosen again."""
+    holder = chat_holder(turn.chat_id)
+    if leg == 0:
+        await turn.svc.seats.release_holder(holder)
+        return
+    for pick in turn.draft.picks:
+        if pick.leg >= leg:
+            for seat in pick.seats:
+                if seat:
+                    await turn.svc.seats.release(pick.flight_id, seat, holder)
+
+
+async def on_back(turn: Turn, _arg: str) -> None:
+    """◀ Back to flights: the results of the way this seat map belongs to."""
+    turn.draft.leg, turn.draft.page = _pick(turn).leg, 0
+    turn.goto(Step.RESULTS)
 
 
 async def _closed(turn: Turn, flight: Flight | None) -> bool:
@@ -161,10 +204,21 @@ async def show_seat_map(turn: Turn) -> None:
     rows.append([turn.button(_("◀ Back to flights"), "back")])
     who = _next_passenger_text(picked)
     chosen = ", ".join(s or "—" for s in picked)
-    text = (f"<b>{flight.flight_number} {flight.origin} → {flight.destination}</b> · {esc(page.title(cabin))}\n"
-            f"{who}\n" + _("Your seats: {seats}\n✅ yours · ✖ taken · ┊ aisle. Seats are held for {minutes} minutes "
-                           "once picked.").format(seats=chosen, minutes=turn.svc.settings.HOLD_MINUTES))
+    text = (_flight_of_trip(turn) + f"<b>{flight.flight_number} {flight.origin} → {flight.destination}</b> · "
+            f"{esc(page.title(cabin))}\n{who}\n"
+            + _("Your seats: {seats}\n✅ yours · ✖ taken · ┊ aisle. Seats are held for {minutes} minutes "
+                "once picked.").format(seats=chosen, minutes=turn.svc.settings.HOLD_MINUTES))
     turn.say(text, InlineKeyboardMarkup(rows), edit=turn.redraw)
+
+
+def _flight_of_trip(turn: Turn) -> str:
+    """"Flight 2 of 3 · Return\n" above the map of an itinerary with several flights; "" for one flight."""
+    picks = turn.draft.picks
+    if len(picks) < 2:
+        return ""
+    way = (_("Outbound") if _pick(turn).leg == 0 else _("Return")) if turn.draft.is_return else _("Connection")
+    return _("Flight {number} of {count} · {way}").format(number=turn.draft.seg + 1, count=len(picks),
+                                                          way=way) + "\n"
 
 
 def _next_passenger_text(picked: list[str | None]) -> str:
@@ -237,7 +291,7 @@ async def on_auto(turn: Turn) -> None:
         return
     picked = _picked(turn)
     holder = chat_holder(turn.chat_id)
-    for _attempt in range(3):
+    for attempt in range(PICK_ATTEMPTS):
         need = picked.count(None)
         if need == 0:
             break
@@ -245,17 +299,47 @@ async def on_auto(turn: Turn) -> None:
         # Our own holds that the draft doesn't list (a replayed step) are free to pick again, not lost.
         state = {code: v for code, v in state.items() if v != "mine" or code in picked}
         state.update({code: "taken" for code in blocked if code not in state})
-        for seat in suggest_seats(layout, state, need):
-            try:
-                await turn.svc.seats.hold(flight_id, seat, holder, cabin)
-            except SeatUnavailable:
-                continue
+        free = len(layout.seat_codes()) - len(state)
+        plenty = free >= SCARCE_FACTOR * need
+        # Plenty: a block picked at random among the first few (parties tapping together spread out) and the
+        # seats won kept; last seats: the first block, all or none, so that of parties racing for them one flies.
+        spread = secrets.randbelow(min(MAX_SPREAD, free // need)) if plenty and attempt else 0
+        suggestion = suggest_seats(layout, state, need, spread=spread)
+        if len(suggestion) < need:
+            break  # too few seats for the party: take none, so another party can have them whole
+        got = await _hold_all(turn, flight_id, suggestion, cabin, keep_partial=plenty)
+        for seat in got:
             picked[picked.index(None)] = seat
     if picked.count(None):
-        turn.notice = _("Not enough free seats together; please pick the rest on the map.")
+        turn.notice = _("Not enough free seats left in this cabin for everyone; pick seats on the map or go back "
+                        "to the flights.")
+        turn.alert = True
     else:
         turn.notice = _("Picked {seats} for you.").format(seats=", ".join(s for s in picked if s))
     turn.goto(Step.SEATS, edit=True)
+
+
+async def _hold_all(turn: Turn, flight_id: str, seats: list[str], cabin: str, *, keep_partial: bool) -> list[str]:
+    """Hold the seats in order; the ones won. Without `keep_partial`, every seat or none: at the first seat
+    someone else took, the ones just taken are freed.
+
+    Parties racing for a cabin's last seats try them in the same order (the same suggestion from the same
+    state), so one party gets them all instead of each getting some and nobody being able to fly. With plenty
+    of seats, a party keeps what it won and the next round looks for the rest (no herd retrying one block).
+    """
+    holder = chat_holder(turn.chat_id)
+    got: list[str] = []
+    for seat in seats:
+        try:
+            await turn.svc.seats.hold(flight_id, seat, holder, cabin)
+        except SeatUnavailable:
+            if keep_partial:
+                continue
+            for taken in got:
+                await turn.svc.seats.release(flight_id, taken, holder)
+            return []
+        got.append(seat)
+    return got
 
 
 async def on_seats_done(turn: Turn) -> None:
@@ -274,6 +358,12 @@ async def on_seats_done(turn: Turn) -> None:
             picked[picked.index(seat)] = None
     if not all(picked):
         turn.say(_("Your hold on some seats lapsed and they were taken. Please pick again."))
+        turn.goto(Step.SEATS)
+        return
+    d = turn.draft
+    if d.seg < len(d.picks) - 1:  # the next flight's seat map
+        d.seg, d.seat_page = d.seg + 1, 0
+        turn.notice = _("Seats saved. Now the next flight.")
         turn.goto(Step.SEATS)
         return
     turn.goto(Step.PAX)

@@ -125,7 +125,8 @@ def test_book_a_flight_in_the_console_to_confirmed(console: Console, data_dir: P
     day = date.today() + timedelta(days=10)
     if day.month != date.today().month:
         console.tap("»", expect=day.strftime("%B %Y"))
-    console.say(str(day.day), expect="How many passengers?")  # a calendar day is tapped by its number
+    console.say(str(day.day), expect="One way or return?")  # a calendar day is tapped by its number
+    console.tap("➡️ One way", expect="How many passengers?")
     screen = console.say("2", expect="2 passengers")
     assert "source:" in screen
 

@@ -33,6 +33,10 @@ async def test_search_inputs_are_checked_with_reasons(bot: Any) -> None:
     await t.send("someday")
     await t.wait_for("couldn't read")
     await t.send("tomorrow")
+    await t.wait_for("One way or return?")
+    await t.send("sometimes")  # neither: asked again
+    await t.wait_for("Please tap One way or Return")
+    await t.press("One way")
     await t.wait_for("How many passengers")
     for bad in ("0", "10", "two"):
         await t.send(bad)

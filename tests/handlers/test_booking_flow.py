@@ -25,6 +25,8 @@ async def test_guided_booking_for_two_passengers(bot: Any) -> None:
     calendar = await ada.wait_for("When?")
     assert "·" in calendar.button_labels()  # past days are not tappable
     await ada.send(day.isoformat())
+    await ada.wait_for("One way or return?")
+    await ada.press("One way")
     await ada.wait_for("How many passengers")
     await ada.press("2")
     results = await ada.wait_for("source: FlyO inventory")
@@ -53,11 +55,11 @@ async def test_guided_booking_for_two_passengers(bot: Any) -> None:
     booking = await Booking.find_one(Booking.user_id == 2001)
     assert booking is not None and booking.status == BookingStatus.PENDING
     assert booking.reference in done.plain_text()
-    assert sorted(booking.seats) == sorted(free[:2])
+    assert sorted(booking.segments[0].seats) == sorted(free[:2])
     assert [p.full_name for p in booking.passengers] == ["Ada Lovelace", "Charles Babbage"]
     assert booking.email == "Ada.Lovelace@example.com"
     assert booking.price.total == booking.price.fare_per_passenger * 2
-    assert booking.flight.origin == "LHR" and booking.flight.destination == "JFK"
+    assert booking.first_flight.origin == "LHR" and booking.first_flight.destination == "JFK"
     holds = await SeatHold.find(SeatHold.booking_id == str(booking.id)).to_list()
     assert sorted(h.seat for h in holds) == sorted(free[:2])
     grace_ms = bot.settings.HOLD_GRACE_MINUTES * 60_000  # the seats outlive the payment window (late webhooks)
@@ -71,7 +73,7 @@ async def test_one_line_search_books_one_passenger(bot: Any) -> None:
     await grace.press("Confirm and pay")
     await grace.wait_for("Booking")
     booking = await Booking.find_one(Booking.user_id == 2002)
-    assert booking is not None and len(booking.seats) == 1 and booking.status == BookingStatus.PENDING
+    assert booking is not None and len(booking.segments[0].seats) == 1 and booking.status == BookingStatus.PENDING
 
 
 async def test_one_line_without_command(bot: Any) -> None:

@@ -110,6 +110,17 @@ async def test_an_unknown_step_starts_over_instead_of_failing() -> None:
 
 
 def test_the_draft_round_trips_to_the_same_dict() -> None:
-    stored = {"origin": ["LHR"], "date": "2026-12-15", "pax": 2, "_counted_search": "x", "seats": ["1A", None],
-              "people": [{"name": "Ada", "phone": None}]}
+    stored = {"origin": ["LHR"], "date": "2026-12-15", "pax": 2, "_counted_search": "x", "trip": "return",
+              "return_date": "2026-12-22", "people": [{"name": "Ada", "phone": None}],
+              "picks": [{"flight_id": "f", "cabin": "economy", "fare": 100, "currency": "GBP", "leg": 1,
+                         "seats": ["1A", None]}]}
     assert Draft.model_validate(stored).dump() == stored
+
+
+def test_a_one_flight_draft_from_before_itineraries_keeps_its_flight_and_seats() -> None:
+    old = {"origin": ["LHR"], "date": "2026-12-15", "pax": 2, "flight_id": "f", "cabin": "economy", "fare": 100,
+           "currency": "GBP", "seats": ["1A", None], "new_fare": 120}
+    draft = Draft.model_validate(old)
+    assert [(p.flight_id, p.cabin, p.fare, p.currency, p.leg, p.seats) for p in draft.picks] == [
+        ("f", "economy", 100, "GBP", 0, ["1A", None])]
+    assert draft.trip is None and draft.legs_wanted() == 1  # a search from before was one way

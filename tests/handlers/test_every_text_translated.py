@@ -138,6 +138,8 @@ async def test_a_whole_booking_in_a_pseudo_language_shows_no_untranslated_text(
     await ada.send("31 Feb")  # not a date
     await ada.wait_for("not a date")
     await ada.send(day.isoformat())
+    await ada.wait_for("One way or return?")
+    await ada.press("One way")
     await ada.wait_for("How many passengers")
     await ada.send("12")
     await ada.wait_for("passengers, please")

@@ -341,6 +341,8 @@ async def test_guided_passenger_step_refuses_0_and_10(bot: Any) -> None:
     await t.send("JFK")
     await t.wait_for("When?")
     await t.send("tomorrow")
+    await t.wait_for("One way or return?")
+    await t.press("One way")
     await t.wait_for("How many passengers")
     for bad in ("0", "10", "999999999999", "²", "-1"):
         await t.send(bad)

@@ -40,11 +40,15 @@ async def test_city_search_pages_and_sorts_by_price(bot: Any) -> None:
 
 
 async def test_no_flights_offers_nearest_dates(bot: Any) -> None:
+    """No direct flight and no connection that day (every LHR departure hidden): the nearest dates are offered."""
     from models import Flight
 
     day = travel_day(bot.clock, 15)
-    await Flight.get_pymongo_collection().update_many(
-        {"route_key": f"LHR-CDG-{day.isoformat()}"}, {"$set": {"route_key": "hidden"}})
+    flights = Flight.get_pymongo_collection()
+    hidden = [(doc["_id"], doc["route_key"]) async for doc in flights.find(
+        {"origin": "LHR", "departure_date": day.isoformat()}, {"route_key": 1})]
+    for flight_id, _key in hidden:
+        await flights.update_one({"_id": flight_id}, {"$set": {"route_key": "hidden"}})
     try:
         t = bot.telegram.traveller(4102)
         await t.send(f"/search LHR CDG {day.isoformat()} 1")
@@ -55,5 +59,5 @@ async def test_no_flights_offers_nearest_dates(bot: Any) -> None:
         await t.press(labels[0])
         await t.wait_for("source:")
     finally:
-        await Flight.get_pymongo_collection().update_many(
-            {"route_key": "hidden"}, {"$set": {"route_key": f"LHR-CDG-{day.isoformat()}"}})
+        for flight_id, key in hidden:
+            await flights.update_one({"_id": flight_id}, {"$set": {"route_key": key}})

@@ -49,7 +49,7 @@ async def test_review_confirm_and_payment_link_respect_the_cutoff(bot: RunningBo
     await book_to_review(t, bot.clock, days_ahead=1)
     conversation = await Conversation.find_one(Conversation.chat_id == 5303)
     assert conversation is not None
-    flight = await bot.services.flights.get(conversation.draft["flight_id"])
+    flight = await bot.services.flights.get(conversation.draft["picks"][0]["flight_id"])
     assert flight is not None
     bot.clock.advance(flight.departs_at - bot.clock.now() - timedelta(minutes=30))
     await t.press("Confirm and pay")
@@ -114,7 +114,7 @@ async def test_two_replicas_handle_the_same_confirm_tap_twice(inventory_db: Data
     assert len(bookings) == 1, [b.reference for b in bookings]
     assert bookings[0].status == BookingStatus.PENDING
     holds = await SeatHold.find(SeatHold.holder == f"booking:{bookings[0].id}").to_list()
-    assert sorted(h.seat for h in holds) == sorted(bookings[0].seats)
+    assert sorted(h.seat for h in holds) == sorted(bookings[0].segments[0].seats)
     texts = [m.plain_text() for m in t.messages()]
     assert not any("just taken" in text for text in texts), texts[-3:]
 
@@ -161,7 +161,8 @@ async def test_replayed_pick_for_me_leaves_no_orphan_holds(bot: RunningBot, monk
     replayed: list[int] = []
 
     async def save_racing_another_replica(conversation: Conversation) -> None:
-        if not replayed and all(conversation.draft.get("seats") or [None]):
+        picks = conversation.draft.get("picks") or [{}]
+        if not replayed and all(picks[0].get("seats") or [None]):
             replayed.append(1)
             raise StaleConversation(conversation.chat_id)
         await real_save(conversation)
@@ -173,4 +174,4 @@ async def test_replayed_pick_for_me_leaves_no_orphan_holds(bot: RunningBot, monk
     conversation = await Conversation.find_one(Conversation.chat_id == 5307)
     assert conversation is not None
     held = sorted(h.seat for h in await SeatHold.find(SeatHold.holder == "chat:5307").to_list())
-    assert held == sorted(conversation.draft["seats"])
+    assert held == sorted(conversation.draft["picks"][0]["seats"])
