@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 UNAVAILABLE = N_("⏳ FlyO is temporarily unavailable. Please try again in a moment — nothing you entered is lost.")
 PRESS_FAILED = N_("😕 Something went wrong — please try again.")
 STALE_BUTTON = N_("That button is from an earlier step — here is where you are now.")
+EARLIER_STEP = N_("That button is from an earlier step; the current question is the newest message.")
 INACTIVE_BUTTON = N_("This button is no longer active.")
 LOST_TRACK = N_("Sorry — I lost track of your search after an update. Send /search to start again; nothing was "
               "booked or charged.")
@@ -90,8 +91,13 @@ async def on_press(turn: Turn, data: str) -> None:
         return
     handler = FLOW[turn.conv.step].buttons.get(action)
     if handler is None or flow != turn.conv.flow:
-        turn.notice = _(STALE_BUTTON)
-        await reprompt(turn)
+        if flow != turn.conv.flow:  # an older search's button: say where this one stands
+            turn.notice = _(STALE_BUTTON)
+            await reprompt(turn)
+            return
+        turn.notice = _(EARLIER_STEP)
+        # This search's earlier step (a day tapped twice, a double tap): its question is already the newest
+        # message, so a toast is enough — 25 taps must not post 25 copies of it.
         return
     await handler(turn, arg)
 

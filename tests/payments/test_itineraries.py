@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from models import Booking, BookingStatus, SeatHold
@@ -97,24 +97,31 @@ async def test_guided_return_trip_for_two_is_one_booking_one_payment_one_confirm
     await assert_seat_and_money_invariants()
 
 
-async def test_cancelling_a_paid_return_trip_refunds_the_total_and_frees_both_flights(paying: PayingBot) -> None:
-    ada = paying.telegram.traveller(14002)
-    day = travel_day(paying.bot.clock, 9)
-    await ada.send(f"LHR JFK {day.isoformat()} {(day + timedelta(days=4)).isoformat()} 1")
-    await ada.wait_for("Outbound ·")
-    await ada.press("1. Economy")
-    await ada.wait_for("Return ·")
-    await ada.press("1. Economy")
-    await _seat_both_flights(ada)
-    await ada.wait_for("Passenger 1 of 1")
-    await fill_passenger(ada, 0, "Ada Lovelace", "1985-12-10", "ada@example.com")
-    await ada.wait_for("Please review your booking")
-    await ada.press("Confirm and pay")
-    await ada.wait_for("Pay")
-    booking = await Booking.find_one(Booking.user_id == 14002)
+async def _paid_return_trip(paying: PayingBot, t: Any, out: date, back: date) -> Booking:
+    await t.send(f"LHR JFK {out.isoformat()} {back.isoformat()} 1")
+    await t.wait_for("Outbound ·")
+    await t.press("1. Economy")
+    await t.wait_for("Return ·")
+    await t.press("1. Economy")
+    await _seat_both_flights(t)
+    await t.wait_for("Passenger 1 of 1")
+    await fill_passenger(t, 0, "Ada Lovelace", "1985-12-10", "ada@example.com")
+    await t.wait_for("Please review your booking")
+    await t.press("Confirm and pay")
+    await t.wait_for("Pay")
+    booking = await Booking.find_one(Booking.user_id == t.user_id)
     assert booking is not None and booking.payment.session_id
     await paying.post_event(paying.completed_event(booking.payment.session_id))
-    await ada.wait_for("is confirmed")
+    await t.wait_for("is confirmed")
+    confirmed = await Booking.get(booking.id)
+    assert confirmed is not None
+    return confirmed
+
+
+async def test_cancelling_a_paid_return_trip_refunds_the_total_and_frees_both_flights(paying: PayingBot) -> None:
+    ada = paying.telegram.traveller(14002)
+    out = travel_day(paying.bot.clock, 9)
+    booking = await _paid_return_trip(paying, ada, out, out + timedelta(days=4))
     await ada.send(f"/cancel {booking.reference}")
     await ada.wait_for("cancelled")
     stored = await Booking.get(booking.id)
@@ -122,6 +129,27 @@ async def test_cancelling_a_paid_return_trip_refunds_the_total_and_frees_both_fl
     [refund] = paying.stripe.refunds.values()
     assert int(refund["amount"]) == booking.price.total
     assert await SeatHold.find(SeatHold.booking_id == str(booking.id)).count() == 0
+
+
+async def test_each_way_of_a_return_trip_gets_its_own_reminder_a_day_before(paying: PayingBot) -> None:
+    ada = paying.telegram.traveller(14004)
+    clock = paying.bot.clock
+    out = travel_day(clock, 6)
+    booking = await _paid_return_trip(paying, ada, out, out + timedelta(days=3))
+    sweeper = paying.services.sweeper
+    assert sweeper is not None and booking.return_departs_ms is not None
+    outbound, home = booking.segments[0].flight, booking.segments[1].flight
+    clock.advance(timedelta(milliseconds=booking.departs_ms - clock.now_ms()) - timedelta(hours=23))
+    await asyncio.gather(sweeper.run(), sweeper.run())  # two replicas: still one reminder
+    first = (await ada.wait_for("Reminder:")).plain_text()
+    assert outbound.flight_number in first and home.flight_number not in first
+    clock.advance(timedelta(milliseconds=booking.return_departs_ms - clock.now_ms()) - timedelta(hours=23))
+    await asyncio.gather(sweeper.run(), sweeper.run())
+    second = (await ada.wait_for("Reminder:")).plain_text()
+    assert home.flight_number in second and "JFK → LHR" in second
+    await sweeper.run()
+    await drain_outbox(paying.services)
+    assert sum("Reminder:" in m.plain_text() for m in ada.messages()) == 2
 
 
 async def _fill_cabin_but(flight: Flight, cabin: str, keep: int) -> list[str]:

@@ -58,6 +58,7 @@ class World:
     stripe: FakeStripe
     flight: Flight
     cabin: str
+    back: Flight  # a return flight: some bookings are two-flight itineraries
     drafts: dict[int, int] = field(default_factory=dict)
     delivered: list[dict[str, Any]] = field(default_factory=list)
     pending_events: list[dict[str, Any]] = field(default_factory=list)
@@ -84,7 +85,8 @@ async def world(inventory_db: Database, tmp_path: Path) -> AsyncIterator[World]:
         found = await flights.search(["LHR"], ["JFK"], day, 1)
         flight = found.options[0].flight
         cabin = next(iter(flight.fares))
-        yield World(clock, seats, bookings, payments, events, sweeper, stripe, flight, cabin)
+        back = (await flights.search(["JFK"], ["LHR"], day + timedelta(days=3), 1)).options[0].flight
+        yield World(clock, seats, bookings, payments, events, sweeper, stripe, flight, cabin, back)
         await gateway.close()
 
 
@@ -101,28 +103,44 @@ async def _reset(w: World) -> None:
 
 
 # ---- operations ---------------------------------------------------------------------------------------------
+def _flight(w: World, seat: int) -> Flight:
+    """Seat numbers 0–3 are on the outbound flight, 4–7 on the return."""
+    return w.flight if seat % 8 < 4 else w.back
+
+
 async def op_hold(w: World, user: int, seat: int) -> None:
     with contextlib.suppress(FlyOError):
-        await w.seats.hold(str(w.flight.id), SEATS[seat % len(SEATS)], chat_holder(user), w.cabin)
+        await w.seats.hold(str(_flight(w, seat).id), SEATS[seat % len(SEATS)], chat_holder(user), w.cabin)
 
 
 async def op_release(w: World, user: int, seat: int) -> None:
-    await w.seats.release(str(w.flight.id), SEATS[seat % len(SEATS)], chat_holder(user))
+    await w.seats.release(str(_flight(w, seat).id), SEATS[seat % len(SEATS)], chat_holder(user))
+
+
+async def _mine(w: World, flight: Flight, user: int) -> list[str]:
+    state = await w.seats.taken(str(flight.id), chat_holder(user))
+    return sorted(s for s, v in state.items() if v == "mine")[:2]
 
 
 async def op_book(w: World, user: int, arg: int) -> None:
-    """Hold one or two seats from `arg` on (some may be taken), then book what this traveller holds and pay-link it."""
+    """Hold one or two seats from `arg` on (some may be taken), then book what this traveller holds and pay-link
+    it; an odd `arg` books a return trip (as many seats back as out)."""
     for seat in range(arg, arg + 1 + arg % 2):
-        await op_hold(w, user, seat)
-    state = await w.seats.taken(str(w.flight.id), chat_holder(user))
-    mine = sorted(s for s, v in state.items() if v == "mine")[:2]
-    if not mine:
+        await op_hold(w, user, seat % 4)
+        if arg % 2:
+            await op_hold(w, user, 4 + seat % 4)
+    mine = await _mine(w, w.flight, user)
+    back = await _mine(w, w.back, user) if arg % 2 else []
+    count = min(len(mine), len(back)) if arg % 2 else len(mine)
+    if not count:
         return
     w.drafts[user] = w.drafts.get(user, 0) + 1
-    people = [Passenger(full_name=f"Traveller {user}", birth_date=date(1980, 1, 1)) for _ in mine]
-    segment = NewSegment(w.flight, w.cabin, mine, w.flight.fares[w.cabin])
-    new = NewBooking(user_id=user, chat_id=user, segments=[segment], passengers=people,
-                     email=f"u{user}@example.com", draft_key=f"{user}:{w.drafts[user]}")
+    people = [Passenger(full_name=f"Traveller {user}", birth_date=date(1980, 1, 1)) for _ in range(count)]
+    segments = [NewSegment(w.flight, w.cabin, mine[:count], w.flight.fares[w.cabin])]
+    if arg % 2:
+        segments.append(NewSegment(w.back, w.cabin, back[:count], w.back.fares[w.cabin], leg=1))
+    new = NewBooking(user_id=user, chat_id=user, segments=segments, passengers=people,
+                     email=f"u{user}@example.com", draft_key=f"{user}:{w.drafts[user]}", currency=w.flight.currency)
     try:
         booking = await w.bookings.create(new, chat_holder(user))
         await w.payments.ensure_link(booking)
@@ -233,11 +251,12 @@ async def _run(w: World, item: Any) -> None:
 async def _check(w: World) -> None:
     await assert_seat_and_money_invariants()
     live = await Booking.find({"status": {"$in": ["PENDING", "CONFIRMED"]}}).to_list()
-    owner: dict[str, str] = {}
+    owner: dict[tuple[str, str], str] = {}
     for booking in live:
-        for seat in booking.segments[0].seats:
-            assert seat not in owner, f"seat {seat} is in live bookings {owner[seat]} and {booking.reference}"
-            owner[seat] = booking.reference
+        for key in ((s.flight.flight_id, seat) for s in booking.segments for seat in s.seats):
+            assert key not in owner, f"seat {key} is in live bookings {owner[key]} and {booking.reference}"
+            owner[key] = booking.reference
+        assert len({len(s.seats) for s in booking.segments}) == 1  # every flight seats every passenger
     refunded_intents = {r["payment_intent"] for r in w.stripe.refunds.values()}
     for delivered in w.delivered:
         session = delivered["data"]["object"]
