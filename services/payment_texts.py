@@ -37,9 +37,13 @@ def deadline_text(expires_ms: int, booking: Booking, airports: AirportDirectory,
 def payment_link_message(booking: Booking, deadline: str, attempt: int, max_attempts: int, demo: bool) -> str:
     total = money(booking.price.total, booking.price.currency)
     lines = [
-        "💳 " + _("<b>Booking {reference}</b> — {flight} {origin} → {destination}, seats {seats}.").format(
-            reference=booking.reference, flight=html.escape(itinerary_texts.flight_numbers(booking)),
-            origin=booking.first_flight.origin, destination=_arrival(booking), seats=itinerary_texts.seats(booking)),
+        "💳 " + (_("<b>Booking {reference}</b> — {flight} {origin} → {destination}, seats {seats}.").format(
+            reference=booking.reference, flight=html.escape(booking.first_flight.flight_number),
+            origin=booking.first_flight.origin, destination=_arrival(booking), seats=itinerary_texts.seats(booking))
+                 if len(booking.segments) == 1 else
+                 _("<b>Booking {reference}</b> — {route}: {flights}, seats {seats}.").format(
+            reference=booking.reference, route=itinerary_texts.trip_route(booking),
+            flights=html.escape(itinerary_texts.flight_numbers(booking)), seats=itinerary_texts.seats(booking))),
         _("Pay <b>{total}</b> {deadline} to confirm it. Your seats are held until then.").format(
             total=total, deadline=deadline),
     ]
