@@ -110,7 +110,7 @@ async def flyo_round(database: Database, data_dir: Path, stripe: FakeStripe, ids
 async def _check_bookings(result: common.ScenarioResult, user_ids: list[int]) -> None:
     bookings = await Booking.find({"user_id": {"$in": user_ids}}).to_list()
     with_link = sum(1 for b in bookings if b.payment.status == "open" and b.payment.url)
-    seats = [(b.flight.flight_id, s) for b in bookings for s in b.seats]
+    seats = [(s.flight.flight_id, seat) for b in bookings for s in b.segments for seat in s.seats]
     doubles = len(seats) - len(set(seats))
     result.check("payment links", len(bookings) == len(user_ids) == with_link,
                  f"{with_link}/{len(user_ids)} bookings PENDING with a payment link")

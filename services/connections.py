@@ -49,6 +49,8 @@ from datetime import date, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
+from cachetools import TTLCache
+
 from models.flight import Flight, route_key
 from repos.connections import ConnectionRepo
 from services.flights import FlightOption, FlightSearch
@@ -61,6 +63,8 @@ MAX_TWO_STOP_PATHS = 4  # (hub, hub) pairs tried per search
 MAX_CHAINS = 200  # partial itineraries kept per hub path
 SEAT_BATCH = 20  # candidate itineraries whose legs' seats are counted at once
 OVERNIGHT_MAX_LAYOVER = timedelta(hours=24)
+TIMETABLE_ROUTES = 20_000  # route-and-day reads kept (a few MB of flights)
+TIMETABLE_SECONDS = 120
 @dataclass(frozen=True)
 class Layover:
     airport: str
@@ -152,6 +156,10 @@ class ConnectionSearch:
         self.mct = mct or MinConnectTimes()
         self.max_layover = max_layover
         self.repo = repo or ConnectionRepo()
+        # Recent route-and-day reads, shared by searches: the timetable changes only with the seed, while every
+        # results screen (and its sort, page and ±1 day) searches again. Seats left are always counted afresh.
+        self._timetable: TTLCache[str, list[Flight]] = TTLCache(
+            maxsize=TIMETABLE_ROUTES, ttl=TIMETABLE_SECONDS, timer=lambda: flights.clock.now_ms() / 1000)
 
     async def find(self, origins: list[str], destinations: list[str], day: date, passengers: int = 1,
                    cabin: str = "economy", *, overnight: bool = False, max_options: int = 10) -> ConnectionResult:
@@ -227,9 +235,14 @@ class ConnectionSearch:
         """route_key -> its local flights, reading (concurrently) only the keys this search hasn't read yet:
         two-stop paths start and end on routes the one-stop search has already read."""
         wanted = list(dict.fromkeys(keys))
+        for key in wanted:
+            if key not in reads and (known := self._timetable.get(key)) is not None:
+                reads[key] = known
         missing = [k for k in wanted if k not in reads]
         if missing:
-            reads.update(await self.repo.on_routes(missing))
+            found = await self.repo.on_routes(missing)
+            reads.update(found)
+            self._timetable.update(found)
             result.queries += len(missing)
         return {k: reads[k] for k in wanted}
 

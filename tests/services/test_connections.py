@@ -137,6 +137,25 @@ async def test_a_full_second_flight_of_a_converted_connection_is_not_offered(inv
     assert second.id in {leg.flight.id for o in economy.options for leg in o.legs}  # the cabin is per leg
 
 
+async def test_the_timetable_is_read_once_per_route_and_day_for_a_while_and_seats_every_time(
+        inventory_db: Database) -> None:
+    """A results screen redrawn (sort, page) or the other cabin searched: no route is read again for
+    TIMETABLE_SECONDS; the seats left are still counted on every search (the tests above fill a flight between
+    two searches of one instance)."""
+    from services.connections import TIMETABLE_SECONDS
+
+    clock = Clock()
+    search = ConnectionSearch(FlightSearch(SeatService(clock, hold_minutes=15)))
+    day = a_day(clock, 8)
+    first = await search.find(["LHR"], ["SYD"], day, passengers=1, cabin="economy")
+    again = await search.find(["LHR"], ["SYD"], day, passengers=1, cabin="business")
+    assert first.queries > 0 and again.queries == 0 and again.options
+    clock.advance(timedelta(seconds=TIMETABLE_SECONDS + 1))
+    later = await search.find(["LHR"], ["SYD"], day, passengers=1, cabin="economy")
+    assert later.queries == first.queries
+    assert [o.fare_per_passenger for o in later.options] == [o.fare_per_passenger for o in first.options]
+
+
 async def test_a_full_second_flight_is_not_offered(inventory_db: Database) -> None:
     clock = Clock()
     seats = SeatService(clock, hold_minutes=15)
