@@ -46,6 +46,28 @@ async def to_passengers(t: Any, clock: Clock, pax: int = 1, origin: str = "LHR",
     return await continue_from_seats(t)
 
 
+async def guided_to_trip_question(t: Any, day: date, origin: str = "LHR", destination: str = "JFK") -> Any:
+    """/search → origin → destination → the outbound date: the "One way or return?" question."""
+    await t.send("/search")
+    await t.wait_for("Where are you flying from")
+    await t.send(origin)
+    await t.wait_for("Where to?")
+    await t.send(destination)
+    await t.wait_for("When?")
+    await t.send(day.isoformat())
+    return await t.wait_for("One way or return?")
+
+
+async def seat_each_flight(t: Any, flights: int) -> None:
+    """🎲 Pick for me and ✅ Continue on the seat map of each flight of the itinerary ("Flight 2 of 2")."""
+    for number in range(1, flights + 1):
+        flight = f"Flight {number} of {flights}"
+        await t.wait_for(flight)
+        await t.press("Pick for me")
+        await t.wait_for(lambda m, flight=flight: "All seats picked" in m.plain_text() and flight in m.plain_text())
+        await t.press("Continue")
+
+
 async def fill_passenger(t: Any, index: int, name: str, dob: str, email: str | None = None) -> None:
     await t.send(name)
     await t.wait_for("Date of birth")

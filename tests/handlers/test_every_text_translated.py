@@ -25,7 +25,7 @@ from babel.messages.extract import extract_from_dir
 
 from core import i18n
 from core.database import Database
-from tests.flows import fill_passenger, travel_day
+from tests.flows import fill_passenger, guided_to_trip_question, seat_each_flight, travel_day
 from tests.paying import PayingBot, paying_bot
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -175,14 +175,7 @@ async def test_a_return_trip_and_a_connection_in_a_pseudo_language_show_no_untra
     the review of two ways, the payment link; then a connection's results and seat map."""
     ada = paying.telegram.traveller(5903, language_code=PSEUDO)
     day = travel_day(paying.bot.clock, 12)
-    await ada.send("/search")
-    await ada.wait_for("Where are you flying from")
-    await ada.send("LHR")
-    await ada.wait_for("Where to?")
-    await ada.send("JFK")
-    await ada.wait_for("When?")
-    await ada.send(day.isoformat())
-    await ada.wait_for("One way or return?")
+    await guided_to_trip_question(ada, day)
     await ada.send("maybe")
     await ada.wait_for("Please tap")
     await ada.press("Return")
@@ -198,12 +191,7 @@ async def test_a_return_trip_and_a_connection_in_a_pseudo_language_show_no_untra
     await ada.press("Day after")
     await ada.wait_for("Your outbound")
     await ada.press("Business")
-    for number in (1, 2):
-        await ada.wait_for(f"Flight {number} of 2")
-        await ada.press("Pick for me")
-        await ada.wait_for(lambda m, n=number: "All seats picked" in m.plain_text()
-                           and f"Flight {n} of 2" in m.plain_text())
-        await ada.press("Continue")
+    await seat_each_flight(ada, 2)
     await ada.wait_for("Passenger 1 of 1")
     await fill_passenger(ada, 0, "Ada Lovelace", "1985-12-10", "ada@example.com")
     await ada.wait_for("Please review your booking")

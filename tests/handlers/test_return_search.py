@@ -10,7 +10,7 @@ import pytest
 from core.formatting import local_date
 from models import Booking, BookingStatus, SeatHold
 from models.conversation import Conversation
-from tests.flows import fill_passenger, travel_day
+from tests.flows import fill_passenger, guided_to_trip_question, seat_each_flight, travel_day
 
 
 async def _draft(chat_id: int) -> dict[str, Any]:
@@ -69,14 +69,7 @@ async def test_return_dates_from_buttons_are_checked(bot: Any) -> None:
     """A forged or stale return-day button: a past day, a day before the outbound, garbage — refused politely."""
     t = bot.telegram.traveller(15006)
     out = travel_day(bot.clock, 10)
-    await t.send("/search")
-    await t.wait_for("Where are you flying from")
-    await t.send("LHR")
-    await t.wait_for("Where to?")
-    await t.send("JFK")
-    await t.wait_for("When?")
-    await t.send(out.isoformat())
-    await t.wait_for("One way or return?")
+    await guided_to_trip_question(t, out)
     await t.press("Return")
     calendar = await t.wait_for("When do you fly back")
     conversation = await Conversation.find_one(Conversation.chat_id == 15006)
@@ -104,16 +97,9 @@ async def test_lhr_syd_has_no_direct_flight_and_a_connection_holds_seats_on_both
     results = (await t.wait_for("source:")).plain_text()
     assert "1 stop" in results and "total" in results
     await t.press("1. Economy")
-    first = (await t.wait_for("Flight 1 of 2 · Connection")).plain_text()
-    assert "LHR →" in first
-    await t.press("Pick for me")
-    await t.wait_for(lambda m: "All seats picked" in m.plain_text() and "Flight 1 of 2" in m.plain_text())
-    await t.press("Continue")
-    second = (await t.wait_for("Flight 2 of 2 · Connection")).plain_text()
-    assert "→ SYD" in second
-    await t.press("Pick for me")
-    await t.wait_for(lambda m: "All seats picked" in m.plain_text() and "Flight 2 of 2" in m.plain_text())
-    await t.press("Continue")
+    await seat_each_flight(t, 2)
+    maps = [m.plain_text() for m in t.messages() if " of 2 · Connection" in m.plain_text()]
+    assert "LHR →" in maps[0] and "→ SYD" in maps[-1]
     await t.wait_for("Passenger 1 of 1")
     await fill_passenger(t, 0, "Ada Lovelace", "1985-12-10", "ada@example.com")
     review = (await t.wait_for("Please review your booking")).plain_text()

@@ -12,31 +12,15 @@ from models.booking import Leg
 from models.flight import Flight
 from models.seat import BOOKED_FOREVER_MS, HoldStatus, seat_key
 from repos.base import collection
-from tests.flows import drain_outbox, eventually, fill_passenger, travel_day
+from tests.flows import drain_outbox, eventually, fill_passenger, guided_to_trip_question, seat_each_flight, travel_day
 from tests.invariants import assert_seat_and_money_invariants
 from tests.paying import PayingBot
-
-
-async def _seat_both_flights(t: Any) -> None:
-    for number in (1, 2):
-        flight = f"Flight {number} of 2"
-        await t.wait_for(flight)
-        await t.press("Pick for me")
-        await t.wait_for(lambda m, flight=flight: "All seats picked" in m.plain_text() and flight in m.plain_text())
-        await t.press("Continue")
 
 
 async def test_guided_return_trip_for_two_is_one_booking_one_payment_one_confirmation(paying: PayingBot) -> None:
     ada = paying.telegram.traveller(14001, first_name="Ada")
     day = travel_day(paying.bot.clock, 12)
-    await ada.send("/search")
-    await ada.wait_for("Where are you flying from")
-    await ada.send("LHR")
-    await ada.wait_for("Where to?")
-    await ada.send("JFK")
-    await ada.wait_for("When?")
-    await ada.send(day.isoformat())
-    await ada.wait_for("One way or return?")
+    await guided_to_trip_question(ada, day)
     await ada.press("Return")
     back = await ada.wait_for("When do you fly back")
     week_later = day + timedelta(days=7)
@@ -51,7 +35,7 @@ async def test_guided_return_trip_for_two_is_one_booking_one_payment_one_confirm
     inbound = await ada.wait_for("Return · New York JFK → London LHR")
     assert "Your outbound:" in inbound.plain_text()
     await ada.press("1. Business")  # mixed cabins: economy out, business back
-    await _seat_both_flights(ada)
+    await seat_each_flight(ada, 2)
     await ada.wait_for("Passenger 1 of 2")
     await fill_passenger(ada, 0, "Ada Lovelace", "1985-12-10", "ada@example.com")
     await ada.wait_for("Passenger 2 of 2")
@@ -103,7 +87,7 @@ async def _paid_return_trip(paying: PayingBot, t: Any, out: date, back: date) ->
     await t.press("1. Economy")
     await t.wait_for("Return ·")
     await t.press("1. Economy")
-    await _seat_both_flights(t)
+    await seat_each_flight(t, 2)
     await t.wait_for("Passenger 1 of 1")
     await fill_passenger(t, 0, "Ada Lovelace", "1985-12-10", "ada@example.com")
     await t.wait_for("Please review your booking")
