@@ -148,3 +148,27 @@ async def test_back_from_the_return_results_to_the_outbound_and_another_pick(bot
     await t.wait_for("Return ·")
     draft = await _draft(15009)
     assert [(p["leg"], p["cabin"]) for p in draft["picks"]] == [(0, "business")]  # the first pick was replaced
+
+
+async def test_day_before_and_after_move_the_way_being_chosen_and_never_put_the_return_first(bot: Any) -> None:
+    t = bot.telegram.traveller(15010)
+    out = travel_day(bot.clock, 14)
+    await t.send(f"LHR JFK {out.isoformat()} {(out + timedelta(days=1)).isoformat()} 1")
+    await t.wait_for("Outbound ·")
+    await t.press("Day after")  # the outbound may move onto the return day, not past it
+    await t.wait_for(lambda m: "Outbound ·" in m.plain_text() and local_date(out + timedelta(days=1)) in m.plain_text())
+    await t.press("Day after")
+    await bot.telegram.wait_until_callbacks_answered()
+    assert "after your return" in str(t.callback_answers[-1].get("text", ""))
+    await t.press("1. Economy")
+    await t.wait_for("Return ·")
+    await t.press("Day before")  # the return can't move before the outbound
+    await bot.telegram.wait_until_callbacks_answered()
+    assert "before the departure date" in str(t.callback_answers[-1].get("text", ""))
+    await t.press("Day after")
+    shifted = await t.wait_for(lambda m: "Return ·" in m.plain_text()
+                               and local_date(out + timedelta(days=2)) in m.plain_text())
+    assert "Your outbound" in shifted.plain_text()
+    draft = await _draft(15010)
+    assert (draft["date"], draft["return_date"]) == ((out + timedelta(days=1)).isoformat(),
+                                                     (out + timedelta(days=2)).isoformat())
