@@ -196,3 +196,106 @@ def test_ctrl_c_leaves_cleanly_and_strangers_get_no_admin_commands(console: Cons
     console.say("/stats", expect="for FlyO staff only")
     assert console.quit("ctrl-c") == 0
     assert embedded_servers(data_dir) == []
+
+
+def fill_in_a_passenger(console: Console, name: str, born: str, *, first: bool, expect: str) -> None:
+    """One passenger's details as typed; only the first passenger is asked for an e-mail and phone."""
+    console.say(name, expect=f"Date of birth of {name}")
+    if first:
+        console.say(born, expect="E-mail address")
+        console.say(name.split()[0].lower() + "@example.com", expect="Share my number")
+        console.tap("📱 Share my number", expect="press Enter to share the demo number")
+        console.say("", expect=f"Passport or ID number of {name}")
+    else:
+        console.say(born, expect=f"Passport or ID number of {name}")
+    console.tap("⏭ Skip", expect=expect)
+
+
+def seat_everyone(console: Console, flight: str, then: str) -> str:
+    """One seat map: 🎲 Pick for me seats every passenger, ✅ Continue moves on."""
+    assert flight in console.screen, f"expected the seat map of {flight!r}; the screen shows:\n{console.screen}"
+    console.tap("🎲 Pick for me", expect="All seats picked")
+    return console.tap("✅ Continue", expect=then)
+
+
+def pay_and_confirm(console: Console) -> str:
+    """✅ Confirm and pay, then `pay` on the demo checkout page: the confirmation screen."""
+    screen = console.tap("✅ Confirm and pay", expect="/demo/checkout/")
+    reference = re.search(r"Booking ([A-Z0-9]{6})", screen)
+    assert reference is not None, screen
+    screen = console.say("pay", expect="is confirmed")
+    assert f"Booking {reference.group(1)} is confirmed" in screen
+    assert "DEMO payment — no money was taken" in screen
+    return screen
+
+
+def open_calendar_on(console: Console, day: date) -> None:
+    """Turns the calendar on the screen to `day`'s month (it opens on the current one)."""
+    if day.month != date.today().month:
+        console.tap("»", expect=day.strftime("%B %Y"))
+
+
+def test_return_trip_for_two_booked_and_paid_in_the_console(console: Console) -> None:
+    console.wait_prompt(timeout=FIRST_START_SECONDS)
+    console.say("/search", expect="Where are you flying from?")
+    console.say("London", expect="LHR · London Heathrow Airport")
+    console.tap("LHR · London Heathrow Airport", expect="Where to?")
+    console.say("New York", expect="JFK · John F Kennedy International Airport")
+    console.tap("JFK · John F Kennedy International Airport", expect="When?")
+    out = date.today() + timedelta(days=10)
+    back = out + timedelta(days=7)
+    open_calendar_on(console, out)
+    console.say(str(out.day), expect="One way or return?")
+    screen = console.tap("🔁 Return", expect="When do you fly back")
+    week_later = f"📅 {back:%a %d %b %Y} (a week later)"
+    assert week_later in screen  # a button of its own above the calendar, readable as one label
+    console.tap(week_later, expect="How many passengers?")
+    screen = console.say("2", expect="Outbound · London LHR → New York JFK")
+    assert "2 passengers" in screen
+
+    screen = console.tap("1. Economy", expect="Return · New York JFK → London LHR")
+    assert f"{back:%a %d %b %Y}" in screen and "Your outbound: FO" in screen
+    back_fare = re.search(r"\[(\d+)\] (\d+\. Economy £[\d,.]+)", screen)
+    assert back_fare is not None, screen
+    screen = console.say(back_fare.group(1), expect="Flight 1 of 2 · Outbound")
+    screen = seat_everyone(console, "Flight 1 of 2 · Outbound", then="Flight 2 of 2 · Return")
+    assert "JFK" in screen and "LHR" in screen
+    seat_everyone(console, "Flight 2 of 2 · Return", then="Passenger 1 of 2")
+
+    fill_in_a_passenger(console, "Ada Lovelace", "1990-12-10", first=True, expect="Passenger 2 of 2")
+    fill_in_a_passenger(console, "Charles Babbage", "1991-12-26", first=False, expect="Please review")
+    screen = console.screen
+    assert "Ada Lovelace" in screen and "Charles Babbage" in screen
+    assert "Outbound · " in screen and "London (LHR) → New York (JFK)" in screen, screen  # both legs…
+    assert "Return · " in screen and "New York (JFK) → London (LHR)" in screen, screen
+    assert re.search(r"× 2 = £[\d,.]+", screen), screen  # …and one total for both
+
+    screen = pay_and_confirm(console)
+    assert "Outbound:" in screen and "Return:" in screen, screen
+    numbers = re.findall(r"\bFO\d+\b", screen)
+    assert len(set(numbers)) >= 2, screen
+    console.say("/mybookings", expect="CONFIRMED")
+    assert console.quit() == 0
+
+
+def test_connection_booked_from_a_one_line_search_in_the_console(console: Console) -> None:
+    console.wait_prompt(timeout=FIRST_START_SECONDS)
+    day = date.today() + timedelta(days=10)
+    screen = console.say(f"LHR SYD {day:%Y-%m-%d} 1", expect="1 stop")
+    connection = re.search(r"^\s+(\d+)\. (FO\d+) LHR [^\n]*· (FO\d+) \w{3} [^\n]*· total [^\n]*1 stop$",
+                           screen, re.MULTILINE)
+    assert connection is not None, screen  # one connection per result line: both flights and the change
+    line, first, second = connection.groups()
+    fare = re.search(r"\[(\d+)\] " + line + r"\. \w+ £[\d,.]+", screen)
+    assert fare is not None, screen
+    screen = console.say(fare.group(1), expect="Flight 1 of 2 · Connection")
+    assert first in screen, screen
+    screen = seat_everyone(console, "Flight 1 of 2 · Connection", then="Flight 2 of 2 · Connection")
+    assert second in screen, screen
+    seat_everyone(console, "Flight 2 of 2 · Connection", then="Passenger 1 of 1")
+    fill_in_a_passenger(console, "Grace Hopper", "1986-12-09", first=True, expect="Please review")
+    assert first in console.screen and second in console.screen, console.screen
+
+    screen = pay_and_confirm(console)
+    assert first in screen and second in screen, screen
+    assert console.quit() == 0
