@@ -92,7 +92,8 @@ class ChatView:
             if keyboard.reply:  # one reply keyboard at a time, as in Telegram
                 self.keyboards = [(mid, kb) for mid, kb in self.keyboards if not kb.reply]
             self.keyboards.append((message.message_id, keyboard))
-        text = render_message(message.text, message.parse_mode, keyboard, self.style, edited=edited)
+        text = render_message(message.text, message.parse_mode, keyboard, self.style, edited=edited,
+                              width=self.screen.width)
         if message.document is not None:
             text += f"\n      📎 {message.document.name} saved as {shown_path(message.document)}"
         return "\n" + text

@@ -9,6 +9,7 @@ tappable button is numbered in reading order after the largest such label. Seats
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -126,6 +127,7 @@ class Keyboard:
     names: dict[str, Tap] = field(default_factory=dict)  # typed aliases: seat codes
     reply: bool = False
     one_time: bool = False
+    grids: set[int] = field(default_factory=set)  # indexes of lines in a grid (calendar, seats): never wrapped
 
     def find(self, typed: str) -> Tap | None:
         word = typed.strip()
@@ -212,9 +214,12 @@ def render_keyboard(markup: JSON | None, style: Style = PLAIN) -> Keyboard | Non
     while index < len(rows):
         if _is_seat_row(rows[index]):
             block = _block(rows, index, _is_seat_row)
+            start = len(board.lines)
             board.lines += seat_grid(block, style)
+            board.grids.update(range(start, len(board.lines) - 1))  # the legend under it may wrap
         elif len(rows[index]) >= 5:
             block = _block(rows, index, lambda r: len(r) >= 5 and not _is_seat_row(r))
+            board.grids.update(range(len(board.lines), len(board.lines) + len(block)))
             board.lines += _grid(block, style)
         else:
             block = [rows[index]]
@@ -300,12 +305,69 @@ def seat_grid(block: list[list[_Cell]], style: Style = PLAIN) -> list[str]:
 INDENT = "      "
 
 
+HANG = "    "  # a wrapped line's continuation, under its own start: reads as one item, not the next
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_ZERO_WIDTH = {"\u200d", "\ufe0e", "\ufe0f"}  # joiners and emoji/text presentation selectors
+# where a long line may break, best first, and what joins the parts back: between "a · b" parts (result
+# lines, confirmations), between buttons ("[1] x   [2] y"), then between words. A word itself (an address)
+# is never broken, so it stays copyable; the terminal wraps what cannot break.
+_BREAKS = ((re.compile(r" (?=· )"), " "), (re.compile(r"   (?=\[\d+\])"), "   "), (re.compile(r" +"), " "))
+
+
+def display_width(text: str) -> int:
+    """Terminal columns of text: styling codes take none, wide (CJK, most emoji) characters two."""
+    width = 0
+    for char in _ANSI.sub("", text):
+        if char in _ZERO_WIDTH or unicodedata.combining(char):
+            continue
+        width += 2 if unicodedata.east_asian_width(char) in "WF" else 1
+    return width
+
+
+def wrap_line(line: str, width: int | None, hang: str | None = None) -> list[str]:
+    """One indented line → lines of at most `width` columns, broken where _BREAKS allow.
+
+    Left to the terminal, a long line goes on at column 0, through the middle of a word, and the indentation
+    that says whose message it is and which item it belongs to is lost (a connection's result line is ~120
+    columns). Continuations start at `hang`: the line's own indentation plus HANG unless given.
+    """
+    lead = line[: len(line) - len(line.lstrip(" "))]
+    hang = lead + HANG if hang is None else hang
+    if not width or display_width(line) <= width or len(hang) + 20 > width:
+        return [line]  # fits, or a terminal too narrow for indentation to help
+    return _split(line, width, hang, 0)
+
+
+def _split(line: str, width: int, hang: str, level: int) -> list[str]:
+    if display_width(line) <= width or level == len(_BREAKS):
+        return [line]
+    pattern, joiner = _BREAKS[level]
+    prefix = line[: len(line) - len(line.lstrip(" "))]
+    pieces = [piece for piece in pattern.split(line[len(prefix):]) if piece]
+    out = [prefix + pieces[0]]
+    for piece in pieces[1:]:
+        if display_width(out[-1] + joiner + piece) <= width:
+            out[-1] += joiner + piece
+        else:
+            out.append(hang + piece)
+    return [part for line_part in out for part in _split(line_part, width, hang, level + 1)]
+
+
 def render_message(text: str, parse_mode: str | None, keyboard: Keyboard | None, style: Style = PLAIN,
-                   *, edited: bool = False, who: str = "FlyO") -> str:
-    """One bot message as a block: "FlyO: first line", the rest and the keyboard indented under it."""
+                   *, edited: bool = False, who: str = "FlyO", width: int | None = None) -> str:
+    """One bot message as a block: "FlyO: first line", the rest and the keyboard indented under it.
+
+    With a `width` (the terminal's columns) long lines are wrapped under their own indentation.
+    """
     head = style.bold(f"{who}{' (updated)' if edited else ''}:")
     body = message_text(text, parse_mode, style).split("\n")
     lines = [f"{head} {body[0]}"] + [INDENT + line if line else "" for line in body[1:]]
+    if width:
+        pad = " " * (display_width(head) + 1)  # the first line wraps under the indented rest, not under itself
+        first = wrap_line(pad + body[0], width, hang=INDENT + HANG)
+        first[0] = f"{head} {first[0][len(pad):]}"
+        lines = first + [part for line in lines[1:] for part in wrap_line(line, width)]
     if keyboard is not None:
-        lines += [INDENT + line for line in keyboard.lines]
+        lines += [INDENT + line if i in keyboard.grids or not width else "\n".join(wrap_line(INDENT + line, width))
+                  for i, line in enumerate(keyboard.lines)]
     return "\n".join(lines)

@@ -48,6 +48,16 @@ class Screen:
         self._prompt: str | None = None
         self._lock = threading.Lock()
 
+    @property
+    def width(self) -> int | None:
+        """The terminal's columns now (it may have been resized), for wrapping; None for a pipe or file."""
+        if not self.tty:
+            return None
+        try:
+            return os.get_terminal_size(self.out.fileno()).columns or None
+        except (OSError, ValueError):
+            return None
+
     def show(self, text: str) -> None:
         with self._lock:
             if self._prompt is not None and self.tty:

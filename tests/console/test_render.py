@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.console.render import PLAIN, Keyboard, Style, Tap, html_to_text, render_keyboard, render_message
+from bot.console.render import (
+    INDENT,
+    PLAIN,
+    Keyboard,
+    Style,
+    Tap,
+    display_width,
+    html_to_text,
+    render_keyboard,
+    render_message,
+)
 
 ANSI = Style(ansi=True)
 
@@ -175,3 +185,55 @@ def test_seat_rows_without_row_labels_take_the_row_from_the_seat_code() -> None:
     assert board is not None
     assert board.lines[1].split()[:2] == ["9", "[1]"]
     assert board.lines[2].split()[:2] == ["10", "[6]"]
+
+
+# ---- long lines: wrapped under their own indentation, not at the terminal's column 0 ------------------
+CONNECTION = ("1. FO370 LHR 09:50 → SIN 07:05+1 · 3h 35m in Singapore · FO1150 SIN 10:40 → SYD 21:35"
+              " · total 24h 45m, 1 stop\n    Business £4,922.23 (42 left) · Economy £1,175.70 (270 left)")
+
+
+def test_a_connection_result_line_wraps_between_its_parts_under_its_item() -> None:
+    out = render_message("London LHR → Sydney SYD\n\n" + CONNECTION, "HTML", None, width=80).splitlines()
+    assert out[2:] == [
+        "      1. FO370 LHR 09:50 → SIN 07:05+1 · 3h 35m in Singapore",
+        "          · FO1150 SIN 10:40 → SYD 21:35 · total 24h 45m, 1 stop",
+        "          Business £4,922.23 (42 left) · Economy £1,175.70 (270 left)",
+    ]
+    assert all(display_width(line) <= 80 for line in out)
+    narrow = render_message(CONNECTION, "HTML", None, width=44).splitlines()
+    assert narrow[:4] == ["FlyO: 1. FO370 LHR 09:50 → SIN 07:05+1", "          · 3h 35m in Singapore",
+                          "          · FO1150 SIN 10:40 → SYD 21:35", "          · total 24h 45m, 1 stop"]
+    assert all(display_width(line) <= 44 for line in narrow)
+
+
+def test_lines_that_fit_or_a_pipe_without_width_are_left_alone() -> None:
+    wide = render_message("London LHR → Sydney SYD\n" + CONNECTION, "HTML", None, width=160)
+    assert wide == render_message("London LHR → Sydney SYD\n" + CONNECTION, "HTML", None)
+    assert "FO1150" in wide.splitlines()[1]  # one line, as sent
+
+
+def test_words_and_addresses_are_never_broken() -> None:
+    url = "http://127.0.0.1:48077/demo/checkout/cs_demo_ZWMazKubBCp49XA_TxWCofkez0YP2AbzQQUwL8Q6tL4"
+    out = render_message(f"Pay within 30 minutes to confirm it. Open {url} to pay", None, None,
+                         width=50, edited=True).splitlines()
+    assert out[0].startswith("FlyO (updated): Pay within 30 minutes")  # the header stays on the first line
+    assert f"          {url}" in out  # on a line of its own, whole, so it can still be copied
+    words = " ".join(line.strip() for line in out).removeprefix("FlyO (updated): ").split()
+    assert words == f"Pay within 30 minutes to confirm it. Open {url} to pay".split()
+
+
+def test_a_wide_button_row_wraps_between_buttons_but_a_grid_never_does() -> None:
+    board = render_keyboard(inline([cb("📅 Tue 15 Dec 2026 (a week later)", "rd", "2026-12-15"),
+                                    cb("➡️ One way", "rt", "one"), cb("🔁 Return", "rt", "ret")]))
+    out = render_message("One way or return?", "HTML", board, width=50).splitlines()
+    assert out[1:] == ["      [1] 📅 Tue 15 Dec 2026 (a week later)", "          [2] ➡️ One way   [3] 🔁 Return"]
+    seats = render_keyboard(seat_map())
+    assert seats is not None
+    grid = render_message("Seats", "HTML", seats, width=24).splitlines()
+    assert grid[1:] == [INDENT + line for line in seats.lines]  # a grid wider than the terminal stays a grid
+
+
+def test_display_width_counts_terminal_columns() -> None:
+    assert display_width("abc") == 3
+    assert display_width("\x1b[1mabc\x1b[0m") == 3  # styling takes no columns
+    assert display_width("📅 15") == 5 and display_width("✈️") == 1  # wide emoji; U+FE0F takes none
