@@ -1,4 +1,5 @@
-"""The airline order of a booking of a live (Amadeus) fare: one document per booking, claimed before the call."""
+"""The airline order of a booking of live (Amadeus) fares: one document per booking, claimed before the call;
+one Amadeus order for every live segment of the trip (Create Orders takes up to 6 flight offers at once)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from enum import StrEnum
 from typing import ClassVar
 
 from beanie import Document
+from pydantic import Field
 from pymongo import ASCENDING, IndexModel
 
 
@@ -25,13 +27,20 @@ class AirlineOrder(Document):
     reference: str
     status: AirlineOrderStatus = AirlineOrderStatus.PENDING
     order_id: str | None = None
-    pnr: str | None = None
+    pnr: str | None = None  # the first record locator (rows from before `pnrs` have only this one)
+    pnrs: list[str] = Field(default_factory=list)  # every distinct record locator Amadeus returned, in order
+    segments: list[int] = Field(default_factory=list)  # the booking's segment indexes ordered; old rows: []
     last_error: str | None = None
     attempts: int = 0  # Create Orders calls made
     calling_ms: int | None = None
     next_attempt_ms: int = 0  # after a transient failure: not before then (the inbox's backoff)
     created_at: datetime
     updated_ms: int
+
+    @property
+    def references(self) -> list[str]:
+        """The airline PNR(s) to show: `pnrs`, or an old row's single `pnr`."""
+        return list(self.pnrs) or ([self.pnr] if self.pnr else [])
 
     class Settings:
         name = "airline_orders"

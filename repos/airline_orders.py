@@ -1,6 +1,7 @@
-"""Airline orders (`airline_orders`: one per booking under a unique index). Every move is a conditional update
-on the state it expects, so two workers (or a webhook delivered twice) never both call Amadeus for one booking:
-pending → (calling) → created | failed, created → cancelled; pending (not calling) → cancelled.
+"""Airline orders (`airline_orders`: one per booking under a unique index, holding every live segment). Every
+move is a conditional update on the state it expects, so two workers (or a webhook delivered twice) never both
+call Amadeus for one booking: pending → (calling) → created | failed, created → cancelled; pending (not calling)
+→ cancelled.
 
 nx-27017: `update_one` whose `matched_count` is the claim (no `find_one_and_update`), times as epoch ms.
 """
@@ -42,10 +43,11 @@ class AirlineOrderRepo:
         return await self._move(booking_id, AirlineOrderStatus.PENDING, {
             "calling_ms": None, "last_error": error, "next_attempt_ms": next_attempt_ms, "updated_ms": now_ms})
 
-    async def created(self, booking_id: str, order_id: str, pnr: str, now_ms: int) -> bool:
+    async def created(self, booking_id: str, order_id: str, pnrs: list[str], legs: list[int], now_ms: int) -> bool:
+        """PENDING → CREATED: the one order of the whole trip (`legs`: the booking's segments it holds)."""
         return await self._move(booking_id, AirlineOrderStatus.PENDING, {
-            "status": AirlineOrderStatus.CREATED, "order_id": order_id, "pnr": pnr, "calling_ms": None,
-            "last_error": None, "updated_ms": now_ms})
+            "status": AirlineOrderStatus.CREATED, "order_id": order_id, "pnr": pnrs[0] if pnrs else None,
+            "pnrs": pnrs, "segments": legs, "calling_ms": None, "last_error": None, "updated_ms": now_ms})
 
     async def failed(self, booking_id: str, error: str, now_ms: int) -> bool:
         return await self._move(booking_id, AirlineOrderStatus.PENDING, {

@@ -1,5 +1,11 @@
 """Airline orders for live (Amadeus) fares: a paid booking becomes an order with the airline, exactly once.
 
+Every live segment of the booking is ordered — a return trip's two one-way offers, a connection's offers — in
+ONE Create Orders request: its `data.flightOffers` takes 1 to 6 offers (FlightCreateOrders_v1 spec,
+`FlightOrderCreateQuery.flightOffers`, minItems 1 / maxItems 6), so the whole trip is one Amadeus order with one
+order id and (normally) one airline PNR; every distinct record locator Amadeus returns is kept and shown. A
+segment of FlyO's own inventory (`source` "local") in the same booking is not sent: FlyO sells it itself.
+
 When: right after payment, while the Stripe event that confirmed the booking is applied (`PaymentEvents.fulfil`).
 Not before payment: the price check (Flight Offers Price) already happens before the traveller pays, and an
 order holds airline seats — creating it first would hold seats for bookings nobody pays for. Not later: the
@@ -27,6 +33,7 @@ refund.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
@@ -34,7 +41,7 @@ from typing import Any, Protocol
 from core.clock import Clock
 from core.errors import FlyOError, ProviderUnavailable
 from models.airline_order import AirlineOrder, AirlineOrderStatus
-from models.booking import Booking
+from models.booking import Booking, Segment
 from models.flight import Flight
 from repos.airline_orders import AirlineOrderRepo
 from services.inbox import BACKOFF_SECONDS
@@ -44,6 +51,7 @@ from services.providers.base import ProviderRejected
 log = logging.getLogger(__name__)
 
 MAX_CALLS = len(BACKOFF_SECONDS) + 1  # one per inbox attempt: the last one that fails gives up
+MAX_OFFERS = 6  # Create Orders' data.flightOffers takes 1 to 6 offers (FlightCreateOrders_v1 spec)
 STALE_CALL_MS = 60_000  # far beyond any call's timeout: a claim this old lost its caller
 
 
@@ -66,9 +74,11 @@ class OrderTraveler:
 
 
 class OrderGateway(Protocol):
-    async def create_order(self, offer: dict[str, Any], travelers: list[OrderTraveler]) -> tuple[str, str]:
-        """(order id, PNR); ProviderRejected when refused, OrderOutcomeUnknown without an answer,
-        ProviderUnavailable when Amadeus answered it could not."""
+    async def create_order(self, offers: list[dict[str, Any]], travelers: list[OrderTraveler]
+                           ) -> tuple[str, list[str]]:
+        """One order holding every offer (in trip order): (order id, its distinct PNRs, at least one);
+        ProviderRejected when refused, OrderOutcomeUnknown without an answer, ProviderUnavailable when Amadeus
+        answered it could not."""
 
     async def offer_for(self, flight: Flight, cabin: str, travelers: int) -> tuple[dict[str, Any], int, str] | None:
         """The flight and cabin priced again for `travelers`: (offer, fare per passenger, currency), or None."""
@@ -103,10 +113,15 @@ class AirlineOrderService:
         return await self.repo.get(str(booking.id))
 
     # ---- creating ------------------------------------------------------------------------------------
-    async def place(self, booking: Booking, flight: Flight | None) -> AirlineOrder:
+    def live_segments(self, booking: Booking) -> list[tuple[int, Segment]]:
+        """The booking's segments (with their index) sold by this source, in trip order."""
+        return [(i, s) for i, s in enumerate(booking.segments) if s.flight.source == self.source]
+
+    async def place(self, booking: Booking, flights: Mapping[str, Flight | None]) -> AirlineOrder:
         """The booking's order, made now if it has none: CREATED, or FAILED (the caller refunds and cancels).
 
-        Repeat-safe. Raises OrderRetryLater when it should be tried again later.
+        `flights`: the live segments' current flights by id (None when gone), for an offer the booking did not
+        keep. Repeat-safe. Raises OrderRetryLater when it should be tried again later.
         """
         booking_id = str(booking.id)
         now_ms = self.clock.now_ms()
@@ -120,19 +135,32 @@ class AirlineOrderService:
             if now_ms - order.calling_ms < STALE_CALL_MS:
                 raise OrderRetryLater("the airline order is being created by another worker")
             return await self._unknown(order, "the order call was cut short (no answer recorded)")
-        kept = booking.first_flight.offer or (flight.offer if flight is not None else None)
-        if not kept:
-            return await self._fail(order, "no offer kept for this flight")
+        live = self.live_segments(booking)
+        if not live:
+            return await self._fail(order, "no live segment to order")
+        kept: list[tuple[int, Segment, dict[str, Any]]] = []
+        for index, segment in live:
+            flight = flights.get(segment.flight.flight_id)
+            offer = segment.flight.offer or (flight.offer if flight is not None else None)
+            if not offer:
+                return await self._fail(order, f"no offer kept for {segment.flight.flight_number}")
+            kept.append((index, segment, offer))
         if order.next_attempt_ms > now_ms:
             raise OrderRetryLater(f"airline order retry not due yet ({order.last_error})")
         if not await self.repo.start_call(order, now_ms):
             raise OrderRetryLater("the airline order was claimed by another worker")
         calls = order.attempts + 1
         try:
-            offer = await self._offer(booking, flight, kept)
-            if isinstance(offer, str):
-                return await self._fail(order, offer)
-            order_id, pnr = await self.gateway.create_order(offer, travelers_of(booking))
+            offers: list[dict[str, Any]] = []
+            for _index, segment, offer in kept:
+                found = await self._offer(booking, segment, flights.get(segment.flight.flight_id), offer)
+                if isinstance(found, str):
+                    return await self._fail(order, found)
+                if found not in offers:  # a connection priced as one offer is ordered once
+                    offers.append(found)
+            if len(offers) > MAX_OFFERS:
+                return await self._fail(order, f"{len(offers)} flight offers; one order takes {MAX_OFFERS}")
+            order_id, pnrs = await self.gateway.create_order(offers, travelers_of(booking))
         except OrderOutcomeUnknown as exc:
             return await self._unknown(order, str(exc))
         except ProviderRejected as exc:
@@ -144,26 +172,30 @@ class AirlineOrderService:
             await self.repo.end_call(booking_id, str(exc), retry_ms, self.clock.now_ms())
             log.warning("airline order attempt %s failed: %s", calls, exc, extra={"booking": booking.reference})
             raise OrderRetryLater(f"airline order not created yet: {exc}") from None
-        await self.repo.created(booking_id, order_id, pnr, self.clock.now_ms())
-        log.info("airline order %s created, PNR %s", order_id, pnr, extra={"booking": booking.reference})
+        legs = [index for index, _segment, _offer in kept]
+        await self.repo.created(booking_id, order_id, pnrs, legs, self.clock.now_ms())
+        log.info("airline order %s created (%s offer(s)), PNR %s", order_id, len(offers), ", ".join(pnrs),
+                 extra={"booking": booking.reference})
         return await self.repo.get(booking_id) or order
 
-    async def _offer(self, booking: Booking, flight: Flight | None, kept: dict[str, Any]) -> dict[str, Any] | str:
-        """The offer to order: the one the traveller booked (or, for a booking from before bookings kept it, the
-        flight's) when it is for this many travellers; else the flight priced again — at the fare paid, or why not."""
+    async def _offer(self, booking: Booking, segment: Segment, flight: Flight | None,
+                     kept: dict[str, Any]) -> dict[str, Any] | str:
+        """The segment's offer to order: the one the traveller booked (or, for a booking from before bookings kept
+        it, the flight's) when it is for this many travellers; else the flight priced again — at the segment's
+        fare paid, or why not."""
         travelers = len(booking.passengers)
         pricings = kept.get("travelerPricings")
         if not isinstance(pricings, list) or len(pricings) == travelers:
             return kept
         if flight is None:
-            return f"{booking.first_flight.flight_number} is no longer known, so it cannot be priced again"
-        found = await self.gateway.offer_for(flight, booking.first_flight.cabin, travelers)
+            return f"{segment.flight.flight_number} is no longer known, so it cannot be priced again"
+        found = await self.gateway.offer_for(flight, segment.flight.cabin, travelers)
         if found is None:
             return f"Amadeus no longer offers {flight.flight_number} for {travelers} traveller(s)"
         offer, fare, currency = found
-        if (fare, currency) != (booking.price.fare_per_passenger, booking.price.currency):
-            return (f"the fare for {travelers} traveller(s) is now {fare} {currency}, "
-                    f"paid {booking.price.fare_per_passenger} {booking.price.currency} (minor units)")
+        if (fare, currency) != (segment.fare_per_passenger, booking.price.currency):
+            return (f"the fare of {flight.flight_number} for {travelers} traveller(s) is now {fare} {currency}, "
+                    f"paid {segment.fare_per_passenger} {booking.price.currency} (minor units)")
         return offer
 
     async def _fail(self, order: AirlineOrder, error: str) -> AirlineOrder:
@@ -202,7 +234,8 @@ class AirlineOrderService:
                         extra={"booking": booking.reference})
             await self.notify.tell_admins(
                 f"order-cancel-failed:{booking_id}",
-                f"⚠️ {booking.reference} is cancelled but its Amadeus order {order.order_id} (PNR {order.pnr}) "
+                f"⚠️ {booking.reference} is cancelled but its Amadeus order {order.order_id} "
+                f"(PNR {', '.join(order.references)}) "
                 f"could not be cancelled: {exc}. Please cancel it in Amadeus.", reference=booking.reference)
             return
         await self.repo.cancelled(booking_id, self.clock.now_ms())

@@ -156,10 +156,11 @@ class PaymentEvents:
         if booking.status != BookingStatus.CONFIRMED:
             return "refunded_no_seat"
         orders = self.payments.orders
-        if orders is not None and booking.first_flight.source == orders.source:
+        live = orders.live_segments(booking) if orders is not None else []
+        if orders is not None and live:  # every live segment, in one order; local ones are FlyO's own
             await self.before_step("order")
-            flight = await self.flights.get(booking.first_flight.flight_id)
-            order = await orders.place(booking, flight)
+            flights = {s.flight.flight_id: await self.flights.get(s.flight.flight_id) for _i, s in live}
+            order = await orders.place(booking, flights)
             if order.status == AirlineOrderStatus.FAILED:
                 return await self._refund_order_failed(booking, order.last_error or "unknown error")
             if order.status == AirlineOrderStatus.CANCELLED:

@@ -181,8 +181,9 @@ class PaymentService:
         """
         airports = self.reference.airports
         order = await self.orders.order_of(booking) if self.orders is not None else None
-        pnr, order_id = (order.pnr, order.order_id) if order and order.status == AirlineOrderStatus.CREATED else (
-            None, None)
+        # One order for the whole trip; its PNR(s) on one line (several only when Amadeus split the records).
+        pnr, order_id = (", ".join(order.references) or None, order.order_id) if (
+            order and order.status == AirlineOrderStatus.CREATED) else (None, None)
         text = confirmed_message(booking, airports, pnr=pnr, order_id=order_id) + reseated_note(booking)
         if step is not None:
             await step("chat")

@@ -22,11 +22,11 @@ import amadeus
 import phonenumbers
 
 from models.flight import Flight
-from services.airline_orders import OrderOutcomeUnknown, OrderTraveler
+from services.airline_orders import MAX_OFFERS, OrderOutcomeUnknown, OrderTraveler
 from services.providers.amadeus import AmadeusProvider, translate
 from services.providers.amadeus_parse import JSON
 
-__all__ = ["AmadeusOrders", "traveler_json"]
+__all__ = ["MAX_OFFERS", "AmadeusOrders", "order_offers", "traveler_json"]
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,15 @@ def traveler_json(index: int, traveler: OrderTraveler) -> JSON:
     if contact:
         entry["contact"] = contact
     return entry
+
+
+def order_offers(offers: list[JSON]) -> list[JSON]:
+    """The `flightOffers` of one Create Orders request: each offer as priced, its `id` renumbered "1", "2"… in
+    trip order — the legs of a return trip come from separate one-way searches, so both are often "1", and the
+    answer's `associatedRecords[].flightOfferId` names offers by id. At most 6 (the API's maxItems)."""
+    if not 1 <= len(offers) <= MAX_OFFERS:
+        raise ValueError(f"Create Orders takes 1 to {MAX_OFFERS} flight offers, not {len(offers)}")
+    return [{**offer, "id": str(index + 1)} for index, offer in enumerate(offers)]
 
 
 def _phone(e164: str | None) -> JSON | None:
@@ -64,20 +73,22 @@ class AmadeusOrders:
         self.provider = provider
         self.timeout = provider.timeout
 
-    async def create_order(self, offer: JSON, travelers: list[OrderTraveler]) -> tuple[str, str]:
-        """POST /v1/booking/flight-orders with the priced offer → (Amadeus order id, airline PNR)."""
+    async def create_order(self, offers: list[JSON], travelers: list[OrderTraveler]) -> tuple[str, list[str]]:
+        """POST /v1/booking/flight-orders with every priced offer of the trip in one request → (Amadeus order id,
+        the distinct airline PNRs of its `associatedRecords`, in order)."""
         body = [traveler_json(i, t) for i, t in enumerate(travelers)]
-        response = await self._call(self.provider.client.booking.flight_orders.post, offer, body)
+        response = await self._call(self.provider.client.booking.flight_orders.post, order_offers(offers), body)
         result = getattr(response, "result", None)
         data = result.get("data") if isinstance(result, dict) else None
         try:
             assert isinstance(data, dict)
             order_id = str(data["id"])
-            pnr = str(data["associatedRecords"][0]["reference"])
+            pnrs = list(dict.fromkeys(str(record["reference"]) for record in data["associatedRecords"]))
+            assert pnrs and all(pnrs)
         except (AssertionError, KeyError, IndexError, TypeError) as exc:
             # Amadeus answered 2xx: an order exists but we can't read it; never send it again.
             raise OrderOutcomeUnknown(f"unreadable order answer ({exc.__class__.__name__})") from None
-        return order_id, pnr
+        return order_id, pnrs
 
     async def offer_for(self, flight: Flight, cabin: str, travelers: int) -> tuple[JSON, int, str] | None:
         """The same flight and cabin searched and priced again for `travelers` adults: (priced offer, fare per

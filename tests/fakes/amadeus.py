@@ -79,6 +79,7 @@ SELL_FAILURE_BODY: JSON = {
     ]
 }
 ORDERS_PATH = "/v1/booking/flight-orders"
+MAX_ORDER_OFFERS = 6  # FlightCreateOrders_v1 spec: FlightOrderCreateQuery.flightOffers maxItems
 _ORDER_EXAMPLE = (
     Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "amadeus"
     / "flight_create_orders.POST_v1_booking_flight-orders.201.json"
@@ -669,20 +670,34 @@ class FakeAmadeus(RecordingServer):
         offers = data.get("flightOffers")
         if not isinstance(offers, list) or not offers or not all(isinstance(o, dict) for o in offers):
             raise _missing(pointer="/data/flightOffers")
+        if len(offers) > MAX_ORDER_OFFERS:  # FlightOrderCreateQuery.flightOffers: minItems 1, maxItems 6
+            raise _invalid_data("/data/flightOffers", f"at most {MAX_ORDER_OFFERS} flight offers")
         travelers = data.get("travelers")
         if not isinstance(travelers, list) or not travelers:
             raise _missing(pointer="/data/travelers")
+        if len(travelers) > 18:  # maxItems 18
+            raise _invalid_data("/data/travelers", "at most 18 travelers")
         for index, traveler in enumerate(travelers):
             problem = _traveler_problem(traveler)
             if problem is not None:
                 raise _missing(pointer=f"/data/travelers[{index}]/{problem}")
+        traveler_ids = [str(t["id"]) for t in travelers]
+        if len(set(traveler_ids)) != len(traveler_ids):
+            raise _invalid_data("/data/travelers", "traveler ids must be unique")
+        seen: set[str] = set()
+        for index, offer in enumerate(offers):
+            refused = _offer_problem(offer, traveler_ids, seen)
+            if refused is not None:
+                pointer, detail = refused
+                raise _invalid_data(f"/data/flightOffers[{index}]{pointer}", detail)
+            seen.add(str(offer["id"]))
         order = _order_template()
         order_id = "eJzTd9f3" + "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(16))
         pnr = "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(6))
         order["id"] = order_id
-        records = order.get("associatedRecords") or [{}]
-        records[0] = {**records[0], "reference": pnr, "flightOfferId": str(offers[0].get("id", "1"))}
-        order["associatedRecords"] = records
+        # One record locator for the whole order; one associated record per flight offer (by its id).
+        template = (order.get("associatedRecords") or [{}])[0]
+        order["associatedRecords"] = [{**template, "reference": pnr, "flightOfferId": str(o["id"])} for o in offers]
         order["flightOffers"] = copy.deepcopy(offers)
         order["travelers"] = copy.deepcopy(travelers)
         self.orders[order_id] = order
@@ -832,6 +847,26 @@ def _traveler_problem(traveler: object) -> str | None:
         return "name/lastName"
     if not isinstance(traveler.get("dateOfBirth"), str) or not _is_date(traveler["dateOfBirth"]):
         return "dateOfBirth"
+    return None
+
+
+def _offer_problem(offer: JSON, traveler_ids: list[str], seen: set[str]) -> tuple[str, str] | None:
+    """What the real API refuses in one of several flight offers: `type` and `id` are required (FlightOffer
+    schema), ids must tell the offers apart (the answer's `associatedRecords[].flightOfferId` names them), and
+    each traveller pricing must name a traveller of the request (`travelerPricings[].travelerId`), every
+    traveller priced."""
+    if offer.get("type") != "flight-offer":
+        return "/type", "type must be flight-offer"
+    if not offer.get("id"):
+        return "/id", "This field must be filled."
+    if str(offer["id"]) in seen:
+        return "/id", "flight offer ids must be unique in an order"
+    pricings = offer.get("travelerPricings")
+    if not isinstance(pricings, list) or not pricings:
+        return "/travelerPricings", "This field must be filled."
+    priced = [str(p.get("travelerId")) for p in pricings if isinstance(p, dict)]
+    if sorted(priced) != sorted(traveler_ids):
+        return "/travelerPricings", f"travelerPricings {priced} do not match the travelers {traveler_ids}"
     return None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +13,13 @@ import aiohttp
 import pytest
 
 from core.database import Database
-from models import Booking, BookingStatus, Flight
+from models import Booking, BookingStatus, Flight, Passenger
 from models.airline_order import AirlineOrder, AirlineOrderStatus
 from repos.base import collection
+from services.bookings import NewBooking, NewSegment
 from services.inbox import BACKOFF_SECONDS
-from tests.fakes.amadeus import ORDERS_PATH, SELL_FAILURE_BODY, FakeAmadeus
+from services.seats import chat_holder
+from tests.fakes.amadeus import ORDERS_PATH, SELL_FAILURE_BODY, FakeAmadeus, build_offer
 from tests.flows import (
     continue_from_seats,
     fill_passenger,
@@ -292,8 +294,10 @@ async def _replace_kept_offer_with_one_for_two(booking: Booking) -> None:
 
 
 async def _as_before_bookings_kept_their_offer(booking: Booking) -> None:
-    """A booking made by the previous version: its flight snapshot has no offer."""
-    await collection(Booking).update_one({"_id": booking.id}, {"$unset": {"flight.offer": ""}})
+    """A booking made by the previous version: its flight snapshots have no offer (segments written whole)."""
+    segments = [s.model_copy(update={"flight": s.flight.model_copy(update={"offer": None})}) for s in booking.segments]
+    await collection(Booking).update_one({"_id": booking.id}, {"$set": {
+        "segments": [s.model_dump(mode="python") for s in segments]}})
 
 
 async def test_the_offer_she_booked_is_ordered_even_after_another_search_replaced_the_flights(
@@ -334,3 +338,185 @@ async def test_an_offer_priced_again_at_another_fare_is_refunded(live: PayingBot
     assert body["outcome"] == "refunded_order_failed"
     assert amadeus_fake.order_posts() == [] and len(live.stripe.refunds) == 1
     assert "now 61230 EUR" in ((await _order(booking)).last_error or "")
+
+
+# ---- itineraries: every live segment in one order -------------------------------------------------------
+async def _live_leg(paying: PayingBot, fake: FakeAmadeus, origin: str, destination: str, day: date,
+                    number: str) -> Flight:
+    """The Amadeus flight a one-way search for this leg stores (the fake answers with this leg's offer, id "1")."""
+    fake.offers = [build_offer("1", origin, destination, f"{day}T09:00:00", f"{day}T21:30:00", number=number)]
+    found = await paying.services.flights.search([origin], [destination], day, 1)
+    flight: Flight = next(o.flight for o in found.options if o.flight.flight_number == f"BA{number}")
+    assert flight.source == "amadeus" and flight.offer is not None
+    return flight
+
+
+async def _local_leg(paying: PayingBot, origin: str, destination: str, day: date) -> Flight:
+    found = await paying.services.flights.local.search([origin], [destination], day, 1)
+    assert found, f"no local {origin}->{destination} on {day}"
+    flight: Flight = found[0]
+    return flight
+
+
+async def _trip(paying: PayingBot, user: int, legs: list[Flight]) -> tuple[Booking, str]:
+    """A PENDING booking of `legs` (outbound, return) for Ada with a Checkout session, made through the services."""
+    svc = paying.services
+    parts = []
+    for leg, flight in enumerate(legs):
+        cabin = "ECONOMY" if "ECONOMY" in flight.fares else next(iter(flight.fares))
+        taken = await svc.seats.taken(str(flight.id))
+        seat = next(f"{r}{c}" for r in range(30, 60) for c in "ABC" if f"{r}{c}" not in taken)
+        await svc.seats.hold(str(flight.id), seat, chat_holder(user), cabin)
+        parts.append(NewSegment(flight, cabin, [seat], flight.fares[cabin], leg))
+    booking = await svc.bookings.create(NewBooking(
+        user_id=user, chat_id=user, segments=parts, email="ada@example.com", draft_key=f"{user}:trip",
+        passengers=[Passenger(full_name="Ada Lovelace", birth_date=date(1985, 12, 10))],
+        currency=legs[0].currency), chat_holder(user))
+    link = await svc.payments.ensure_link(booking)
+    assert link.booking.payment.session_id
+    return link.booking, link.booking.payment.session_id
+
+
+async def _live_return(paying: PayingBot, fake: FakeAmadeus, user: int) -> tuple[Booking, str]:
+    out, back = travel_day(paying.bot.clock, 20), travel_day(paying.bot.clock, 27)
+    legs = [await _live_leg(paying, fake, "LHR", "JFK", out, "117"),
+            await _live_leg(paying, fake, "JFK", "LHR", back, "112")]
+    return await _trip(paying, user, legs)
+
+
+async def test_a_paid_return_trip_orders_both_legs_in_one_order_with_one_pnr(live: PayingBot,
+                                                                             amadeus_fake: FakeAmadeus) -> None:
+    ada = live.telegram.traveller(7201, first_name="Ada")
+    booking, session_id = await _live_return(live, amadeus_fake, 7201)
+    assert [s.flight.source for s in booking.segments] == ["amadeus", "amadeus"]
+    event = live.completed_event(session_id)
+    _status, body = await live.post_event(event)
+    assert body["outcome"] == "confirmed"
+    _again, repeat = await live.post_event(event)  # delivered twice
+    assert repeat["outcome"] == "duplicate"
+    await live.post_event(live.completed_event(session_id))  # and as another event for the same session
+    posts = amadeus_fake.order_posts()
+    assert len(posts) == 1 and len(amadeus_fake.orders) == 1
+    sent = posts[0].body["data"]["flightOffers"]
+    assert [o["itineraries"][0]["segments"][0]["number"] for o in sent] == ["117", "112"]
+    assert [o["id"] for o in sent] == ["1", "2"]
+    assert [{**o, "id": "1"} for o in sent] == [s.flight.offer for s in booking.segments]
+    order = await _order(booking)
+    created = next(iter(amadeus_fake.orders.values()))
+    assert order.status == AirlineOrderStatus.CREATED and order.order_id == created["id"]
+    assert order.references == [created["associatedRecords"][0]["reference"]] and order.segments == [0, 1]
+    told = await ada.wait_for("is confirmed")
+    assert f"PNR): {order.pnr}" in told.plain_text() and order.order_id in told.plain_text()
+    await live.deliver()
+    mails = [m for m in live.sendgrid.messages_to("ada@example.com") if "confirmed" in (m.subject or "")]
+    assert len(mails) == 1 and str(order.pnr) in (mails[0].text or "")
+
+
+async def test_a_refused_return_trip_order_refunds_the_whole_trip(live: PayingBot,
+                                                                 amadeus_fake: FakeAmadeus) -> None:
+    ada = live.telegram.traveller(7202, first_name="Ada")
+    admin = live.telegram.traveller(ADMIN_ID)
+    booking, session_id = await _live_return(live, amadeus_fake, 7202)
+    amadeus_fake.fail_next(400, SELL_FAILURE_BODY, path=ORDERS_PATH)
+    _status, body = await live.post_event(live.completed_event(session_id))
+    assert body["outcome"] == "refunded_order_failed"
+    assert [r["amount"] for r in live.stripe.refunds.values()] == [booking.price.total]
+    assert booking.price.total == sum(s.fare_per_passenger for s in booking.segments)
+    stored = await Booking.get(booking.id)
+    assert stored is not None and stored.status == BookingStatus.CANCELLED
+    assert amadeus_fake.orders == {} and len(amadeus_fake.order_posts()) == 1
+    told = await ada.wait_for("could not issue")
+    assert "refunded" in told.plain_text()
+    assert "Amadeus did not create" in (await admin.wait_for(booking.reference)).plain_text()
+
+
+async def test_cancelling_a_return_trip_cancels_its_order(live: PayingBot, amadeus_fake: FakeAmadeus) -> None:
+    ada = live.telegram.traveller(7203, first_name="Ada")
+    booking, session_id = await _live_return(live, amadeus_fake, 7203)
+    await live.post_event(live.completed_event(session_id))
+    await ada.wait_for("is confirmed")
+    order = await _order(booking)
+    await ada.send(f"/cancel {booking.reference}")
+    await ada.wait_for("is cancelled")
+    assert [d.path for d in amadeus_fake.order_deletes()] == [f"{ORDERS_PATH}/{order.order_id}"]
+    assert amadeus_fake.orders == {} and (await _order(booking)).status == AirlineOrderStatus.CANCELLED
+    assert len(live.stripe.refunds) == 1
+
+
+async def test_a_live_outbound_with_a_local_return_orders_only_the_live_leg(live: PayingBot,
+                                                                           amadeus_fake: FakeAmadeus) -> None:
+    ada = live.telegram.traveller(7204, first_name="Ada")
+    out, back = travel_day(live.bot.clock, 20), travel_day(live.bot.clock, 27)
+    outbound = await _live_leg(live, amadeus_fake, "LHR", "JFK", out, "117")
+    local = await _local_leg(live, "JFK", "LHR", back)
+    local_fare = next(iter(local.fares.values()))
+    amadeus_fake.offers = []  # nothing live for the return
+    booking, session_id = await _trip(live, 7204, [outbound, local])
+    assert [s.flight.source for s in booking.segments] == ["amadeus", "local"] and local_fare
+    _status, body = await live.post_event(live.completed_event(session_id))
+    assert body["outcome"] == "confirmed"
+    posts = amadeus_fake.order_posts()
+    assert len(posts) == 1
+    assert posts[0].body["data"]["flightOffers"] == [booking.segments[0].flight.offer]
+    order = await _order(booking)
+    assert order.status == AirlineOrderStatus.CREATED and order.segments == [0]
+    await ada.wait_for("PNR")
+
+
+async def test_a_local_outbound_with_a_live_return_still_orders_the_return(live: PayingBot,
+                                                                          amadeus_fake: FakeAmadeus) -> None:
+    ada = live.telegram.traveller(7205, first_name="Ada")
+    out, back = travel_day(live.bot.clock, 20), travel_day(live.bot.clock, 27)
+    local = await _local_leg(live, "LHR", "JFK", out)
+    inbound = await _live_leg(live, amadeus_fake, "JFK", "LHR", back, "112")
+    booking, session_id = await _trip(live, 7205, [local, inbound])
+    _status, body = await live.post_event(live.completed_event(session_id))
+    assert body["outcome"] == "confirmed"
+    sent = amadeus_fake.order_posts()[0].body["data"]["flightOffers"]
+    assert sent == [booking.segments[1].flight.offer]
+    assert (await _order(booking)).segments == [1]
+    await ada.wait_for("PNR")
+
+
+async def test_a_return_leg_priced_again_at_another_fare_is_refunded(live: PayingBot,
+                                                                    amadeus_fake: FakeAmadeus) -> None:
+    """The rule compares each segment with its own fare: the return alone changed, so nothing is ordered."""
+    booking, session_id = await _live_return(live, amadeus_fake, 7206)
+    await _as_before_bookings_kept_their_offer(booking)
+    back = await Flight.get(booking.segments[1].flight.flight_id)
+    assert back is not None and back.offer is not None
+    back.offer["travelerPricings"] = [*back.offer["travelerPricings"],
+                                      {**back.offer["travelerPricings"][0], "travelerId": "2"}]
+    await collection(Flight).update_one({"_id": back.id}, {"$set": {"offer": back.offer}})
+    amadeus_fake.offers = [build_offer("1", "JFK", "LHR", f"{back.departure_date}T09:00:00",
+                                       f"{back.departure_date}T21:30:00", number="112")]
+    amadeus_fake.pricing_override = "612.30"
+    _status, body = await live.post_event(live.completed_event(session_id))
+    assert body["outcome"] == "refunded_order_failed"
+    assert amadeus_fake.order_posts() == [] and len(live.stripe.refunds) == 1
+    error = (await _order(booking)).last_error or ""
+    assert "BA112" in error and f"paid {booking.segments[1].fare_per_passenger} " in error
+
+
+async def test_an_order_stored_before_itineraries_is_still_honoured(live: PayingBot,
+                                                                    amadeus_fake: FakeAmadeus) -> None:
+    """A row written by the previous version (one `pnr`, no `pnrs`/`segments`): loaded, shown, cancelled."""
+    ada = live.telegram.traveller(7207, first_name="Ada")
+    booking, session_id = await _live_booking(live, ada)
+    old_id = "eJzTd9f3OLDORDER"
+    amadeus_fake.orders[old_id] = {"id": old_id, "associatedRecords": [{"reference": "OLD123"}]}  # made before
+    now = live.bot.clock
+    await collection(AirlineOrder).insert_one({
+        "booking_id": str(booking.id), "reference": booking.reference, "status": "created",
+        "order_id": old_id, "pnr": "OLD123", "last_error": None, "attempts": 1, "calling_ms": None,
+        "next_attempt_ms": 0, "created_at": now.now(), "updated_ms": now.now_ms()})
+    _status, body = await live.post_event(live.completed_event(session_id))
+    assert body["outcome"] == "confirmed" and amadeus_fake.order_posts() == []  # honoured, not made again
+    order = await _order(booking)
+    assert order.references == ["OLD123"] and order.segments == []
+    told = await ada.wait_for("is confirmed")
+    assert "PNR): OLD123" in told.plain_text()
+    await ada.send(f"/cancel {booking.reference}")
+    await ada.wait_for("is cancelled")
+    assert [d.path for d in amadeus_fake.order_deletes()] == [f"{ORDERS_PATH}/{old_id}"]
+    assert (await _order(booking)).status == AirlineOrderStatus.CANCELLED
