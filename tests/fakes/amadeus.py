@@ -693,11 +693,14 @@ class FakeAmadeus(RecordingServer):
             seen.add(str(offer["id"]))
         order = _order_template()
         order_id = "eJzTd9f3" + "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(16))
-        pnr = "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(6))
+        pnr = _pnr()
         order["id"] = order_id
-        # One record locator for the whole order; one associated record per flight offer (by its id).
+        # One record locator for the whole order, one associated record per flight offer (by its id) — except
+        # a `nonHomogeneous` offer, which "is expected to yield multiple records" (spec): its own locator.
         template = (order.get("associatedRecords") or [{}])[0]
-        order["associatedRecords"] = [{**template, "reference": pnr, "flightOfferId": str(o["id"])} for o in offers]
+        order["associatedRecords"] = [
+            {**template, "reference": _pnr() if o.get("nonHomogeneous") and i else pnr, "flightOfferId": str(o["id"])}
+            for i, o in enumerate(offers)]
         order["flightOffers"] = copy.deepcopy(offers)
         order["travelers"] = copy.deepcopy(travelers)
         self.orders[order_id] = order
@@ -848,6 +851,10 @@ def _traveler_problem(traveler: object) -> str | None:
     if not isinstance(traveler.get("dateOfBirth"), str) or not _is_date(traveler["dateOfBirth"]):
         return "dateOfBirth"
     return None
+
+
+def _pnr() -> str:
+    return "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(6))
 
 
 def _offer_problem(offer: JSON, traveler_ids: list[str], seen: set[str]) -> tuple[str, str] | None:

@@ -22,6 +22,7 @@ from services.seats import chat_holder
 from tests.fakes.amadeus import ORDERS_PATH, SELL_FAILURE_BODY, FakeAmadeus, build_offer
 from tests.flows import (
     continue_from_seats,
+    drain_outbox,
     fill_passenger,
     pick_first_fare,
     pick_seats_for_me,
@@ -407,7 +408,7 @@ async def test_a_paid_return_trip_orders_both_legs_in_one_order_with_one_pnr(liv
     assert order.references == [created["associatedRecords"][0]["reference"]] and order.segments == [0, 1]
     told = await ada.wait_for("is confirmed")
     assert f"PNR): {order.pnr}" in told.plain_text() and order.order_id in told.plain_text()
-    await live.deliver()
+    await drain_outbox(live.services)  # the pump may hold the e-mail
     mails = [m for m in live.sendgrid.messages_to("ada@example.com") if "confirmed" in (m.subject or "")]
     assert len(mails) == 1 and str(order.pnr) in (mails[0].text or "")
 
@@ -520,3 +521,25 @@ async def test_an_order_stored_before_itineraries_is_still_honoured(live: Paying
     await ada.wait_for("is cancelled")
     assert [d.path for d in amadeus_fake.order_deletes()] == [f"{ORDERS_PATH}/{old_id}"]
     assert (await _order(booking)).status == AirlineOrderStatus.CANCELLED
+
+
+async def test_a_trip_amadeus_splits_into_two_records_shows_both_pnrs(live: PayingBot,
+                                                                     amadeus_fake: FakeAmadeus) -> None:
+    ada = live.telegram.traveller(7208, first_name="Ada")
+    out, back = travel_day(live.bot.clock, 20), travel_day(live.bot.clock, 27)
+    outbound = await _live_leg(live, amadeus_fake, "LHR", "JFK", out, "117")
+    amadeus_fake.offers = [build_offer("1", "JFK", "LHR", f"{back}T09:00:00", f"{back}T21:30:00", number="112")]
+    amadeus_fake.offers[0]["nonHomogeneous"] = True  # "expected to yield multiple records"
+    found = await live.services.flights.search(["JFK"], ["LHR"], back, 1)
+    inbound = next(o.flight for o in found.options if o.flight.flight_number == "BA112")
+    booking, session_id = await _trip(live, 7208, [outbound, inbound])
+    _status, body = await live.post_event(live.completed_event(session_id))
+    assert body["outcome"] == "confirmed" and len(amadeus_fake.order_posts()) == 1
+    order = await _order(booking)
+    created = next(iter(amadeus_fake.orders.values()))
+    assert order.references == [r["reference"] for r in created["associatedRecords"]] and len(order.references) == 2
+    told = await ada.wait_for("is confirmed")
+    assert f"PNR): {order.references[0]}, {order.references[1]}" in told.plain_text()
+    await drain_outbox(live.services)  # the pump may hold the e-mail
+    mail = next(m for m in live.sendgrid.messages_to("ada@example.com") if "confirmed" in (m.subject or ""))
+    assert all(pnr in (mail.text or "") for pnr in order.references)
