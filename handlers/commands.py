@@ -16,7 +16,8 @@ from services.seats import chat_holder
 HELP = N_(
     "✈️ <b>FlyO</b> books flights right here in the chat.\n\n"
     "• /search — find a flight step by step, or all at once: <code>/search LHR JFK 2026-12-15 2</code> "
-    "(you can also just type <code>London New York 15 Dec</code>)\n"
+    "(you can also just type <code>London New York 15 Dec</code>; a return: <code>LHR JFK 15 Dec 22 Dec 2</code>). "
+    "Where no flight goes direct, FlyO offers connections.\n"
     "• Pick seats on the seat map, enter passenger details, review, then pay by card through a secure "
     "Stripe link. The confirmation arrives here and by e-mail.\n"
     "• /mybookings — your bookings and their status\n"
@@ -90,9 +91,10 @@ async def my_bookings(update: Update, context: FlyOContext) -> None:
             origin = turn.svc.airports.get(b.first_flight.origin)
             when = local_datetime(b.first_flight.departs_at, origin.tz if origin else "UTC")
             back = b.legs()[1][0].flight if len(b.legs()) > 1 else None
-            if back is not None:  # a return trip: both dates
+            if back is not None:  # a return trip: both departures
                 home = turn.svc.airports.get(back.origin)
-                when += " – " + local_datetime(back.departs_at, home.tz if home else "UTC")
+                when += " · " + _("back {when}").format(
+                    when=local_datetime(back.departs_at, home.tz if home else "UTC"))
             lines.append(f"<b>{b.reference}</b> · {esc(itinerary_texts.flight_numbers(b))} "
                          f"{itinerary_texts.route(b)} · {when} · {money(b.price.total, b.price.currency)} · "
                          f"<b>{b.status.value}</b>")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -26,7 +27,7 @@ from handlers.trip import (
 from handlers.turn import Turn
 from models.conversation import Step
 from models.flight import Flight
-from services.connections import Itinerary, LegPart, describe
+from services.connections import Itinerary
 from services.dates import BadDate, check_travel_date
 from services.flights import LOCAL_LABEL, SearchResult, SourceNote
 from services.stats import record_search
@@ -59,7 +60,7 @@ def _priced(flights: list[Flight], left: dict[str, int], currency: str | None,
     """The option with each cabin's fares in the itinerary's currency (services.through_fares: what is shown
     is what is charged); None when no cabin can be priced in it."""
     fares: dict[str, list[int]] = {}
-    for cabin in flights[0].fares:
+    for cabin in (flights[0].fares if itinerary is None else left):  # a connection: the cabins found bookable
         priced = through_fares(flights, cabin, currency)
         if priced is not None:
             currency, fares[cabin] = priced
@@ -150,6 +151,8 @@ def _header(turn: Turn, leg: int, day: date, pax: int, result: SearchResult) -> 
               + _("{day} · {passengers} · source: {source}").format(
                   day=local_date(day), passengers=ngettext("{count} passenger", "{count} passengers", pax)
                   .format(count=pax), source=esc(translate(result.source_label))))
+    if leg == 0 and d.is_return and d.return_date is not None:
+        header += "\n" + _("Return on {day}: its flights come next.").format(day=local_date(d.return_date))
     if leg == 1:
         out = d.picks_of(0)
         if out:
@@ -190,19 +193,21 @@ def _direct_text(turn: Turn, index: int, f: Flight) -> str:
 
 
 def _connection_text(turn: Turn, option: Shown) -> str:
-    """"FO1 LHR 21:40 → DXB 08:30+1 · 2h 10m in Dubai · FO2 DXB 10:40 → SYD 06:55+1 · total 22h 15m, 1 stop"."""
+    """"FO1 LHR 21:40 → DXB 08:30 (+1) · 2h 10m in Dubai · FO2 DXB 10:40 (+1) → SYD 06:55 (+2) · total 22h 15m,
+    1 stop": every local time with its day counted from the departure day at the origin, as on a ticket."""
     assert option.itinerary is not None
-    codes = {code for f in option.flights for code in (f.origin, f.destination)}
+    first = option.flights[0]
+    start, start_tz = first.departs_at, _tz(turn, first.origin)
     parts = []
-    for part in describe(option.itinerary, {code: _tz(turn, code) for code in codes}):
-        if isinstance(part, LegPart):
-            shift = f"{part.arrival_day_offset:+d}" if part.arrival_day_offset else ""
-            parts.append(f"<b>{part.flight_number}</b> {part.origin} {part.departs_local:%H:%M} → "
-                         f"{part.destination} {part.arrives_local:%H:%M}{shift}")
-        else:
-            airport = turn.svc.airports.get(part.airport)
-            parts.append(_("{wait} in {city}").format(wait=duration(part.minutes),
-                                                      city=esc(airport.city if airport else part.airport)))
+    for f, stop in itertools.zip_longest(option.flights, option.itinerary.layovers):
+        otz, dtz = _tz(turn, f.origin), _tz(turn, f.destination)
+        parts.append(f"<b>{f.flight_number}</b> {f.origin} {local_time(f.departs_at, otz)}"
+                     f"{day_shift(start, start_tz, f.departs_at, otz)} → {f.destination} "
+                     f"{local_time(f.arrives_at, dtz)}{day_shift(start, start_tz, f.arrives_at, dtz)}")
+        if stop is not None:
+            airport = turn.svc.airports.get(stop.airport)
+            parts.append(_("{wait} in {city}").format(wait=duration(stop.minutes),
+                                                      city=esc(airport.city if airport else stop.airport)))
     stops = len(option.flights) - 1
     total = _("total {time}, {stops}").format(time=duration(option.itinerary.total_minutes), stops=ngettext(
         "{count} stop", "{count} stops", stops).format(count=stops))

@@ -7,8 +7,8 @@ from datetime import date
 from telegram import InlineKeyboardMarkup
 
 from core.errors import BookingClosed, LimitReached, SeatUnavailable
-from core.i18n import N_, _
-from handlers.render import cabin_name, day_shift, esc, local_datetime, local_time, money
+from core.i18n import N_, _, ngettext
+from handlers.render import cabin_name, duration, esc, local_datetime, local_time, money
 from handlers.turn import Turn
 from models.booking import Booking, Passenger
 from models.conversation import Draft, Person, Pick, Step
@@ -53,9 +53,17 @@ async def show_review(turn: Turn) -> None:
         if d.is_return:
             lines += ["", f"<b>{_('Outbound') if leg == 0 else _('Return')}</b> · "
                       + _("{fare} per passenger").format(fare=money(sum(p.fare for p in d.picks_of(leg)), currency))]
+        previous: Flight | None = None
         for pick, flight in zip(d.picks, flights, strict=True):
-            if pick.leg == leg:
-                lines += _flight_lines(turn, flight, pick)
+            if pick.leg != leg:
+                continue
+            if previous is not None:  # a connection: the change of planes between two flights of one way
+                airport = turn.svc.airports.get(flight.origin)
+                wait = int((flight.departs_at - previous.arrives_at).total_seconds() // 60)
+                lines.append("⏱ " + _("{wait} in {city}").format(
+                    wait=duration(wait), city=esc(airport.city if airport else flight.origin)))
+            lines += _flight_lines(turn, flight, pick)
+            previous = flight
     lines.append("")
     for i, person in enumerate(d.people):
         extra = []
@@ -65,10 +73,13 @@ async def show_review(turn: Turn) -> None:
             extra.append(esc(person.phone))
         if person.doc:
             extra.append(_("doc …{last_digits}").format(last_digits=esc(person.doc[-3:])))
-        seats = " / ".join(p.seats[i] or "—" for p in d.picks)
-        lines.append(_("{number}. {name}, born {born} · seat {seat}").format(
-            number=i + 1, name=esc(person.name), born=person.dob, seat=seats)
-                     + (f" · {' · '.join(extra)}" if extra else ""))
+        if len(d.picks) == 1:
+            seat = _("seat {seat}").format(seat=d.picks[0].seats[i] or "—")
+        else:  # "seats FO280 10A · FO281 12C": which seat on which flight
+            seat = _("seats {seats}").format(seats=" · ".join(
+                f"{p.flight_number} {p.seats[i] or '—'}" for p in d.picks))
+        lines.append(_("{number}. {name}, born {born}").format(number=i + 1, name=esc(person.name), born=person.dob)
+                     + f" · {seat}" + (f" · {' · '.join(extra)}" if extra else ""))
     fare = d.fare_per_passenger()
     lines += ["", _("Fare {fare} × {count} = <b>{total}</b> ({currency}, taxes included)").format(
         fare=money(fare, currency), count=pax, total=money(fare * pax, currency), currency=currency)]
@@ -87,10 +98,9 @@ def _flight_lines(turn: Turn, flight: Flight, pick: Pick) -> list[str]:
         f"<b>{flight.flight_number}</b> {esc(origin.city if origin else flight.origin)} ({flight.origin}) → "
         f"{esc(dest.city if dest else flight.destination)} ({flight.destination})",
         _("Departs {when} local time").format(when=local_datetime(flight.departs_at, otz)),
-        _("Arrives {when} local time").format(when=local_time(flight.arrives_at, dtz, '%a %d %b, %H:%M')
-                                              + day_shift(flight.departs_at, otz, flight.arrives_at, dtz)),
-        _("{cabin} · seats {seats}").format(cabin=cabin_name(pick.cabin),
-                                            seats=", ".join(s or "—" for s in pick.seats)),
+        _("Arrives {when} local time").format(when=local_time(flight.arrives_at, dtz, '%a %d %b, %H:%M')),
+        f"{cabin_name(pick.cabin)} · " + ngettext("seat {seats}", "seats {seats}", len(pick.seats)).format(
+            seats=", ".join(s or "—" for s in pick.seats)),
     ]
 
 

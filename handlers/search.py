@@ -94,9 +94,12 @@ async def prompt_passengers(turn: Turn) -> None:
     day = travel_day(turn)
     rows = [[turn.button(str(n), "px", str(n)) for n in range(1, 6)],
             [turn.button(str(n), "px", str(n)) for n in range(6, 10)]]
+    back = turn.draft.return_date if turn.draft.is_return else None
+    when = local_date(day) if back is None else _("{day}, back {return_day}").format(
+        day=local_date(day), return_day=local_date(back))
     turn.say(_("{origin} → {destination}, {day}.\n<b>How many passengers?</b> (1–9)").format(
         origin=esc(turn.draft.origin_label), destination=esc(turn.draft.destination_label),
-        day=local_date(day)), InlineKeyboardMarkup(rows))
+        day=when), InlineKeyboardMarkup(rows))
 
 
 def _unknown_airport(turn: Turn, match: AirportMatch, action: str, typed: str) -> None:

@@ -109,38 +109,6 @@ class ConnectionResult:
     queries: int = 0  # route-and-day reads (seat counts not included)
 
 
-@dataclass(frozen=True)
-class LegPart:
-    origin: str
-    destination: str
-    flight_number: str
-    departs_local: datetime  # in the origin's time zone
-    arrives_local: datetime  # in the destination's time zone
-    arrival_day_offset: int  # local arrival date − local departure date (+1 overnight, −1 west over the date line)
-
-
-@dataclass(frozen=True)
-class LayoverPart:
-    airport: str
-    minutes: int
-    overnight: bool
-
-
-def describe(option: Itinerary, zones: Mapping[str, str]) -> list[LegPart | LayoverPart]:
-    """The itinerary as parts in airport-local times, for a handler to word, e.g. "LHR 21:40 → DXB 08:30+1 ·
-    2h 10m in Dubai · DXB 10:40 → SYD 06:55+1 · total 22h 15m". `zones`: IATA code -> IANA zone."""
-    parts: list[LegPart | LayoverPart] = []
-    for i, leg in enumerate(option.legs):
-        f = leg.flight
-        dep = f.departs_at.astimezone(ZoneInfo(zones[f.origin]))
-        arr = f.arrives_at.astimezone(ZoneInfo(zones[f.destination]))
-        parts.append(LegPart(f.origin, f.destination, f.flight_number, dep, arr, (arr.date() - dep.date()).days))
-        if i < len(option.layovers):
-            layover = option.layovers[i]
-            parts.append(LayoverPart(layover.airport, layover.minutes, layover.overnight))
-    return parts
-
-
 Chain = tuple[Flight, ...]
 
 

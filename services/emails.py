@@ -62,9 +62,8 @@ def confirmation(booking: Booking, airports: AirportDirectory, *, pnr: str | Non
                  order_id: str | None = None) -> tuple[str, str, str]:
     """`pnr`/`order_id`: a live fare's airline booking reference and Amadeus order id, once the order exists."""
     demo = is_demo_payment(booking)
-    subject = ("[DEMO] " if demo else "") + _("FlyO booking {reference} confirmed — {origin} → {destination}").format(
-        reference=booking.reference, origin=booking.first_flight.origin,
-        destination=booking.legs()[0][-1].flight.destination)
+    subject = ("[DEMO] " if demo else "") + _("FlyO booking {reference} confirmed — {route}").format(
+        reference=booking.reference, route=itinerary_texts.route(booking))
     intro = [_("Your booking {reference} is confirmed. Have a good flight!").format(reference=booking.reference)]
     if demo:
         intro.append(_(DEMO_PAID_EMAIL))

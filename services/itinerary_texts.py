@@ -20,20 +20,12 @@ def _tz(code: str, airports: AirportDirectory) -> str:
 
 
 def route(booking: Booking) -> str:
-    """"LHR → JFK", "LHR → JFK → LHR" (a return), "LHR → DXB → SYD" (a connection)."""
-    codes = [booking.first_flight.origin]
-    for segment in booking.segments:
-        codes.append(segment.flight.destination)
-    return " → ".join(codes)
-
-
-def trip_route(booking: Booking) -> str:
-    """Where the trip goes, without the stops: "LHR → JFK", or "LHR ⇄ JFK" for a return."""
+    """How the trip is written everywhere (chat, e-mail subject, /mybookings): "LHR → JFK"; a connection with its
+    stops, "LHR → DXB → SYD"; a return, "LHR ⇄ JFK"."""
     ways = booking.legs()
-    origin, destination = ways[0][0].flight.origin, ways[0][-1].flight.destination
     if len(ways) > 1:
-        return f"{origin} ⇄ {destination}"
-    return f"{origin} → {destination}"
+        return f"{ways[0][0].flight.origin} ⇄ {ways[0][-1].flight.destination}"
+    return " → ".join([ways[0][0].flight.origin, *(s.flight.destination for s in ways[0])])
 
 
 def flight_numbers(booking: Booking) -> str:

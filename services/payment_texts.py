@@ -42,7 +42,7 @@ def payment_link_message(booking: Booking, deadline: str, attempt: int, max_atte
             origin=booking.first_flight.origin, destination=_arrival(booking), seats=itinerary_texts.seats(booking))
                  if len(booking.segments) == 1 else
                  _("<b>Booking {reference}</b> — {route}: {flights}, seats {seats}.").format(
-            reference=booking.reference, route=itinerary_texts.trip_route(booking),
+            reference=booking.reference, route=itinerary_texts.route(booking),
             flights=html.escape(itinerary_texts.flight_numbers(booking)), seats=itinerary_texts.seats(booking))),
         _("Pay <b>{total}</b> {deadline} to confirm it. Your seats are held until then.").format(
             total=total, deadline=deadline),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -120,6 +121,10 @@ async def test_lhr_syd_has_no_direct_flight_and_a_connection_holds_seats_on_both
                                    SeatHold.flight_id == segment.flight.flight_id).to_list()
         assert [h.seat for h in held] == segment.seats
     assert booking.price.currency == "GBP"  # one through fare in the origin's currency
+    # The arrival's day is counted from the departure day in London, as on a ticket ("06:55 (+2)").
+    landing = second_leg.arrives_at.astimezone(ZoneInfo("Australia/Sydney"))
+    days = (landing.date() - first_leg.departs_at.astimezone(ZoneInfo("Europe/London")).date()).days
+    assert f"→ SYD {landing:%H:%M}" + (f" (+{days})" if days else "") in results.split("\n2.")[0]
 
 
 async def test_a_forged_connection_button_is_refused(bot: Any) -> None:
