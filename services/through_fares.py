@@ -1,9 +1,9 @@
 """The price of an itinerary of one way: one through fare in the first flight's currency.
 
-A direct flight costs its own fare. A connection costs the sum of its flights' fares in the cabin, later flights
-sold in another currency converted with the inventory's reference rates (services.inventory.fares), so one
-booking is always paid in one currency. The same rule prices the results (services.connections) and the
-traveller's pick (handlers), so what is shown is what is charged.
+A direct flight costs its own fare. A connection costs the sum of its flights' fares in the cabin, later
+flights sold in another currency converted with the inventory's reference rates (services.inventory.fares) and
+rounded to whole units, so one booking is always paid in one currency. The same rule prices the results
+(services.connections) and the traveller's pick (handlers), so what is shown is what is charged.
 """
 
 from __future__ import annotations
@@ -12,6 +12,12 @@ from collections.abc import Sequence
 
 from models.flight import Flight
 from services.inventory.fares import convert_fare
+
+
+def whole_units(minor: int) -> int:
+    """A converted fare rounded half up to whole units (£377.86 → £378.00), as fares are quoted; every currency
+    with a reference rate has two decimals (services.inventory.fares)."""
+    return (minor + 50) // 100 * 100
 
 
 def through_fares(flights: Sequence[Flight], cabin: str, currency: str | None = None) -> tuple[str, list[int]] | None:
@@ -31,5 +37,5 @@ def through_fares(flights: Sequence[Flight], cabin: str, currency: str | None = 
         fare = convert_fare(own, flight.currency, currency) if flight.source == "local" else None
         if fare is None:
             return None
-        fares.append(fare)
+        fares.append(whole_units(fare))
     return currency, fares
