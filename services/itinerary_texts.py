@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 
 from core.formatting import cabin_name, local_datetime
-from core.i18n import _
+from core.i18n import _, ngettext
 from models.booking import Booking, Segment
 from services.airports import AirportDirectory
 
@@ -47,15 +47,15 @@ def way_name(leg: int, ways: int) -> str:
 
 def segment_line(segment: Segment, airports: AirportDirectory, *, markup: bool = True) -> str:
     """"FO101 LHR → JFK · departs Tue 15 Dec 2026, 09:00 (LHR) · arrives Tue 15 Dec 2026, 12:05 (JFK) · Economy ·
-    seats 12A, 12B"."""
+    seats 12A, 12B" ("seat 12A" for one)."""
     f = segment.flight
     number = f"<b>{html.escape(f.flight_number)}</b>" if markup else f.flight_number
+    seats = ngettext("seat {seats}", "seats {seats}", len(segment.seats)).format(seats=", ".join(segment.seats))
     return _("{flight} {origin} → {destination} · departs {departs} ({origin}) · arrives {arrives} ({destination}) "
-             "· {cabin} · seats {seats}").format(
+             "· {cabin} · {seats}").format(
         flight=number, origin=f.origin, destination=f.destination,
         departs=local_datetime(f.departs_at, _tz(f.origin, airports)),
-        arrives=local_datetime(f.arrives_at, _tz(f.destination, airports)), cabin=cabin_name(f.cabin),
-        seats=", ".join(segment.seats))
+        arrives=local_datetime(f.arrives_at, _tz(f.destination, airports)), cabin=cabin_name(f.cabin), seats=seats)
 
 
 def itinerary_lines(booking: Booking, airports: AirportDirectory, *, markup: bool = True) -> list[str]:
