@@ -126,7 +126,8 @@ async def on_flight_pick(turn: Turn, arg: str) -> None:
         d.leg, d.page = 1, 0
         turn.goto(Step.RESULTS)
         return
-    d.seg, d.seat_page = 0, 0
+    # The first flight still without seats (a return chosen again keeps the outbound's seats).
+    d.seg, d.seat_page = next((i for i, p in enumerate(d.picks) if not all(p.seats)), 0), 0
     turn.goto(Step.SEATS)
 
 
