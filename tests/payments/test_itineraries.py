@@ -81,7 +81,7 @@ async def test_guided_return_trip_for_two_is_one_booking_one_payment_one_confirm
     await assert_seat_and_money_invariants()
 
 
-async def _paid_return_trip(paying: PayingBot, t: Any, out: date, back: date) -> Booking:
+async def _return_trip_with_link(t: Any, out: date, back: date) -> Booking:
     await t.send(f"LHR JFK {out.isoformat()} {back.isoformat()} 1")
     await t.wait_for("Outbound ·")
     await t.press("1. Economy")
@@ -95,6 +95,12 @@ async def _paid_return_trip(paying: PayingBot, t: Any, out: date, back: date) ->
     await t.wait_for("Pay")
     booking = await Booking.find_one(Booking.user_id == t.user_id)
     assert booking is not None and booking.payment.session_id
+    return booking
+
+
+async def _paid_return_trip(paying: PayingBot, t: Any, out: date, back: date) -> Booking:
+    booking = await _return_trip_with_link(t, out, back)
+    assert booking.payment.session_id
     await paying.post_event(paying.completed_event(booking.payment.session_id))
     await t.wait_for("is confirmed")
     confirmed = await Booking.get(booking.id)
@@ -113,6 +119,27 @@ async def test_cancelling_a_paid_return_trip_refunds_the_total_and_frees_both_fl
     [refund] = paying.stripe.refunds.values()
     assert int(refund["amount"]) == booking.price.total
     assert await SeatHold.find(SeatHold.booking_id == str(booking.id)).count() == 0
+
+
+async def test_a_lost_return_seat_is_replaced_on_the_return_flight_when_the_payment_lands(paying: PayingBot) -> None:
+    """The return's seat hold vanished (a crash, an operator) and someone took the seat before Stripe's webhook:
+    the paid traveller is re-seated on the same flight and told; the outbound seat is untouched."""
+    ada = paying.telegram.traveller(14005)
+    out = travel_day(paying.bot.clock, 7)
+    booking = await _return_trip_with_link(ada, out, out + timedelta(days=2))
+    home = booking.segments[1]
+    lost = home.seats[0]
+    await collection(SeatHold).delete_one({"seat_key": seat_key(home.flight.flight_id, lost)})
+    await paying.services.seats.hold(home.flight.flight_id, lost, "chat:999", home.flight.cabin)
+    assert booking.payment.session_id
+    await paying.post_event(paying.completed_event(booking.payment.session_id))
+    told = (await ada.wait_for("is confirmed")).plain_text()
+    stored = await Booking.get(booking.id)
+    assert stored is not None and stored.status == BookingStatus.CONFIRMED
+    assert stored.segments[0].seats == booking.segments[0].seats and not stored.segments[0].seat_changes
+    new_seat = stored.segments[1].seats[0]
+    assert new_seat != lost and stored.segments[1].seat_changes == {lost: new_seat}
+    assert f"{home.flight.flight_number} {lost} → {new_seat}" in told
 
 
 async def test_each_way_of_a_return_trip_gets_its_own_reminder_a_day_before(paying: PayingBot) -> None:
