@@ -75,7 +75,7 @@ def build_application(settings: Settings, services: Services, *, with_updater: b
 
 
 def register_handlers(app: FlyOApplication) -> None:
-    from handlers import admin, ops, stats
+    from handlers import admin, mybookings, ops, stats
 
     ops.register(app)  # group -1: flood control and blocked-chat tracking before any handler
     private = filters.ChatType.PRIVATE
@@ -83,9 +83,11 @@ def register_handlers(app: FlyOApplication) -> None:
     app.add_handler(CommandHandler("help", commands.help_command, filters=private))
     app.add_handler(CommandHandler("search", commands.search_command, filters=private))
     app.add_handler(CommandHandler("cancel", commands.cancel_command, filters=private))
-    app.add_handler(CommandHandler("mybookings", commands.my_bookings, filters=private))
+    app.add_handler(CommandHandler("mybookings", mybookings.my_bookings, filters=private))
     admin.register(app)  # /booking, /resend
     stats.register(app)  # /stats
+    # The cards' own buttons ("*:mb?:…"), before the router's catch-all.
+    app.add_handler(CallbackQueryHandler(mybookings.on_callback, pattern=mybookings.PATTERN))
     app.add_handler(CallbackQueryHandler(router.on_callback))
     app.add_handler(MessageHandler(private & (filters.TEXT & ~filters.COMMAND | filters.CONTACT), router.on_message))
     app.add_handler(MessageHandler(private & filters.COMMAND, commands.unknown_command))

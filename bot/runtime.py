@@ -25,6 +25,7 @@ from repos.flights import AircraftRepo, AirportRepo, FlightRepo
 from services.airline_orders import AirlineOrderService
 from services.airports import AirportDirectory
 from services.bookings import BookingRules, BookingService
+from services.cancellations import Cancellations
 from services.connections import ConnectionSearch
 from services.context import Services
 from services.conversations import ConversationStore
@@ -136,6 +137,7 @@ async def build_services(settings: Settings, database: Database, clock: Clock | 
         # Demo mode signs its own events with a per-process secret; Stripe's may be two (rotation).
         services.webhook_secret = f"whsec_demo_{secrets.token_hex(16)}" if gateway.demo else (
             settings.stripe_webhook_secret)
+    services.cancellations = Cancellations(clock, services.bookings, services.payments)
     services.sweeper = Sweeper(clock, seats, services.bookings, notifications, services.payments, reference,
                                services.payment_events)
     return services

@@ -1,4 +1,4 @@
-"""Commands every traveller has: /start, /help, /search, /cancel, /mybookings."""
+"""Commands every traveller has: /start, /help, /search, /cancel (/mybookings: handlers.mybookings)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,10 @@ from telegram import Update
 
 from core.i18n import N_, _
 from handlers.context import FlyOContext
-from handlers.render import esc, local_datetime, money
+from handlers.render import esc
 from handlers.router import new_search, reprompt, run_turn
 from handlers.turn import Turn
 from models.conversation import Step
-from services import itinerary_texts
 from services.seats import chat_holder
 
 HELP = N_(
@@ -76,30 +75,6 @@ async def cancel_command(update: Update, context: FlyOContext) -> None:
         else:
             turn.say(_("Nothing in progress to cancel. To cancel a booking, send /cancel REF "
                        "(see /mybookings for your references)."))
-    await run_turn(update, context, body)
-
-
-async def my_bookings(update: Update, context: FlyOContext) -> None:
-    """The traveller's bookings: reference, route, date, status."""
-    async def body(turn: Turn) -> None:
-        bookings = await turn.svc.bookings.for_user(turn.user_id)
-        if not bookings:
-            turn.say(_("You have no bookings yet. Send /search to find a flight."))
-            return
-        lines = [_("🎫 <b>Your bookings</b>")]
-        for b in bookings:
-            origin = turn.svc.airports.get(b.first_flight.origin)
-            when = local_datetime(b.first_flight.departs_at, origin.tz if origin else "UTC")
-            back = b.legs()[1][0].flight if len(b.legs()) > 1 else None
-            if back is not None:  # a return trip: both departures
-                home = turn.svc.airports.get(back.origin)
-                when += " · " + _("back {when}").format(
-                    when=local_datetime(back.departs_at, home.tz if home else "UTC"))
-            lines.append(f"<b>{b.reference}</b> · {esc(itinerary_texts.flight_numbers(b))} "
-                         f"{itinerary_texts.route(b)} · {when} · {money(b.price.total, b.price.currency)} · "
-                         f"<b>{b.status.value}</b>")
-        lines.append("\n" + _("To cancel one: /cancel REF"))
-        turn.say("\n".join(lines))
     await run_turn(update, context, body)
 
 

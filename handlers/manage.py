@@ -1,4 +1,6 @@
-"""Booking management by reference: /cancel REF [reason] (own booking before departure, any for an admin)."""
+"""Booking management by reference: /cancel REF (own booking before departure; an admin: any booking, with
+`/cancel REF internal reason -- message to the traveller`). It shows the cancellation card (handlers.cancel_card):
+nothing is cancelled until "Yes, cancel" is tapped."""
 
 from __future__ import annotations
 
@@ -8,8 +10,9 @@ from telegram import Update
 
 from core.errors import FlyOError
 from core.i18n import _
+from handlers.cancel_card import show_card
 from handlers.context import FlyOContext
-from handlers.render import esc, money
+from handlers.render import esc
 from handlers.router import run_turn
 from handlers.turn import Turn
 from models.booking import BookingStatus
@@ -21,7 +24,8 @@ REFERENCE = re.compile(r"[A-Z0-9]{6}")
 async def cancel_booking_command(update: Update, context: FlyOContext, args: list[str]) -> None:
     """Cancels booking REF when the rules allow it (refund if paid); says why not otherwise."""
     reference = args[0].upper()[:40]
-    reason = " ".join(args[1:])[:300] or "cancelled on request"  # recorded for the audit and the admins
+    # An admin's words: the reason for the audit log, and after " -- " an optional message to the traveller.
+    reason, _sep, message = " ".join(args[1:]).partition("--")
 
     async def body(turn: Turn) -> None:
         svc = turn.svc
@@ -54,28 +58,8 @@ async def cancel_booking_command(update: Update, context: FlyOContext, args: lis
             if turn.is_admin:
                 await audit(svc.clock, turn.user_id, "cancel", reference, "refused", "already cancelled")
             return
-        actor = f"admin:{turn.user_id}" if turn.is_admin and not own else f"user:{turn.user_id}"
-        try:
-            if svc.payments is not None:
-                outcome = await svc.payments.cancel(booking, reason, actor)
-                cancelled, refunded, error = outcome.booking, outcome.refunded, outcome.refund_error
-            else:
-                cancelled, refunded, error = await svc.bookings.cancel(booking, reason, actor), 0, None
-        except FlyOError as exc:
-            if turn.is_admin:
-                await audit(svc.clock, turn.user_id, "cancel", reference, "failed", str(exc))
-            turn.say(_("Can't cancel: {reason}").format(reason=esc(exc)))
-            return
-        text = _("Booking <b>{reference}</b> is cancelled and its seats are released.").format(
-            reference=cancelled.reference)
-        if refunded:
-            text += " " + _("Refunded {amount}.").format(amount=money(refunded, cancelled.price.currency))
-        if error:
-            text += " " + _("⚠️ The refund failed ({error}); the admins have been told.").format(error=esc(error))
-        if not own or turn.is_admin:
-            text += f"\nTraveller {cancelled.user_id} is told by chat and e-mail."
         if turn.is_admin:
-            await audit(svc.clock, turn.user_id, "cancel", reference, "refund_failed" if error else "cancelled",
-                        f"{reason}; refunded {refunded}")
-        turn.say(text)
+            await show_card(turn, booking, internal_reason=reason.strip()[:300], message=message.strip()[:500])
+        else:  # a traveller's words are not asked for: the reason they read is the standard one
+            await show_card(turn, booking)
     await run_turn(update, context, body)

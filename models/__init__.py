@@ -13,6 +13,7 @@ from models.booking import (
     PaymentStatus,
     PriceSnapshot,
 )
+from models.cancel_request import CancelRequest
 from models.chat_status import ChatStatus
 from models.conversation import Conversation
 from models.daily_counter import DailyCounter
@@ -35,6 +36,7 @@ ALL_DOCUMENTS: list[type] = [
     ChatStatus,
     DailyCounter,
     AirlineOrder,
+    CancelRequest,
 ]
 
 __all__ = [
@@ -48,6 +50,7 @@ __all__ = [
     "BookingFlag",
     "BookingStatus",
     "CabinLayout",
+    "CancelRequest",
     "Conversation",
     "Flight",
     "FlightSnapshot",

@@ -41,6 +41,35 @@ class BookingRepo:
     async def for_user(self, user_id: int, limit: int) -> list[Booking]:
         return await Booking.find(Booking.user_id == user_id).sort("-created_at").limit(limit).to_list()
 
+    async def page_for_user(self, user_id: int, skip: int, limit: int) -> list[Booking]:
+        """One page of the user's bookings, newest first (the `user_id, created_at` index)."""
+        return await Booking.find(Booking.user_id == user_id).sort("-created_at").skip(skip).limit(limit).to_list()
+
+    async def count_for_user(self, user_id: int) -> int:
+        return int(await collection(Booking).count_documents({"user_id": user_id}))
+
+    async def latest_for_user(self, user_id: int) -> Booking | None:
+        return await Booking.find(Booking.user_id == user_id).sort("-created_at").first_or_none()
+
+    async def search(self, reference: str, pattern: str, limit: int) -> list[Booking]:
+        """Bookings whose reference is `reference`, or whose e-mail or a passenger's name matches the regular
+        expression `pattern` (case-insensitive; the caller escapes what the user typed), newest first."""
+        found: dict[str, Booking] = {}
+        queries: list[dict[str, Any]] = [
+            {"reference": reference},
+            {"email": {"$regex": pattern, "$options": "i"}},
+            {"passengers.full_name": {"$regex": pattern, "$options": "i"}},
+        ]
+        for query in queries:  # one simple query each: no `$or` (nx-27017, README "Database")
+            for booking in await Booking.find(query).sort("-created_at").limit(limit).to_list():
+                found.setdefault(str(booking.id), booking)
+        return sorted(found.values(), key=lambda b: b.created_at, reverse=True)[:limit]
+
+    async def flagged(self, limit: int) -> list[Booking]:
+        """Bookings with a flag for the admins, newest first."""
+        return await Booking.find({"flag": {"$in": [f.value for f in BookingFlag]}}).sort("-created_at") \
+            .limit(limit).to_list()
+
     async def pending_for_user(self, user_id: int) -> list[Booking]:
         return await Booking.find(Booking.user_id == user_id, Booking.status == BookingStatus.PENDING).to_list()
 

@@ -7,6 +7,7 @@ repeats and races are harmless: the second caller matches nothing and is told th
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -223,6 +224,33 @@ class BookingService:
 
     async def for_user(self, user_id: int, limit: int = 10) -> list[Booking]:
         return await self.repo.for_user(user_id, limit)
+
+    async def page_for_user(self, user_id: int, page: int, per_page: int) -> tuple[list[Booking], int]:
+        """Page `page` (from 0) of the user's bookings, newest first, and how many they have in all."""
+        total = await self.repo.count_for_user(user_id)
+        return await self.repo.page_for_user(user_id, max(0, page) * per_page, per_page), total
+
+    async def own(self, booking_id: str, user_id: int) -> Booking | None:
+        """The booking when it exists and belongs to `user_id`; None otherwise (ids come from buttons)."""
+        booking = await self.repo.get(booking_id)
+        return booking if booking is not None and booking.user_id == user_id else None
+
+    async def own_by_reference(self, reference: str, user_id: int) -> Booking | None:
+        booking = await self.repo.by_reference(reference.strip().upper())
+        return booking if booking is not None and booking.user_id == user_id else None
+
+    async def latest_for_user(self, user_id: int) -> Booking | None:
+        return await self.repo.latest_for_user(user_id)
+
+    async def find(self, text: str, limit: int = 10) -> list[Booking]:
+        """Admin search: a reference, or part of an e-mail or a passenger's name, case-insensitive."""
+        needle = " ".join(text.split())[:100]
+        if len(needle) < 2:
+            return []
+        return await self.repo.search(needle.upper(), re.escape(needle), limit)
+
+    async def flagged(self, limit: int = 30) -> list[Booking]:
+        return await self.repo.flagged(limit)
 
     async def confirm(self, booking: Booking, *, session_id: str, payment_intent: str, amount_paid: int) -> Booking:
         """PENDING → CONFIRMED, paid through `session_id`; else InvalidTransition."""

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from models.aircraft import AircraftType
     from services.airports import AirportDirectory
     from services.bookings import BookingService
+    from services.cancellations import Cancellations
     from services.connections import ConnectionSearch
     from services.conversations import ConversationStore
     from services.flights import FlightSearch
@@ -39,6 +40,7 @@ class Services:
     connections: ConnectionSearch | None = None  # one- and two-stop options from the local inventory
     payments: PaymentService | None = None  # None: no Stripe key and no demo mode
     payment_events: PaymentEvents | None = None
+    cancellations: Cancellations | None = None  # /cancel REF: the card, then "Yes, cancel"
     sweeper: Sweeper | None = None
     webhook_secret: str = ""  # STRIPE_WEBHOOK_SECRET, or a per-process secret in demo mode
     started_monotonic: float = 0.0

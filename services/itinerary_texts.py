@@ -7,10 +7,11 @@ every flight in airport-local times, grouped by way ("Outbound", "Return").
 from __future__ import annotations
 
 import html
+from datetime import UTC, datetime
 
-from core.formatting import cabin_name, local_datetime
+from core.formatting import cabin_name, local_date, local_datetime, money
 from core.i18n import _, ngettext
-from models.booking import Booking, Segment
+from models.booking import Booking, BookingStatus, PaymentStatus, Segment
 from services.airports import AirportDirectory
 
 
@@ -67,4 +68,35 @@ def itinerary_lines(booking: Booking, airports: AirportDirectory, *, markup: boo
             heading = way_name(leg, len(ways)) + ":"
             lines.append(f"<b>{heading}</b>" if markup else heading)
         lines += [("  " if len(ways) > 1 else "") + segment_line(s, airports, markup=markup) for s in segments]
+    return lines
+
+
+def status_words(booking: Booking, now_ms: int) -> str:
+    """Where the booking stands, in words: "Awaiting payment — 12 min left", "Confirmed", "Cancelled, refunded
+    £778.00 on Thu 03 Dec 2026" (the refund from `booking.payment`)."""
+    p = booking.payment
+    if booking.status == BookingStatus.PENDING:
+        if p.status == PaymentStatus.OPEN and p.expires_ms > now_ms:
+            minutes = -(-(p.expires_ms - now_ms) // 60_000)
+            return ngettext("Awaiting payment — {count} min left", "Awaiting payment — {count} min left",
+                            minutes).format(count=minutes)
+        return _("Awaiting payment — tap Pay for a payment link")
+    if booking.status == BookingStatus.CONFIRMED:
+        return _("Confirmed")
+    if p.status == PaymentStatus.REFUNDED:
+        on = local_date(datetime.fromtimestamp(booking.updated_ms / 1000, UTC).date())
+        return _("Cancelled, refunded {amount} on {day}").format(
+            amount=money(p.amount_paid or booking.price.total, booking.price.currency), day=on)
+    if p.status == PaymentStatus.REFUND_FAILED:
+        return _("Cancelled — the refund is delayed; our team is on it")
+    return _("Cancelled")
+
+
+def passenger_lines(booking: Booking) -> list[str]:
+    """"1. Ada Lovelace · FO101 12A · FO102 3C" — every passenger with their seat on each flight (escaped)."""
+    lines = []
+    for number, person in enumerate(booking.passengers, start=1):
+        seats = [f"{s.flight.flight_number} {s.seats[number - 1]}" for s in booking.segments
+                 if len(s.seats) >= number]
+        lines.append(" · ".join([f"{number}. {html.escape(person.full_name)}", *map(html.escape, seats)]))
     return lines

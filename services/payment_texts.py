@@ -143,9 +143,12 @@ def late_refund_message(booking: Booking, amount: int) -> str:
                               demo=_(DEMO_PAID))
 
 
-def cancelled_message(booking: Booking, refund_amount: int | None) -> str:
+def cancelled_message(booking: Booking, refund_amount: int | None, message: str = "") -> str:
+    """`message`: an admin's words for the traveller (their internal reason stays in the audit log)."""
     parts = ["❌ " + _("Booking <b>{reference}</b> has been cancelled ({reason}).").format(
         reference=booking.reference, reason=html.escape(booking.cancel_reason or ""))]
+    if message:
+        parts.append(_("Message from FlyO: {message}").format(message=html.escape(message)))
     if refund_amount:
         refunded = money(refund_amount, booking.price.currency)
         parts.append(_("We refunded {amount} to your card.").format(amount=refunded))

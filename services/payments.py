@@ -203,8 +203,13 @@ class PaymentService:
         await self.bookings.record(booking, "resend", "confirmation", actor)
 
     # ---- cancellation --------------------------------------------------------------------------------
-    async def cancel(self, booking: Booking, reason: str, actor: str) -> CancelOutcome:
-        """Cancel (conditional), free the seats, expire an open link, refund a payment, tell the traveller."""
+    async def cancel(self, booking: Booking, reason: str, actor: str, *, message: str = "",
+                     tell_chat: bool = True) -> CancelOutcome:
+        """Cancel (conditional), free the seats, expire an open link, refund a payment, tell the traveller.
+
+        `message`: an admin's words for the traveller, added to what they are told. `tell_chat` False when the
+        traveller cancelled in their own chat and the answer there already says it (one message, not two);
+        the e-mail is sent either way."""
         was = booking.status
         cancelled = await self.bookings.cancel(booking, reason, actor)
         refund_id, refunded, error = None, 0, None
@@ -219,7 +224,7 @@ class PaymentService:
                 log.warning("could not expire the open session: %s", exc, extra={"booking": booking.reference})
         if self.orders is not None:  # after the refund: a failure here alerts the admins and blocks nothing
             await self.orders.cancel(cancelled)
-        await self._tell_cancelled(cancelled, refunded)
+        await self._tell_cancelled(cancelled, refunded, message=message, chat=tell_chat)
         return CancelOutcome(cancelled, refund_id, refunded, error)
 
     async def refund(self, booking: Booking, payment_intent: str, amount: int, why: str) -> tuple[str | None, int,
@@ -240,11 +245,14 @@ class PaymentService:
         await self.bookings.record(booking, "refund", f"{amount} {booking.price.currency} ({why}): {refund_id}")
         return refund_id, amount, None
 
-    async def _tell_cancelled(self, booking: Booking, refunded: int) -> None:
-        await self.notifications.chat(f"cancel-chat:{booking.id}", booking.chat_id,
-                                      cancelled_message(booking, refunded), reference=booking.reference)
+    async def _tell_cancelled(self, booking: Booking, refunded: int, *, message: str = "", chat: bool = True) -> None:
+        if chat:
+            await self.notifications.chat(f"cancel-chat:{booking.id}", booking.chat_id,
+                                          cancelled_message(booking, refunded, message), reference=booking.reference)
         note = _("We refunded {amount} to your card.").format(amount=money(refunded, booking.price.currency)) \
             if refunded else ""
+        if message:
+            note = (note + "\n\n" if note else "") + _("Message from FlyO: {message}").format(message=message)
         subject, text, html = emails.cancellation(booking, self.reference.airports, note)
         await self.notifications.email(f"cancel-email:{booking.id}", booking.email, subject, text, html,
                                        reference=booking.reference)

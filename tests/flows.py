@@ -68,6 +68,14 @@ async def seat_each_flight(t: Any, flights: int) -> None:
         await t.press("Continue")
 
 
+async def confirm_cancel(t: Any) -> Any:
+    """Answer the card of /cancel REF ("Cancel booking REF?") with ❌ Yes, cancel; the card is edited into the
+    outcome."""
+    card = await t.wait_for("Cancel booking")
+    await t.press("Yes, cancel", card)
+    return card
+
+
 async def fill_passenger(t: Any, index: int, name: str, dob: str, email: str | None = None) -> None:
     await t.send(name)
     await t.wait_for("Date of birth")

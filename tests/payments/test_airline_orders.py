@@ -21,6 +21,7 @@ from services.inbox import BACKOFF_SECONDS
 from services.seats import chat_holder
 from tests.fakes.amadeus import ORDERS_PATH, SELL_FAILURE_BODY, FakeAmadeus, build_offer
 from tests.flows import (
+    confirm_cancel,
     continue_from_seats,
     drain_outbox,
     fill_passenger,
@@ -210,6 +211,7 @@ async def test_cancelling_the_booking_cancels_the_order(live: PayingBot, amadeus
     await ada.wait_for("is confirmed")
     order = await _order(booking)
     await ada.send(f"/cancel {booking.reference}")
+    await confirm_cancel(ada)
     await ada.wait_for("is cancelled")
     deletes = amadeus_fake.order_deletes()
     assert len(deletes) == 1 and order.order_id is not None and deletes[0].path.endswith(order.order_id)
@@ -226,8 +228,9 @@ async def test_a_failing_cancel_alerts_the_admins_and_still_refunds(live: Paying
     await ada.wait_for("is confirmed")
     amadeus_fake.fail_next(500, path=ORDERS_PATH)
     await ada.send(f"/cancel {booking.reference}")
+    await confirm_cancel(ada)
     outcome = await ada.wait_for("is cancelled")
-    assert "Refunded" in outcome.plain_text() and len(live.stripe.refunds) == 1
+    assert "is on its way back to your card" in outcome.plain_text() and len(live.stripe.refunds) == 1
     alert = await admin.wait_for("could not be cancelled")
     assert booking.reference in alert.plain_text()
     order = await _order(booking)
@@ -263,6 +266,7 @@ async def test_local_inventory_bookings_never_order_with_amadeus(live: PayingBot
     await ada.wait_for("is confirmed")
     assert amadeus_fake.order_posts() == [] and await AirlineOrder.find_all().count() == 0
     await ada.send(f"/cancel {booking.reference}")
+    await confirm_cancel(ada)
     await ada.wait_for("is cancelled")
     assert amadeus_fake.order_deletes() == []
 
@@ -438,6 +442,7 @@ async def test_cancelling_a_return_trip_cancels_its_order(live: PayingBot, amade
     await ada.wait_for("is confirmed")
     order = await _order(booking)
     await ada.send(f"/cancel {booking.reference}")
+    await confirm_cancel(ada)
     await ada.wait_for("is cancelled")
     assert [d.path for d in amadeus_fake.order_deletes()] == [f"{ORDERS_PATH}/{order.order_id}"]
     assert amadeus_fake.orders == {} and (await _order(booking)).status == AirlineOrderStatus.CANCELLED
@@ -518,6 +523,7 @@ async def test_an_order_stored_before_itineraries_is_still_honoured(live: Paying
     told = await ada.wait_for("is confirmed")
     assert "PNR): OLD123" in told.plain_text()
     await ada.send(f"/cancel {booking.reference}")
+    await confirm_cancel(ada)
     await ada.wait_for("is cancelled")
     assert [d.path for d in amadeus_fake.order_deletes()] == [f"{ORDERS_PATH}/{old_id}"]
     assert (await _order(booking)).status == AirlineOrderStatus.CANCELLED

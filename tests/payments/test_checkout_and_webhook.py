@@ -10,7 +10,7 @@ from datetime import timedelta
 from models import Booking, BookingStatus, SeatHold
 from models.ops import Notification, WebhookEvent
 from tests.fakes.stripe import build_event, sign_payload
-from tests.flows import drain_outbox, eventually
+from tests.flows import confirm_cancel, drain_outbox, eventually
 from tests.paying import ADMIN_ID, WEBHOOK_SECRET, PayingBot
 
 
@@ -109,6 +109,7 @@ async def test_late_payment_after_cancel_is_refunded(paying: PayingBot) -> None:
     ada = paying.telegram.traveller(3005)
     booking, session_id = await paying.booked_with_link(ada)
     await ada.send(f"/cancel {booking.reference}")
+    await confirm_cancel(ada)
     await ada.wait_for("is cancelled")
     assert paying.stripe.sessions[session_id]["status"] == "expired"  # the open link was expired
     # Stripe can still deliver a payment that raced the expiry:

@@ -12,7 +12,7 @@ from pymongo.errors import AutoReconnect
 from models import Booking, BookingStatus, SeatHold
 from models.ops import Notification, WebhookEvent
 from tests.fakes.stripe import build_event
-from tests.flows import eventually
+from tests.flows import confirm_cancel, eventually
 from tests.invariants import assert_seat_and_money_invariants
 from tests.paying import ADMIN_ID, PayingBot
 
@@ -131,6 +131,7 @@ async def test_partial_dashboard_refund_flags_and_keeps_the_booking(paying: Payi
 async def test_our_own_refund_echo_is_a_no_op(paying: PayingBot) -> None:
     ada, booking, _ = await _confirmed(paying, 5222)
     await ada.send(f"/cancel {booking.reference}")
+    await confirm_cancel(ada)
     await ada.wait_for("cancelled")
     stored = await Booking.get(booking.id)
     assert stored is not None and stored.status == BookingStatus.CANCELLED
@@ -160,6 +161,7 @@ async def test_failed_refund_is_flagged_and_both_are_told(paying: PayingBot, kin
     ada, booking, _ = await _confirmed(paying, 5224 if kind == "refund.updated" else 5225)
     admin = paying.telegram.traveller(ADMIN_ID)
     await ada.send(f"/cancel {booking.reference}")
+    await confirm_cancel(ada)
     await ada.wait_for("cancelled")
     stored = await Booking.get(booking.id)
     assert stored is not None and stored.payment.refund_id

@@ -1,0 +1,203 @@
+"""/mybookings: one card per booking, newest first, with its status in words and what can be done with it.
+
+Buttons carry the flow-independent prefix "*" and their own actions (registered in bot/app.py before the
+router's catch-all, by `PATTERN`): "*:mbd:<booking id>" Details, "*:mbs:<booking id>" back to the short card,
+"*:mbc:<booking id>" Cancel (the /cancel REF path of handlers.manage), "*:mbp:<to>.<from>.<rev>" a page. Pay is
+the router's "*:pay:<booking id>". Nothing is kept in memory: a booking id is checked against the pressing user
+on every press, and a page button carries the chat's conversation revision when it was sent, so a page is shown
+once however often (or on however many replicas) its button is pressed; a later press is told so.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from pymongo.errors import PyMongoError
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import TelegramError
+
+from core.i18n import N_, _, ngettext
+from handlers.context import FlyOContext
+from handlers.delivery import deliver
+from handlers.render import esc, money
+from handlers.router import PRESS_FAILED, UNAVAILABLE, chat_lock, run_turn
+from handlers.turn import Turn, callback_data, parse_callback
+from models.booking import Booking, BookingStatus
+from models.conversation import Draft
+from services import itinerary_texts
+from services.conversations import StaleConversation
+
+log = logging.getLogger(__name__)
+
+PATTERN = r"^\*:mb[a-z]:"
+PER_PAGE = 5
+STATUS_MARK = {BookingStatus.PENDING: "⏳", BookingStatus.CONFIRMED: "✅", BookingStatus.CANCELLED: "❌"}
+
+
+def card(turn: Turn, booking: Booking, *, details: bool = False) -> tuple[str, InlineKeyboardMarkup]:
+    """A booking's card: reference, route, status in words, every flight in local times, total; with details,
+    the passengers with their seats and the contact."""
+    svc = turn.svc
+    lines = [
+        f"🎫 <b>{booking.reference}</b> · {itinerary_texts.route(booking)}",
+        f"{STATUS_MARK[booking.status]} <b>{itinerary_texts.status_words(booking, svc.clock.now_ms())}</b>",
+        *itinerary_texts.itinerary_lines(booking, svc.airports),
+        ngettext("Total {total} · {count} passenger", "Total {total} · {count} passengers",
+                 booking.seat_count).format(total=money(booking.price.total, booking.price.currency),
+                                            count=booking.seat_count),
+    ]
+    if details:
+        lines += ["", "<b>" + _("Passengers") + "</b>", *itinerary_texts.passenger_lines(booking)]
+        phone = booking.passengers[0].phone if booking.passengers else None
+        contact = esc(booking.email) + (f" · {esc(phone)}" if phone else "")
+        lines.append(_("Contact: {contact}").format(contact=contact))
+    row: list[InlineKeyboardButton] = []
+    booking_id = str(booking.id)
+    if booking.status == BookingStatus.PENDING:
+        row.append(InlineKeyboardButton(_("💳 Pay"), callback_data=callback_data("*", "pay", booking_id)))
+    if details:
+        row.append(InlineKeyboardButton(_("◀ Less"), callback_data=callback_data("*", "mbs", booking_id)))
+    else:
+        row.append(InlineKeyboardButton(_("Details"), callback_data=callback_data("*", "mbd", booking_id)))
+    if booking.status != BookingStatus.CANCELLED and booking.first_flight.departs_at > svc.clock.now():
+        row.append(InlineKeyboardButton(_("Cancel"), callback_data=callback_data("*", "mbc", booking_id)))
+    return "\n".join(lines), InlineKeyboardMarkup([row])
+
+
+def _range(page: int, shown: int, total: int) -> str:
+    first = page * PER_PAGE + 1
+    return _("Bookings {first}–{last} of {total}").format(first=first, last=first + shown - 1, total=total)
+
+
+async def show_page(turn: Turn, page: int, *, came_from: int | None = None) -> None:
+    """Page `page` of the traveller's bookings: a card each, then ‹ Prev / Next › when there are more than
+    PER_PAGE. `came_from`: the page whose buttons were pressed (its message loses them)."""
+    bookings, total = await turn.svc.bookings.page_for_user(turn.user_id, page, PER_PAGE)
+    if total == 0:
+        turn.say(_("You have no bookings yet. Send /search to find a flight."))
+        return
+    last_page = (total - 1) // PER_PAGE
+    if not bookings:  # bookings went away since the button was made: the last page there is
+        page = last_page
+        bookings, total = await turn.svc.bookings.page_for_user(turn.user_id, page, PER_PAGE)
+    if came_from is not None:
+        shown = min(PER_PAGE, max(0, total - came_from * PER_PAGE))
+        turn.say("🎫 " + _range(came_from, shown, total) if shown else "🎫", edit=True)
+    else:
+        turn.say("🎫 <b>" + _("Your bookings") + "</b> — " + _("newest first"))
+    for booking in bookings:
+        text, markup = card(turn, booking)
+        turn.say(text, markup)
+    if total > PER_PAGE:
+        rev = turn.conv.rev + 1  # the chat's revision once this turn is saved
+        buttons = []
+        if page > 0:
+            buttons.append(InlineKeyboardButton(_("‹ Prev"), callback_data=callback_data(
+                "*", "mbp", f"{page - 1}.{page}.{rev}")))
+        if page < last_page:
+            buttons.append(InlineKeyboardButton(_("Next ›"), callback_data=callback_data(
+                "*", "mbp", f"{page + 1}.{page}.{rev}")))
+        turn.say("🎫 " + _range(page, len(bookings), total), InlineKeyboardMarkup([buttons]))
+
+
+async def my_bookings(update: Update, context: FlyOContext) -> None:
+    """/mybookings: the newest PER_PAGE bookings, one card each."""
+    async def body(turn: Turn) -> None:
+        await show_page(turn, 0)
+    await run_turn(update, context, body)
+
+
+# ---- the cards' buttons ------------------------------------------------------------------------------
+NOT_FOUND = N_("That booking was not found among yours.")
+
+
+async def on_callback(update: Update, context: FlyOContext) -> None:
+    """Every "*:mb?:…" button; always answered."""
+    query = update.callback_query
+    if query is None:
+        return
+    parsed = parse_callback(query.data or "")
+    action, arg = (parsed[1], parsed[2]) if parsed else ("", "")
+    if action == "mbc":
+        svc = context.bot_data.services
+        user = update.effective_user
+        booking = await svc.bookings.own(arg, user.id) if user is not None else None
+        if booking is not None:
+            from handlers.manage import cancel_booking_command  # the /cancel REF path, as if typed
+
+            await cancel_booking_command(update, context, [booking.reference])
+            return
+        await _run(update, context, _not_found, save=False)
+    elif action in ("mbd", "mbs"):
+        async def show(turn: Turn) -> bool:
+            booking = await turn.svc.bookings.own(arg, turn.user_id)
+            if booking is None:
+                await _not_found(turn)
+                return False
+            text, markup = card(turn, booking, details=action == "mbd")
+            turn.say(text, markup, edit=True)
+            return False
+        await _run(update, context, show, save=False)
+    elif action == "mbp":
+        await _run(update, context, lambda turn: _on_page(turn, arg), save=True)
+    else:
+        await _run(update, context, _not_found, save=False)
+
+
+async def _not_found(turn: Turn) -> bool:
+    turn.notice, turn.alert = _(NOT_FOUND), True
+    return False
+
+
+async def _on_page(turn: Turn, arg: str) -> bool:
+    """A page button: shown once per conversation revision (a repeat press changes nothing)."""
+    parts = arg.split(".")
+    if len(parts) != 3 or not all(p.isdigit() and len(p) <= 9 for p in parts):
+        turn.notice = _("This button is no longer active.")
+        return False
+    to, came_from, rev = (int(p) for p in parts)
+    if rev != turn.conv.rev:
+        turn.notice = _("That page is already shown below — send /mybookings for a fresh list.")
+        return False
+    await show_page(turn, to, came_from=came_from)
+    return True
+
+
+async def _run(update: Update, context: FlyOContext, body: Callable[[Turn], Awaitable[bool]], *, save: bool) -> None:
+    """A press under the chat's lock, answered exactly once; the conversation is saved (its revision moves on)
+    only when `save` and `body` say so, and its replies are sent only after that save succeeded."""
+    query = update.callback_query
+    chat, user = update.effective_chat, update.effective_user
+    if query is None:
+        return
+    if chat is None or user is None:
+        await _answer(query, None)
+        return
+    svc = context.bot_data.services
+    try:
+        async with chat_lock(chat.id):
+            conv = await svc.conversations.load(chat.id, user.id)
+            turn = Turn(svc=svc, conv=conv, draft=Draft(), user_id=user.id, chat_id=chat.id,
+                        first_name=user.first_name, query=query, is_admin=user.id in svc.settings.ADMIN_IDS)
+            if await body(turn) and save:
+                await svc.conversations.save(conv)  # the draft dict is written back untouched
+    except StaleConversation:  # another replica showed this page a moment ago
+        await _answer(query, _("That page is already shown below — send /mybookings for a fresh list."))
+        return
+    except PyMongoError:
+        log.warning("database unavailable while handling a /mybookings button", exc_info=True)
+        await _answer(query, _(UNAVAILABLE)[:190], alert=True)
+        return
+    except Exception:
+        await _answer(query, _(PRESS_FAILED))
+        raise
+    await _answer(query, turn.notice, alert=turn.alert)
+    await deliver(context, chat.id, turn, query.message)
+
+
+async def _answer(query: CallbackQuery, text: str | None, *, alert: bool = False) -> None:
+    try:
+        await query.answer(text=text[:200] if text else None, show_alert=alert)
+    except TelegramError as exc:
+        log.info("callback answer failed: %s", exc)
