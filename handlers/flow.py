@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from core.i18n import N_, _, translate
-from handlers import cancel_card, passengers, payment, results, return_trip, review, search, seats
+from handlers import passengers, payment, results, return_trip, review, search, seats
 from handlers.turn import Turn
 from models.conversation import Step
 
@@ -76,8 +76,7 @@ FLOW: dict[Step, StepRow] = {
 
 # Buttons valid whatever the step, with flow "*" in their data (notifications send them; they carry their own
 # target): "*:pay:<booking id>", "*:new:".
-ANYWHERE: dict[str, Action] = {"pay": payment.on_pay, "new": search.begin,
-                               "cx": cancel_card.on_yes, "keep": cancel_card.on_keep}  # the cancellation card
+ANYWHERE: dict[str, Action] = {"pay": payment.on_pay, "new": search.begin}
 
 def hint(step: Step) -> str:
     """The step's hint in the update's language (the table holds the English, marked with N_)."""

@@ -3,61 +3,28 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from core.errors import BookingClosed, LimitReached, SeatUnavailable
-from core.i18n import _
+from core.i18n import N_, _
 from handlers.render import cabin_name, esc
 from handlers.trip import picked_option
 from handlers.turn import Turn
 from models.aircraft import CabinLayout
 from models.conversation import Pick, Step
 from models.flight import Flight
-from services.seat_choice import suggest_seats
+from services.seat_choice import MAX_ROW_BUTTONS as MAX_ROW_BUTTONS  # re-exported: the seat-map tests use it
+from services.seat_choice import page_of, parse_seat, seat_pages, suggest_seats, taken_answer, where_else
 from services.seats import chat_holder
 from services.through_fares import through_fares
 
-MAX_ROW_BUTTONS = 8  # Telegram shows at most 8 buttons in a row of an inline keyboard
-MAX_ROWS_PER_PAGE = 9  # 9 × 8 seats + 3 control rows stays well under the 100-button limit
+HINT = N_("Tap a seat on the map or type one like <code>12A</code> (or tap 🎲 Pick for me). For a new search, send "
+          "/search.")
+
 SCARCE_FACTOR = 3  # "Pick for me" takes all seats or none when fewer than 3× the party's are free
 PICK_ATTEMPTS = 6  # rounds of "Pick for me" when other travellers take the seats it aimed at
 MAX_SPREAD = 8  # after a lost round, aim at one of the first 8 free blocks, at random
-
-
-@dataclass(frozen=True)
-class SeatPage:
-    """A block of rows and a slice of the cabin's column groups that fits one keyboard."""
-
-    rows: tuple[int, ...]
-    groups: tuple[str, ...]
-    with_row_label: bool
-
-    def title(self, cabin: str) -> str:
-        letters = "".join(self.groups)
-        return _("{cabin} · rows {first_row}–{last_row} · seats {first_seat}–{last_seat}").format(
-            cabin=cabin_name(cabin), first_row=self.rows[0], last_row=self.rows[-1], first_seat=letters[0],
-            last_seat=letters[-1])
-
-
-def seat_pages(layout: CabinLayout) -> list[SeatPage]:
-    groups = layout.columns.split()
-    views: list[tuple[tuple[str, ...], bool]] = []
-    # Widest window of adjacent column groups that fits (row label if it fits too): whole cabin on narrow-bodies,
-    # overlapping sides on wide-bodies (ABC DEF | DEF HJK), so every seat appears with its neighbours.
-    for size in range(len(groups), 0, -1):
-        windows = [tuple(groups[i:i + size]) for i in range(len(groups) - size + 1)]
-        widths = [sum(len(g) for g in w) + len(w) - 1 for w in windows]
-        if all(w + 1 <= MAX_ROW_BUTTONS for w in widths):
-            views = [(w, True) for w in windows]
-            break
-        if all(w <= MAX_ROW_BUTTONS for w in widths):
-            views = [(w, False) for w in windows]  # seat labels carry the row ("1A"), so the row label can go
-            break
-    rows = layout.rows()
-    blocks = [tuple(rows[i:i + MAX_ROWS_PER_PAGE]) for i in range(0, len(rows), MAX_ROWS_PER_PAGE)]
-    return [SeatPage(block, view, label) for block in blocks for view, label in views]
 
 
 async def cabin_layout(turn: Turn, flight: Flight | None, cabin: str) -> tuple[CabinLayout | None, set[str]]:
@@ -273,7 +240,45 @@ async def on_seat(turn: Turn, code: str) -> None:
 
 
 async def on_taken(turn: Turn, code: str) -> None:
-    turn.notice = _("{seat} is taken. Please pick a free seat.").format(seat=code)
+    """A ✖ tapped: it is taken, and which free seats are nearest."""
+    flight_id, cabin = _chosen(turn)
+    flight = await turn.svc.flights.get(flight_id)
+    layout, blocked = await cabin_layout(turn, flight, cabin)
+    if layout is None or code not in layout.seat_codes():
+        turn.notice = _("{seat} is taken. Please pick a free seat.").format(seat=code)
+        return
+    state = await turn.svc.seats.taken(flight_id, chat_holder(turn.chat_id))
+    turn.notice = taken_answer(layout, set(state) | blocked | {s for s in _picked(turn) if s}, code)
+
+
+async def on_seat_text(turn: Turn, text: str) -> None:
+    """A seat typed on the seat step ("12A", "12 a"): picked wherever it is on the map, by the same hold as a tap
+    (the map turns to its page); a precise answer when it can't be; any other text gets the step's hint."""
+    code = parse_seat(text)
+    if code is None:
+        turn.say(_(HINT))
+        return
+    if code in _picked(turn):
+        turn.say(esc(_("{seat} is already yours. Tap it on the map to free it.").format(seat=code)))
+        return
+    flight_id, cabin = _chosen(turn)
+    flight = await turn.svc.flights.get(flight_id)
+    layout, blocked = await cabin_layout(turn, flight, cabin)
+    if flight is not None and layout is not None and code not in layout.seat_codes():
+        layouts = {c: found for c in flight.fares if (found := (await cabin_layout(turn, flight, c))[0])}
+        turn.say(esc(where_else(code, cabin, {**layouts, cabin: layout})))
+        return
+    if layout is not None and code in layout.seat_codes():
+        state = await turn.svc.seats.taken(flight_id, chat_holder(turn.chat_id))
+        if code in blocked or state.get(code) == "taken":
+            turn.say(esc(taken_answer(layout, set(state) | blocked | {s for s in _picked(turn) if s}, code)))
+            return
+        turn.draft.seat_page = page_of(seat_pages(layout), code) or 0
+    await on_seat(turn, code)
+    if turn.notice:  # typed, not tapped: what a tap shows as a notice is said, above the map
+        turn.say(esc(turn.notice))
+        turn.notice, turn.alert = None, False
+    turn.redraw = False  # a new map below the typed seat, not an edit of an older one
 
 
 async def on_seat_page(turn: Turn, arg: str) -> None:
