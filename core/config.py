@@ -81,6 +81,7 @@ class Settings(BaseSettings):
     SENDGRID_API_KEY: SecretStr | None = None
     SENDGRID_API_URL: str = "https://api.sendgrid.com"
     EMAIL_FROM: str = ""
+    EMAIL_FROM_NAME: str = Field(default="FlyO", max_length=64)
 
     AMADEUS_CLIENT_ID: str = ""
     AMADEUS_CLIENT_SECRET: SecretStr | None = None

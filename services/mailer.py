@@ -15,7 +15,7 @@ import weakref
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from pathlib import Path
 from typing import Protocol
 
@@ -29,6 +29,16 @@ class Email:
     subject: str
     text: str
     html: str
+
+
+DEFAULT_ADDRESS = "no-reply@flyo.local"
+
+
+def sender_parts(sender: str, name: str) -> tuple[str, str]:
+    """(display name, address) from EMAIL_FROM and EMAIL_FROM_NAME: a name written in EMAIL_FROM itself
+    ("Acme Air <tickets@acme.test>") wins; otherwise `name` ("FlyO"). No address → no-reply@flyo.local."""
+    own_name, address = parseaddr(sender.strip())
+    return (own_name or name.strip() or "FlyO"), (address or DEFAULT_ADDRESS)
 
 
 class MailError(Exception):
@@ -46,9 +56,9 @@ class Mailer(Protocol):
 class OutboxMailer:
     """Like Django's file backend: one RFC 5322 file per e-mail, named by its key (so never twice)."""
 
-    def __init__(self, outbox: Path, sender: str) -> None:
+    def __init__(self, outbox: Path, sender: str, *, name: str = "FlyO") -> None:
         self.outbox = outbox
-        self.sender = sender or "FlyO <no-reply@flyo.local>"
+        self.sender = formataddr(sender_parts(sender, name))
 
     def path_for(self, key: str) -> Path:
         return self.outbox / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', key)}.eml"
@@ -88,13 +98,14 @@ class SendGridMailer:
       default executor that DNS look-ups (Telegram, Stripe) and Amadeus calls run on.
     """
 
-    def __init__(self, api_key: str, api_url: str, sender: str, timeout: float = 10.0, *, workers: int = 4) -> None:
+    def __init__(self, api_key: str, api_url: str, sender: str, timeout: float = 10.0, *, workers: int = 4,
+                 name: str = "FlyO") -> None:
         from sendgrid import SendGridAPIClient
 
         self._client = SendGridAPIClient(api_key, host=api_url.rstrip("/"))
         # Every request builds a child Client that copies this timeout; urllib applies it to the socket.
         self._client.client.timeout = timeout
-        self.sender = sender
+        self.sender_name, self.sender = sender_parts(sender, name)
         self.timeout = timeout
         # A slow trickle can outlast one socket timeout per read: cap the whole call too. (When this cap
         # fires the thread may still be reading, but on this pool only; its socket timeout ends it.)
@@ -113,9 +124,9 @@ class SendGridMailer:
 
     async def send(self, email: Email) -> str:
         from python_http_client.exceptions import HTTPError
-        from sendgrid.helpers.mail import Content, CustomArg, Mail
+        from sendgrid.helpers.mail import Content, CustomArg, From, Mail
 
-        mail = Mail(from_email=self.sender, to_emails=email.to, subject=email.subject)
+        mail = Mail(from_email=From(self.sender, self.sender_name), to_emails=email.to, subject=email.subject)
         mail.add_content(Content("text/plain", email.text))
         mail.add_content(Content("text/html", email.html))
         mail.add_custom_arg(CustomArg("flyo_key", email.key))

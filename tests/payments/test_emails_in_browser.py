@@ -1,0 +1,80 @@
+"""The e-mails opened in a real browser (Debian's Chromium driven by Selenium) at a desktop mail column (600 px)
+and a phone (360 px), with screenshots (kept under the test's tmp dir, and in FLYO_SCREENSHOTS if set)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from models.booking import BookingStatus
+from services import emails
+from tests.payments.test_email_design import AIRPORTS, one_way, return_with_connection
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+DRIVER = shutil.which("chromedriver")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(CHROMIUM is None or DRIVER is None,
+                       reason="no Chromium/chromedriver here (Debian: apt install chromium chromium-driver)"),
+]
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[Any]:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 f"--user-data-dir={tmp_path / 'profile'}", "--window-size=600,900"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(str(DRIVER)), options=options)
+    driver.set_page_load_timeout(60)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+MAILS = {
+    "confirmation-one-way": lambda: emails.confirmation(one_way(), AIRPORTS, bot_username="FlyOBot"),
+    "confirmation-return-connection": lambda: emails.confirmation(return_with_connection(), AIRPORTS,
+                                                                  pnr="Q7XK2L", order_id="o-1"),
+    "confirmation-demo": lambda: emails.confirmation(one_way(demo=True), AIRPORTS),
+    "payment-link": lambda: emails.payment_link(one_way(status=BookingStatus.PENDING),
+                                                "https://checkout.stripe.com/c/pay/cs_test_1", "", AIRPORTS, False),
+    "cancellation-refund": lambda: emails.cancellation(
+        return_with_connection(status=BookingStatus.CANCELLED, refunded=True), AIRPORTS,
+        "We refunded £1,850.00 to your card.", bot_username="FlyOBot"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MAILS))
+@pytest.mark.parametrize("width", [600, 360])
+def test_each_email_in_chromium(browser: Any, tmp_path: Path, name: str, width: int) -> None:
+    from selenium.webdriver.common.by import By
+
+    _subject, _text, html = MAILS[name]()
+    page = tmp_path / f"{name}.html"
+    page.write_text(html, encoding="utf-8")
+    browser.set_window_size(width, 900)
+    browser.get(page.as_uri())
+    inner = browser.execute_script("return window.innerWidth")
+    browser.set_window_size(width + (width - inner), 900)  # the viewport itself at `width`
+    height = browser.execute_script("return document.documentElement.scrollHeight")
+    browser.set_window_size(width + (width - inner), min(height + 120, 4000))
+    fits = browser.execute_script("return document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    shot = Path(os.environ.get("FLYO_SCREENSHOTS") or tmp_path) / f"{name}-{width}.png"
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(shot))
+    body = browser.find_element(By.TAG_NAME, "body").text
+    assert "ABC234" in body
+    assert fits, f"{name} scrolls sideways at {width} px"
+    assert not browser.execute_script("return document.querySelectorAll('script').length")
+    assert shot.stat().st_size > 1000
