@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from telegram import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove
 
+from core.formatting import local_date
 from core.i18n import N_, _
 from handlers.render import esc
 from handlers.turn import Turn
 from models.conversation import Person, Step
 from services.passengers import (
     BadAnswer,
+    age_on,
+    ambiguous_birth_date,
+    format_phone,
     parse_birth_date,
     parse_document_number,
     parse_email,
@@ -85,7 +87,7 @@ async def ask_next(turn: Turn) -> None:
     else:
         if _reply_keyboard_shown(turn):  # the reply keyboard goes with a message of its own
             phone = _people(turn)[index].phone if index == 0 else None
-            turn.say(_("📱 Phone number saved: {phone}.").format(phone=esc(phone)) if phone
+            turn.say(_("📱 Phone number saved: {phone}.").format(phone=esc(format_phone(phone))) if phone
                      else _("📱 OK, no phone number."), ReplyKeyboardRemove())
         turn.say(_("🛂 Passport or ID number of <b>{name}</b> (optional; you can also give it at check-in).").format(
             name=name), InlineKeyboardMarkup([[turn.button(_(SKIP), "skip")]]))
@@ -100,10 +102,15 @@ async def on_answer(turn: Turn, text: str) -> None:
     try:
         if field == "name":
             person.name = parse_full_name(text)
+            if person.name != " ".join(text.split()):  # as typed, the next question already shows it
+                turn.say(_("✅ Saved as <b>{name}</b>.").format(name=esc(person.name)))
         elif field == "dob":
             born = parse_birth_date(text, turn.today())
             person.dob = born.isoformat()
-            if _age_on(born, departure) < 2:
+            if ambiguous_birth_date(text):
+                turn.say(_("📅 Read as <b>{day}</b> (day first). If that's wrong, you can change it from the "
+                           "review with Edit passenger.").format(day=esc(local_date(born))))
+            if age_on(born, departure) < 2:
                 turn.say(_("Noted: {name} travels as an infant (under 2 on the day of travel).").format(
                     name=esc(person.name)))
         elif field == "email":
@@ -135,7 +142,3 @@ async def on_skip(turn: Turn) -> None:
         await on_answer(turn, "skip")
     else:
         turn.notice = _("This answer is required.")
-
-
-def _age_on(born: date, day: date) -> int:
-    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
