@@ -75,7 +75,7 @@ def build_application(settings: Settings, services: Services, *, with_updater: b
 
 
 def register_handlers(app: FlyOApplication) -> None:
-    from handlers import admin, mybookings, ops, stats
+    from handlers import admin, mybookings, ops, stats, support
 
     ops.register(app)  # group -1: flood control and blocked-chat tracking before any handler
     private = filters.ChatType.PRIVATE
@@ -86,6 +86,7 @@ def register_handlers(app: FlyOApplication) -> None:
     app.add_handler(CommandHandler("mybookings", mybookings.my_bookings, filters=private))
     admin.register(app)  # /booking, /resend
     stats.register(app)  # /stats
+    support.register(app)  # /support, /reply, /find, /flagged
     # The cards' own buttons ("*:mb?:…"), before the router's catch-all.
     app.add_handler(CallbackQueryHandler(mybookings.on_callback, pattern=mybookings.PATTERN))
     app.add_handler(CallbackQueryHandler(router.on_callback))

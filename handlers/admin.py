@@ -1,8 +1,10 @@
-"""Admin commands (ADMIN_IDS only): /booking REF, /resend REF. Every attempt is audited."""
+"""Admin commands (ADMIN_IDS only): /booking REF (with its history in words), /resend REF. Every attempt is
+audited. (/reply, /find, /flagged: handlers.support.)"""
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,7 +17,7 @@ from handlers.context import FlyOContext
 from handlers.render import esc, money
 from handlers.router import run_turn
 from handlers.turn import Turn
-from models.booking import BookingStatus
+from models.booking import BookingEvent, BookingStatus
 from services.audit import audit
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,34 @@ def admin_only(action: str, body: AdminBody) -> Callable[[Update, FlyOContext], 
             await body(turn, args)
         await run_turn(update, context, turn_body)
     return handler
+
+
+_AMOUNT = re.compile(r"\b(\d+) ([A-Z]{3})\b")  # "77800 GBP" as stored in a history event's detail
+_ATTEMPT = re.compile(r"^attempt (\d+)(?:: (\S+))?$")
+_HISTORY = {
+    "created": "Created", "confirmed": "Paid", "cancelled": "Cancelled", "refund": "Refunded",
+    "partial_refund": "Partially refunded", "dispute": "Disputed", "refund_failed": "Refund failed",
+    "amount_mismatch": "Amount mismatch", "reseated": "Seats replaced",
+}
+
+
+def history_words(event: BookingEvent) -> str:
+    """A history event as staff read it: "Refunded £778.00 (cancel, re_1)", "Payment link sent (attempt 2)"."""
+    detail = _AMOUNT.sub(lambda m: money(int(m[1]), m[2]), event.detail)
+    attempt = _ATTEMPT.match(event.detail)
+    if event.kind == "payment_link" and attempt:
+        return f"Payment link sent (attempt {attempt[1]})" + (f": {attempt[2]}" if attempt[2] else "")
+    if event.kind == "resend":
+        if attempt:
+            return f"Payment link sent again (attempt {attempt[1]})"
+        return "Confirmation sent again" if event.detail == "confirmation" else f"Sent again: {detail}"
+    if event.kind == "refund":
+        amount, _sep, rest = detail.partition(" (")
+        return f"Refunded {amount}" + (f" ({rest}" if rest else "")
+    if event.kind == "confirmed" and detail.startswith("paid via "):
+        return f"Paid ({detail.removeprefix('paid via ')})"
+    label = _HISTORY.get(event.kind, event.kind.replace("_", " ").capitalize())
+    return f"{label}: {detail}" if detail else label
 
 
 async def booking_details(turn: Turn, args: list[str]) -> None:
@@ -74,8 +104,9 @@ async def booking_details(turn: Turn, args: list[str]) -> None:
                          f"{a['status']}")
     lines.append("History:")
     for event in await svc.bookings.history(b):
-        lines.append(f"  · {event.at.astimezone(ZoneInfo('UTC')):%d %b %H:%M} UTC {esc(event.kind)} "
-                     f"{esc(event.detail)} ({esc(event.actor)})")
+        # The event's kind stays as a tag at the end: what the logs and the audit are searched by.
+        lines.append(f"  · {event.at.astimezone(ZoneInfo('UTC')):%d %b %H:%M} UTC {esc(history_words(event))} "
+                     f"— {esc(event.actor)} [{esc(event.kind)}]")
     await audit(svc.clock, turn.user_id, "booking", b.reference, "shown")
     turn.say("\n".join(lines)[:4000])
 

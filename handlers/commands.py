@@ -19,11 +19,13 @@ HELP = N_(
     "Where no flight goes direct, FlyO offers connections.\n"
     "• Pick seats on the seat map, enter passenger details, review, then pay by card through a secure "
     "Stripe link. The confirmation arrives here and by e-mail.\n"
-    "• /mybookings — your bookings and their status\n"
+    "• /mybookings — your bookings: pay, see the details or cancel\n"
+    "• /support — write to the FlyO team (<code>/support REF your message</code>); they answer here\n"
     "• /cancel — stop the current booking; <code>/cancel REF</code> cancels booking REF\n"
     "• /help — this message"
 )
-ADMIN_HELP = "\n\nAdmin: /booking REF · /resend REF · /cancel REF [reason] · /stats"
+ADMIN_HELP = ("\n\nAdmin: /booking REF · /resend REF · /cancel REF [reason] · /stats · /find name|e-mail|REF · "
+              "/flagged · /reply REF text")
 
 
 async def start(update: Update, context: FlyOContext) -> None:
@@ -41,6 +43,9 @@ async def help_command(update: Update, context: FlyOContext) -> None:
     """What FlyO can do and how to ask."""
     async def body(turn: Turn) -> None:
         turn.say(_(HELP) + (ADMIN_HELP if turn.is_admin else ""))
+        if turn.conv.step not in (Step.IDLE, Step.BOOKED):  # mid-booking: the question again, to carry on
+            turn.say(_("You have a booking in progress — here is where you left off:"))
+            await reprompt(turn)
     await run_turn(update, context, body)
 
 

@@ -58,7 +58,8 @@ class BookingRepo:
         queries: list[dict[str, Any]] = [
             {"reference": reference},
             {"email": {"$regex": pattern, "$options": "i"}},
-            {"passengers.full_name": {"$regex": pattern, "$options": "i"}},
+            # `$elemMatch`: nx-27017 never matches a `$regex` on a dotted path into an array ("passengers.full_name")
+            {"passengers": {"$elemMatch": {"full_name": {"$regex": pattern, "$options": "i"}}}},
         ]
         for query in queries:  # one simple query each: no `$or` (nx-27017, README "Database")
             for booking in await Booking.find(query).sort("-created_at").limit(limit).to_list():
