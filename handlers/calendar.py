@@ -14,7 +14,8 @@ from handlers.turn import Turn
 
 def calendar_keyboard(turn: Turn, month: date, today: date, last: date, *, pick: str = "day",
                       turn_page: str = "cal") -> InlineKeyboardMarkup:
-    """A month of days from `today` to `last`; `pick` is the day buttons' action, `turn_page` the « » one."""
+    """A month of days from `today` to `last` (weeks already over left out); `pick` is the day buttons' action,
+    `turn_page` the « » one."""
     prev_month = (month - timedelta(days=1)).replace(day=1)
     next_month = (month + timedelta(days=32)).replace(day=1)
     nav = [
@@ -27,6 +28,8 @@ def calendar_keyboard(turn: Turn, month: date, today: date, last: date, *, pick:
     weekdays = (_("Mo"), _("Tu"), _("We"), _("Th"), _("Fr"), _("Sa"), _("Su"))
     rows = [nav, [turn.button(d, "nop") for d in weekdays]]
     for week in calendar.Calendar().monthdatescalendar(month.year, month.month):
+        if week[-1] < today:
+            continue  # a week that is over: nothing in it can be picked, so it isn't drawn
         row = []
         for day in week:
             if day.month != month.month or day < today or day > last:

@@ -147,10 +147,13 @@ def _header(turn: Turn, leg: int, day: date, pax: int, result: SearchResult) -> 
     way = ""
     if d.is_return:
         way = (_("Outbound") if leg == 0 else _("Return")) + " · "
-    header = (f"<b>{way}{esc(origin)} → {esc(destination)}</b>\n"
-              + _("{day} · {passengers} · source: {source}").format(
-                  day=local_date(day), passengers=ngettext("{count} passenger", "{count} passengers", pax)
-                  .format(count=pax), source=esc(translate(result.source_label))))
+    travellers = ngettext("{count} passenger", "{count} passengers", pax).format(count=pax)
+    header = f"<b>{way}{esc(origin)} → {esc(destination)}</b>\n"
+    if turn.svc.flights.live or result.notes:  # where fares come from matters only when there is a choice
+        header += _("{day} · {passengers} · source: {source}").format(
+            day=local_date(day), passengers=travellers, source=esc(translate(result.source_label)))
+    else:
+        header += _("{day} · {passengers}").format(day=local_date(day), passengers=travellers)
     if leg == 0 and d.is_return and d.return_date is not None:
         header += "\n" + _("Return on {day}: its flights come next.").format(day=local_date(d.return_date))
     if leg == 1:

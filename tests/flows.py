@@ -14,7 +14,7 @@ def travel_day(clock: Clock, days_ahead: int = 10) -> date:
 
 async def search_one_line(t: Any, origin: str, destination: str, day: date, pax: int, timeout: float = 5.0) -> Any:
     await t.send(f"/search {origin} {destination} {day.isoformat()} {pax}")
-    return await t.wait_for("source:", timeout=timeout)
+    return await t.wait_for("tap a fare", timeout=timeout)
 
 
 async def pick_first_fare(t: Any, cabin: str = "Economy", timeout: float = 5.0) -> Any:

@@ -44,7 +44,7 @@ async def test_an_old_draft_with_unknown_and_missing_keys_continues(bot: Running
     await _store(inventory_db, 6101, "ask_passengers", {**_route(day), "legacy_flag": True, "x": {"y": 1}})
     t = bot.telegram.traveller(6101)
     await t.send("2")
-    results = await t.wait_for("source:")
+    results = await t.wait_for("tap a fare")
     assert "London LHR → New York JFK" in results.plain_text()
     assert "2 passengers" in results.plain_text()
     conversation = await _stored(6101)
@@ -86,7 +86,7 @@ async def test_an_unreadable_draft_resets_politely(bot: RunningBot, inventory_db
     assert conversation.step == Step.IDLE and conversation.draft == {} and conversation.flow != "ab12"
     await t.assert_no_message()  # one message, nothing else
     await t.send("/search LHR JFK " + travel_day(bot.clock).isoformat() + " 1")
-    await t.wait_for("source:")  # and the traveller can start again at once
+    await t.wait_for("tap a fare")  # and the traveller can start again at once
 
 
 async def test_a_button_on_an_unreadable_draft_is_answered_and_resets(bot: RunningBot,

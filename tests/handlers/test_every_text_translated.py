@@ -145,7 +145,7 @@ async def test_a_whole_booking_in_a_pseudo_language_shows_no_untranslated_text(
     await ada.send("12")
     await ada.wait_for("passengers, please")
     await ada.press("2")
-    await ada.wait_for("source:")
+    await ada.wait_for("tap a fare")
     await ada.press("By price")
     await ada.wait_for(lambda message: any("By time" in label for label in message.button_labels()))
     await ada.press("Economy")

@@ -26,7 +26,7 @@ def test_every_seat_page_of_every_aircraft_fits_a_telegram_keyboard() -> None:
 async def test_city_search_pages_and_sorts_by_price(bot: Any) -> None:
     t = bot.telegram.traveller(4101)
     await t.send(f"London Amsterdam {travel_day(bot.clock, 14).isoformat()} 2")
-    first = await t.wait_for("source:")
+    first = await t.wait_for("tap a fare")
     text = first.plain_text()
     assert "any: " in text and "Page 1 of" in text
     assert "Next ›" in first.button_labels()
@@ -57,7 +57,21 @@ async def test_no_flights_offers_nearest_dates(bot: Any) -> None:
         labels = reply.button_labels()
         assert labels and all(re.match(r"\w{3} \d\d \w{3}", label) for label in labels)
         await t.press(labels[0])
-        await t.wait_for("source:")
+        await t.wait_for("tap a fare")
     finally:
         for flight_id, key in hidden:
             await flights.update_one({"_id": flight_id}, {"$set": {"route_key": key}})
+
+
+async def test_the_calendar_leaves_out_weeks_that_are_over(bot: Any) -> None:
+    t = bot.telegram.traveller(4190)
+    await t.send("/search")
+    await t.wait_for("Where are you flying from")
+    await t.send("LHR")
+    await t.wait_for("Where to?")
+    await t.send("JFK")
+    calendar = await t.wait_for("When?")
+    weeks = [row for row in calendar.buttons if len(row) == 7][1:]  # the weekday names row first
+    assert weeks and all(any(b.text != "·" for b in row) for row in weeks)
+    today = bot.clock.now().date()
+    assert str(today.day) in [b.text for b in weeks[0]]  # the first week shown is this one

@@ -95,7 +95,7 @@ async def test_lhr_syd_has_no_direct_flight_and_a_connection_holds_seats_on_both
     t = bot.telegram.traveller(15007)
     day = travel_day(bot.clock, 10)
     await t.send(f"LHR SYD {day.isoformat()} 1")
-    results = (await t.wait_for("source:")).plain_text()
+    results = (await t.wait_for("tap a fare")).plain_text()
     assert "1 stop" in results and "total" in results
     await t.press("1. Economy")
     await seat_each_flight(t, 2)
@@ -130,7 +130,7 @@ async def test_lhr_syd_has_no_direct_flight_and_a_connection_holds_seats_on_both
 async def test_a_forged_connection_button_is_refused(bot: Any) -> None:
     t = bot.telegram.traveller(15008)
     await t.send(f"LHR SYD {travel_day(bot.clock, 10).isoformat()} 1")
-    results = await t.wait_for("source:")
+    results = await t.wait_for("tap a fare")
     conversation = await Conversation.find_one(Conversation.chat_id == 15008)
     assert conversation is not None
     for arg in ("c000000000000.e", "c.e", "cZZZ", "c" + "f" * 12 + ".", "+" * 40):

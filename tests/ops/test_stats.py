@@ -49,14 +49,14 @@ async def test_a_search_counts_once_however_often_its_results_are_redrawn(admin_
     before = sample("flyo_searches_total")
     await search_one_line(ada, "LHR", "JFK", travel_day(admin_bot.clock), 1)
     await ada.press("By price")
-    await ada.wait_for("source:")
+    await ada.wait_for("tap a fare")
     await ada.press("By time")
-    await ada.wait_for("source:")
+    await ada.wait_for("tap a fare")
     counters = await DailyCounter.find(DailyCounter.name == SEARCHES_COUNTER).to_list()
     assert [c.total for c in counters] == [1]
     assert sample("flyo_searches_total") == before + 1
     await ada.press("Day after")  # another date is another search
-    await ada.wait_for("source:")
+    await ada.wait_for("tap a fare")
     counters = await DailyCounter.find(DailyCounter.name == SEARCHES_COUNTER).to_list()
     assert [c.total for c in counters] == [2]
 

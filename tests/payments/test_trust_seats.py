@@ -179,7 +179,7 @@ async def test_sold_out_cabin_stays_sold_out_after_a_new_payment_link(paying: Pa
     assert (await services.flights.with_availability([flight]))[0].seats_left.get(cabin, 0) == 0
     bob = paying.telegram.traveller(5112)
     await bob.send(f"/search {flight.origin} {flight.destination} {flight.departure_date} 1")
-    results = await bob.wait_for("source:")
+    results = await bob.wait_for("tap a fare")
     offered = [b.callback_data or "" for row in results.buttons for b in row]
     assert any(f"{flight.id}." in data for data in offered), "the flight itself should still be listed"
     assert not any(data.endswith(f"{flight.id}.{cabin[0]}") for data in offered), "a full cabin was offered"
