@@ -36,6 +36,7 @@ class Paragraph:
     text: str
     link: tuple[str, str] | None = None  # (label, url) after the text
     small: bool = False
+    html_only: bool = False  # says what the plain text already says another way (a button's fallback link)
 
 
 @dataclass(frozen=True)
@@ -216,6 +217,14 @@ def render_html(subject: str, title: str, preheader: str, blocks: list[Block], f
         + '</table><!--[if mso]></td></tr></table><![endif]--></td></tr></table></body></html>')
 
 
+def _text_link(link: tuple[str, str] | None) -> str:
+    """" https://t.me/FlyOBot" (a label that is the address itself is not written twice), " Label: url"."""
+    if not link:
+        return ""
+    label, url = link
+    return f" {url}" if url.endswith(label) else f" {label}: {url}"
+
+
 def render_text(title: str, blocks: list[Block], footer: str) -> str:
     """The plain-text alternative: the same blocks, in the same order, nothing left out."""
     out = [title, "=" * len(title), ""]
@@ -225,7 +234,7 @@ def render_text(title: str, blocks: list[Block], footer: str) -> str:
         elif isinstance(block, Reference):
             out += [f"{block.label}: {block.value}", ""]
         elif isinstance(block, Paragraph):
-            out += [block.text + (f" {block.link[0]}: {block.link[1]}" if block.link else ""), ""]
+            out += [] if block.html_only else [block.text + _text_link(block.link), ""]
         elif isinstance(block, Heading):
             out += [block.text, "-" * len(block.text)]
         elif isinstance(block, Flight):
@@ -240,7 +249,7 @@ def render_text(title: str, blocks: list[Block], footer: str) -> str:
             out += [block.note] if block.note else []
             out.append("")
         elif isinstance(block, Bullets):
-            out += ["• " + i.text + (f" {i.link[0]}: {i.link[1]}" if i.link else "") for i in block.items]
+            out += ["• " + i.text + _text_link(i.link) for i in block.items]
             out.append("")
         else:
             out += [f"{block.label}: {block.url}", ""]

@@ -114,7 +114,7 @@ def _passengers(booking: Booking) -> list[Block]:
 
 def _fares(booking: Booking, total_label: str, total: int) -> list[Block]:
     currency, people = booking.price.currency, len(booking.passengers)
-    rows = [(_("{flight} {origin} → {destination}: {fare} × {count}").format(
+    rows = [(_("{flight} {origin} → {destination}, {fare} × {count}").format(
         flight=s.flight.flight_number, origin=s.flight.origin, destination=s.flight.destination,
         fare=money(s.fare_per_passenger, currency), count=people),
         money(s.fare_per_passenger * people, currency)) for s in booking.segments]
@@ -205,7 +205,7 @@ def payment_link(booking: Booking, url: str, deadline: str, airports: AirportDir
     blocks += [Reference(_("Booking reference"), booking.reference),
                Paragraph(_("Your seats are held.") + " " + ask),
                Button(_("Pay {amount}").format(amount=amount), url),
-               Paragraph(_("If the button does not work, open this link:"), (url, url), small=True)]
+               Paragraph(_("If the button does not work, open this link:"), (url, url), small=True, html_only=True)]
     blocks += _flights(booking, airports) + _passengers(booking)
     blocks += _fares(booking, _("Total to pay"), booking.price.total)
     where, link = _chat(bot_username)

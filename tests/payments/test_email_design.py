@@ -95,7 +95,7 @@ def test_one_way_confirmation_reads_well_in_html_and_text() -> None:
     seen = _visible(html)
     for body in (seen, text):
         for expected in ("ABC234", "London (LHR)", "New York (JFK)", "09:00", "12:05", "Tue 15 Dec 2026",
-                         "local time", "Ada Lovelace", "seat 12A", "seat 12B", "FO101 LHR → JFK: £443.50 × 2",
+                         "local time", "Ada Lovelace", "seat 12A", "seat 12B", "FO101 LHR → JFK, £443.50 × 2",
                          "£887.00", "Total paid", "All amounts in GBP", "24 hours before", "see your airline",
                          "/cancel ABC234", "t.me/FlyOBot", "/support"):
             assert expected in body, (expected, body)
@@ -103,6 +103,7 @@ def test_one_way_confirmation_reads_well_in_html_and_text() -> None:
         assert "DEMO" not in body
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt; Babbage" in html  # ... never run
     assert 'href="https://t.me/FlyOBot"' in html
+    assert "in the FlyO chat: https://t.me/FlyOBot" in text and "t.me/FlyOBot:" not in text  # the address once
     _no_classes_or_styles(html)
 
 
@@ -112,7 +113,7 @@ def test_return_trip_with_a_connection_lists_every_flight_and_fare() -> None:
         for expected in ("Outbound:", "Return:", "FO201", "FO202", "FO303", "London → Dubai", "Dubai → Sydney",
                          "Sydney → London", "Change of plane in Dubai (DXB): 2h 15m to connect", "Business",
                          "1. José Müller-O'Brien", "FO201 30A · FO202 3C · FO303 41K",
-                         "FO202 DXB → SYD: £900.00 × 1", "£1,850.00", "1 checked bag per passenger",
+                         "FO202 DXB → SYD, £900.00 × 1", "£1,850.00", "1 checked bag per passenger",
                          "Q7XK2L", "in the FlyO chat."):
             assert expected in body, (expected, body)
         assert "t.me/" not in body  # no bot username given: the chat is named, not linked
@@ -137,6 +138,7 @@ def test_payment_email_says_the_absolute_deadline_in_the_origins_time() -> None:
     assert "Pay £887.00 by 14:12 London time, 3 Dec to confirm booking ABC234." in _visible(html)
     assert "by within" not in text and "by within" not in html
     assert 'href="https://checkout.stripe.com/c/pay/cs_test_1"' in html and "Total to pay" in text
+    assert text.count("https://checkout.stripe.com/c/pay/cs_test_1") == 1  # the button's line; no fallback twice
     assert "ABC234" in subject
     # no expiry known at all: the relative wording, still without "by within"
     booking.payment = PaymentState()
