@@ -51,8 +51,9 @@ log = logging.getLogger(__name__)
 
 def build_mailer(settings: Settings) -> Mailer:
     if settings.sendgrid_key:
-        return SendGridMailer(settings.sendgrid_key, settings.SENDGRID_API_URL, settings.EMAIL_FROM)
-    return OutboxMailer(settings.DATA_DIR / "outbox", settings.EMAIL_FROM)
+        return SendGridMailer(settings.sendgrid_key, settings.SENDGRID_API_URL, settings.EMAIL_FROM,
+                              name=settings.EMAIL_FROM_NAME)
+    return OutboxMailer(settings.DATA_DIR / "outbox", settings.EMAIL_FROM, name=settings.EMAIL_FROM_NAME)
 
 
 def build_gateway(settings: Settings) -> PaymentGateway | None:

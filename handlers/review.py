@@ -14,6 +14,7 @@ from models.booking import Booking, Passenger
 from models.conversation import Draft, Person, Pick, Step
 from models.flight import Flight
 from services.bookings import NewBooking, NewSegment
+from services.passengers import format_phone
 from services.seats import chat_holder
 from services.through_fares import through_fares
 
@@ -70,7 +71,7 @@ async def show_review(turn: Turn) -> None:
         if person.email:
             extra.append(esc(person.email))
         if person.phone:
-            extra.append(esc(person.phone))
+            extra.append(esc(format_phone(person.phone)))
         if person.doc:
             extra.append(_("doc …{last_digits}").format(last_digits=esc(person.doc[-3:])))
         if len(d.picks) == 1:

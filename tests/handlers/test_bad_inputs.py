@@ -76,7 +76,7 @@ async def test_passenger_answers_are_checked_and_nothing_is_lost(bot: Any) -> No
     review = await t.wait_for("Please review your booking")
     text = review.plain_text()
     assert "Ada Lovelace" in text and "1990-12-10" in text and "ada@example.com" in text
-    assert "+442079460018" in text and "…234" in text
+    assert "+44 20 7946 0018" in text and "…234" in text  # stored E.164, shown as people write it
 
 
 async def test_edit_passenger_keeps_the_others(bot: Any) -> None:

@@ -25,6 +25,7 @@ from babel.messages.extract import extract_from_dir
 
 from core import i18n
 from core.database import Database
+from models import Booking
 from tests.flows import fill_passenger, guided_to_trip_question, seat_each_flight, travel_day
 from tests.paying import PayingBot, paying_bot
 
@@ -199,6 +200,12 @@ async def test_a_return_trip_and_a_connection_in_a_pseudo_language_show_no_untra
     await ada.wait_for("Pay")
     # (The confirmation is sent later by the worker, with no traveller's language at hand: English until the
     # booking stores its language — issue #20.)
+    booking = await Booking.find_one(Booking.user_id == 5903)
+    assert booking is not None
+    await ada.send(f"/cancel {booking.reference}")  # the cancellation card, answered "Keep it"
+    await ada.wait_for("Cancel booking")
+    await ada.press("Keep it")
+    await ada.wait_for("is kept")
     await ada.send(f"LHR SYD {day.isoformat()} 1")
     await ada.wait_for("stop")
     await ada.press("Economy")
