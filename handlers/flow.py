@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from core.i18n import N_, _, translate
-from handlers import passengers, payment, results, return_trip, review, search, seats
+from handlers import cancel_card, passengers, payment, results, return_trip, review, search, seats
 from handlers.turn import Turn
 from models.conversation import Step
 
@@ -67,7 +67,8 @@ FLOW: dict[Step, StepRow] = {
         "s": seats.on_seat, "x": seats.on_taken, "sp": seats.on_seat_page, "auto": no_arg(seats.on_auto),
         "sd": no_arg(seats.on_seats_done), "back": seats.on_back,
     }, hint=seats.HINT),
-    Step.PAX: StepRow(passengers.ask_next, passengers.on_answer, {"skip": no_arg(passengers.on_skip)}),
+    Step.PAX: StepRow(passengers.ask_next, passengers.on_answer, {"skip": no_arg(passengers.on_skip),
+                                                                  "kv": no_arg(passengers.on_keep_value)}),
     Step.REVIEW: StepRow(review.show_review, None, {
         "rv": review.on_review, "agree": review.on_agree,  # agree: consent to a re-priced fare
     }, hint=N_("Use the buttons under the summary to confirm or change your booking.")),
@@ -76,7 +77,8 @@ FLOW: dict[Step, StepRow] = {
 
 # Buttons valid whatever the step, with flow "*" in their data (notifications send them; they carry their own
 # target): "*:pay:<booking id>", "*:new:".
-ANYWHERE: dict[str, Action] = {"pay": payment.on_pay, "new": search.begin}
+ANYWHERE: dict[str, Action] = {"pay": payment.on_pay, "new": search.begin,
+                               "cx": cancel_card.on_yes, "keep": cancel_card.on_keep}  # the cancellation card
 
 def hint(step: Step) -> str:
     """The step's hint in the update's language (the table holds the English, marked with N_)."""

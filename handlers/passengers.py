@@ -13,6 +13,7 @@ from services.passengers import (
     BadAnswer,
     age_on,
     ambiguous_birth_date,
+    fields_for,
     format_phone,
     parse_birth_date,
     parse_document_number,
@@ -28,10 +29,6 @@ SKIP = N_("⏭ Skip")
 def _skipped(text: str) -> bool:
     answer = text.strip().casefold()
     return answer in SKIP_WORDS or answer == _(SKIP).casefold()  # the Skip button in the traveller's language
-
-
-def fields_for(index: int) -> list[str]:
-    return ["name", "dob", "email", "phone", "doc"] if index == 0 else ["name", "dob", "doc"]
 
 
 def _people(turn: Turn) -> list[Person]:
@@ -68,6 +65,11 @@ async def ask_next(turn: Turn) -> None:
     turn.draft.pi, turn.draft.field = index, field
     person = _people(turn)[index]
     name = esc(person.name or "")
+    if turn.draft.editing:  # asked again from the review: what it was, and a button to keep it
+        was = turn.draft.old_answer
+        shown = (format_phone(was) if field == "phone" else was) if was else _("(none)")
+        turn.say(_("Now: <b>{value}</b>").format(value=esc(shown)),
+                 InlineKeyboardMarkup([[turn.button(_("✅ Keep"), "kv")]]))
     if field == "name":
         turn.say(_("👤 <b>Passenger {number} of {count}</b>: full name as in the passport (given and family name), "
                    "e.g. Ada Lovelace.").format(number=index + 1, count=turn.draft.pax),
@@ -135,6 +137,19 @@ async def on_contact(turn: Turn) -> None:
         turn.say(_("That is someone else's contact. Please share your own number, type it, or tap Skip."))
         return
     await on_answer(turn, contact.phone_number)
+
+
+async def on_keep_value(turn: Turn) -> None:
+    """"✅ Keep" under a detail asked again from the review: the old answer stands; back to the review."""
+    d = turn.draft
+    if not d.editing or d.field is None or d.pi >= len(d.people):
+        turn.notice = _("This button is no longer active.")
+        return
+    setattr(_people(turn)[d.pi], d.field, d.old_answer)  # answered again, with what it was (None: skipped)
+    d.editing, d.old_answer = False, None
+    if _reply_keyboard_shown(turn):
+        turn.say(_("✅ Kept."), ReplyKeyboardRemove())
+    await ask_next(turn)
 
 
 async def on_skip(turn: Turn) -> None:

@@ -14,7 +14,7 @@ from models.booking import Booking, Passenger
 from models.conversation import Draft, Person, Pick, Step
 from models.flight import Flight
 from services.bookings import NewBooking, NewSegment
-from services.passengers import format_phone
+from services.passengers import fields_for, format_phone
 from services.seats import chat_holder
 from services.through_fares import through_fares
 
@@ -42,6 +42,7 @@ async def _flights(turn: Turn) -> list[Flight] | None:
 async def show_review(turn: Turn) -> None:
     d = turn.draft
     pax = _ready(d)
+    d.editing, d.old_answer = False, None
     flights = await _flights(turn)
     if flights is None:
         return
@@ -167,14 +168,53 @@ async def on_agree(turn: Turn, arg: str) -> None:
 async def on_review(turn: Turn, arg: str) -> None:
     if arg == "ok":
         await confirm(turn)
-    elif arg.startswith("e") and arg[1:].isdigit() and int(arg[1:]) < (turn.draft.pax or 0):
-        turn.draft.people[int(arg[1:])] = Person()  # only this passenger is asked again; the others stay
-        turn.goto(Step.PAX)
+    elif arg.startswith("e") and arg[1:].isdigit() and int(arg[1:]) < len(turn.draft.people):
+        _choose_field(turn, int(arg[1:]))
+    elif arg.startswith("f") and arg[1:-1].isdigit() and int(arg[1:-1]) < len(turn.draft.people) \
+            and arg[-1:] in FIELD_CODES and FIELD_CODES[arg[-1]] in fields_for(int(arg[1:-1])):
+        _ask_again(turn, int(arg[1:-1]), FIELD_CODES[arg[-1]])
+    elif arg == "back":
+        turn.goto(Step.REVIEW)
     elif arg == "seats":
         turn.draft.seg, turn.draft.seat_page = 0, 0
         turn.goto(Step.SEATS)
     elif arg == "new":
         await turn.start_over()
+
+
+FIELD_CODES = {"n": "name", "d": "dob", "e": "email", "p": "phone", "x": "doc"}
+FIELD_NAMES = {"name": N_("Name"), "dob": N_("Date of birth"), "email": N_("E-mail"), "phone": N_("Phone"),
+               "doc": N_("Passport or ID")}
+
+
+def _shown(person: Person, field: str) -> str:
+    value = getattr(person, field)
+    if not value:
+        return _("(none)")
+    return format_phone(value) if field == "phone" else str(value)
+
+
+def _choose_field(turn: Turn, index: int) -> None:
+    """"✏️ Edit passenger N": which detail — each with its current value; only that one is asked again."""
+    person = turn.draft.people[index]
+    fields = fields_for(index)
+    lines = [_("✏️ <b>Passenger {number}</b>: which detail should change?").format(number=index + 1)]
+    lines += [f"{_(FIELD_NAMES[f])}: {esc(_shown(person, f))}" for f in fields]
+    codes = {v: k for k, v in FIELD_CODES.items()}
+    buttons = [[turn.button(_(FIELD_NAMES[f]), "rv", f"f{index}{codes[f]}")] for f in fields]
+    buttons.append([turn.button(_("◀ Back to the review"), "rv", "back")])
+    turn.say("\n".join(lines), InlineKeyboardMarkup(buttons))
+
+
+def _ask_again(turn: Turn, index: int, field: str) -> None:
+    """Forget one answer (the others stay) and ask it again, offering to keep what it was."""
+    d = turn.draft
+    person = d.people[index]
+    d.old_answer = getattr(person, field) if person.answered(field) else None
+    d.editing = True
+    kept = {f: getattr(person, f) for f in person.model_fields_set if f != field}
+    d.people[index] = Person(**kept)
+    turn.goto(Step.PAX)
 
 
 async def confirm(turn: Turn) -> None:

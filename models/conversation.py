@@ -94,6 +94,8 @@ class Draft(BaseModel):
     pi: int = 0  # the passenger being asked
     field: str | None = None  # the question being asked (name, dob, email, phone, doc)
     asked_phone: bool = False  # the phone question's reply keyboard is showing
+    editing: bool = False  # one field asked again from the review: its old value may be kept
+    old_answer: str | None = None  # that field's value before (None: it had been skipped)
     # booked
     booking_id: str | None = None
 

@@ -181,6 +181,11 @@ def parse_email(text: str) -> str:
     return result.normalized
 
 
+def fields_for(index: int) -> list[str]:
+    """The details asked of passenger `index`: the first also gives the booking's e-mail and phone."""
+    return ["name", "dob", "email", "phone", "doc"] if index == 0 else ["name", "dob", "doc"]
+
+
 def format_phone(e164: str) -> str:
     """A stored E.164 number as shown: +44 20 7946 0958 (international format, spaces as E.123 writes it)."""
     try:

@@ -79,21 +79,46 @@ async def test_passenger_answers_are_checked_and_nothing_is_lost(bot: Any) -> No
     assert "+44 20 7946 0018" in text and "…234" in text  # stored E.164, shown as people write it
 
 
-async def test_edit_passenger_keeps_the_others(bot: Any) -> None:
+async def test_edit_passenger_asks_only_the_chosen_detail_and_offers_to_keep_it(bot: Any) -> None:
     from tests.flows import book_to_review
 
     t = bot.telegram.traveller(4003)
     await book_to_review(t, bot.clock, pax=2)
     await t.press("Edit passenger 2")
-    await t.wait_for("Passenger 2 of 2")
-    await t.send("Grace Hopper")
-    await t.wait_for("Date of birth")
-    await t.send("1906-12-09")
-    await t.wait_for("Passport or ID")
-    await t.press("Skip")
-    review = await t.wait_for("Please review your booking")
-    assert "Ada Lovelace" in review.plain_text() and "Grace Hopper" in review.plain_text()
-    assert "Charles Babbage" not in review.plain_text()
+    card = (await t.wait_for("which detail should change")).plain_text()
+    assert "Name: Charles Babbage" in card and "Date of birth: 1971-04-21" in card
+    await t.press("Name")
+    now = await t.wait_for("Now: Charles Babbage")
+    assert "Keep" in " ".join(now.button_labels())
+    await t.wait_for("Passenger 2 of 2")  # only the name is asked: no date of birth, no document after it
+    await t.send("grace hopper")
+    review = (await t.wait_for("Please review your booking")).plain_text()
+    assert "Ada Lovelace" in review and "Grace Hopper" in review and "Charles Babbage" not in review
+    assert "born 1971-04-21" in review  # the date of birth stayed
+    await t.press("Edit passenger 1")
+    await t.wait_for("which detail should change")
+    await t.press("E-mail")
+    await t.wait_for("Now: ada@example.com")
+    await t.press("Keep")
+    kept = (await t.wait_for("Please review your booking")).plain_text()
+    assert "ada@example.com" in kept and "Grace Hopper" in kept
+
+
+async def test_forged_edit_buttons_change_nothing(bot: Any) -> None:
+    from models.conversation import Conversation
+    from tests.flows import book_to_review
+
+    t = bot.telegram.traveller(4006)
+    review = await book_to_review(t, bot.clock, pax=1)
+    conversation = await Conversation.find_one(Conversation.chat_id == 4006)
+    assert conversation is not None
+    for arg in ("f1n", "f0e9", "f0q", "f0", "e7", "f-1n", "f0x" * 20, "f0e"[:2]):
+        await t.press_data(f"{conversation.flow}:rv:{arg}"[:64], review.message_id)
+    await t.press_data(f"{conversation.flow}:kv:", review.message_id)  # "Keep" with nothing being edited
+    await bot.telegram.wait_until_callbacks_answered()
+    after = await Conversation.find_one(Conversation.chat_id == 4006)
+    assert after is not None and after.step == "review"
+    assert after.draft["people"] == conversation.draft["people"]
 
 
 async def test_infant_is_noted(bot: Any) -> None:
