@@ -19,6 +19,9 @@ from models.airport import Airport
 MAX_QUERY_CHARS = 60
 ACCEPT_SCORE = 80  # a typo ("londn") is accepted from this WRatio score…
 TIE_MARGIN = 2  # …when no key of another city scores within this of the best
+# Issue #15: a fuzzy match under this score is a guess ("atlantis" → Atlanta scores 80, "londn" → London 91):
+# it is found, but not `sure`, and the bot asks "Did you mean Atlanta (ATL)?" instead of taking it.
+SURE_SCORE = 85
 MIN_FUZZY_CHARS = 4  # shorter text is a code or nothing: fuzzy matching two letters finds noise
 SUGGESTIONS = 3
 
@@ -35,11 +38,17 @@ class AirportMatch:
     query: str
     airports: list[Airport] = field(default_factory=list)
     city: str | None = None
-    suggestions: list[Airport] = field(default_factory=list)
+    suggestions: list[Airport] = field(default_factory=list)  # also for a guess: the guess's airports first
+    score: float = 100.0  # 100 for a code, a city or a word of a name; a typo's fuzzy score
 
     @property
     def found(self) -> bool:
         return bool(self.airports)
+
+    @property
+    def sure(self) -> bool:
+        """Found and not a guess: a fuzzy match scoring under SURE_SCORE is asked about."""
+        return self.found and self.score >= SURE_SCORE
 
 
 @dataclass
@@ -105,31 +114,37 @@ class AirportDirectory:
             named = [a for a, name in zip(self._airports, self._name_keys, strict=True) if folded in name]
             if len(named) == 1:
                 return AirportMatch(query, named)
-            city_key = self._fuzzy_city(folded)
+            city_key, score = self._fuzzy_city(folded)
             if city_key is not None:
                 city_airports = list(self._by_city[city_key])
-                return AirportMatch(query, city_airports,
-                                    city=city_airports[0].city if len(city_airports) > 1 else None)
+                match = AirportMatch(query, city_airports,
+                                     city=city_airports[0].city if len(city_airports) > 1 else None, score=score)
+                if suggest and not match.sure:  # a guess: offer it first, then the next closest airports
+                    codes = {a.iata for a in city_airports}
+                    others = [a for a in self._suggest(folded, 2 * SUGGESTIONS) if a.iata not in codes]
+                    match.suggestions = (city_airports + others)[:SUGGESTIONS]
+                return match
         if not suggest:
             return AirportMatch(query)
         return AirportMatch(query, suggestions=self._suggest(folded))
 
-    def _fuzzy_city(self, folded: str) -> str | None:
-        """The one city whose keys score best (≥ ACCEPT_SCORE) for a typo; None when none or several tie."""
+    def _fuzzy_city(self, folded: str) -> tuple[str | None, float]:
+        """The one city whose keys score best (≥ ACCEPT_SCORE) for a typo, with its score; None when none or
+        several tie."""
         self.counters.fuzzy_scans += 1
         self.counters.scored += len(self._choice_keys)
         # Keys under the cutoff can neither win nor tie with a winner, so rapidfuzz may skip them early.
         scored = process.extract(folded, self._choice_keys, scorer=fuzz.WRatio, limit=12,
                                  score_cutoff=ACCEPT_SCORE - TIE_MARGIN)
         if not scored or scored[0][1] < ACCEPT_SCORE:
-            return None
+            return None, 0.0
         best = scored[0][1]
         cities = {self._city_key_of[a.iata] for key, score, _ in scored if score >= best - TIE_MARGIN
                   for a in self._choices[key]}
         # Accept a typo only when one city clearly wins ("londn" → London), otherwise suggest.
-        return cities.pop() if len(cities) == 1 else None
+        return (cities.pop(), best) if len(cities) == 1 else (None, 0.0)
 
-    def _suggest(self, folded: str) -> list[Airport]:
+    def _suggest(self, folded: str, count: int = SUGGESTIONS) -> list[Airport]:
         """The airports closest to `folded` by city, name or code (ties by code, for stable answers)."""
         best = [0.0] * len(self._airports)
         for keys, scorer, weight in ((self._city_keys, fuzz.WRatio, 1.0), (self._name_keys, fuzz.WRatio, 1.0),
@@ -139,4 +154,4 @@ class AirportDirectory:
             for _key, score, index in process.extract(folded, keys, scorer=scorer, limit=None):
                 best[index] = max(best[index], score * weight)
         ranked = sorted(range(len(self._airports)), key=lambda i: (-best[i], self._airports[i].iata))
-        return [self._airports[i] for i in ranked[:SUGGESTIONS]]
+        return [self._airports[i] for i in ranked[:count]]

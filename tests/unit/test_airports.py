@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from models.airport import Airport
-from services.airports import MAX_QUERY_CHARS, SUGGESTIONS, AirportDirectory
+from services.airports import MAX_QUERY_CHARS, SUGGESTIONS, SURE_SCORE, AirportDirectory
 
 
 def _airport(iata: str, name: str, city: str, country: str, tz: str, metro: str = "") -> Airport:
@@ -141,3 +141,40 @@ def test_code_lookup_and_city_airports(directory: AirportDirectory) -> None:
     assert directory.get("XXX") is None
     assert sorted(a.iata for a in directory.city_airports("london")) == LONDON
     assert directory.city_airports("Atlantis") == []
+
+
+# Issue #15: a fuzzy match is taken only from SURE_SCORE; under it, it is a guess the bot asks about.
+# The network's real airports and their real typos, on both sides of the threshold.
+@pytest.fixture(scope="module")
+def network() -> AirportDirectory:
+    from services.inventory.network import network_airports
+
+    return AirportDirectory(network_airports())
+
+
+@pytest.mark.parametrize(("typed", "codes"), [
+    ("londn", ["LCY", "LGW", "LHR", "STN"]), ("pariss", ["CDG", "ORY"]), ("frankfrut", ["FRA"]),
+    ("amsterdm", ["AMS"]), ("chicgo", ["ORD"]), ("bostn", ["BOS"]), ("madrd", ["MAD"]), ("Atlanta", ["ATL"]),
+    ("LHR", ["LHR"]), ("Heathrow", ["LHR"]),
+])
+def test_a_clear_typo_or_a_name_is_sure(network: AirportDirectory, typed: str, codes: list[str]) -> None:
+    match = network.resolve(typed)
+    assert match.sure and sorted(a.iata for a in match.airports) == codes and match.score >= SURE_SCORE
+    assert match.suggestions == []
+
+
+@pytest.mark.parametrize(("typed", "guess", "offered"), [
+    ("Atlantis", ["ATL"], ["ATL", "ATH", "DFW"]),  # "Atlantis" silently became Atlanta
+    ("tokio", ["HND", "NRT"], ["HND", "NRT", "YYZ"]),
+])
+def test_a_weak_fuzzy_match_is_a_guess_with_three_suggestions(network: AirportDirectory, typed: str,
+                                                              guess: list[str], offered: list[str]) -> None:
+    match = network.resolve(typed)
+    assert match.found and not match.sure and match.score < SURE_SCORE
+    assert sorted(a.iata for a in match.airports) == guess
+    assert [a.iata for a in match.suggestions] == offered  # the guess first
+    assert network.resolve(typed, suggest=False).suggestions == []  # the parser's look-up: no extra work
+
+
+def test_the_threshold_sits_between_the_guesses_and_the_typos() -> None:
+    assert 80 < SURE_SCORE <= 88  # "atlantis" scores 80; "nwe york" 88, "londn" 91
