@@ -1,4 +1,6 @@
-"""Typed travel dates: 2026-12-15, 15/12, 15.12.2026, 15 Dec, Dec 15, today, tomorrow, weekday names.
+"""Typed travel dates: 2026-12-15, 15/12, 15.12.2026, 15 Dec, Dec 15, today, tomorrow, weekday names, "next
+friday", "in 3 days", "in two weeks", and 12/25 (month first only when the first number can't be the day's:
+the second is over 12). An ambiguous 05/06 is read day-first; `ambiguity` says so and how to type the other.
 
 Hand-written on purpose (issue #13): dateparser and dateutil guess (dateutil reads "15/12" and "12/15" alike,
 both accept fragments of any sentence) and cost unbounded work on long input; travellers get a fixed, documented
@@ -18,6 +20,9 @@ from core.i18n import _
 MONTHS = {m: i for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+NUMBER_WORDS = {w: i for i, w in enumerate(
+    ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"], start=1)}
+NUMBER_WORDS["a"] = 1  # "in a week"
 QUOTE_CHARS = 60  # replies quote at most this much of what was typed (issue #12: never echo a whole 4 KB message)
 
 
@@ -64,6 +69,15 @@ def parse_date(text: str, today: date) -> date:
         return today
     if raw == "tomorrow":
         return today + timedelta(days=1)
+    if raw.startswith("next "):  # "next friday": the next one, as "friday" alone
+        raw = raw[5:].strip()
+        if not raw.isalpha():
+            raise BadDate(_("I couldn't read “{text}” as a date. Try 2026-12-15, 15/12, 15 Dec or tomorrow.").format(
+                text=shorten(text)))
+    if m := re.fullmatch(r"in\s+(\d{1,3}|[a-z]+)\s+(days?|weeks?)", raw):
+        count = int(m[1]) if m[1].isdecimal() else NUMBER_WORDS.get(m[1])
+        if count is not None:
+            return today + timedelta(days=count * (7 if m[2].startswith("week") else 1))
     if raw in WEEKDAYS or (raw[:3] in [w[:3] for w in WEEKDAYS] and len(raw) <= 9 and raw.isalpha()):
         index = [w[:3] for w in WEEKDAYS].index(raw[:3])
         return today + timedelta(days=(index - today.weekday()) % 7 or 7)
@@ -72,6 +86,8 @@ def parse_date(text: str, today: date) -> date:
             return date(int(m[1]), int(m[2]), int(m[3]))
         if m := re.fullmatch(r"(\d{1,2})[/.](\d{1,2})(?:[/.](\d{2}|\d{4}))?", raw):
             day, month = int(m[1]), int(m[2])
+            if month > 12 >= day:  # 12/25: the first number can't be a day-first date's month… it's the month
+                day, month = month, day
             if m[3]:
                 year = int(m[3]) + (2000 if len(m[3]) == 2 else 0)
                 return date(year, month, day)
@@ -88,6 +104,24 @@ def parse_date(text: str, today: date) -> date:
         raise BadDate(_("“{text}” is not a date in the calendar.").format(text=shorten(text))) from None
     raise BadDate(_("I couldn't read “{text}” as a date. Try 2026-12-15, 15/12, 15 Dec or tomorrow.").format(
         text=shorten(text)))
+
+
+def ambiguity(text: str, day: date, today: date) -> str | None:
+    """For a date typed as 05/06 (either number could be the month), read day-first as `day`: how it was read
+    and how to type the other reading ("read as Sat 05 Jun 2027; type Thu 06 May 2027 as 2027-05-06 if you
+    meant that"), as a whole sentence. None when the text is not ambiguous."""
+    m = re.fullmatch(r"(\d{1,2})[/.](\d{1,2})(?:[/.](\d{2}|\d{4}))?", text.strip().rstrip("."))
+    if m is None:
+        return None
+    first, second = int(m[1]), int(m[2])
+    if first == second or not (1 <= first <= 12 and 1 <= second <= 12):
+        return None
+    try:
+        other = date(day.year, first, second) if m[3] else _next_occurrence(second, first, today)
+    except (BadDate, ValueError):
+        return None
+    return _("“{typed}” read as {day}; type {other_day} as {iso} if you meant that.").format(
+        typed=shorten(text), day=local_date(day), other_day=local_date(other), iso=other.isoformat())
 
 
 def year_implied(text: str) -> bool:

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from services.dates import BadDate, check_travel_date, parse_date, year_implied
+from services.dates import BadDate, ambiguity, check_travel_date, parse_date, year_implied
 
 TODAY = date(2026, 11, 20)  # a Friday
 NEW_YEARS_EVE = date(2026, 12, 31)  # a Thursday: day-month dates without a year roll into 2027
@@ -53,6 +53,19 @@ PARSED: list[tuple[str, date, date]] = [
     ("30 Dec", NEW_YEARS_EVE, date(2027, 12, 30)),
     ("31/12", NEW_YEARS_EVE, NEW_YEARS_EVE),
     ("29 Feb", date(2027, 3, 1), date(2028, 2, 29)),  # the next 29 February is in a leap year
+    # issue #15: relative days in English
+    ("next friday", TODAY, date(2026, 11, 27)),  # as "friday": the next one
+    ("Next Monday", TODAY, date(2026, 11, 23)),
+    ("in two weeks", TODAY, date(2026, 12, 4)),
+    ("in a week", TODAY, date(2026, 11, 27)),
+    ("in 3 days", TODAY, date(2026, 11, 23)),
+    ("in 1 day", TODAY, date(2026, 11, 21)),
+    ("in twelve days", NEW_YEARS_EVE, date(2027, 1, 12)),
+    # month first only when the first number can't be the month of a day-first date
+    ("12/25", TODAY, date(2026, 12, 25)),
+    ("1/20", TODAY, date(2027, 1, 20)),
+    ("12/15/2026", TODAY, date(2026, 12, 15)),
+    ("05/06", TODAY, date(2027, 6, 5)),  # ambiguous: day first (and `ambiguity` says so)
 ]
 
 
@@ -71,7 +84,11 @@ REFUSED: list[tuple[str, str]] = [
     ("Marsh 3", "couldn't read"),
     ("15 Junior", "couldn't read"),
     ("15-12", "couldn't read"),
-    ("12/15/2026", "not a date in the calendar"),  # US order: month 15 does not exist
+    ("13/15/2026", "not a date in the calendar"),  # neither order is a date
+    ("next week", "couldn't read"),
+    ("next 15/12", "couldn't read"),
+    ("in two months", "couldn't read"),
+    ("in many days", "couldn't read"),
     ("32/12", "not a date in the calendar"),
     ("13/13", "not a date in the calendar"),
     ("31/04", "not a date in the calendar"),
@@ -142,3 +159,17 @@ def test_a_long_bad_date_is_quoted_short(typed: str) -> None:
 def test_a_day_month_without_a_year_is_told_apart(typed: str, implied: bool) -> None:
     """A return date whose year was implied may be rolled to the next year; an explicit year is kept."""
     assert year_implied(typed) is implied
+
+
+@pytest.mark.parametrize(("typed", "told"), [
+    ("05/06", "“05/06” read as Sat 05 Jun 2027; type Thu 06 May 2027 as 2027-05-06 if you meant that."),
+    ("5.6.2027", "“5.6.2027” read as Sat 05 Jun 2027; type Thu 06 May 2027 as 2027-05-06 if you meant that."),
+    ("01/12", "“01/12” read as Tue 01 Dec 2026; type Tue 12 Jan 2027 as 2027-01-12"),
+])
+def test_an_ambiguous_day_month_says_how_it_was_read(typed: str, told: str) -> None:
+    assert told in (ambiguity(typed, parse_date(typed, TODAY), TODAY) or "")
+
+
+@pytest.mark.parametrize("typed", ["15/12", "12/25", "06/06", "15 Dec", "2026-05-06", "tomorrow", "x" * 4000])
+def test_an_unambiguous_date_has_no_note(typed: str) -> None:
+    assert ambiguity(typed, TODAY, TODAY) is None
