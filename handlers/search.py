@@ -23,10 +23,12 @@ from handlers.turn import Turn
 from models.conversation import Step
 from services import search_query
 from services.airports import MAX_QUERY_CHARS, AirportMatch
-from services.dates import BadDate, check_travel_date, parse_date, shorten
+from services.dates import BadDate, ambiguity, check_travel_date, parse_date, shorten
 from services.search_query import MAX_PASSENGERS, Verdict
 
 COULDNT_READ = N_("I couldn't read that as a search — try <code>LHR JFK 15 Dec 2</code>.")
+NOT_AN_AIRPORT = N_("I didn't recognise “{typed}” as an airport.")
+NONE_OF_THESE = "-"  # the "None of these" button's arg under the org/dst actions (whose args are IATA codes)
 PASSENGERS_PLEASE = N_("1–{max} passengers, please: send a number from 1 to {max} (for larger groups, make two "
                        "bookings).")
 
@@ -114,6 +116,33 @@ def _unknown_airport(turn: Turn, match: AirportMatch, action: str, typed: str) -
             typed=quote(typed)))
 
 
+def _did_you_mean(turn: Turn, match: AirportMatch, action: str) -> None:
+    """A fuzzy guess under SURE_SCORE ("atlantis" → Atlanta): ask, with its top 3 airports and "None of these"."""
+    guess = match.airports
+    city = guess[0].city
+    offered = match.suggestions or guess[:3]
+    buttons = [[turn.button(f"{a.city} · {a.iata}", action, a.iata)] for a in offered]
+    buttons.append([turn.button(_("None of these"), action, NONE_OF_THESE)])
+    turn.say(_("Did you mean {city} ({codes})?").format(city=esc(city), codes=", ".join(a.iata for a in guess)),
+             InlineKeyboardMarkup(buttons))
+
+
+def _type_again(turn: Turn) -> None:
+    turn.say(_("Please type the place again: a city, airport name or 3-letter code."))
+
+
+def _next_missing(turn: Turn) -> Step:
+    """The first piece of the search still missing (a half-understood search keeps the rest), else what follows."""
+    d = turn.draft
+    if not d.origin:
+        return Step.ASK_ORIGIN
+    if not d.destination:
+        return Step.ASK_DESTINATION
+    if d.date is None:
+        return Step.ASK_DATE
+    return next_question(turn)
+
+
 def _city_choice(turn: Turn, match: AirportMatch, action: str, question: str) -> None:
     buttons = [[turn.button(f"{a.iata} · {a.name}", action, a.iata)] for a in match.airports]
     buttons.append([turn.button(_("Any {city} airport").format(city=match.city), action,
@@ -153,27 +182,36 @@ async def on_origin_text(turn: Turn, text: str) -> None:
     match = await _resolve(turn, text)
     if not match.found:
         _unknown_airport(turn, match, "org", text)
+    elif not match.sure:
+        _did_you_mean(turn, match, "org")
     elif len(match.airports) > 1:
         _city_choice(turn, match, "org", _("Which one are you flying from?"))
     else:
-        _set_place(turn, "origin", [match.airports[0].iata])
-        turn.goto(Step.ASK_DESTINATION)
+        await on_origin_pick(turn, match.airports[0].iata)
 
 
 async def on_origin_pick(turn: Turn, arg: str) -> None:
-    codes = arg.lstrip("*").split(",")
+    if arg == NONE_OF_THESE:
+        _type_again(turn)
+        return
+    codes = list(dict.fromkeys(arg.lstrip("*").split(",")))  # a forged "ATL,ATL,…" is ATL once
     if not all(turn.svc.airports.get(c) for c in codes):
         turn.say(_("That airport is no longer on offer."))
         turn.goto(Step.ASK_ORIGIN)
         return
+    if set(codes) & set(turn.draft.destination):  # the destination was kept from a half-understood search
+        turn.say(_("The origin is the same as the destination. Where are you flying <b>from</b>?"))
+        return
     _set_place(turn, "origin", codes)
-    turn.goto(Step.ASK_DESTINATION)
+    turn.goto(_next_missing(turn))
 
 
 async def on_destination_text(turn: Turn, text: str) -> None:
     match = await _resolve(turn, text)
     if not match.found:
         _unknown_airport(turn, match, "dst", text)
+    elif not match.sure:
+        _did_you_mean(turn, match, "dst")
     elif len(match.airports) > 1:
         _city_choice(turn, match, "dst", _("Which one are you flying to?"))
     else:
@@ -181,12 +219,19 @@ async def on_destination_text(turn: Turn, text: str) -> None:
 
 
 async def on_destination_pick(turn: Turn, arg: str) -> None:
-    codes = arg.lstrip("*").split(",")
+    if arg == NONE_OF_THESE:
+        _type_again(turn)
+        return
+    codes = list(dict.fromkeys(arg.lstrip("*").split(",")))  # a forged "ATL,ATL,…" is ATL once
+    if not all(turn.svc.airports.get(c) for c in codes):  # a forged or outdated button
+        turn.say(_("That airport is no longer on offer."))
+        turn.goto(Step.ASK_DESTINATION)
+        return
     if set(codes) & set(turn.draft.origin):
         turn.say(_("The destination is the same as the origin. Where would you like to fly <b>to</b>?"))
         return
     _set_place(turn, "destination", codes)
-    turn.goto(Step.ASK_DATE)
+    turn.goto(_next_missing(turn))
 
 
 async def on_date_text(turn: Turn, text: str) -> None:
@@ -198,7 +243,15 @@ async def on_date_text(turn: Turn, text: str) -> None:
         turn.say(f"{esc(exc)}")
         turn.goto(Step.ASK_DATE)
         return
+    _say_ambiguity(turn, text, day, today)
     await _set_date(turn, day)
+
+
+def _say_ambiguity(turn: Turn, text: str | None, day: date, today: date) -> None:
+    """05/06 was read day-first: say so, and how to type the other reading."""
+    note = ambiguity(text, day, today) if text else None
+    if note:
+        turn.say(esc(note))
 
 
 async def on_date_pick(turn: Turn, arg: str) -> None:
@@ -244,6 +297,10 @@ async def one_line(turn: Turn, text: str) -> bool:
         return True
     if query.verdict is Verdict.NOT_FOUND:
         return False
+    if query.verdict is Verdict.PARTIAL or not (query.origin and query.origin.sure and query.destination
+                                                and query.destination.sure):
+        _keep_what_was_read(turn, query)
+        return True
     assert query.origin is not None and query.destination is not None and query.day is not None
     assert query.today is not None
     origin = [a.iata for a in query.origin.airports]
@@ -277,5 +334,49 @@ async def one_line(turn: Turn, text: str) -> bool:
             d.date, d.return_date = query.day, None  # keep the route and outbound; ask only for the return
             await bad_return(turn, query.return_day, exc)
             return True
+    _say_ambiguity(turn, query.day_text, query.day, query.today)
     await _set_date(turn, query.day)
     return True
+
+
+def _keep_what_was_read(turn: Turn, query: search_query.SearchQuery) -> None:
+    """A half-understood search (issue #15): keep the places, date(s) and passengers read, say exactly what was
+    not understood, and ask only for the first missing piece (a guessed place: "Did you mean…?")."""
+    d = turn.draft
+    d.origin, d.origin_label, d.destination, d.destination_label = [], "", [], ""
+    d.date, d.return_date, d.page = None, None, 0
+    d.trip = "return" if query.return_day else "one"
+    d.pax = query.passengers if 1 <= query.passengers <= MAX_PASSENGERS else None
+    guess: tuple[str, AirportMatch] | None = None
+    for key, action, match in (("origin", "org", query.origin), ("destination", "dst", query.destination)):
+        if match is None:
+            continue
+        if not match.sure:
+            guess = guess or (action, match)
+        elif key == "origin" or not set(a.iata for a in match.airports) & set(d.origin):
+            _set_place(turn, key, [a.iata for a in match.airports])  # type: ignore[arg-type]
+    if query.day is not None and query.today is not None:
+        try:
+            check_travel_date(query.day, query.today, last_bookable_day(turn))
+            d.date = query.day
+            if query.return_day is not None:
+                check_return_date(query.return_day, query.day, last_bookable_day(turn))
+                d.return_date = query.return_day
+        except BadDate as exc:
+            turn.say(esc(exc))
+        if d.date is not None:
+            _say_ambiguity(turn, query.day_text, d.date, query.today)
+    if query.unknown:
+        turn.say(_(NOT_AN_AIRPORT).format(typed=quote(query.unknown)))
+    if query.bad_date_text:
+        try:
+            parse_date(query.bad_date_text, turn.today(origin_tz(turn)))
+        except BadDate as exc:
+            turn.say(esc(exc))
+    if guess is not None:
+        action, match = guess
+        _did_you_mean(turn, turn.svc.airports.resolve(match.query), action)  # with its top 3 suggestions
+        turn.conv.step = Step.ASK_ORIGIN if action == "org" else Step.ASK_DESTINATION
+        turn.next = None  # the question is the step's prompt: the buttons (or a typed place) answer it
+        return
+    turn.goto(_next_missing(turn))

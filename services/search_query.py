@@ -12,6 +12,13 @@ fuzzy-scoring every airport, held the event loop for 11.7 s; 4 KB took minutes):
 - each distinct place text is looked up once per message (a per-message cache), without "did you mean"
   suggestions, and after MAX_LOOKUPS look-ups the parser gives up: no real search needs that many (the
   two-date readings share that budget and the cache with the one-date ones).
+When no reading gives two places and a date, a *partial* reading (issue #15) keeps what was understood, within
+the same budget and cache: the date tail (if any reads, leaving at least one place word), then places read from
+the left, each the shortest run of 1…MAX_PLACE_WORDS words that is one (a word that starts none is "not
+recognised"; a word without a letter is never looked up), up to two places. At least one place must be read,
+and it must be sure (not a fuzzy guess) unless a date was read too; the verdict PARTIAL names the words not
+recognised as an airport (`unknown`, and which place they stood for) or the words left over where the date
+should be (`bad_date_text`).
 A return day-month without a year that reads before the outbound is next year's (`28 Dec 3 Jan`); a return
 explicitly before the outbound is kept as typed, with the verdict RETURN_BEFORE_OUTBOUND. Range checks (past,
 beyond the bookable window) are the caller's, as for the outbound.
@@ -25,6 +32,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from typing import Literal
 
 from services.airports import AirportDirectory, AirportMatch
 from services.dates import BadDate, parse_date, year_implied
@@ -43,6 +51,7 @@ class Verdict(StrEnum):
     NOT_FOUND = "not_found"  # read, but no split gave two places and a date
     BAD_PASSENGERS = "bad_passengers"  # places and date(s) read; the passenger count is outside 1–9
     RETURN_BEFORE_OUTBOUND = "return_before_outbound"  # places, both dates and 1–9 passengers read; return < day
+    PARTIAL = "partial"  # some of it read (a place at least): see `unknown`, `unknown_slot`, `bad_date_text`
 
 
 @dataclass
@@ -63,6 +72,10 @@ class SearchQuery:
     today: date | None = None  # the origin's today, the date was read against it
     passengers: int = 1  # as typed (out of range when the verdict is BAD_PASSENGERS)
     return_day: date | None = None  # None: one way; read against the same `today` as `day`
+    day_text: str | None = None  # the outbound date as typed (to say how an ambiguous 05/06 was read)
+    unknown: str | None = None  # PARTIAL: the words not recognised as an airport…
+    unknown_slot: Literal["origin", "destination"] | None = None  # …and which place they stood for
+    bad_date_text: str | None = None  # PARTIAL: two places, then words that don't read as a date
 
 
 class _OutOfLookups(Exception):
@@ -200,7 +213,72 @@ def parse_search(text: str, directory: AirportDirectory, today_at: Callable[[str
                         verdict = Verdict.RETURN_BEFORE_OUTBOUND
                     else:
                         verdict = Verdict.FOUND
-                    return SearchQuery(verdict, stats, origin, destination, day, today, pax, back)
+                    return SearchQuery(verdict, stats, origin, destination, day, today, pax, back, out_text)
+        return _partial(words, places, dates, today_at) or SearchQuery(Verdict.NOT_FOUND, stats)
     except _OutOfLookups:
         pass
     return SearchQuery(Verdict.NOT_FOUND, stats)
+
+
+def _partial_dates(words: list[str], dates: _Dates) -> tuple[list[str], str | None, str | None]:
+    """The first tail of two dates, else of one, that reads (each 1–3 words, at least one word left before)."""
+    for place_words, out_text, back_text in _date_readings(["", *words]):  # "" stands for the one word left
+        if dates.read(out_text) and dates.read(back_text):
+            return place_words[1:], out_text, back_text
+    return words, None, None
+
+
+def _scan_places(words: list[str], places: _Places) -> list[tuple[int, int, AirportMatch]]:
+    """Up to two places from the left, each the shortest run of words that is one: (start, end, match)."""
+    found: list[tuple[int, int, AirportMatch]] = []
+    start = 0
+    while start < len(words) and len(found) < 2:
+        # A word without a letter ("15", "2/12", "→") is no place: never looked up, and it ends a run.
+        run = 0
+        while run < min(MAX_PLACE_WORDS, len(words) - start) and any(c.isalpha() for c in words[start + run]):
+            run += 1
+        for end in range(start + 1, start + run + 1):
+            match = places.find(words[start:end])
+            if match.found:
+                found.append((start, end, match))
+                start = end
+                break
+        else:
+            start += 1  # no place starts at this word
+    return found
+
+
+def _partial(words: list[str], places: _Places, dates: _Dates,
+             today_at: Callable[[str | None], date]) -> SearchQuery | None:
+    """What can be kept of a search that doesn't read whole (see the module's docstring); None: nothing."""
+    passengers, rest = _passenger_readings(words)[0]
+    place_words, out_text, back_text = _partial_dates(rest, dates)
+    found = _scan_places(place_words, places)
+    if not found or not (any(m.sure for _s, _e, m in found) or out_text is not None):
+        return None
+    query = SearchQuery(Verdict.PARTIAL, places.stats, passengers=1 if passengers is None else passengers)
+    (start, end, first), *second = found
+    if second:
+        query.origin, query.destination = first, second[0][2]
+        between, after = place_words[end:second[0][0]], place_words[second[0][1]:]
+        if between:  # "LHR XYZ JFK": the words between two places
+            query.unknown, query.unknown_slot, query.destination = " ".join(between), "destination", None
+        elif after and out_text is None:
+            query.bad_date_text = " ".join(after)
+    elif start > 0:  # "XYZ JFK 15 Dec": the words before the one place stood for the origin
+        query.destination, query.unknown, query.unknown_slot = first, " ".join(place_words[:start]), "origin"
+    else:
+        query.origin = first
+        if place_words[end:]:
+            query.unknown, query.unknown_slot = " ".join(place_words[end:]), "destination"
+    where = query.origin or query.destination
+    assert where is not None
+    today = today_at(where.airports[0].tz)
+    if out_text is not None:
+        try:
+            query.day = parse_date(out_text, today)
+            query.return_day = None if back_text is None else return_day_of(back_text, query.day, today)
+        except BadDate:  # read on UTC's today, not on the origin's: leave the date to be asked
+            query.day = query.return_day = None
+        query.today, query.day_text = today, out_text
+    return query

@@ -72,12 +72,8 @@ REFUSED: list[tuple[str, Verdict, int | None]] = [
     ("LHR JFK 15 Dec 10", Verdict.BAD_PASSENGERS, 10),
     ("LHR JFK 15 Dec 0", Verdict.BAD_PASSENGERS, 0),
     ("LHR JFK 15/12 999", Verdict.BAD_PASSENGERS, 999),
-    ("LHR JFK", Verdict.NOT_FOUND, None),  # no date
-    ("LHR 15 Dec 2", Verdict.NOT_FOUND, None),  # one place
-    ("LHR QQQ 15 Dec", Verdict.NOT_FOUND, None),  # an unknown place
-    ("Atlantis Narnia 15 Dec", Verdict.NOT_FOUND, None),
-    ("LHR JFK 31/02", Verdict.NOT_FOUND, None),  # no such day
-    ("LHR JFK someday", Verdict.NOT_FOUND, None),
+    ("zqxw narnia 15 Dec", Verdict.NOT_FOUND, None),  # no place at all
+    ("hello there friend", Verdict.NOT_FOUND, None),
     ("hello", Verdict.NOT_FOUND, None),
     ("", Verdict.NOT_FOUND, None),
     ("15 Dec", Verdict.NOT_FOUND, None),
@@ -193,15 +189,19 @@ def test_one_way_searches_have_no_return(directory: AirportDirectory, typed: str
 
 
 def test_two_dates_without_two_places_fall_back_to_one_date(directory: AirportDirectory) -> None:
-    # "15 Dec" then "22 Dec" reads as two dates, but then "LHR" alone is not two places: not found
-    assert parse("LHR 15 Dec 22 Dec", directory).verdict == Verdict.NOT_FOUND
+    # "15 Dec" then "22 Dec" reads as two dates, but then "LHR" alone is not two places: half a search
+    query = parse("LHR 15 Dec 22 Dec", directory)
+    assert query.verdict == Verdict.PARTIAL and codes(query.origin) == ["LHR"] and query.destination is None
+    assert (query.day, query.return_day) == (date(2026, 12, 15), date(2026, 12, 22))
     query = parse("LHR JFK Dec 15", directory)  # one date, not 15 passengers and not two dates
     assert query.verdict == Verdict.FOUND
     assert (query.day, query.return_day, query.passengers) == (date(2026, 12, 15), None, 1)
 
 
-def test_an_unreadable_return_is_not_a_search(directory: AirportDirectory) -> None:
-    assert parse("LHR JFK 15 Dec 31/02", directory).verdict == Verdict.NOT_FOUND
+def test_an_unreadable_return_keeps_the_route_and_names_the_date(directory: AirportDirectory) -> None:
+    query = parse("LHR JFK 15 Dec 31/02", directory)
+    assert query.verdict == Verdict.PARTIAL and (codes(query.origin), codes(query.destination)) == (["LHR"], ["JFK"])
+    assert query.day is None and query.bad_date_text == "15 Dec 31/02"
 
 
 HOSTILE_DATES = [
@@ -232,6 +232,64 @@ def test_messages_full_of_dates_do_bounded_work(directory: AirportDirectory, typ
 def test_only_splits_whose_dates_read_are_looked_up(directory: AirportDirectory) -> None:
     query = parse(" ".join(str(n) for n in range(20, 32)), directory)  # no date in any tail: no look-ups
     assert query.verdict == Verdict.NOT_FOUND and query.stats.lookups == 0
+
+
+# ---- half-understood searches (issue #15): what was read is kept, what wasn't is named -----------------------
+# (typed, origin, destination, day, passengers, unknown words and the place they stood for, bad date text)
+PARTIAL: list[tuple[str, list[str], list[str], date | None, int, str | None, str | None, str | None]] = [
+    ("LHR XYZ 15 Dec", ["LHR"], [], date(2026, 12, 15), 1, "XYZ", "destination", None),
+    ("XYZ JFK 15 Dec 2", [], ["JFK"], date(2026, 12, 15), 2, "XYZ", "origin", None),
+    ("London Paris", LONDON, PARIS, None, 1, None, None, None),  # no date: the calendar asks it
+    ("LHR JFK someday 2", ["LHR"], ["JFK"], None, 2, None, None, "someday"),
+    ("LHR JFK 31/02", ["LHR"], ["JFK"], None, 1, None, None, "31/02"),
+    ("LHR JFK", ["LHR"], ["JFK"], None, 1, None, None, None),
+    ("LHR 15 Dec 2", ["LHR"], [], date(2026, 12, 15), 2, None, None, None),  # one place: the destination asked
+    ("Atlantis 15 Dec", ["ATL"], [], date(2026, 12, 15), 1, None, None, None),  # a guess with a date: kept to ask
+    ("Atlantis Narnia 15 Dec", ["ATL"], [], date(2026, 12, 15), 1, "Narnia", "destination", None),
+]
+
+
+@pytest.mark.parametrize(("typed", "origin", "destination", "day", "passengers", "unknown", "slot", "bad_date"),
+                         PARTIAL, ids=[p[0] for p in PARTIAL])
+def test_a_half_understood_search_keeps_what_was_read(directory: AirportDirectory, typed: str, origin: list[str],
+                                                      destination: list[str], day: date | None, passengers: int,
+                                                      unknown: str | None, slot: str | None,
+                                                      bad_date: str | None) -> None:
+    query = parse(typed, directory)
+    assert query.verdict == Verdict.PARTIAL, query
+    assert (codes(query.origin), codes(query.destination), query.day, query.passengers) == (
+        origin, destination, day, passengers)
+    assert (query.unknown, query.unknown_slot, query.bad_date_text) == (unknown, slot, bad_date)
+
+
+@pytest.mark.parametrize(("typed", "day"), [
+    ("LHR JFK 12/25", date(2026, 12, 25)),  # month first: 25 can't be a month
+    ("LHR JFK next friday", date(2026, 11, 27)),
+    ("LHR JFK in two weeks", date(2026, 12, 4)),
+    ("LHR JFK in 3 days 2", date(2026, 11, 23)),
+    ("LHR JFK today", TODAY),
+    ("LHR JFK tomorrow 22 Dec", date(2026, 11, 21)),
+])
+def test_relative_and_us_dates_read_whole(directory: AirportDirectory, typed: str, day: date) -> None:
+    query = parse(typed, directory)
+    assert query.verdict == Verdict.FOUND and query.day == day
+
+
+def test_a_return_date_is_still_read_with_a_relative_outbound(directory: AirportDirectory) -> None:
+    query = parse("LHR JFK next friday 4 Dec 2", directory)
+    assert query.verdict == Verdict.FOUND
+    assert (query.day, query.return_day, query.passengers) == (date(2026, 11, 27), date(2026, 12, 4), 2)
+
+
+def test_a_fuzzy_guess_is_read_but_not_sure(directory: AirportDirectory) -> None:
+    query = parse("Atlantis Paris 15 Dec", directory)  # the handler asks "Did you mean Atlanta (ATL)?"
+    assert query.verdict == Verdict.FOUND and query.origin is not None and not query.origin.sure
+    assert query.destination is not None and query.destination.sure
+
+
+def test_numbers_are_never_looked_up_as_places(directory: AirportDirectory) -> None:
+    query = parse("LHR 20 21 22 23 24 25 26 27 28 29 30", directory)
+    assert query.stats.lookups <= 2  # "LHR" only (and the one-date readings' cuts)
 
 
 # ---- one-way queries read as before (properties) -----------------------------------------------------------
