@@ -32,6 +32,7 @@ TRAVELLER_COMMANDS = [
     BotCommand("search", "Find and book a flight"),
     BotCommand("mybookings", "Your bookings"),
     BotCommand("cancel", "Stop the current booking, or /cancel REF"),
+    BotCommand("support", "Write to the FlyO team"),
     BotCommand("help", "What FlyO can do"),
 ]
 

@@ -168,7 +168,7 @@ def test_book_a_flight_in_the_console_to_confirmed(console: Console, data_dir: P
     assert path.parent == data_dir.resolve() / "outbox" and path.exists()
     assert reference.group(1) in path.read_text(errors="replace")
 
-    console.say("/mybookings", expect="CONFIRMED")
+    console.say("/mybookings", expect="Confirmed")
     assert console.quit() == 0
     assert embedded_servers(data_dir) == []
 
@@ -274,7 +274,7 @@ def test_return_trip_for_two_booked_and_paid_in_the_console(console: Console) ->
     assert "Outbound:" in screen and "Return:" in screen, screen
     numbers = re.findall(r"\bFO\d+\b", screen)
     assert len(set(numbers)) >= 2, screen
-    console.say("/mybookings", expect="CONFIRMED")
+    console.say("/mybookings", expect="Confirmed")
     assert console.quit() == 0
 
 
