@@ -355,9 +355,7 @@ async def on_seats_done(turn: Turn) -> None:
             count=picked.count(None))
         return
     flight_id, cabin = _chosen(turn)
-    state = await turn.svc.seats.taken(flight_id, chat_holder(turn.chat_id))
-    lost = [s for s in picked if s and state.get(s) != "mine"]
-    for seat in lost:  # the hold lapsed; take it again if nobody else did
+    for seat in [s for s in picked if s]:  # each hold starts again; a lapsed one is taken again if still free
         try:
             await turn.svc.seats.hold(flight_id, seat, chat_holder(turn.chat_id), cabin)
         except SeatUnavailable:

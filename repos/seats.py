@@ -147,6 +147,13 @@ class SeatRepo:
         )
         return result.deleted_count
 
+    async def chat_holds_ending_by(self, until_ms: int, limit: int) -> list[SeatHold]:
+        """Travellers' (chat) holds that lapse by `until_ms` or already lapsed and are not yet deleted, soonest
+        first (the hold alerts: services.hold_alerts)."""
+        return await SeatHold.find(
+            {"status": HoldStatus.HELD, "booking_id": None, "expires_ms": {"$lte": until_ms}}
+        ).sort("expires_ms").limit(limit).to_list()
+
     async def count_held(self, holder: str, flight_id: str, now_ms: int) -> int:
         """Live seats `holder` holds on a flight."""
         return int(await collection(SeatHold).count_documents(

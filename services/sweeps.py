@@ -16,6 +16,7 @@ from core.i18n import _, ngettext
 from models.booking import Booking, BookingStatus, Segment
 from services import emails
 from services.bookings import BookingService
+from services.hold_alerts import HoldAlerts
 from services.notifications import NotificationService, PayNow, SearchAgain
 from services.payment_events import PaymentEvents
 from services.payments import PaymentService
@@ -38,6 +39,7 @@ class SweepReport:
     notifications_sent: int = 0
     seats_released: int = 0
     confirmations_finished: int = 0
+    hold_alerts: int = 0  # seat holds about to lapse or lapsed, told (services.hold_alerts)
 
 
 class Sweeper:
@@ -52,9 +54,11 @@ class Sweeper:
         self.payment_events = payment_events
         self.repo = bookings.repo
         self.reference = reference or ReferenceData()
+        self.hold_alerts = HoldAlerts(clock, seats, notifications, self.reference)
 
     async def run(self) -> SweepReport:
         report = SweepReport()
+        report.hold_alerts = await self.hold_alerts.run()  # before lapsed holds are deleted
         report.holds_released = await self.seats.release_expired()
         report.bookings_expired = await self.expire_unpaid()
         report.seats_released = await self.release_cancelled_seats()
