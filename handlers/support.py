@@ -24,6 +24,7 @@ from handlers.turn import Turn
 from models.booking import Booking, BookingFlag
 from services import itinerary_texts, support
 from services.audit import audit
+from services.passengers import BadAnswer, format_phone, parse_email, parse_phone
 
 REFERENCE_LIKE = re.compile(r"[A-Z0-9]{6}")  # as a reference is typed: six capitals and digits
 FIND_LIMIT = 10
@@ -162,9 +163,45 @@ async def flagged(turn: Turn, _args: list[str]) -> None:
                         *(summary_line(turn, b) for b in found)])[:4000])
 
 
+# ---- /contact ----------------------------------------------------------------------------------------
+async def contact_command(update: Update, context: FlyOContext) -> None:
+    """/contact REF email new@example.com, /contact REF phone +44 20 7946 0958: where later messages go."""
+    args = list(context.args or [])
+
+    async def body(turn: Turn) -> None:
+        if len(args) < 3 or args[1].lower() not in ("email", "e-mail", "phone"):
+            turn.say(_("To change where a booking's messages go: <code>/contact REF email new@example.com</code> "
+                       "or <code>/contact REF phone +44 20 7946 0958</code>."))
+            return
+        booking = await turn.svc.bookings.own_by_reference(args[0][:40], turn.user_id)
+        if booking is None:
+            turn.say(_("There is no booking {reference} among yours (/mybookings lists them).").format(
+                reference=esc(args[0][:40].upper())))
+            return
+        value = " ".join(args[2:])
+        try:
+            if args[1].lower() == "phone":
+                phone = parse_phone(value)
+                booking = await turn.svc.bookings.change_contact(booking, phone=phone, actor=f"user:{turn.user_id}")
+                turn.say(_("✅ Booking <b>{reference}</b>: phone now {phone}.").format(
+                    reference=booking.reference, phone=esc(format_phone(phone))))
+            else:
+                email = parse_email(value)
+                booking = await turn.svc.bookings.change_contact(booking, email=email, actor=f"user:{turn.user_id}")
+                turn.say(_("✅ Booking <b>{reference}</b>: e-mails now go to {email}.").format(
+                    reference=booking.reference, email=esc(email)))
+        except BadAnswer as exc:
+            turn.say(f"⚠️ {esc(exc)}")
+        except FlyOError:
+            turn.say(_("Booking <b>{reference}</b> is cancelled: there is nothing more to send.").format(
+                reference=booking.reference))
+    await run_turn(update, context, body)
+
+
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("support", support_command, filters=private))
+    app.add_handler(CommandHandler("contact", contact_command, filters=private))
 
     async def reply_command(update: Update, context: FlyOContext) -> None:
         await admin_only("reply", _reply(update))(update, context)

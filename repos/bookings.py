@@ -14,7 +14,7 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
-from models.booking import Booking, BookingEvent, BookingFlag, BookingStatus, PaymentStatus, Segment
+from models.booking import Booking, BookingEvent, BookingFlag, BookingStatus, Passenger, PaymentStatus, Segment
 from repos.base import collection, object_id
 
 
@@ -139,6 +139,15 @@ class BookingRepo:
         await collection(Booking).update_one(
             {"_id": booking.id, "status": BookingStatus.CONFIRMED},
             {"$set": {"segments": [s.model_dump(mode="json") for s in segments]}})  # times as ISO text: see above
+
+    async def set_contact(self, booking: Booking, email: str, passengers: list[Passenger], now_ms: int) -> bool:
+        """The booking's contact e-mail and its passengers (the first one carries the phone) — the passenger list
+        written whole (nx-27017 ignores positional array updates); a cancelled booking is left alone."""
+        changed = await collection(Booking).update_one(
+            {"_id": booking.id, "status": {"$ne": BookingStatus.CANCELLED}},
+            {"$set": {"email": email, "passengers": [p.model_dump(mode="json") for p in passengers],
+                      "updated_ms": now_ms}})
+        return changed.matched_count == 1
 
     async def flag(self, booking: Booking, flag: BookingFlag, *, only_if: BookingStatus | None = None) -> None:
         match: dict[str, Any] = {"_id": booking.id}

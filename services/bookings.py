@@ -239,6 +239,19 @@ class BookingService:
         booking = await self.repo.by_reference(reference.strip().upper())
         return booking if booking is not None and booking.user_id == user_id else None
 
+    async def change_contact(self, booking: Booking, *, email: str | None = None, phone: str | None = None,
+                             actor: str) -> Booking:
+        """A new contact e-mail and/or phone (the first passenger's) for the booking's later messages; already
+        validated by the caller. InvalidTransition for a cancelled booking."""
+        first = booking.passengers[0].model_copy(update={k: v for k, v in (("email", email), ("phone", phone))
+                                                         if v is not None})
+        people = [first, *booking.passengers[1:]]
+        if not await self.repo.set_contact(booking, email or booking.email, people, self.clock.now_ms()):
+            raise InvalidTransition(booking.reference, BookingStatus.CANCELLED.value, "changed")
+        what = ", ".join(f"{k} {v}" for k, v in (("e-mail", email), ("phone", phone)) if v)
+        await self.record(booking, "contact", what, actor)
+        return await self.repo.get(booking.id) or booking
+
     async def latest_for_user(self, user_id: int) -> Booking | None:
         return await self.repo.latest_for_user(user_id)
 
