@@ -21,7 +21,7 @@ from handlers.trip import (
 )
 from handlers.turn import Turn
 from models.conversation import Step
-from services.dates import BadDate, parse_date
+from services.dates import BadDate, ambiguity, parse_date
 
 DEFAULT_STAY_DAYS = 7  # the return date offered first: a week after the outbound
 
@@ -79,8 +79,9 @@ def _return_screen(turn: Turn, month: str | None, *, edit: bool) -> None:
 async def on_return_text(turn: Turn, text: str) -> None:
     outbound = travel_day(turn)
     day: date | None = None
+    today = turn.today(leg_tz(turn, 1))
     try:
-        day = parse_date(text, turn.today(leg_tz(turn, 1)))
+        day = parse_date(text, today)
         if day < outbound:
             # "3 Jan" after a 28 Dec outbound is next year's: the same day and month, read from the outbound.
             later = parse_date(text, outbound)
@@ -89,6 +90,8 @@ async def on_return_text(turn: Turn, text: str) -> None:
     except BadDate as exc:
         await bad_return(turn, day, exc)
         return
+    if note := ambiguity(text, day, today):  # 05/06 read day-first: say so (issue #15)
+        turn.say(esc(note))
     _set_return(turn, day)
 
 

@@ -116,6 +116,26 @@ async def test_an_ambiguous_day_month_says_how_it_was_read(bot: Any) -> None:
     await t.wait_for(f"“{typed}” read as {day:%a %d %b %Y}")
 
 
+async def test_an_ambiguous_return_date_says_how_it_was_read(bot: Any) -> None:
+    t = bot.telegram.traveller(15369)
+    out = travel_day(bot.clock, 3)
+    back = _day_where(bot.clock, lambda d: d > out and d.day <= 12 and d.day != d.month)
+    await t.send("/search")
+    await t.wait_for(WHERE_FROM)
+    await t.send("LHR")
+    await t.wait_for("Where to?")
+    await t.send("JFK")
+    await t.wait_for("When?")
+    await t.send(out.isoformat())
+    await t.wait_for("One way or return?")
+    await t.press("Return")
+    await t.wait_for("When do you fly back")
+    typed = f"{back.day:02d}/{back.month:02d}"
+    await t.send(typed)
+    await t.wait_for(f"“{typed}” read as {back:%a %d %b %Y}")
+    await t.wait_for("How many passengers")
+
+
 async def test_a_return_date_still_reads_in_one_line(bot: Any) -> None:
     t = bot.telegram.traveller(15368)
     day, back = travel_day(bot.clock, 9), travel_day(bot.clock, 16)
