@@ -7,7 +7,7 @@ from datetime import date
 from telegram import InlineKeyboardMarkup
 
 from core.errors import BookingClosed, LimitReached, SeatUnavailable
-from core.i18n import N_, _, ngettext
+from core.i18n import N_, _, ngettext, translate
 from handlers.render import cabin_name, duration, esc, local_datetime, local_time, money
 from handlers.turn import Turn
 from models.booking import Booking, Passenger
@@ -199,9 +199,9 @@ def _choose_field(turn: Turn, index: int) -> None:
     person = turn.draft.people[index]
     fields = fields_for(index)
     lines = [_("✏️ <b>Passenger {number}</b>: which detail should change?").format(number=index + 1)]
-    lines += [f"{_(FIELD_NAMES[f])}: {esc(_shown(person, f))}" for f in fields]
+    lines += [f"{translate(FIELD_NAMES[f])}: {esc(_shown(person, f))}" for f in fields]
     codes = {v: k for k, v in FIELD_CODES.items()}
-    buttons = [[turn.button(_(FIELD_NAMES[f]), "rv", f"f{index}{codes[f]}")] for f in fields]
+    buttons = [[turn.button(translate(FIELD_NAMES[f]), "rv", f"f{index}{codes[f]}")] for f in fields]
     buttons.append([turn.button(_("◀ Back to the review"), "rv", "back")])
     turn.say("\n".join(lines), InlineKeyboardMarkup(buttons))
 
