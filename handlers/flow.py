@@ -78,7 +78,8 @@ FLOW: dict[Step, StepRow] = {
 # Buttons valid whatever the step, with flow "*" in their data (notifications send them; they carry their own
 # target): "*:pay:<booking id>", "*:new:".
 ANYWHERE: dict[str, Action] = {"pay": payment.on_pay, "new": search.begin,
-                               "cx": cancel_card.on_yes, "keep": cancel_card.on_keep}  # the cancellation card
+                               "cx": cancel_card.on_yes, "keep": cancel_card.on_keep,  # the cancellation card
+                               "dsc": search.on_discard, "stay": search.on_stay}  # /search mid-booking
 
 def hint(step: Step) -> str:
     """The step's hint in the update's language (the table holds the English, marked with N_)."""

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
 
-from telegram import InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from core.formatting import local_date
 from core.i18n import N_, _
 from handlers.calendar import calendar_keyboard
+from handlers.places import (
+    NONE_OF_THESE,
+    NOT_AN_AIRPORT,
+    city_choice,
+    did_you_mean,
+    quote,
+    resolve_place,
+    set_place,
+    type_again,
+    unknown_airport,
+)
 from handlers.render import esc
 from handlers.trip import (
     bad_return,
@@ -19,16 +29,14 @@ from handlers.trip import (
     origin_tz,
     travel_day,
 )
-from handlers.turn import Turn
+from handlers.turn import Turn, callback_data
 from models.conversation import Step
 from services import search_query
-from services.airports import MAX_QUERY_CHARS, AirportMatch
-from services.dates import BadDate, ambiguity, check_travel_date, parse_date, shorten
+from services.airports import AirportMatch
+from services.dates import BadDate, ambiguity, check_travel_date, parse_date
 from services.search_query import MAX_PASSENGERS, Verdict
 
 COULDNT_READ = N_("I couldn't read that as a search — try <code>LHR JFK 15 Dec 2</code>.")
-NOT_AN_AIRPORT = N_("I didn't recognise “{typed}” as an airport.")
-NONE_OF_THESE = "-"  # the "None of these" button's arg under the org/dst actions (whose args are IATA codes)
 PASSENGERS_PLEASE = N_("1–{max} passengers, please: send a number from 1 to {max} (for larger groups, make two "
                        "bookings).")
 
@@ -37,22 +45,45 @@ def _passengers_please() -> str:
     return _(PASSENGERS_PLEASE).format(max=MAX_PASSENGERS)
 
 
-def quote(text: str) -> str:
-    """The traveller's text as a reply may show it: at most 60 characters (then "…"), HTML-escaped."""
-    return esc(shorten(text))
-
-
-def _place_label(match_codes: list[str], turn: Turn) -> str:
-    directory = turn.svc.airports
-    if len(match_codes) == 1:
-        airport = directory.get(match_codes[0])
-        return f"{airport.city} {airport.iata}" if airport else match_codes[0]
-    first = directory.get(match_codes[0])
-    return _("{city} (any: {codes})").format(city=first.city if first else "", codes=", ".join(match_codes))
+IN_PROGRESS = frozenset({Step.SEATS, Step.PAX, Step.REVIEW})  # seats held: a new search would throw them away
 
 
 async def begin(turn: Turn, args: str = "") -> None:
-    """A new search: forget the previous draft (and free its seats), then ask or parse."""
+    """A new search; in the middle of a booking with seats held, first "Discard your booking in progress?"."""
+    d = turn.draft
+    held = [f"{p.flight_number} {s}" if len(d.picks) > 1 else s for p in d.picks for s in p.seats if s]
+    if turn.conv.step in IN_PROGRESS and held:
+        d.pending_search = args.strip()[:search_query.MAX_CHARS + 1]  # over the cap: answered unread later
+        turn.say(_("Discard your booking in progress (seats {seats})?").format(seats=esc(", ".join(held))),
+                 InlineKeyboardMarkup([
+                     [InlineKeyboardButton(_("🗑 Discard it and search"),
+                                           callback_data=callback_data("*", "dsc", turn.conv.flow))],
+                     [InlineKeyboardButton(_("◀ Continue my booking"),
+                                           callback_data=callback_data("*", "stay", turn.conv.flow))]]))
+        return
+    await _search_afresh(turn, args)
+
+
+async def on_discard(turn: Turn, flow: str) -> None:
+    """"Discard it and search": the booking in progress goes (its seats freed), the new search runs."""
+    pending = turn.draft.pending_search
+    if flow != turn.conv.flow or pending is None:
+        turn.notice = _("This button is no longer active.")
+        return
+    await _search_afresh(turn, pending)
+
+
+async def on_stay(turn: Turn, flow: str) -> None:
+    """"Continue my booking": nothing is lost; the question the booking was at, again."""
+    if flow != turn.conv.flow or turn.draft.pending_search is None:
+        turn.notice = _("This button is no longer active.")
+        return
+    turn.draft.pending_search = None
+    turn.goto(turn.conv.step)
+
+
+async def _search_afresh(turn: Turn, args: str) -> None:
+    """Forget the previous draft (and free its seats), then ask or parse."""
     await turn.start_over()
     if args.strip():
         if search_query.too_long(args):
@@ -104,33 +135,6 @@ async def prompt_passengers(turn: Turn) -> None:
         day=when), InlineKeyboardMarkup(rows))
 
 
-def _unknown_airport(turn: Turn, match: AirportMatch, action: str, typed: str) -> None:
-    if match.suggestions:
-        names = ", ".join(f"{a.city} ({a.iata})" for a in match.suggestions)
-        buttons = [[turn.button(f"{a.city} · {a.iata}", action, a.iata)] for a in match.suggestions]
-        turn.say(_("I don't know the airport “{typed}”. Did you mean {names}?").format(
-                     typed=quote(typed), names=esc(names)),
-                 InlineKeyboardMarkup(buttons))
-    else:
-        turn.say(_("I don't know the airport “{typed}”. Type a city, airport name or 3-letter code.").format(
-            typed=quote(typed)))
-
-
-def _did_you_mean(turn: Turn, match: AirportMatch, action: str) -> None:
-    """A fuzzy guess under SURE_SCORE ("atlantis" → Atlanta): ask, with its top 3 airports and "None of these"."""
-    guess = match.airports
-    city = guess[0].city
-    offered = match.suggestions or guess[:3]
-    buttons = [[turn.button(f"{a.city} · {a.iata}", action, a.iata)] for a in offered]
-    buttons.append([turn.button(_("None of these"), action, NONE_OF_THESE)])
-    turn.say(_("Did you mean {city} ({codes})?").format(city=esc(city), codes=", ".join(a.iata for a in guess)),
-             InlineKeyboardMarkup(buttons))
-
-
-def _type_again(turn: Turn) -> None:
-    turn.say(_("Please type the place again: a city, airport name or 3-letter code."))
-
-
 def _next_missing(turn: Turn) -> Step:
     """The first piece of the search still missing (a half-understood search keeps the rest), else what follows."""
     d = turn.draft
@@ -143,56 +147,26 @@ def _next_missing(turn: Turn) -> Step:
     return next_question(turn)
 
 
-def _city_choice(turn: Turn, match: AirportMatch, action: str, question: str) -> None:
-    buttons = [[turn.button(f"{a.iata} · {a.name}", action, a.iata)] for a in match.airports]
-    buttons.append([turn.button(_("Any {city} airport").format(city=match.city), action,
-                                "*" + ",".join(a.iata for a in match.airports))])
-    turn.say(_("{city} has {count} airports.").format(city=esc(match.city), count=len(match.airports)) + " "
-             + question, InlineKeyboardMarkup(buttons))
-
-
-async def _resolve(turn: Turn, text: str) -> AirportMatch:
-    """The local airport list first; a place it doesn't know is looked up live (Amadeus) when configured.
-
-    Only the first MAX_QUERY_CHARS characters are used (no place name is longer), so a long message costs
-    no more fuzzy matching, and no longer live keyword, than a long city name.
-    """
-    text = text.strip()[:MAX_QUERY_CHARS]
-    match = turn.svc.airports.resolve(text)
-    if not match.found:
-        # A bigger directory when a live provider knows the place; FlightSearch also makes it the one every
-        # service reads (turn.svc.airports), so later turns know the new airports too.
-        learned = await turn.svc.flights.learn_airports(turn.svc.airports, text)
-        if learned is not None:
-            match = learned.resolve(text)
-    return match
-
-
-def _set_place(turn: Turn, key: Literal["origin", "destination"], codes: list[str]) -> None:
-    setattr(turn.draft, key, codes)
-    setattr(turn.draft, f"{key}_label", _place_label(codes, turn))
-
-
 async def on_origin_text(turn: Turn, text: str) -> None:
     if search_query.too_long(text):
         turn.say(_(COULDNT_READ))
         return
     if len(text.split()) >= 3 and await one_line(turn, text):
         return
-    match = await _resolve(turn, text)
+    match = await resolve_place(turn, text)
     if not match.found:
-        _unknown_airport(turn, match, "org", text)
+        unknown_airport(turn, match, "org", text)
     elif not match.sure:
-        _did_you_mean(turn, match, "org")
+        did_you_mean(turn, match, "org")
     elif len(match.airports) > 1:
-        _city_choice(turn, match, "org", _("Which one are you flying from?"))
+        city_choice(turn, match, "org", _("Which one are you flying from?"))
     else:
         await on_origin_pick(turn, match.airports[0].iata)
 
 
 async def on_origin_pick(turn: Turn, arg: str) -> None:
     if arg == NONE_OF_THESE:
-        _type_again(turn)
+        type_again(turn)
         return
     codes = list(dict.fromkeys(arg.lstrip("*").split(",")))  # a forged "ATL,ATL,…" is ATL once
     if not all(turn.svc.airports.get(c) for c in codes):
@@ -202,25 +176,25 @@ async def on_origin_pick(turn: Turn, arg: str) -> None:
     if set(codes) & set(turn.draft.destination):  # the destination was kept from a half-understood search
         turn.say(_("The origin is the same as the destination. Where are you flying <b>from</b>?"))
         return
-    _set_place(turn, "origin", codes)
+    set_place(turn, "origin", codes)
     turn.goto(_next_missing(turn))
 
 
 async def on_destination_text(turn: Turn, text: str) -> None:
-    match = await _resolve(turn, text)
+    match = await resolve_place(turn, text)
     if not match.found:
-        _unknown_airport(turn, match, "dst", text)
+        unknown_airport(turn, match, "dst", text)
     elif not match.sure:
-        _did_you_mean(turn, match, "dst")
+        did_you_mean(turn, match, "dst")
     elif len(match.airports) > 1:
-        _city_choice(turn, match, "dst", _("Which one are you flying to?"))
+        city_choice(turn, match, "dst", _("Which one are you flying to?"))
     else:
         await on_destination_pick(turn, match.airports[0].iata)
 
 
 async def on_destination_pick(turn: Turn, arg: str) -> None:
     if arg == NONE_OF_THESE:
-        _type_again(turn)
+        type_again(turn)
         return
     codes = list(dict.fromkeys(arg.lstrip("*").split(",")))  # a forged "ATL,ATL,…" is ATL once
     if not all(turn.svc.airports.get(c) for c in codes):  # a forged or outdated button
@@ -230,7 +204,7 @@ async def on_destination_pick(turn: Turn, arg: str) -> None:
     if set(codes) & set(turn.draft.origin):
         turn.say(_("The destination is the same as the origin. Where would you like to fly <b>to</b>?"))
         return
-    _set_place(turn, "destination", codes)
+    set_place(turn, "destination", codes)
     turn.goto(_next_missing(turn))
 
 
@@ -307,11 +281,11 @@ async def one_line(turn: Turn, text: str) -> bool:
     destination = [a.iata for a in query.destination.airports]
     if set(origin) & set(destination):
         turn.say(_("The origin and destination are the same airport. Where are you flying to?"))
-        _set_place(turn, "origin", origin)
+        set_place(turn, "origin", origin)
         turn.goto(Step.ASK_DESTINATION)
         return True
-    _set_place(turn, "origin", origin)
-    _set_place(turn, "destination", destination)
+    set_place(turn, "origin", origin)
+    set_place(turn, "destination", destination)
     turn.draft.page = 0
     # Out of range: keep the route and date, and ask only for the count (the date, if wrong, first).
     if query.verdict is Verdict.BAD_PASSENGERS:
@@ -354,7 +328,7 @@ def _keep_what_was_read(turn: Turn, query: search_query.SearchQuery) -> None:
         if not match.sure:
             guess = guess or (action, match)
         elif key == "origin" or not set(a.iata for a in match.airports) & set(d.origin):
-            _set_place(turn, key, [a.iata for a in match.airports])  # type: ignore[arg-type]
+            set_place(turn, key, [a.iata for a in match.airports])  # type: ignore[arg-type]
     if query.day is not None and query.today is not None:
         try:
             check_travel_date(query.day, query.today, last_bookable_day(turn))
@@ -375,7 +349,7 @@ def _keep_what_was_read(turn: Turn, query: search_query.SearchQuery) -> None:
             turn.say(esc(exc))
     if guess is not None:
         action, match = guess
-        _did_you_mean(turn, turn.svc.airports.resolve(match.query), action)  # with its top 3 suggestions
+        did_you_mean(turn, turn.svc.airports.resolve(match.query), action)  # with its top 3 suggestions
         turn.conv.step = Step.ASK_ORIGIN if action == "org" else Step.ASK_DESTINATION
         turn.next = None  # the question is the step's prompt: the buttons (or a typed place) answer it
         return

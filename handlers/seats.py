@@ -14,7 +14,6 @@ from handlers.turn import Turn
 from models.aircraft import CabinLayout
 from models.conversation import Pick, Step
 from models.flight import Flight
-from services.seat_choice import MAX_ROW_BUTTONS as MAX_ROW_BUTTONS  # re-exported: the seat-map tests use it
 from services.seat_choice import page_of, parse_seat, seat_pages, suggest_seats, taken_answer, where_else
 from services.seats import chat_holder
 from services.through_fares import through_fares

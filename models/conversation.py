@@ -96,6 +96,8 @@ class Draft(BaseModel):
     asked_phone: bool = False  # the phone question's reply keyboard is showing
     editing: bool = False  # one field asked again from the review: its old value may be kept
     old_answer: str | None = None  # that field's value before (None: it had been skipped)
+    # a /search sent while seats are held: kept until the traveller says whether to discard the booking
+    pending_search: str | None = None
     # booked
     booking_id: str | None = None
 

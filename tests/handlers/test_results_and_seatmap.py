@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from handlers.seats import MAX_ROW_BUTTONS, seat_pages
 from services.inventory.network import aircraft_types
+from services.seat_choice import MAX_ROW_BUTTONS, seat_pages
 from tests.flows import travel_day
 
 

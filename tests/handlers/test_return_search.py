@@ -177,3 +177,26 @@ async def test_day_before_and_after_move_the_way_being_chosen_and_never_put_the_
     draft = await _draft(15010)
     assert (draft["date"], draft["return_date"]) == ((out + timedelta(days=1)).isoformat(),
                                                      (out + timedelta(days=2)).isoformat())
+
+
+async def test_a_new_search_mid_booking_asks_before_discarding_the_held_seats(bot: Any) -> None:
+    from tests.flows import to_passengers
+
+    t = bot.telegram.traveller(15011)
+    await to_passengers(t, bot.clock, pax=1, days_ahead=9)
+    held = await SeatHold.find(SeatHold.holder == "chat:15011").to_list()
+    assert len(held) == 1
+    await t.send(f"/search LHR CDG {travel_day(bot.clock, 12).isoformat()}")
+    ask = await t.wait_for("Discard your booking in progress")
+    assert held[0].seat in ask.plain_text()
+    await t.press("Continue my booking")
+    await t.wait_for("Passenger 1 of 1")  # the question the booking was at; nothing lost
+    assert await SeatHold.find(SeatHold.holder == "chat:15011").count() == 1
+    await t.send(f"/search LHR CDG {travel_day(bot.clock, 12).isoformat()}")
+    ask = await t.wait_for("Discard your booking in progress")
+    for _tap in range(25):
+        await t.press("Discard it and search", ask)
+    await t.wait_for("London LHR → Paris CDG")
+    await bot.telegram.wait_until_callbacks_answered()
+    assert sum("London LHR → Paris CDG" in m.plain_text() for m in t.messages()) == 1
+    assert await SeatHold.find(SeatHold.holder == "chat:15011").count() == 0
