@@ -67,7 +67,7 @@ async def show_review(turn: Turn) -> None:
             lines += _flight_lines(turn, flight, pick)
             previous = flight
     lines.append("")
-    for i, person in enumerate(d.people):
+    for i, person in enumerate(d.people[:pax]):
         extra = []
         if person.email:
             extra.append(esc(person.email))
@@ -76,10 +76,10 @@ async def show_review(turn: Turn) -> None:
         if person.doc:
             extra.append(_("doc …{last_digits}").format(last_digits=esc(person.doc[-3:])))
         if len(d.picks) == 1:
-            seat = _("seat {seat}").format(seat=d.picks[0].seats[i] or "—")
+            seat = _("seat {seat}").format(seat=_seat_of(d.picks[0], i))
         else:  # "seats FO280 10A · FO281 12C": which seat on which flight
             seat = _("seats {seats}").format(seats=" · ".join(
-                f"{p.flight_number} {p.seats[i] or '—'}" for p in d.picks))
+                f"{p.flight_number} {_seat_of(p, i)}" for p in d.picks))
         lines.append(_("{number}. {name}, born {born}").format(number=i + 1, name=esc(person.name), born=person.dob)
                      + f" · {seat}" + (f" · {' · '.join(extra)}" if extra else ""))
     fare = d.fare_per_passenger()
@@ -91,6 +91,10 @@ async def show_review(turn: Turn) -> None:
                 for i in range(pax)]
     buttons.append([turn.button(_("💺 Change seats"), "rv", "seats"), turn.button(_("🔁 Start over"), "rv", "new")])
     turn.say("\n".join(lines), InlineKeyboardMarkup(buttons))
+
+
+def _seat_of(pick: Pick, passenger: int) -> str:
+    return (pick.seats[passenger] if passenger < len(pick.seats) else None) or "—"
 
 
 def _flight_lines(turn: Turn, flight: Flight, pick: Pick) -> list[str]:

@@ -271,6 +271,12 @@ async def one_line(turn: Turn, text: str) -> bool:
         return True
     if query.verdict is Verdict.NOT_FOUND:
         return False
+    d = turn.draft
+    if d.picks or d.people:  # typed over an earlier search: never mix its flights or passengers into this one
+        if turn.conv.step in IN_PROGRESS and any(seat for p in d.picks for seat in p.seats):
+            await begin(turn, text)  # seats held: "Discard your booking in progress?" first
+            return True
+        await turn.start_over()
     if query.verdict is Verdict.PARTIAL or not (query.origin and query.origin.sure and query.destination
                                                 and query.destination.sure):
         _keep_what_was_read(turn, query)

@@ -150,7 +150,7 @@ def test_book_a_flight_in_the_console_to_confirmed(console: Console, data_dir: P
     console.say("Charles Babbage", expect="Date of birth of Charles Babbage")
     console.say("1991-12-26", expect="Passport or ID number of Charles Babbage")
     screen = console.say("X1234567", expect="Please review your booking")
-    assert "Ada Lovelace" in screen and "+442079460958" in screen and "doc …567" in screen
+    assert "Ada Lovelace" in screen and "+44 20 7946 0958" in screen and "doc …567" in screen
 
     screen = console.tap("✅ Confirm and pay", expect="/demo/checkout/")
     assert "DEMO payment" in screen  # labelled as a demo in the message itself
@@ -237,6 +237,7 @@ def open_calendar_on(console: Console, day: date) -> None:
 
 def test_return_trip_for_two_booked_and_paid_in_the_console(console: Console) -> None:
     console.wait_prompt(timeout=FIRST_START_SECONDS)
+    console.say("/cancel", expect="in progress")  # whatever an earlier test of this session left half-done
     console.say("/search", expect="Where are you flying from?")
     console.say("London", expect="LHR · London Heathrow Airport")
     console.tap("LHR · London Heathrow Airport", expect="Where to?")
@@ -280,6 +281,7 @@ def test_return_trip_for_two_booked_and_paid_in_the_console(console: Console) ->
 
 def test_connection_booked_from_a_one_line_search_in_the_console(console: Console) -> None:
     console.wait_prompt(timeout=FIRST_START_SECONDS)
+    console.say("/cancel", expect="in progress")  # whatever an earlier test of this session left half-done
     day = date.today() + timedelta(days=10)
     screen = console.say(f"LHR SYD {day:%Y-%m-%d} 1", expect="1 stop")
     connection = re.search(r"^\s+(\d+)\. (FO\d+) LHR [^\n]*· (FO\d+) \w{3} [^\n]*· total [^\n]*1 stop$",

@@ -113,7 +113,9 @@ async def test_a_traveller_who_booked_meanwhile_is_not_warned(paying: PayingBot)
 async def test_a_traveller_who_started_over_is_not_told(bot: Any) -> None:
     t = await _holding(bot, 15714, ["30A"], days=19)
     expires = await _expiry(15714)
-    await t.send("/search")  # a new search frees the seats and leaves the seat step
+    await t.send("/search")  # a new search frees the seats and leaves the seat step (once it is confirmed)
+    await t.wait_for("Discard your booking in progress")
+    await t.press("Discard it and search")
     await t.wait_for("Where are you flying from")
     _advance_to(bot, expires - 90_000)
     await _two_sweeps_at_once(bot)
