@@ -200,3 +200,20 @@ async def test_a_new_search_mid_booking_asks_before_discarding_the_held_seats(bo
     await bot.telegram.wait_until_callbacks_answered()
     assert sum("London LHR → Paris CDG" in m.plain_text() for m in t.messages()) == 1
     assert await SeatHold.find(SeatHold.holder == "chat:15011").count() == 0
+
+
+async def test_a_one_line_search_typed_at_the_review_never_mixes_in_the_earlier_passengers(bot: Any) -> None:
+    from tests.flows import book_to_review, pick_first_fare, pick_seats_for_me
+
+    t = bot.telegram.traveller(15012)
+    await book_to_review(t, bot.clock, pax=2)
+    await t.send(f"LHR CDG {travel_day(bot.clock, 12).isoformat()} 1")  # typed, not /search
+    await t.wait_for("Discard your booking in progress")
+    await t.press("Discard it and search")
+    await t.wait_for("London LHR → Paris CDG")
+    await pick_first_fare(t)
+    await pick_seats_for_me(t)
+    await t.press("Continue")
+    await t.wait_for("Passenger 1 of 1")  # a fresh passenger list: the earlier two are gone
+    draft = await _draft(15012)
+    assert draft.get("people", []) in ([], [{}]) and draft["pax"] == 1
