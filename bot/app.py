@@ -39,6 +39,7 @@ TRAVELLER_COMMANDS = [
 
 async def _post_init(app: FlyOApplication) -> None:
     await app.bot.set_my_commands(TRAVELLER_COMMANDS)
+    app.bot_data.services.reference.bot_username = app.bot.username  # e-mails link to the chat
     log.info("telegram bot @%s ready", app.bot.username)
 
 

@@ -286,7 +286,8 @@ class PaymentEvents:
         (keys "<kind>-chat:<id>" and "<kind>-email:<id>")."""
         kind, ident = key
         await self.notify.chat(f"{kind}-chat:{ident}", booking.chat_id, chat_text, reference=booking.reference)
-        subject, text, html = emails.cancellation(booking, self.payments.reference.airports, email_note)
+        subject, text, html = emails.cancellation(booking, self.payments.reference.airports, email_note,
+                                                  bot_username=self.payments.reference.bot_username)
         await self.notify.email(f"{kind}-email:{ident}", booking.email, subject, text, html,
                                 reference=booking.reference)
 

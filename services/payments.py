@@ -167,7 +167,8 @@ class PaymentService:
                                       _("🔁 Here is your payment link again.") + "\n" + self.link_text(link),
                                       [PayNow(link.url)], reference=booking.reference)
         deadline = deadline_text(link.expires_ms, link.booking, self.reference.airports, stamp)
-        subject, text, html = emails.payment_link(link.booking, link.url, deadline, self.reference.airports, link.demo)
+        subject, text, html = emails.payment_link(link.booking, link.url, deadline, self.reference.airports, link.demo,
+                                                  bot_username=self.reference.bot_username)
         await self.notifications.email(f"resend-email:{booking.id}:{stamp}", booking.email, subject, text, html,
                                        reference=booking.reference)
         await self.bookings.record(link.booking, "resend", f"attempt {link.attempt}", actor)
@@ -190,7 +191,8 @@ class PaymentService:
         await self.notifications.chat(f"{key}-chat:{booking.id}", booking.chat_id, text, reference=booking.reference)
         if step is not None:
             await step("email")
-        subject, body, html = emails.confirmation(booking, airports, pnr=pnr, order_id=order_id)
+        subject, body, html = emails.confirmation(booking, airports, pnr=pnr, order_id=order_id,
+                                                  bot_username=self.reference.bot_username)
         await self.notifications.email(f"{key}-email:{booking.id}", booking.email, subject,
                                        body + reseated_note(booking, html_text=False), html,
                                        reference=booking.reference)
@@ -253,7 +255,8 @@ class PaymentService:
             if refunded else ""
         if message:
             note = (note + "\n\n" if note else "") + _("Message from FlyO: {message}").format(message=message)
-        subject, text, html = emails.cancellation(booking, self.reference.airports, note)
+        subject, text, html = emails.cancellation(booking, self.reference.airports, note,
+                                                  bot_username=self.reference.bot_username)
         await self.notifications.email(f"cancel-email:{booking.id}", booking.email, subject, text, html,
                                        reference=booking.reference)
 

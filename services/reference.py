@@ -19,3 +19,4 @@ class ReferenceData:
     airports: AirportDirectory = field(default_factory=lambda: AirportDirectory([]))
     aircraft: dict[str, AircraftType] = field(default_factory=dict)
     last_day: date | None = None  # last departure date of the local inventory
+    bot_username: str | None = None  # learned when the bot starts: e-mails link to https://t.me/<it>

@@ -86,6 +86,8 @@ async def test_guided_return_trip_for_two_is_one_booking_one_payment_one_confirm
     assert mail.text is not None and "Outbound:" in mail.text and "Return:" in mail.text
     assert out.flight.flight_number in mail.text and home.flight.flight_number in mail.text
     assert "(JFK)" in mail.text and "(LHR)" in mail.text
+    username = paying.services.reference.bot_username
+    assert username and f"https://t.me/{username}" in mail.text  # manage it in the chat: one tap away
     await assert_seat_and_money_invariants()
 
 
