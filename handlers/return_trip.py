@@ -12,6 +12,7 @@ from core.i18n import _
 from handlers.calendar import calendar_keyboard
 from handlers.render import esc
 from handlers.trip import (
+    back_row,
     bad_return,
     check_return_date,
     last_bookable_day,
@@ -31,7 +32,8 @@ async def prompt_trip(turn: Turn) -> None:
     turn.say(_("{origin} → {destination}, {day}.\n<b>One way or return?</b>").format(
         origin=esc(turn.draft.origin_label), destination=esc(turn.draft.destination_label),
         day=local_date(travel_day(turn))), InlineKeyboardMarkup([[
-            turn.button(_("➡️ One way"), "trip", "one"), turn.button(_("🔁 Return"), "trip", "return")]]))
+            turn.button(_("➡️ One way"), "trip", "one"), turn.button(_("🔁 Return"), "trip", "return")],
+            back_row(turn)]))
 
 
 async def on_trip(turn: Turn, arg: str) -> None:
@@ -73,7 +75,7 @@ def _return_screen(turn: Turn, month: str | None, *, edit: bool) -> None:
     turn.say(
         _("Outbound {day}. <b>When do you fly back</b> from {destination}?\nTap a day or type it (22 Dec, "
           "2026-12-22).").format(day=local_date(outbound), destination=esc(turn.draft.destination_label)),
-        InlineKeyboardMarkup([suggested, *keyboard.inline_keyboard]), edit=edit)
+        InlineKeyboardMarkup([suggested, *keyboard.inline_keyboard, back_row(turn)]), edit=edit)
 
 
 async def on_return_text(turn: Turn, text: str) -> None:

@@ -22,6 +22,7 @@ from handlers.places import (
 )
 from handlers.render import esc
 from handlers.trip import (
+    back_row,
     bad_return,
     check_return_date,
     last_bookable_day,
@@ -101,7 +102,7 @@ async def prompt_origin(turn: Turn) -> None:
 
 async def prompt_destination(turn: Turn) -> None:
     turn.say(_("From <b>{origin}</b>. <b>Where to?</b>\nType a city, airport or code.").format(
-        origin=esc(turn.draft.origin_label)))
+        origin=esc(turn.draft.origin_label)), InlineKeyboardMarkup([back_row(turn)]))
 
 
 async def prompt_date(turn: Turn) -> None:
@@ -119,7 +120,8 @@ def _date_screen(turn: Turn, month: str | None, *, edit: bool) -> None:
     turn.say(
         _("{origin} → <b>{destination}</b>. <b>When?</b>\nTap a day or type it (2026-12-15, 15/12, 15 Dec, "
           "tomorrow).").format(origin=esc(turn.draft.origin_label), destination=esc(turn.draft.destination_label)),
-        calendar_keyboard(turn, shown, today, last_bookable_day(turn)), edit=edit,
+        InlineKeyboardMarkup([*calendar_keyboard(turn, shown, today, last_bookable_day(turn)).inline_keyboard,
+                              back_row(turn)]), edit=edit,
     )
 
 
@@ -132,7 +134,12 @@ async def prompt_passengers(turn: Turn) -> None:
         day=local_date(day), return_day=local_date(back))
     turn.say(_("{origin} → {destination}, {day}.\n<b>How many passengers?</b> (1–9)").format(
         origin=esc(turn.draft.origin_label), destination=esc(turn.draft.destination_label),
-        day=when), InlineKeyboardMarkup(rows))
+        day=when), InlineKeyboardMarkup([*rows, back_row(turn)]))
+
+
+async def on_back_from_passengers(turn: Turn, _arg: str) -> None:
+    """◀ Back from the passenger count: the return date of a return trip, else one way or return."""
+    turn.goto(Step.ASK_RETURN if turn.draft.is_return else Step.ASK_TRIP)
 
 
 def _next_missing(turn: Turn) -> Step:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from datetime import date, timedelta
 
-from telegram import InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from core.formatting import local_date
 from core.i18n import _
@@ -36,6 +36,12 @@ def origin_tz(turn: Turn) -> str | None:
     codes = turn.draft.origin
     airport = turn.svc.airports.get(codes[0]) if codes else None
     return airport.tz if airport else None
+
+
+def back_row(turn: Turn) -> list[InlineKeyboardButton]:
+    """"◀ Back" under a search question: the previous question again, keeping what was answered
+    (handlers.flow maps each step's "bk" to the step before it)."""
+    return [turn.button(_("◀ Back"), "bk")]
 
 
 def check_return_date(day: date, outbound: date, last: date) -> None:

@@ -218,3 +218,45 @@ async def test_a_one_line_search_typed_at_the_review_never_mixes_in_the_earlier_
     await t.wait_for("Passenger 1 of 1")  # a fresh passenger list: the earlier two are gone
     draft = await _draft(15012)
     assert draft.get("people", []) in ([], [{}]) and draft["pax"] == 1
+
+
+async def test_back_walks_the_search_questions_in_reverse_and_keeps_the_answers(bot: Any) -> None:
+    t = bot.telegram.traveller(15013)
+    out = travel_day(bot.clock, 10)
+    await t.send("/search")
+    await t.wait_for("Where are you flying from")
+    await t.send("LHR")
+    await t.wait_for("Where to?")
+    await t.press("Back")
+    await t.wait_for("Where are you flying from")
+    await t.send("LHR")
+    await t.wait_for("Where to?")
+    await t.send("JFK")
+    await t.wait_for("When?")
+    await t.press("Back")
+    await t.wait_for("Where to?")
+    await t.send("BOS")  # a new destination
+    await t.wait_for("When?")
+    await guided_date_and_trip(t, out)
+    await t.press("Back")  # from the return date: one way or return again
+    await t.wait_for("One way or return?")
+    await t.press("One way")
+    await t.wait_for("How many passengers")
+    await t.press("Back")  # a one-way trip: back to one way or return
+    await t.wait_for("One way or return?")
+    await t.press("Return")
+    await t.wait_for("When do you fly back")
+    await t.press("a week later")
+    await t.wait_for("How many passengers")
+    await t.press("1")
+    results = (await t.wait_for("Outbound ·")).plain_text()
+    assert "London LHR → Boston BOS" in results and local_date(out) in results
+    draft = await _draft(15013)
+    assert (draft["trip"], draft["return_date"]) == ("return", (out + timedelta(days=7)).isoformat())
+
+
+async def guided_date_and_trip(t: Any, day: date) -> None:
+    await t.send(day.isoformat())
+    await t.wait_for("One way or return?")
+    await t.press("Return")
+    await t.wait_for("When do you fly back")
