@@ -18,14 +18,14 @@ async def test_support_reaches_the_admins_with_the_latest_reference_and_the_repl
     await ada.send("/support Can I bring <my> bike?")
     sent = await ada.wait_for("Sent to the FlyO team")
     assert f"about booking {booking.reference}" in sent.plain_text() and "answer here" in sent.plain_text()
-    forwarded = (await admin.wait_for("Support")).plain_text()
+    forwarded = (await admin.wait_for("Support", timeout=20)).plain_text()
     assert "Can I bring <my> bike?" in forwarded and booking.reference in forwarded
     assert f"/reply {booking.reference}" in forwarded and str(ada.user_id) in forwarded
 
     await admin.send(f"/reply {booking.reference} Yes — bikes fly free.\nPack it in a box.")
     done = await admin.wait_for("Sent to the traveller")
     assert booking.reference in done.plain_text()
-    answer = (await ada.wait_for("FlyO support")).plain_text()
+    answer = (await ada.wait_for("FlyO support", timeout=20)).plain_text()
     assert booking.reference in answer and "Yes — bikes fly free.\nPack it in a box." in answer
     entry = await AuditEntry.find_one(AuditEntry.action == "reply")
     assert entry is not None and entry.outcome == "sent" and entry.target == booking.reference
