@@ -70,7 +70,9 @@ async def support_command(update: Update, context: FlyOContext) -> None:
             booking = await svc.bookings.own_by_reference(words[0], turn.user_id)
             if booking is not None:
                 message = words[1] if len(words) > 1 else ""
-            elif REFERENCE_LIKE.fullmatch(words[0]) and any(c.isdigit() for c in words[0]):
+            elif REFERENCE_LIKE.fullmatch(words[0]):
+                # Typed as references are (capitals and digits) but not one of theirs: refused, whether it exists
+                # or not, so references can't be probed. (A word in lower case, "please", is the message.)
                 turn.say(_("There is no booking {reference} among yours (/mybookings lists them).").format(
                     reference=esc(words[0])))
                 return

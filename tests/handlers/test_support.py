@@ -89,3 +89,14 @@ async def test_help_in_the_middle_of_a_booking_asks_the_current_question_again(b
     await t.wait_for("Where to?")
     await t.send("JFK")  # and the booking carries on
     await t.wait_for("When?")
+
+
+async def test_a_capitalised_six_letter_word_is_read_as_a_reference_and_a_lower_case_one_as_the_message(
+        paying: PayingBot) -> None:
+    """References may be all letters (1 in 5 is): typed in capitals, a word that isn't one of the traveller's
+    bookings is refused whether or not it exists (nothing to probe); typed in lower case it is just the message."""
+    eve = paying.telegram.traveller(8706)
+    await eve.send("/support QWERTY what is in this booking?")
+    await eve.wait_for("no booking QWERTY among yours")
+    await eve.send("/support please call me back")
+    await eve.wait_for("Sent to the FlyO team")
