@@ -139,6 +139,13 @@ class SendGridMailer:
                 response = await asyncio.wait_for(future, self.deadline)
         except TimeoutError:  # the socket timeout in the thread, or the overall deadline here
             raise MailError(f"SendGrid did not answer within {self.timeout:g} s", retryable=True) from None
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise  # this task is being cancelled: let it
+            # The pool was closed under a call still queued for a thread (close() cancels those): the e-mail
+            # was not sent, and stays in the outbox for the next process.
+            raise MailError("the SendGrid mailer is closed", retryable=True) from None
         except HTTPError as exc:
             status = int(getattr(exc, "status_code", 0) or 0)
             retryable = status == 429 or status >= 500
