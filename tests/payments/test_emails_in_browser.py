@@ -4,7 +4,6 @@ and a phone (360 px), with screenshots (kept under the test's tmp dir, and in FL
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,33 +12,16 @@ import pytest
 
 from models.booking import BookingStatus
 from services import emails
+from tests.browser import BROWSER_TESTS, chromium
 from tests.payments.test_email_design import AIRPORTS, one_way, return_with_connection
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-DRIVER = shutil.which("chromedriver")
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(CHROMIUM is None or DRIVER is None,
-                       reason="no Chromium/chromedriver here (Debian: apt install chromium chromium-driver)"),
-]
+pytestmark = BROWSER_TESTS
 
 
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[Any]:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 f"--user-data-dir={tmp_path / 'profile'}", "--window-size=600,900"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(str(DRIVER)), options=options)
-    driver.set_page_load_timeout(60)
-    try:
+    with chromium(tmp_path / "profile", 600, 900) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 MAILS = {
