@@ -24,8 +24,8 @@ HELP = N_(
     "• /cancel — stop the current booking; <code>/cancel REF</code> cancels booking REF\n"
     "• /help — this message"
 )
-ADMIN_HELP = ("\n\nAdmin: /booking REF · /resend REF · /cancel REF [reason] · /stats · /find name|e-mail|REF · "
-              "/flagged · /reply REF text")
+ADMIN_HELP = ("\n\nAdmin: /booking REF · /resend REF · /cancel REF [reason] [-- message to the traveller] · "
+              "/stats · /find name|e-mail|REF · /flagged · /reply REF text")
 
 
 async def start(update: Update, context: FlyOContext) -> None:
