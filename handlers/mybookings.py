@@ -44,8 +44,8 @@ def card(turn: Turn, booking: Booking, *, details: bool = False) -> tuple[str, I
         f"{STATUS_MARK[booking.status]} <b>{itinerary_texts.status_words(booking, svc.clock.now_ms())}</b>",
         *itinerary_texts.itinerary_lines(booking, svc.airports),
         ngettext("Total {total} · {count} passenger", "Total {total} · {count} passengers",
-                 booking.seat_count).format(total=money(booking.price.total, booking.price.currency),
-                                            count=booking.seat_count),
+                 len(booking.passengers)).format(total=money(booking.price.total, booking.price.currency),
+                                            count=len(booking.passengers)),
     ]
     if details:
         lines += ["", "<b>" + _("Passengers") + "</b>", *itinerary_texts.passenger_lines(booking)]

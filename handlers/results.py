@@ -30,6 +30,7 @@ from models.flight import Flight
 from services.connections import Itinerary
 from services.dates import BadDate, check_travel_date
 from services.flights import LOCAL_LABEL, SearchResult, SourceNote
+from services.itinerary_texts import way_name
 from services.stats import record_search
 from services.through_fares import through_fares
 
@@ -146,7 +147,7 @@ def _header(turn: Turn, leg: int, day: date, pax: int, result: SearchResult) -> 
     origin, destination = leg_labels(turn, leg)
     way = ""
     if d.is_return:
-        way = (_("Outbound") if leg == 0 else _("Return")) + " · "
+        way = way_name(leg, 2) + " · "
     travellers = ngettext("{count} passenger", "{count} passengers", pax).format(count=pax)
     header = f"<b>{way}{esc(origin)} → {esc(destination)}</b>\n"
     if turn.svc.flights.live or result.notes:  # where fares come from matters only when there is a choice

@@ -14,6 +14,7 @@ from models.booking import Booking, Passenger
 from models.conversation import Draft, Person, Pick, Step
 from models.flight import Flight
 from services.bookings import NewBooking, NewSegment
+from services.itinerary_texts import way_name
 from services.passengers import fields_for, format_phone
 from services.seats import chat_holder
 from services.through_fares import through_fares
@@ -53,7 +54,7 @@ async def show_review(turn: Turn) -> None:
     lines = [_("🧾 <b>Please review your booking</b>")]
     for leg in sorted({p.leg for p in d.picks}):
         if d.is_return:
-            lines += ["", f"<b>{_('Outbound') if leg == 0 else _('Return')}</b> · "
+            lines += ["", f"<b>{way_name(leg, 2)}</b> · "
                       + _("{fare} per passenger").format(fare=money(sum(p.fare for p in d.picks_of(leg)), currency))]
         previous: Flight | None = None
         for pick, flight in zip(d.picks, flights, strict=True):

@@ -14,6 +14,7 @@ from handlers.turn import Turn
 from models.aircraft import CabinLayout
 from models.conversation import Pick, Step
 from models.flight import Flight
+from services.itinerary_texts import way_name
 from services.seat_choice import page_of, parse_seat, seat_pages, suggest_seats, taken_answer, where_else
 from services.seats import chat_holder
 from services.through_fares import through_fares
@@ -183,7 +184,7 @@ def _flight_of_trip(turn: Turn) -> str:
     picks = turn.draft.picks
     if len(picks) < 2:
         return ""
-    way = (_("Outbound") if _pick(turn).leg == 0 else _("Return")) if turn.draft.is_return else _("Connection")
+    way = way_name(_pick(turn).leg, 2) if turn.draft.is_return else _("Connection")
     return _("Flight {number} of {count} · {way}").format(number=turn.draft.seg + 1, count=len(picks),
                                                           way=way) + "\n"
 

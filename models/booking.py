@@ -141,24 +141,12 @@ class Booking(Document):
     def first_flight(self) -> FlightSnapshot:
         return self.segments[0].flight
 
-    @property
-    def last_flight(self) -> FlightSnapshot:
-        return self.segments[-1].flight
-
     def legs(self) -> list[list[Segment]]:
         """The segments grouped by way (outbound, then return), each in flight order."""
         ways: dict[int, list[Segment]] = {}
         for segment in self.segments:
             ways.setdefault(segment.leg, []).append(segment)
         return [ways[leg] for leg in sorted(ways)]
-
-    @property
-    def seat_count(self) -> int:
-        return len(self.passengers)
-
-    def seat_changes(self) -> dict[str, str]:
-        """Every replaced seat (old → new), across the segments."""
-        return {old: new for s in self.segments for old, new in s.seat_changes.items()}
 
     class Settings:
         name = "bookings"
