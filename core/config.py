@@ -93,6 +93,8 @@ class Settings(BaseSettings):
     MIN_CONNECT_MINUTES: int = Field(default=60, ge=20, le=360)
     MAX_LAYOVER_HOURS: int = Field(default=8, ge=1, le=23)
     PAYMENT_WINDOW_MINUTES: int = Field(default=30, ge=30, le=1440)
+    # an infant on a lap pays this share of each flight's fare (services.infants)
+    INFANT_FARE_PERCENT: int = Field(default=10, ge=0, le=100)
     MAX_PAYMENT_ATTEMPTS: int = Field(default=3, ge=1, le=10)
     # no booking, hold or payment link for a flight departing sooner than this
     BOOKING_CUTOFF_MINUTES: int = Field(default=120, ge=0, le=7*24*60)

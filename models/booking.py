@@ -48,10 +48,7 @@ class Passenger(BaseModel):
     email: str | None = None
     phone: str | None = None
     document_number: str | None = None
-
-    def is_infant(self, on: date) -> bool:
-        years = on.year - self.birth_date.year - ((on.month, on.day) < (self.birth_date.month, self.birth_date.day))
-        return years < 2
+    on_lap: bool = False  # an infant (under 2) on an adult's lap: no seat, the infant fare (services.infants)
 
 
 class Leg:
@@ -62,22 +59,27 @@ class Leg:
 
 
 class Segment(BaseModel):
-    """One flight of the itinerary with every passenger's seat (in passenger order) and its fare."""
+    """One flight of the itinerary with the seated passengers' seats (in passenger order) and its fares.
+
+    A lap infant has no seat: `seats` holds one seat per passenger *not* on a lap (`Booking.seat_of`)."""
 
     flight: FlightSnapshot  # with the cabin of this flight (cabins may differ: economy out, business back)
     seats: list[str]
     fare_per_passenger: int  # minor units of the booking's currency
+    infant_fare: int = 0  # per lap infant on this flight (services.through_fares.infant_fare)
+    fare_rule: str | None = None  # the fare's conditions when sold (services.fare_rules); None: sold before them
     leg: int = Leg.OUTBOUND
     seat_changes: dict[str, str] = {}  # old seat -> new seat, when a paid seat had been lost and was replaced
 
 
 class PriceSnapshot(BaseModel):
-    """Fare per passenger (all segments) and total in integer minor units of `currency`."""
+    """Fare per seated passenger (all segments) and total in integer minor units of `currency`."""
 
     currency: str
     fare_per_passenger: int
-    passengers: int
-    total: int
+    passengers: int  # everyone, lap infants included
+    total: int  # seated passengers at fare_per_passenger, lap infants at their segments' infant fares
+    infants: int = 0  # of `passengers`, on a lap
 
 
 class PaymentState(BaseModel):
@@ -140,6 +142,13 @@ class Booking(Document):
     @property
     def first_flight(self) -> FlightSnapshot:
         return self.segments[0].flight
+
+    def seat_of(self, segment: Segment, passenger: int) -> str | None:
+        """The seat of the `passenger`-th passenger on `segment`; None for a lap infant (or a seat not known)."""
+        if self.passengers[passenger].on_lap:
+            return None
+        seated = sum(1 for p in self.passengers[:passenger] if not p.on_lap)
+        return segment.seats[seated] if seated < len(segment.seats) else None
 
     def legs(self) -> list[list[Segment]]:
         """The segments grouped by way (outbound, then return), each in flight order."""

@@ -20,6 +20,7 @@ from core.i18n import _, ngettext
 from models.booking import Booking, BookingEvent, BookingStatus, Passenger, PriceSnapshot, Segment
 from models.flight import Flight, FlightSnapshot
 from repos.bookings import BookingRepo
+from services.infants import booking_total
 from services.seats import SeatService
 
 log = logging.getLogger(__name__)
@@ -40,9 +41,10 @@ def new_reference() -> str:
 class NewSegment:
     flight: Flight
     cabin: str
-    seats: list[str]  # one per passenger, in passenger order
+    seats: list[str]  # one per seated passenger (not on a lap), in passenger order
     fare_per_passenger: int
     leg: int = 0
+    infant_fare: int = 0  # per lap infant
 
 
 @dataclass(frozen=True)
@@ -167,11 +169,13 @@ class BookingService:
         now = self.clock.now()
         deadline_ms = self.clock.now_ms() + self.payment_window_ms
         segments = [Segment(flight=snapshot(p.flight, p.cabin), seats=list(p.seats),
-                            fare_per_passenger=p.fare_per_passenger, leg=p.leg) for p in new.segments]
+                            fare_per_passenger=p.fare_per_passenger, infant_fare=p.infant_fare, leg=p.leg)
+                    for p in new.segments]
         count = len(new.passengers)
         price = PriceSnapshot(currency=new.currency or new.segments[0].flight.currency,
-                              fare_per_passenger=new.fare_per_passenger,
-                              passengers=count, total=new.fare_per_passenger * count)
+                              fare_per_passenger=new.fare_per_passenger, passengers=count,
+                              total=booking_total(segments, new.passengers),
+                              infants=sum(1 for p in new.passengers if p.on_lap))
         returns = [p.flight.departs_at for p in new.segments if p.leg > 0]
         booking_id = PydanticObjectId()
         booking = await self._insert(Booking(

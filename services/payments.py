@@ -57,13 +57,16 @@ class CancelOutcome:
 
 
 def checkout_lines(booking: Booking) -> list[CheckoutLine]:
-    """One Stripe line item per passenger per flight: "FO123 LHR-JFK 15 Dec 2026, economy (ABC234) — Ada"."""
+    """One Stripe line item per passenger per flight: "FO123 LHR-JFK 15 Dec 2026, economy (ABC234) — Ada";
+    a lap infant's reads "— Ella (infant on lap)" at the infant fare. Their sum is the booking's total."""
     lines = []
     for segment in booking.segments:
         f = segment.flight
         what = f"{f.flight_number} {f.origin}-{f.destination} {f.departs_at:%d %b %Y}, {f.cabin} ({booking.reference})"
-        lines += [CheckoutLine(f"{what} — {p.full_name}", segment.fare_per_passenger) for p in booking.passengers]
-    return lines
+        lines += [CheckoutLine(f"{what} — {p.full_name} (infant on lap)", segment.infant_fare) if p.on_lap
+                  else CheckoutLine(f"{what} — {p.full_name}", segment.fare_per_passenger)
+                  for p in booking.passengers]
+    return [line for line in lines if line.amount > 0]  # a free lap (INFANT_FARE_PERCENT 0) is no item to pay
 
 
 class PaymentService:
