@@ -39,6 +39,8 @@ class Person(BaseModel):
     email: str | None = None
     phone: str | None = None
     doc: str | None = None
+    on_lap: bool | None = None  # an infant: on an adult's lap (True) or in a seat (False); None: not asked
+    saved: str | None = None  # the saved traveller (services.travellers) these answers came from
 
     def answered(self, field: str) -> bool:
         return field in self.model_fields_set
