@@ -20,6 +20,7 @@ from models.daily_counter import DailyCounter
 from models.flight import Flight, FlightSnapshot
 from models.ops import AttemptStatus, AuditEntry, Notification, NotificationStatus, PaymentAttempt, WebhookEvent
 from models.seat import HoldStatus, SeatHold
+from models.traveller import SavedTraveller, TravellerContact
 
 ALL_DOCUMENTS: list[type] = [
     Airport,
@@ -37,6 +38,8 @@ ALL_DOCUMENTS: list[type] = [
     DailyCounter,
     AirlineOrder,
     CancelRequest,
+    SavedTraveller,
+    TravellerContact,
 ]
 
 __all__ = [
@@ -62,6 +65,8 @@ __all__ = [
     "PaymentState",
     "PaymentStatus",
     "PriceSnapshot",
+    "SavedTraveller",
     "SeatHold",
+    "TravellerContact",
     "WebhookEvent",
 ]
