@@ -70,8 +70,10 @@ FLOW: dict[Step, StepRow] = {
         "s": seats.on_seat, "x": seats.on_taken, "sp": seats.on_seat_page, "auto": no_arg(seats.on_auto),
         "sd": no_arg(seats.on_seats_done), "back": seats.on_back,
     }, hint=seats.HINT),
-    Step.PAX: StepRow(passengers.ask_next, passengers.on_answer, {"skip": no_arg(passengers.on_skip),
-                                                                  "kv": no_arg(passengers.on_keep_value)}),
+    Step.PAX: StepRow(passengers.ask_next, passengers.on_answer, {
+        "skip": no_arg(passengers.on_skip), "kv": no_arg(passengers.on_keep_value), "pb": passengers.on_back,
+        "lap": passengers.on_lap,  # an infant: on a lap or in a seat
+    }),
     Step.REVIEW: StepRow(review.show_review, None, {
         "rv": review.on_review, "agree": review.on_agree,  # agree: consent to a re-priced fare
     }, hint=N_("Use the buttons under the summary to confirm or change your booking.")),

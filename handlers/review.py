@@ -14,6 +14,7 @@ from models.booking import Booking, Passenger
 from models.conversation import Draft, Person, Pick, Step
 from models.flight import Flight
 from services.bookings import NewBooking, NewSegment
+from services.infants import infant_fare
 from services.itinerary_texts import way_name
 from services.passengers import fields_for, format_phone
 from services.seats import chat_holder
@@ -76,16 +77,16 @@ async def show_review(turn: Turn) -> None:
             extra.append(esc(format_phone(person.phone)))
         if person.doc:
             extra.append(_("doc …{last_digits}").format(last_digits=esc(person.doc[-3:])))
-        if len(d.picks) == 1:
-            seat = _("seat {seat}").format(seat=_seat_of(d.picks[0], i))
+        if person.on_lap:
+            seat = _("👶 infant on a lap, no seat")
+        elif len(d.picks) == 1:
+            seat = _("seat {seat}").format(seat=_seat_of(d, d.picks[0], i))
         else:  # "seats FO280 10A · FO281 12C": which seat on which flight
             seat = _("seats {seats}").format(seats=" · ".join(
-                f"{p.flight_number} {_seat_of(p, i)}" for p in d.picks))
+                f"{p.flight_number} {_seat_of(d, p, i)}" for p in d.picks))
         lines.append(_("{number}. {name}, born {born}").format(number=i + 1, name=esc(person.name), born=person.dob)
                      + f" · {seat}" + (f" · {' · '.join(extra)}" if extra else ""))
-    fare = d.fare_per_passenger()
-    lines += ["", _("Fare {fare} × {count} = <b>{total}</b> ({currency}, taxes included)").format(
-        fare=money(fare, currency), count=pax, total=money(fare * pax, currency), currency=currency)]
+    lines += ["", _fare_line(turn, d.fare_per_passenger(), [p.fare for p in d.picks])]
     lines += [f"⚠️ {esc(note)}" for note in notes]
     buttons = [[turn.button(_("✅ Confirm and pay"), "rv", "ok")]]
     buttons += [[turn.button(_("✏️ Edit passenger {number}").format(number=i + 1), "rv", f"e{i}")]
@@ -94,8 +95,33 @@ async def show_review(turn: Turn) -> None:
     turn.say("\n".join(lines), InlineKeyboardMarkup(buttons))
 
 
-def _seat_of(pick: Pick, passenger: int) -> str:
-    return (pick.seats[passenger] if passenger < len(pick.seats) else None) or "—"
+def _seat_of(d: Draft, pick: Pick, passenger: int) -> str:
+    where = d.seat_index(passenger)
+    return (pick.seats[where] if where < len(pick.seats) else None) or "—"
+
+
+def _infants(d: Draft) -> int:
+    return sum(1 for p in d.people if p.on_lap)
+
+
+def _total(turn: Turn, fares: list[int]) -> int:
+    """The draft's price with these fares per flight: lap infants at the infant fare (services.infants)."""
+    d = turn.draft
+    return sum(fare * d.seated() + infant_fare(fare, turn.svc.settings.INFANT_FARE_PERCENT) * _infants(d)
+               for fare in fares)
+
+
+def _fare_line(turn: Turn, fare: int, fares: list[int]) -> str:
+    d = turn.draft
+    currency, infants = d.currency(), _infants(d)
+    total = money(_total(turn, fares), currency)
+    if not infants:
+        return _("Fare {fare} × {count} = <b>{total}</b> ({currency}, taxes included)").format(
+            fare=money(fare, currency), count=d.seated(), total=total, currency=currency)
+    lap = sum(infant_fare(f, turn.svc.settings.INFANT_FARE_PERCENT) for f in fares)
+    return _("Fare {fare} × {count} + infant on a lap {lap} × {infants} = <b>{total}</b> ({currency}, taxes "
+             "included)").format(fare=money(fare, currency), count=d.seated(), lap=money(lap, currency),
+                                 infants=infants, total=total, currency=currency)
 
 
 def _flight_lines(turn: Turn, flight: Flight, pick: Pick) -> list[str]:
@@ -107,7 +133,7 @@ def _flight_lines(turn: Turn, flight: Flight, pick: Pick) -> list[str]:
         _("Departs {when} local time").format(when=local_datetime(flight.departs_at, otz)),
         _("Arrives {when} local time").format(when=local_time(flight.arrives_at, dtz, '%a %d %b, %H:%M')),
         f"{cabin_name(pick.cabin)} · " + ngettext("seat {seats}", "seats {seats}", len(pick.seats)).format(
-            seats=", ".join(s or "—" for s in pick.seats)),
+            seats=", ".join(s or "—" for s in pick.seats)),  # seated passengers only: lap infants have none
     ]
 
 
@@ -141,8 +167,9 @@ async def check_price(turn: Turn, flights: list[Flight]) -> list[str] | None:
     old_fare, new_fare = money(sum(old), currency), money(sum(new_fares), new_currency or currency)
     if pax > 1:
         changed = _("⚠️ <b>Price changed: {old} → {new}</b> per passenger ({old_total} → {new_total} for "
-                    "{count}).").format(old=old_fare, new=new_fare, old_total=money(sum(old) * pax, currency),
-                                        new_total=money(sum(new_fares) * pax, new_currency or currency), count=pax)
+                    "{count}).").format(old=old_fare, new=new_fare, old_total=money(_total(turn, old), currency),
+                                        new_total=money(_total(turn, new_fares), new_currency or currency),
+                                        count=pax)
     else:
         changed = _("⚠️ <b>Price changed: {old} → {new}</b>.").format(old=old_fare, new=new_fare)
     moved = [f.flight_number for p, f, n in zip(d.picks, flights, new_fares, strict=True) if p.fare != n]
@@ -213,12 +240,7 @@ def _choose_field(turn: Turn, index: int) -> None:
 
 def _ask_again(turn: Turn, index: int, field: str) -> None:
     """Forget one answer (the others stay) and ask it again, offering to keep what it was."""
-    d = turn.draft
-    person = d.people[index]
-    d.old_answer = getattr(person, field) if person.answered(field) else None
-    d.editing = True
-    kept = {f: getattr(person, f) for f in person.model_fields_set if f != field}
-    d.people[index] = Person(**kept)
+    turn.draft.ask_again(index, field)
     turn.goto(Step.PAX)
 
 
@@ -255,11 +277,13 @@ async def confirm(turn: Turn) -> None:
                 return
     people = [
         Passenger(full_name=p.name or "", birth_date=date.fromisoformat(p.dob or ""), email=p.email,
-                  phone=p.phone, document_number=p.doc)
+                  phone=p.phone, document_number=p.doc, on_lap=bool(p.on_lap))
         for p in d.people
     ]
+    percent = turn.svc.settings.INFANT_FARE_PERCENT
     segments = [NewSegment(flight=f, cabin=p.cabin, seats=[s or "" for s in p.seats], fare_per_passenger=p.fare,
-                           leg=p.leg) for p, f in zip(d.picks, flights, strict=True)]
+                           leg=p.leg, infant_fare=infant_fare(p.fare, percent) if _infants(d) else 0)
+                for p, f in zip(d.picks, flights, strict=True)]
     new = NewBooking(user_id=turn.user_id, chat_id=turn.chat_id, segments=segments, passengers=people,
                      email=people[0].email or "", draft_key=draft_key, currency=d.currency())
     try:

@@ -69,7 +69,7 @@ async def on_flight_pick(turn: Turn, arg: str) -> None:
     for flight in flights:
         if await _closed(turn, flight):
             return
-    pax = d.pax or 0
+    pax = d.seated()  # lap infants need no seat
     try:
         for flight in flights:
             await turn.svc.bookings.check_seat_limit(turn.user_id, str(flight.id), pax)

@@ -130,6 +130,21 @@ class Draft(BaseModel):
         """The flights of one way (a later way's picks go too: they were chosen for the old one)."""
         self.picks = [p for p in self.picks if p.leg < leg] + picks
 
+    def ask_again(self, index: int, field: str) -> None:
+        """Forget one answer of passenger `index` (the others stay), keeping what it was to offer "Keep"."""
+        person = self.people[index]
+        self.old_answer = getattr(person, field) if person.answered(field) else None
+        self.editing = True
+        self.people[index] = Person(**{f: getattr(person, f) for f in person.model_fields_set if f != field})
+
+    def seated(self) -> int:
+        """Passengers who need a seat: all but the infants on a lap."""
+        return (self.pax or 0) - sum(1 for p in self.people if p.on_lap)
+
+    def seat_index(self, person: int) -> int:
+        """Where the `person`-th passenger's seat is in each pick's `seats` (lap infants have none)."""
+        return sum(1 for p in self.people[:person] if not p.on_lap)
+
     def fare_per_passenger(self) -> int:
         return sum(p.fare for p in self.picks)
 

@@ -97,27 +97,35 @@ def _flights(booking: Booking, airports: AirportDirectory, heading: str = "") ->
     return blocks
 
 
-def _seat(segment: Segment, number: int) -> str:
-    return segment.seats[number] if number < len(segment.seats) else _("no seat")
+def _seat(booking: Booking, segment: Segment, number: int) -> str:
+    return booking.seat_of(segment, number) or _("no seat")
 
 
 def _passengers(booking: Booking) -> list[Block]:
     rows = []
     for number, person in enumerate(booking.passengers):
-        if len(booking.segments) == 1:
-            seats = _("seat {seat}").format(seat=_seat(booking.segments[0], number))
+        if person.on_lap:
+            seats = _("infant on a lap, no seat")
+        elif len(booking.segments) == 1:
+            seats = _("seat {seat}").format(seat=_seat(booking, booking.segments[0], number))
         else:
-            seats = " · ".join(f"{s.flight.flight_number} {_seat(s, number)}" for s in booking.segments)
+            seats = " · ".join(f"{s.flight.flight_number} {_seat(booking, s, number)}" for s in booking.segments)
         rows.append((f"{number + 1}. {person.full_name}", seats))
     return [Heading(ngettext("Passenger", "Passengers", len(rows))), Rows(rows, wrap=True)]
 
 
 def _fares(booking: Booking, total_label: str, total: int) -> list[Block]:
-    currency, people = booking.price.currency, len(booking.passengers)
-    rows = [(_("{flight} {origin} → {destination}, {fare} × {count}").format(
-        flight=s.flight.flight_number, origin=s.flight.origin, destination=s.flight.destination,
-        fare=money(s.fare_per_passenger, currency), count=people),
-        money(s.fare_per_passenger * people, currency)) for s in booking.segments]
+    currency, infants = booking.price.currency, booking.price.infants
+    seated = len(booking.passengers) - infants
+    rows = []
+    for s in booking.segments:
+        rows.append((_("{flight} {origin} → {destination}, {fare} × {count}").format(
+            flight=s.flight.flight_number, origin=s.flight.origin, destination=s.flight.destination,
+            fare=money(s.fare_per_passenger, currency), count=seated), money(s.fare_per_passenger * seated, currency)))
+        if infants:
+            rows.append((_("{flight} infant on a lap, {fare} × {count}").format(
+                flight=s.flight.flight_number, fare=money(s.infant_fare, currency), count=infants),
+                money(s.infant_fare * infants, currency)))
     return [Heading(_("Fare")), Rows(rows, (total_label, money(total, currency)),
                                      _("All amounts in {currency}.").format(currency=currency))]
 

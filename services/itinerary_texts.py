@@ -96,7 +96,8 @@ def passenger_lines(booking: Booking) -> list[str]:
     """"1. Ada Lovelace · FO101 12A · FO102 3C" — every passenger with their seat on each flight (escaped)."""
     lines = []
     for number, person in enumerate(booking.passengers, start=1):
-        seats = [f"{s.flight.flight_number} {s.seats[number - 1]}" for s in booking.segments
-                 if len(s.seats) >= number]
+        seats = [_("infant on a lap")] if person.on_lap else [
+            f"{s.flight.flight_number} {seat}" for s in booking.segments
+            if (seat := booking.seat_of(s, number - 1)) is not None]
         lines.append(" · ".join([f"{number}. {html.escape(person.full_name)}", *map(html.escape, seats)]))
     return lines

@@ -50,6 +50,8 @@ def test_defaults_match_the_design_table() -> None:
     ("HTTP_PORT", "abc", "HTTP_PORT"),
     ("ADMIN_IDS", "x", "ADMIN_IDS"),
     ("PAYMENT_WINDOW_MINUTES", "10", "PAYMENT_WINDOW_MINUTES"),
+    ("INFANT_FARE_PERCENT", "101", "INFANT_FARE_PERCENT"),  # more than the adult fare
+    ("INFANT_FARE_PERCENT", "-5", "INFANT_FARE_PERCENT"),
     ("LOG_FORMAT", "xml", "LOG_FORMAT"),
     ("STRIPE_SECRET_KEY", "sk_live_123", "STRIPE_ALLOW_LIVE"),
 ])

@@ -127,7 +127,8 @@ async def test_infant_is_noted(bot: Any) -> None:
     await t.send("Baby Lovelace")
     await t.wait_for("Date of birth")
     await t.send((bot.clock.now().date() - timedelta(days=200)).isoformat())
-    await t.wait_for("travels as an infant")
+    noted = await t.wait_for("is under 2")  # alone in the booking: no lap to sit on
+    assert "travels in a seat of their own" in noted.plain_text()
 
 
 async def test_stale_buttons_get_a_notice_and_the_current_step(bot: Any) -> None:
