@@ -45,7 +45,8 @@ def _booking(passengers: list[Passenger], fares: list[int], percent: int) -> Boo
                         infant_fare=infant_fare(fare, percent))
                 for i, fare in enumerate(fares)]
     total = booking_total(segments, passengers)
-    booking: Booking = Booking.model_construct(reference="ABC234", user_id=1, chat_id=1, segments=segments, passengers=passengers,
+    booking: Booking = Booking.model_construct(
+        reference="ABC234", user_id=1, chat_id=1, segments=segments, passengers=passengers,
                    email="a@example.com", created_at=at, updated_ms=0, hold_expires_ms=0, payment=PaymentState(),
                    price=PriceSnapshot(currency="GBP", fare_per_passenger=sum(fares), passengers=len(passengers),
                                        total=total, infants=sum(1 for p in passengers if p.on_lap)))
