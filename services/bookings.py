@@ -20,6 +20,7 @@ from core.i18n import _, ngettext
 from models.booking import Booking, BookingEvent, BookingStatus, Passenger, PriceSnapshot, Segment
 from models.flight import Flight, FlightSnapshot
 from repos.bookings import BookingRepo
+from services import fare_rules
 from services.infants import booking_total
 from services.seats import SeatService
 
@@ -169,7 +170,8 @@ class BookingService:
         now = self.clock.now()
         deadline_ms = self.clock.now_ms() + self.payment_window_ms
         segments = [Segment(flight=snapshot(p.flight, p.cabin), seats=list(p.seats),
-                            fare_per_passenger=p.fare_per_passenger, infant_fare=p.infant_fare, leg=p.leg)
+                            fare_per_passenger=p.fare_per_passenger, infant_fare=p.infant_fare, leg=p.leg,
+                            fare_rule=fare_rules.rule_for(p.cabin, p.flight.source, p.flight.refundable))
                     for p in new.segments]
         count = len(new.passengers)
         price = PriceSnapshot(currency=new.currency or new.segments[0].flight.currency,
