@@ -16,7 +16,7 @@ from handlers.render import esc, money
 from handlers.turn import Turn, callback_data
 from models.booking import Booking, BookingStatus
 from services import itinerary_texts
-from services.cancellations import Cancellations, CardAnswered
+from services.cancellations import Cancellations, CardAnswered, RefundChanged
 from services.payment_texts import is_demo_payment
 from services.trust_texts import REFUND_DAYS
 
@@ -35,11 +35,19 @@ async def show_card(turn: Turn, booking: Booking, *, internal_reason: str = "", 
     lines = ["⚠️ " + _("<b>Cancel booking {reference}?</b>").format(reference=booking.reference),
              *itinerary_texts.itinerary_lines(booking, turn.svc.airports),
              ngettext("Passenger: {names}", "Passengers: {names}", len(booking.passengers)).format(names=names), ""]
+    quote, currency = preview.quote, booking.price.currency
     if preview.refund:
         lines.append(_("You get back <b>{amount}</b> on the card you paid with. {refund_days}").format(
-            amount=money(preview.refund, booking.price.currency), refund_days=_(REFUND_DAYS)))
+            amount=money(preview.refund, currency), refund_days=_(REFUND_DAYS)))
+        if quote.fee:
+            lines.append(_("That is {paid} paid minus a {fee} cancellation fee.").format(
+                paid=money(quote.paid, currency), fee=money(quote.fee, currency)))
+        lines.append("ℹ️ " + esc(quote.explanation))
         if is_demo_payment(booking):
             lines.append(_("(A demo payment: no money moves.)"))
+    elif quote.paid:
+        lines.append(_("<b>No refund</b>: {why}. Cancelling still releases the seats.").format(
+            why=esc(quote.explanation)))
     elif booking.status == BookingStatus.PENDING:
         lines.append(_("Nothing was paid: the seats are released and the payment link stops working."))
     if message:
@@ -57,6 +65,12 @@ async def on_yes(turn: Turn, arg: str) -> None:
     except CardAnswered as exc:
         turn.notice = str(exc)
         return
+    except RefundChanged as exc:  # the 24 h line passed since the card: nothing changed, a card with the new refund
+        turn.notice = str(exc)
+        turn.say(_("⚠️ The refund changed since that card: {old} is no longer due.").format(
+            old=money(exc.shown, exc.booking.price.currency)), edit=True)
+        await show_card(turn, exc.booking)
+        return
     except FlyOError as exc:
         turn.say(_("Can't cancel: {reason}").format(reason=esc(exc)), edit=True)
         return
@@ -66,6 +80,8 @@ async def on_yes(turn: Turn, arg: str) -> None:
     if outcome.refunded:
         text += " " + _("{amount} is on its way back to your card. {refund_days}").format(
             amount=money(outcome.refunded, cancelled.price.currency), refund_days=_(REFUND_DAYS))
+    elif not request.refund_shown and cancelled.payment.payment_intent_id:
+        text += " " + _("No refund, as the card said.")
     if outcome.refund_error:
         text += " " + _("⚠️ The refund failed ({error}); the admins have been told.").format(
             error=esc(outcome.refund_error))

@@ -55,6 +55,13 @@ class ChargeEvents:
         if booking.payment.status == PaymentStatus.REFUNDED:
             return "already_refunded"  # our own refund (cancel, late payment) echoed back by Stripe
         currency = booking.price.currency
+        if refunded < charged and booking.status == BookingStatus.CANCELLED:
+            # A cancelled booking refunded in part: our own refund under the fare's conditions (services.fare_rules)
+            # echoed back before it was stored, or a goodwill refund after a cancellation without one. Nothing to
+            # reconcile (no seats, no confirmed booking): recorded, not flagged nor told as a dashboard refund.
+            await self.bookings.record(booking, "partial_refund", f"{refunded} {currency} refunded of a cancelled "
+                                       "booking")
+            return "cancelled_partial"
         if refunded < charged:
             await self.repo.flag(booking, BookingFlag.PARTIALLY_REFUNDED)
             await self.bookings.record(booking, "partial_refund", f"{refunded} {currency} refunded in Stripe")

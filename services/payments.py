@@ -208,20 +208,22 @@ class PaymentService:
         await self.bookings.record(booking, "resend", "confirmation", actor)
 
     # ---- cancellation --------------------------------------------------------------------------------
-    async def cancel(self, booking: Booking, reason: str, actor: str, *, message: str = "",
-                     tell_chat: bool = True) -> CancelOutcome:
+    async def cancel(self, booking: Booking, reason: str, actor: str, *, refund: int | None = None,
+                     message: str = "", tell_chat: bool = True) -> CancelOutcome:
         """Cancel (conditional), free the seats, expire an open link, refund a payment, tell the traveller.
 
-        `message`: an admin's words for the traveller, added to what they are told. `tell_chat` False when the
-        traveller cancelled in their own chat and the answer there already says it (one message, not two);
-        the e-mail is sent either way."""
+        `refund`: the amount to refund (minor units), as the cancellation card quoted it (services.fare_rules);
+        None: everything paid; 0: no refund and no call to Stripe. `message`: an admin's words for the traveller,
+        added to what they are told. `tell_chat` False when the traveller cancelled in their own chat and the
+        answer there already says it (one message, not two); the e-mail is sent either way."""
         was = booking.status
         cancelled = await self.bookings.cancel(booking, reason, actor)
         refund_id, refunded, error = None, 0, None
         p = booking.payment
-        if was == BookingStatus.CONFIRMED and p.payment_intent_id and self.gateway is not None:
-            refund_id, refunded, error = await self.refund(cancelled, p.payment_intent_id,
-                                                           p.amount_paid or booking.price.total, "cancel")
+        paid = p.amount_paid or booking.price.total
+        amount = paid if refund is None else max(0, min(refund, paid))
+        if was == BookingStatus.CONFIRMED and p.payment_intent_id and self.gateway is not None and amount > 0:
+            refund_id, refunded, error = await self.refund(cancelled, p.payment_intent_id, amount, "cancel")
         elif p.session_id and p.status in (PaymentStatus.OPEN, PaymentStatus.CREATING) and self.gateway is not None:
             try:
                 await self.gateway.expire_checkout(p.session_id)
@@ -234,7 +236,8 @@ class PaymentService:
 
     async def refund(self, booking: Booking, payment_intent: str, amount: int, why: str) -> tuple[str | None, int,
                                                                                                    str | None]:
-        """Full refund with an idempotency key per booking and payment, so a repeat never refunds twice."""
+        """Refund `amount` (all or, under the fare's conditions, part of the payment) with an idempotency key per
+        booking and payment, so a repeat never refunds twice."""
         assert self.gateway is not None
         key = f"flyo-refund-{booking.id}-{payment_intent}"
         try:

@@ -9,6 +9,7 @@ from models import Booking, BookingStatus
 from models.booking import BookingEvent
 from models.cancel_request import CancelRequest
 from services.cancellations import CONFIRM_MINUTES
+from services.fare_rules import fee_of
 from tests.paying import ADMIN_ID, PayingBot
 
 
@@ -25,8 +26,10 @@ async def test_the_card_says_what_is_cancelled_and_the_refund_and_keep_it_change
     await ada.send(f"/cancel {booking.reference}")
     card = (await ada.wait_for("Cancel booking")).plain_text()
     paid = booking.price.total
+    back = paid - fee_of(paid)  # the first economy fare is Standard: refunded minus its fee (services.fare_rules)
     assert booking.reference in card and booking.first_flight.flight_number in card
-    assert f"£{paid // 100:,}.{paid % 100:02d}" in card and "on the card you paid with" in card
+    assert f"You get back £{back // 100:,}.{back % 100:02d} on the card you paid with" in card
+    assert f"£{paid // 100:,}.{paid % 100:02d} paid minus a" in card
     assert "5–10 business days" in card and "can't be undone" in card
     assert paying.stripe.refunds == {}  # nothing happened yet
     await ada.press("Keep it")
