@@ -27,6 +27,7 @@ from handlers.trip import (
 from handlers.turn import Turn
 from models.conversation import Step
 from models.flight import Flight
+from services import fare_rules
 from services.connections import Itinerary
 from services.dates import BadDate, check_travel_date
 from services.flights import LOCAL_LABEL, SearchResult, SourceNote
@@ -127,6 +128,8 @@ async def show_results(turn: Turn) -> None:
                         "fl", pick_arg(option.key, cabin))
             for cabin in option.fares if option.left.get(cabin, 0) >= pax
         ])
+    lines += [f"ℹ️ {cabin_name(cabin)}: {esc(text)}" for cabin, text in fare_rules.conditions_by_cabin(
+        [(cabin, option.flights[0]) for option in shown for cabin in option.fares])]
     order = d.sort
     controls = [turn.button(_("⏱ By time") if order == "price" else _("💶 By price"), "sort",
                             "time" if order == "price" else "price")]
