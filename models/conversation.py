@@ -130,6 +130,14 @@ class Draft(BaseModel):
         """The flights of one way (a later way's picks go too: they were chosen for the old one)."""
         self.picks = [p for p in self.picks if p.leg < leg] + picks
 
+    def persons(self) -> list[Person]:
+        """One Person per passenger (those not asked yet are empty), stored from now on."""
+        people = self.people
+        while len(people) < (self.pax or 0):
+            people.append(Person())
+        self.people = people  # assigned, so `dump` stores it even when it was the default list
+        return people
+
     def ask_again(self, index: int, field: str) -> None:
         """Forget one answer of passenger `index` (the others stay), keeping what it was to offer "Keep"."""
         person = self.people[index]
