@@ -31,6 +31,7 @@ FlyOApplication = Application[Any, Any, Any, Any, Any, Any]
 TRAVELLER_COMMANDS = [
     BotCommand("search", "Find and book a flight"),
     BotCommand("mybookings", "Your bookings"),
+    BotCommand("profile", "Your saved travellers and contact"),
     BotCommand("cancel", "Stop the current booking, or /cancel REF"),
     BotCommand("support", "Write to the FlyO team"),
     BotCommand("help", "What FlyO can do"),
@@ -77,7 +78,7 @@ def build_application(settings: Settings, services: Services, *, with_updater: b
 
 
 def register_handlers(app: FlyOApplication) -> None:
-    from handlers import admin, mybookings, ops, stats, support
+    from handlers import admin, mybookings, ops, profile, stats, support
 
     ops.register(app)  # group -1: flood control and blocked-chat tracking before any handler
     private = filters.ChatType.PRIVATE
@@ -86,12 +87,18 @@ def register_handlers(app: FlyOApplication) -> None:
     app.add_handler(CommandHandler("search", commands.search_command, filters=private))
     app.add_handler(CommandHandler("cancel", commands.cancel_command, filters=private))
     app.add_handler(CommandHandler("mybookings", mybookings.my_bookings, filters=private))
+    app.add_handler(CommandHandler("profile", profile.profile_command, filters=private))
     admin.register(app)  # /booking, /resend
     stats.register(app)  # /stats
     support.register(app)  # /support, /reply, /find, /flagged
     # The cards' own buttons ("*:mb?:…"), before the router's catch-all.
     app.add_handler(CallbackQueryHandler(mybookings.on_callback, pattern=mybookings.PATTERN))
+    app.add_handler(CallbackQueryHandler(profile.on_callback, pattern=profile.PATTERN))  # "*:pf?:…"
     app.add_handler(CallbackQueryHandler(router.on_callback))
-    app.add_handler(MessageHandler(private & (filters.TEXT & ~filters.COMMAND | filters.CONTACT), router.on_message))
+    # Typed text: first a /profile edit's answer, if one is pending (it then stops the update), else the router,
+    # one group later (a filter cannot read the database, so the check is the handler's own).
+    app.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, profile.on_text))
+    app.add_handler(MessageHandler(private & (filters.TEXT & ~filters.COMMAND | filters.CONTACT), router.on_message),
+                    group=1)
     app.add_handler(MessageHandler(private & filters.COMMAND, commands.unknown_command))
     app.add_error_handler(on_error)

@@ -41,6 +41,7 @@ from services.route_graph import MinConnectTimes
 from services.seats import SeatService
 from services.stripe_gateway import DemoGateway, PaymentGateway, StripeGateway
 from services.sweeps import Sweeper
+from services.travellers import TravellerService
 from webhooks import demo, health, metrics, pages
 from webhooks import stripe as stripe_webhook
 from webhooks import telegram as telegram_webhook
@@ -123,6 +124,7 @@ async def build_services(settings: Settings, database: Database, clock: Clock | 
         bookings=BookingService(clock, seats, booking_rules(settings)),
         reference=reference,
         notifications=notifications,
+        travellers=TravellerService(clock),
         started_monotonic=time.monotonic(),
         on_webhook_event=count_webhook_event,  # WEBHOOK_EVENTS counts what the Stripe webhook reports
     )

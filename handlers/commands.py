@@ -20,6 +20,7 @@ HELP = N_(
     "• Pick seats on the seat map, enter passenger details, review, then pay by card through a secure "
     "Stripe link. The confirmation arrives here and by e-mail.\n"
     "• /mybookings — your bookings: pay, see the details or cancel\n"
+    "• /profile — the travellers FlyO saved when you booked, and your contact: see, edit or delete them\n"
     "• /support — write to the FlyO team (<code>/support REF your message</code>); they answer here\n"
     "• /cancel — stop the current booking; <code>/cancel REF</code> cancels booking REF\n"
     "• /help — this message"
