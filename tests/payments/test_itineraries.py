@@ -12,6 +12,7 @@ from models.booking import Leg
 from models.flight import Flight
 from models.seat import BOOKED_FOREVER_MS, HoldStatus, seat_key
 from repos.base import collection
+from services import fare_rules
 from tests.flows import (
     confirm_cancel,
     drain_outbox,
@@ -118,7 +119,10 @@ async def _paid_return_trip(paying: PayingBot, t: Any, out: date, back: date) ->
     return confirmed
 
 
-async def test_cancelling_a_paid_return_trip_refunds_the_total_and_frees_both_flights(paying: PayingBot) -> None:
+async def test_cancelling_a_paid_return_trip_refunds_each_flights_share_minus_its_fee_and_frees_both_flights(
+        paying: PayingBot) -> None:
+    """Both ways economy (the Standard fare), cancelled days ahead: each flight's share of the payment comes back
+    minus the Standard fee on that share (services.fare_rules)."""
     ada = paying.telegram.traveller(14002)
     out = travel_day(paying.bot.clock, 9)
     booking = await _paid_return_trip(paying, ada, out, out + timedelta(days=4))
@@ -128,7 +132,10 @@ async def test_cancelling_a_paid_return_trip_refunds_the_total_and_frees_both_fl
     stored = await Booking.get(booking.id)
     assert stored is not None and stored.status == BookingStatus.CANCELLED
     [refund] = paying.stripe.refunds.values()
-    assert int(refund["amount"]) == booking.price.total
+    shares = fare_rules.shares(stored)
+    assert len(shares) == 2 and sum(shares) == booking.price.total
+    assert {s.fare_rule for s in stored.segments} == {fare_rules.STANDARD}
+    assert int(refund["amount"]) == sum(share - fare_rules.fee_of(share) for share in shares)
     assert await SeatHold.find(SeatHold.booking_id == str(booking.id)).count() == 0
 
 
