@@ -5,16 +5,32 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from models import Booking, BookingStatus, SeatHold
 from models.cancel_request import CancelRequest
 from models.ops import Notification
 from services.fare_rules import fee_of
 from services.money import money
+from tests.fakes.amadeus import FakeAmadeus
 from tests.fakes.stripe import build_event
-from tests.flows import eventually, search_one_line, travel_day
+from tests.flows import (
+    continue_from_seats,
+    eventually,
+    fill_passenger,
+    pick_first_fare,
+    pick_seats_for_me,
+    search_one_line,
+    travel_day,
+)
+from tests.harness import running_bot
 from tests.paying import ADMIN_ID, PayingBot
+from tests.services.amadeus_support import amadeus_fake, amadeus_settings
+
+__all__ = ["amadeus_fake"]  # the fixture, imported for pytest
 
 
 async def _paid(paying: PayingBot, chat: int) -> tuple[Any, Booking]:
@@ -169,3 +185,61 @@ async def test_a_partial_refund_in_the_dashboard_is_still_flagged(paying: Paying
     stored = await Booking.get(booking.id)
     assert stored is not None and stored.status == BookingStatus.CONFIRMED and stored.flag == "partially_refunded"
     await ada.wait_for("partial refund")
+
+
+async def _paid_business(paying: PayingBot, chat: int) -> tuple[Any, Booking]:
+    traveller = paying.telegram.traveller(chat)
+    await search_one_line(traveller, "LHR", "JFK", travel_day(paying.bot.clock, 10), 1)
+    await pick_first_fare(traveller, "Business")
+    await pick_seats_for_me(traveller)
+    await continue_from_seats(traveller)
+    await fill_passenger(traveller, 0, "Ada Lovelace", "1970-04-20", "ada@example.com")
+    review = (await traveller.wait_for("Please review your booking")).plain_text()
+    assert "Business" in review
+    await traveller.press("Confirm and pay")
+    await traveller.wait_for("Pay")
+    booking = await Booking.find(Booking.user_id == traveller.user_id).sort("-created_at").first_or_none()
+    assert booking is not None and booking.payment.session_id
+    await paying.post_event(paying.completed_event(booking.payment.session_id))
+    await traveller.wait_for("is confirmed")
+    stored = await Booking.get(booking.id)
+    assert stored is not None and stored.status == BookingStatus.CONFIRMED
+    return traveller, stored
+
+
+async def test_a_flex_business_fare_refunds_in_full_until_departure(paying: PayingBot) -> None:
+    ada, booking = await _paid_business(paying, 15109)
+    assert [s.fare_rule for s in booking.segments] == ["flex"]
+    paid, currency = booking.payment.amount_paid, booking.price.currency
+    clock = paying.bot.clock
+    clock.advance(booking.first_flight.departs_at - timedelta(hours=3) - clock.now())  # inside 24 h: still in full
+    await ada.send(f"/cancel {booking.reference}")
+    card = (await ada.wait_for("Cancel booking")).plain_text()
+    assert f"You get back {money(paid, currency)}" in card and "Flex fare: full refund until departure" in card
+    assert "cancellation fee" not in card
+    await ada.press("Yes, cancel")
+    await ada.wait_for(lambda m: m.edited and "is cancelled" in m.plain_text())
+    assert _refunded(paying) == [paid]
+
+
+async def test_a_4kb_or_garbage_cancel_refunds_nothing(paying: PayingBot) -> None:
+    ada, booking = await _paid(paying, 15110)
+    for text in (f"/cancel {'X' * 4000}", "/cancel ../../$where", f"/cancel {booking.reference.lower()}x"):
+        await ada.send(text)
+        await ada.wait_for(lambda m: "Cancel booking" not in m.plain_text())
+    await ada.press_data("*:cx:" + "9" * 24, ada.messages()[-1].message_id)  # a forged card id
+    await paying.telegram.wait_until_callbacks_answered()
+    stored = await Booking.get(booking.id)
+    assert stored is not None and stored.status == BookingStatus.CONFIRMED and paying.stripe.refunds == {}
+
+
+@pytest.mark.slow
+async def test_live_fares_follow_the_airlines_refundable_flag(inventory_db: Any, telegram: Any, tmp_path: Path,
+                                                              amadeus_fake: FakeAmadeus) -> None:
+    """BA117 is refundable (Flex), VS3 is not (Light): each economy fare's conditions are under the results."""
+    async with running_bot(inventory_db, telegram, tmp_path, **amadeus_settings(amadeus_fake)) as live:
+        ada = live.telegram.traveller(15111)
+        text = (await search_one_line(ada, "LHR", "JFK", travel_day(live.clock), 1)).plain_text()
+        assert "Economy: Flex fare: full refund until departure" in text
+        assert "Economy: Light fare: no refund if you cancel" in text
+        assert "Standard fare" not in text
