@@ -11,7 +11,18 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from core.i18n import N_, _, translate
-from handlers import cancel_card, laps, passengers, payment, results, return_trip, review, search, seats
+from handlers import (
+    cancel_card,
+    laps,
+    passengers,
+    payment,
+    results,
+    return_trip,
+    review,
+    saved_people,
+    search,
+    seats,
+)
 from handlers.turn import Turn
 from models.conversation import Step
 
@@ -73,6 +84,7 @@ FLOW: dict[Step, StepRow] = {
     Step.PAX: StepRow(passengers.ask_next, passengers.on_answer, {
         "skip": no_arg(passengers.on_skip), "kv": no_arg(passengers.on_keep_value), "pb": passengers.on_back,
         "lap": laps.on_lap,  # an infant: on a lap or in a seat
+        "sv": saved_people.on_saved, "svn": saved_people.on_someone_new, "ce": saved_people.on_contact_email,
     }),
     Step.REVIEW: StepRow(review.show_review, None, {
         "rv": review.on_review, "agree": review.on_agree,  # agree: consent to a re-priced fare

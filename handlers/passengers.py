@@ -13,6 +13,7 @@ from core.formatting import local_date
 from core.i18n import N_, _
 from handlers.laps import ask_lap, birth_date_given, lap_pending, settle_laps
 from handlers.render import esc
+from handlers.saved_people import email_rows, phone_row, traveller_rows
 from handlers.turn import Turn
 from models.conversation import Person, Step
 from services.passengers import (
@@ -103,8 +104,11 @@ async def ask_next(turn: Turn) -> None:
         turn.say(_("Now: <b>{value}</b>").format(value=esc(shown)),
                  InlineKeyboardMarkup([[turn.button(_("✅ Keep"), "kv")]]))
     if field == "name":
+        saved = [] if turn.draft.editing else await traveller_rows(turn)
         turn.say(_("👤 <b>Passenger {number} of {count}</b>: full name as in the passport (given and family name), "
-                   "e.g. Ada Lovelace.").format(number=index + 1, count=turn.draft.pax), InlineKeyboardMarkup([back]))
+                   "e.g. Ada Lovelace.").format(number=index + 1, count=turn.draft.pax)
+                 + ("\n" + _("Or tap someone you booked for before:") if saved else ""),
+                 InlineKeyboardMarkup([*saved, back]))
     elif field == "dob":
         turn.say(_("🎂 Date of birth of <b>{name}</b>? (YYYY-MM-DD or DD.MM.YYYY)").format(name=name),
                  InlineKeyboardMarkup([back]))
@@ -112,11 +116,12 @@ async def ask_next(turn: Turn) -> None:
         ask_lap(turn, name, back)
     elif field == "email":
         turn.say(_("📧 E-mail address for the confirmation and tickets of this booking?"),
-                 InlineKeyboardMarkup([back]))
+                 InlineKeyboardMarkup([*await email_rows(turn), back]))
     elif field == "phone":
         turn.draft.asked_phone = True
+        saved_phone = await phone_row(turn)  # the last booking's number, one tap
         keyboard = ReplyKeyboardMarkup(
-            [[KeyboardButton(_("📱 Share my number"), request_contact=True)],
+            [[KeyboardButton(_("📱 Share my number"), request_contact=True)], *([saved_phone] if saved_phone else []),
              [KeyboardButton(_(SKIP)), KeyboardButton(_(BACK))]],
             resize_keyboard=True, one_time_keyboard=True,
         )

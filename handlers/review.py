@@ -296,7 +296,21 @@ async def confirm(turn: Turn) -> None:
         _lost(turn, index, exc.seat)
         turn.say(f"😕 {esc(exc)} " + _("Please choose a replacement."))
         return
+    await _remember(turn, people)
     await _booked(turn, booking)
+
+
+async def _remember(turn: Turn, people: list[Passenger]) -> None:
+    """Save the travellers for the next booking (services.travellers); the first time, say so and where to
+    manage them."""
+    travellers = turn.svc.travellers
+    if travellers is None:
+        return
+    first_time = not await travellers.list(turn.user_id)
+    await travellers.remember(turn.user_id, people, people[0].email, people[0].phone)
+    if first_time:
+        turn.say(_("💾 Saved for next time: {names}. See, change or delete them with /profile.").format(
+            names=esc(", ".join(p.full_name for p in people))))
 
 
 def _lost(turn: Turn, index: int, seat: str) -> None:

@@ -184,4 +184,5 @@ class Conversation(Document):
 
     class Settings:
         name = "conversations"
-        indexes = [IndexModel([("chat_id", ASCENDING)], unique=True), IndexModel([("updated_ms", ASCENDING)])]
+        indexes = [IndexModel([("chat_id", ASCENDING)], unique=True), IndexModel([("updated_ms", ASCENDING)]),
+                   IndexModel([("user_id", ASCENDING)])]  # services.travellers forgets from a user's drafts

@@ -53,7 +53,7 @@ def banner(settings: Settings, *, admin: bool, style_bold: str) -> str:
         f"  • {payments}",
         f"  • E-mails: {mail}.  Logs: {shown_path(settings.DATA_DIR / 'logs')}/",
         "  • Tap a button: type its number (seats also by code, e.g. 12A). Type messages and commands as in",
-        "    Telegram: /search, /mybookings, /help.  Leave: /quit or Ctrl-D.  ↑/↓ recall earlier lines.",
+        "    Telegram: /search, /mybookings, /profile, /help.  Leave: /quit or Ctrl-D.  ↑/↓ recall earlier lines.",
     ]
     if admin:
         lines.append(f"  • You (user {CONSOLE_USER.id}) are an admin: /booking REF, /resend REF, "
