@@ -14,6 +14,7 @@ from models.booking import Booking, Passenger
 from models.conversation import Draft, Person, Pick, Step
 from models.flight import Flight
 from services.bookings import NewBooking, NewSegment
+from services.fare_rules import conditions_for_picks
 from services.infants import infant_fare
 from services.itinerary_texts import way_name
 from services.passengers import fields_for, format_phone
@@ -87,6 +88,7 @@ async def show_review(turn: Turn) -> None:
         lines.append(_("{number}. {name}, born {born}").format(number=i + 1, name=esc(person.name), born=person.dob)
                      + f" · {seat}" + (f" · {' · '.join(extra)}" if extra else ""))
     lines += ["", _fare_line(turn, d.fare_per_passenger(), [p.fare for p in d.picks])]
+    lines += [f"📋 {esc(text)}" for text in conditions_for_picks(d.picks, flights)]  # what a cancellation refunds
     lines += [f"⚠️ {esc(note)}" for note in notes]
     buttons = [[turn.button(_("✅ Confirm and pay"), "rv", "ok")]]
     buttons += [[turn.button(_("✏️ Edit passenger {number}").format(number=i + 1), "rv", f"e{i}")]

@@ -21,6 +21,7 @@ from services import email_layout as layout
 from services import itinerary_texts
 from services.airports import AirportDirectory
 from services.email_layout import Banner, Block, Bullets, Button, Flight, Heading, Paragraph, Reference, Rows
+from services.fare_rules import conditions_for_booking
 from services.money import money
 from services.payment_texts import is_demo_payment
 from services.providers.amadeus_parse import checked_bags
@@ -182,6 +183,7 @@ def confirmation(booking: Booking, airports: AirportDirectory, *, pnr: str | Non
     paid = booking.payment.amount_paid or booking.price.total
     label = _("Total paid (demo — no money was taken)") if demo else _("Total paid")
     blocks += _fares(booking, label, paid)
+    blocks += [Heading(_("Fare conditions")), Bullets([Paragraph(text) for text in conditions_for_booking(booking)])]
     where, link = _chat(bot_username)
     blocks += [Heading(_("What to do next")), Bullets([
         Paragraph(_("Check in with the airline: online check-in opens 24 hours before each departure. Bring the "
