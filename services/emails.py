@@ -165,8 +165,10 @@ def _mail(subject: str, title: str, preheader: str, blocks: list[Block]) -> Mail
 
 
 def confirmation(booking: Booking, airports: AirportDirectory, *, pnr: str | None = None,
-                 order_id: str | None = None, bot_username: str | None = None) -> Mail:
-    """`pnr`/`order_id`: a live fare's airline booking reference and Amadeus order id, once the order exists."""
+                 order_id: str | None = None, bot_username: str | None = None, leads: tuple[str, ...] = ()) -> Mail:
+    """`pnr`/`order_id`: a live fare's airline booking reference and Amadeus order id, once the order exists.
+    `leads`: paragraphs said first, in the text and the HTML alike (a reminder's "Your flight departs…", a seat
+    change)."""
     demo = is_demo_payment(booking)
     route = itinerary_texts.route(booking)
     subject = _("FlyO booking {reference} confirmed — {route}").format(reference=booking.reference, route=route)
@@ -174,6 +176,7 @@ def confirmation(booking: Booking, airports: AirportDirectory, *, pnr: str | Non
         subject = _("[DEMO] {subject}").format(subject=subject)
     blocks: list[Block] = [Banner(_(DEMO_PAID_EMAIL))] if demo else []
     blocks.append(Reference(_("Booking reference"), booking.reference))
+    blocks += [Paragraph(lead) for lead in leads if lead]
     if pnr:
         blocks.append(Paragraph(_("Airline booking reference (PNR): {pnr} (order {order_id})").format(
             pnr=pnr, order_id=order_id or "-")))

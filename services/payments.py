@@ -195,9 +195,9 @@ class PaymentService:
         if step is not None:
             await step("email")
         subject, body, html = emails.confirmation(booking, airports, pnr=pnr, order_id=order_id,
-                                                  bot_username=self.reference.bot_username)
-        await self.notifications.email(f"{key}-email:{booking.id}", booking.email, subject,
-                                       body + reseated_note(booking, html_text=False), html,
+                                                  bot_username=self.reference.bot_username,
+                                                  leads=(reseated_note(booking, html_text=False).strip(),))
+        await self.notifications.email(f"{key}-email:{booking.id}", booking.email, subject, body, html,
                                        reference=booking.reference)
 
     async def resend_confirmation(self, booking: Booking, actor: str) -> None:

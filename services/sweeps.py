@@ -139,12 +139,12 @@ class Sweeper:
             flight=flight.flight_number, origin=flight.origin, destination=flight.destination, local=local,
             city=city, seats=", ".join(segment.seats), reference=booking.reference)
         await self.notifications.chat(f"{key}:{booking.id}", booking.chat_id, text, reference=booking.reference)
+        lead = _("Your flight departs {local} {city} time.").format(local=local, city=city)
         subject, body, html = emails.confirmation(booking, self.reference.airports,
-                                                  bot_username=self.reference.bot_username)
+                                                  bot_username=self.reference.bot_username, leads=(lead,))
         await self.notifications.email(f"{key}-email:{booking.id}", booking.email,
-                                       _("Reminder: {subject}").format(subject=subject),
-                                       _("Your flight departs {local} {city} time.").format(local=local, city=city)
-                                       + "\n\n" + body, html, reference=booking.reference)
+                                       _("Reminder: {subject}").format(subject=subject), body, html,
+                                       reference=booking.reference)
 
 
 __all__ = ["BookingStatus", "SweepReport", "Sweeper"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from datetime import timedelta
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from models import Booking, BookingStatus, SeatHold
 from repos.base import collection
 from tests.fakes.stripe import build_event
+from tests.flows import drain_outbox
 from tests.invariants import assert_seat_and_money_invariants
 from tests.paying import ADMIN_ID, PayingBot
 
@@ -116,6 +118,10 @@ async def test_confirming_reseats_a_traveller_whose_seat_was_lost(paying: Paying
     assert lost not in stored.segments[0].seats and len(stored.segments[0].seats) == 1
     told = await ada.wait_for("is confirmed")
     assert stored.segments[0].seats[0] in told.plain_text() and lost in told.plain_text()
+    await drain_outbox(paying.services)
+    [mail] = paying.sendgrid.messages_to("ada@example.com")
+    move = f"{lost} → {stored.segments[0].seats[0]}"
+    assert move in (mail.text or "") and move in html.unescape(mail.html or "")  # the seat change in both parts
     await assert_seat_and_money_invariants()
 
 
