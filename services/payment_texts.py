@@ -65,7 +65,8 @@ def confirmed_message(booking: Booking, airports: AirportDirectory, *, pnr: str 
                       order_id: str | None = None) -> str:
     """`pnr`/`order_id`: a live fare's airline booking reference and Amadeus order id, once the order exists."""
     paid = money(booking.payment.amount_paid or booking.price.total, booking.price.currency)
-    names = ", ".join(html.escape(p.full_name) for p in booking.passengers)
+    names = ", ".join(html.escape(p.full_name) if not p.on_lap else
+                      _("{name} (infant on a lap)").format(name=html.escape(p.full_name)) for p in booking.passengers)
     demo = f" ({_(DEMO_PAID)})" if is_demo_payment(booking) else ""
     if len(booking.segments) > 1:
         return "✅ " + "\n".join([
@@ -143,8 +144,13 @@ def late_refund_message(booking: Booking, amount: int) -> str:
                               demo=_(DEMO_PAID))
 
 
-def cancelled_message(booking: Booking, refund_amount: int | None, message: str = "") -> str:
-    """`message`: an admin's words for the traveller (their internal reason stays in the audit log)."""
+NO_REFUND_DUE = N_("No refund is due under your fare's conditions.")
+
+
+def cancelled_message(booking: Booking, refund_amount: int | None, message: str = "", *,
+                      no_refund_due: bool = False) -> str:
+    """`message`: an admin's words for the traveller (their internal reason stays in the audit log).
+    `no_refund_due`: paid, and the fare's conditions refund nothing now."""
     parts = ["❌ " + _("Booking <b>{reference}</b> has been cancelled ({reason}).").format(
         reference=booking.reference, reason=html.escape(booking.cancel_reason or ""))]
     if message:
@@ -154,5 +160,7 @@ def cancelled_message(booking: Booking, refund_amount: int | None, message: str 
         parts.append(_("We refunded {amount} to your card.").format(amount=refunded))
         if is_demo_payment(booking):
             parts.append("(" + _("{demo}, so none moves back.").format(demo=_(DEMO_PAID)) + ")")
+    elif no_refund_due:
+        parts.append(_(NO_REFUND_DUE))
     parts.append(_("Send /search to book another flight."))
     return " ".join(parts)

@@ -25,7 +25,13 @@ from services.airline_orders import AirlineOrderService
 from services.bookings import BookingService
 from services.money import money
 from services.notifications import NotificationService, PayNow
-from services.payment_texts import cancelled_message, confirmed_message, deadline_text, payment_link_message
+from services.payment_texts import (
+    NO_REFUND_DUE,
+    cancelled_message,
+    confirmed_message,
+    deadline_text,
+    payment_link_message,
+)
 from services.reference import ReferenceData
 from services.seats import SeatService
 from services.stripe_gateway import CheckoutLine, CheckoutRequest, PaymentGateway
@@ -231,7 +237,8 @@ class PaymentService:
                 log.warning("could not expire the open session: %s", exc, extra={"booking": booking.reference})
         if self.orders is not None:  # after the refund: a failure here alerts the admins and blocks nothing
             await self.orders.cancel(cancelled)
-        await self._tell_cancelled(cancelled, refunded, message=message, chat=tell_chat)
+        no_refund_due = was == BookingStatus.CONFIRMED and p.payment_intent_id is not None and amount == 0
+        await self._tell_cancelled(cancelled, refunded, message=message, chat=tell_chat, no_refund_due=no_refund_due)
         return CancelOutcome(cancelled, refund_id, refunded, error)
 
     async def refund(self, booking: Booking, payment_intent: str, amount: int, why: str) -> tuple[str | None, int,
@@ -253,12 +260,16 @@ class PaymentService:
         await self.bookings.record(booking, "refund", f"{amount} {booking.price.currency} ({why}): {refund_id}")
         return refund_id, amount, None
 
-    async def _tell_cancelled(self, booking: Booking, refunded: int, *, message: str = "", chat: bool = True) -> None:
+    async def _tell_cancelled(self, booking: Booking, refunded: int, *, message: str = "", chat: bool = True,
+                              no_refund_due: bool = False) -> None:
+        """`no_refund_due`: paid, but the fare's conditions refund nothing now — said, so silence isn't read as
+        a refund forgotten."""
         if chat:
             await self.notifications.chat(f"cancel-chat:{booking.id}", booking.chat_id,
-                                          cancelled_message(booking, refunded, message), reference=booking.reference)
+                                          cancelled_message(booking, refunded, message, no_refund_due=no_refund_due),
+                                          reference=booking.reference)
         note = _("We refunded {amount} to your card.").format(amount=money(refunded, booking.price.currency)) \
-            if refunded else ""
+            if refunded else _(NO_REFUND_DUE) if no_refund_due else ""
         if message:
             note = (note + "\n\n" if note else "") + _("Message from FlyO: {message}").format(message=message)
         subject, text, html = emails.cancellation(booking, self.reference.airports, note,

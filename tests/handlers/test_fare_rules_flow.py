@@ -19,6 +19,7 @@ from tests.fakes.amadeus import FakeAmadeus
 from tests.fakes.stripe import build_event
 from tests.flows import (
     continue_from_seats,
+    drain_outbox,
     eventually,
     fill_passenger,
     pick_first_fare,
@@ -94,6 +95,9 @@ async def test_from_24_hours_before_the_card_says_no_refund_and_still_cancels(pa
     assert "No refund, as the card said." in done and "on its way back" not in done
     assert paying.stripe.refunds == {}  # no call to Stripe at all
     assert await SeatHold.find(SeatHold.booking_id == str(booking.id)).count() == 0  # the seats are free
+    await drain_outbox(paying.services)
+    [mail] = [m for m in paying.sendgrid.messages_to("ada@example.com") if "cancelled" in (m.subject or "").lower()]
+    assert "No refund is due under your fare's conditions." in (mail.text or "")  # not silence about the money
 
 
 async def test_the_24_hour_line_passing_between_card_and_yes_shows_a_fresh_card(paying: PayingBot) -> None:

@@ -65,6 +65,8 @@ async def test_a_baby_on_a_lap_frees_a_seat_and_pays_the_infant_fare(paying: Pay
     assert paying.stripe.sessions[session_id]["amount_total"] == booking.price.total
     status, _answer = await paying.post_event(paying.completed_event(session_id))
     assert status == 200
+    confirmed = (await t.wait_for("is confirmed")).plain_text()
+    assert "for Ada Lovelace, Ella Lovelace (infant on a lap)." in confirmed
     await drain_outbox(paying.services)
     [mail] = [m for m in paying.sendgrid.messages_to("ada@example.com") if "confirmed" in (m.subject or "")]
     assert mail.text is not None and "infant on a lap, no seat" in mail.text and "infant on a lap, " in mail.text
