@@ -98,26 +98,29 @@ async def ask_next(turn: Turn) -> None:
     person = _people(turn)[index]
     name = esc(person.name or "")
     back = [turn.button(_(BACK), "pb", f"{index}:{field}")]  # this question's: a double tap goes back once
-    if turn.draft.editing:  # asked again (from the review, or ◀ Back): what it was, and a button to keep it
+    # Asked again (from the review, or ◀ Back): what it was, and a button to keep it, on the question itself.
+    now, keep = "", []
+    if turn.draft.editing:
         was = turn.draft.old_answer
         shown = (format_phone(was) if field == "phone" else was) if was else _("(none)")
-        turn.say(_("Now: <b>{value}</b>").format(value=esc(shown)),
-                 InlineKeyboardMarkup([[turn.button(_("✅ Keep"), "kv")]]))
+        now, keep = _("Now: <b>{value}</b>").format(value=esc(shown)) + "\n", [[turn.button(_("✅ Keep"), "kv")]]
     if field == "name":
         saved = [] if turn.draft.editing else await traveller_rows(turn)
-        turn.say(_("👤 <b>Passenger {number} of {count}</b>: full name as in the passport (given and family name), "
-                   "e.g. Ada Lovelace.").format(number=index + 1, count=turn.draft.pax)
+        turn.say(now + _("👤 <b>Passenger {number} of {count}</b>: full name as in the passport (given and family "
+                         "name), e.g. Ada Lovelace.").format(number=index + 1, count=turn.draft.pax)
                  + ("\n" + _("Or tap someone you booked for before:") if saved else ""),
-                 InlineKeyboardMarkup([*saved, back]))
+                 InlineKeyboardMarkup([*keep, *saved, back]))
     elif field == "dob":
-        turn.say(_("🎂 Date of birth of <b>{name}</b>? (YYYY-MM-DD or DD.MM.YYYY)").format(name=name),
-                 InlineKeyboardMarkup([back]))
+        turn.say(now + _("🎂 Date of birth of <b>{name}</b>? (YYYY-MM-DD or DD.MM.YYYY)").format(name=name),
+                 InlineKeyboardMarkup([*keep, back]))
     elif field == "lap":
         ask_lap(turn, name, back)
     elif field == "email":
-        turn.say(_("📧 E-mail address for the confirmation and tickets of this booking?"),
-                 InlineKeyboardMarkup([*await email_rows(turn), back]))
+        turn.say(now + _("📧 E-mail address for the confirmation and tickets of this booking?"),
+                 InlineKeyboardMarkup([*keep, *await email_rows(turn), back]))
     elif field == "phone":
+        if now:  # the reply keyboard can't carry an inline Keep: it goes above, in a message of its own
+            turn.say(now.strip(), InlineKeyboardMarkup(keep))
         turn.draft.asked_phone = True
         saved_phone = await phone_row(turn)  # the last booking's number, one tap
         keyboard = ReplyKeyboardMarkup(
@@ -128,8 +131,9 @@ async def ask_next(turn: Turn) -> None:
         turn.say(_("📱 Phone number for flight updates (optional): tap <b>Share my number</b>, type it with the "
                    "country code (+44 20 7946 0958), or tap Skip."), keyboard)
     else:
-        turn.say(_("🛂 Passport or ID number of <b>{name}</b> (optional; you can also give it at check-in).").format(
-            name=name), InlineKeyboardMarkup([[turn.button(_(SKIP), "skip")], back]))
+        turn.say(now + _("🛂 Passport or ID number of <b>{name}</b> (optional; you can also give it at "
+                         "check-in).").format(name=name),
+                 InlineKeyboardMarkup([*keep, [turn.button(_(SKIP), "skip")], back]))
 
 
 async def on_answer(turn: Turn, text: str) -> None:
@@ -177,9 +181,11 @@ async def on_back(turn: Turn, arg: str = "") -> None:
     if arg and arg != f"{d.pi}:{d.field}":  # the Back of a question already left
         turn.notice = _("That button is from an earlier step; the current question is the newest message.")
         return
+    if d.editing and d.field in Person.model_fields and d.pi < len(_people(turn)):  # further back: it stays as it was
+        setattr(_people(turn)[d.pi], d.field, d.old_answer)
+    d.editing, d.old_answer = False, None
     previous = _previous_question(turn, d.pi, d.field or "name") if d.field else None
     if previous is None:
-        d.editing, d.old_answer = False, None
         d.seg, d.seat_page = max(len(d.picks) - 1, 0), 0
         _remove_reply_keyboard(turn)
         turn.goto(Step.SEATS)
