@@ -24,7 +24,19 @@ def browser(tmp_path: Path) -> Iterator[Any]:
         yield driver
 
 
+def with_infant() -> Any:
+    """One way for Ada with a baby on her lap, sold under the Standard fare's conditions."""
+    booking = one_way()
+    segment = booking.segments[0]
+    segment.seats, segment.infant_fare, segment.fare_rule = ["12A"], 4435, "standard"
+    booking.passengers[1].full_name, booking.passengers[1].on_lap = "Ella Lovelace", True
+    booking.price.infants, booking.price.total = 1, 44350 + 4435
+    booking.payment.amount_paid = booking.price.total
+    return booking
+
+
 MAILS = {
+    "confirmation-infant": lambda: emails.confirmation(with_infant(), AIRPORTS, bot_username="FlyOBot"),
     "confirmation-one-way": lambda: emails.confirmation(one_way(), AIRPORTS, bot_username="FlyOBot"),
     "confirmation-return-connection": lambda: emails.confirmation(return_with_connection(), AIRPORTS,
                                                                   pnr="Q7XK2L", order_id="o-1"),
@@ -57,6 +69,8 @@ def test_each_email_in_chromium(browser: Any, tmp_path: Path, name: str, width: 
     browser.save_screenshot(str(shot))
     body = browser.find_element(By.TAG_NAME, "body").text
     assert "ABC234" in body
+    if name == "confirmation-infant":
+        assert "infant on a lap, no seat" in body and "Fare conditions" in body and "£487.85" in body
     assert fits, f"{name} scrolls sideways at {width} px"
     assert not browser.execute_script("return document.querySelectorAll('script').length")
     assert shot.stat().st_size > 1000
