@@ -13,20 +13,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from pymongo.errors import PyMongoError
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import TelegramError
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from core.i18n import N_, _, ngettext
 from handlers.context import FlyOContext
-from handlers.delivery import deliver
 from handlers.render import esc, money
-from handlers.router import PRESS_FAILED, UNAVAILABLE, chat_lock, run_turn
+from handlers.router import run_side_turn, run_turn
 from handlers.turn import Turn, callback_data, parse_callback
 from models.booking import Booking, BookingStatus
-from models.conversation import Draft
 from services import itinerary_texts
-from services.conversations import StaleConversation
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +107,13 @@ async def my_bookings(update: Update, context: FlyOContext) -> None:
 NOT_FOUND = N_("That booking was not found among yours.")
 
 
+STALE_PAGE = N_("That page is already shown below — send /mybookings for a fresh list.")
+
+
+async def _run(update: Update, context: FlyOContext, body: Callable[[Turn], Awaitable[bool]], *, save: bool) -> None:
+    await run_side_turn(update, context, body, what="a /mybookings button", save=save, stale_notice=_(STALE_PAGE))
+
+
 async def on_callback(update: Update, context: FlyOContext) -> None:
     """Every "*:mb?:…" button; always answered."""
     query = update.callback_query
@@ -158,46 +160,9 @@ async def _on_page(turn: Turn, arg: str) -> bool:
         return False
     to, came_from, rev = (int(p) for p in parts)
     if rev != turn.conv.rev:
-        turn.notice = _("That page is already shown below — send /mybookings for a fresh list.")
+        turn.notice = _(STALE_PAGE)
         return False
     await show_page(turn, to, came_from=came_from)
     return True
 
 
-async def _run(update: Update, context: FlyOContext, body: Callable[[Turn], Awaitable[bool]], *, save: bool) -> None:
-    """A press under the chat's lock, answered exactly once; the conversation is saved (its revision moves on)
-    only when `save` and `body` say so, and its replies are sent only after that save succeeded."""
-    query = update.callback_query
-    chat, user = update.effective_chat, update.effective_user
-    if query is None:
-        return
-    if chat is None or user is None:
-        await _answer(query, None)
-        return
-    svc = context.bot_data.services
-    try:
-        async with chat_lock(chat.id):
-            conv = await svc.conversations.load(chat.id, user.id)
-            turn = Turn(svc=svc, conv=conv, draft=Draft(), user_id=user.id, chat_id=chat.id,
-                        first_name=user.first_name, query=query, is_admin=user.id in svc.settings.ADMIN_IDS)
-            if await body(turn) and save:
-                await svc.conversations.save(conv)  # the draft dict is written back untouched
-    except StaleConversation:  # another replica showed this page a moment ago
-        await _answer(query, _("That page is already shown below — send /mybookings for a fresh list."))
-        return
-    except PyMongoError:
-        log.warning("database unavailable while handling a /mybookings button", exc_info=True)
-        await _answer(query, _(UNAVAILABLE)[:190], alert=True)
-        return
-    except Exception:
-        await _answer(query, _(PRESS_FAILED))
-        raise
-    await _answer(query, turn.notice, alert=turn.alert)
-    await deliver(context, chat.id, turn, query.message)
-
-
-async def _answer(query: CallbackQuery, text: str | None, *, alert: bool = False) -> None:
-    try:
-        await query.answer(text=text[:200] if text else None, show_alert=alert)
-    except TelegramError as exc:
-        log.info("callback answer failed: %s", exc)

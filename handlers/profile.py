@@ -18,18 +18,14 @@ from datetime import date
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
-from pymongo.errors import PyMongoError
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import TelegramError
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ApplicationHandlerStop
 
 from core.i18n import _, current_locale, ngettext
 from handlers.context import FlyOContext
-from handlers.delivery import deliver
 from handlers.render import esc
-from handlers.router import INACTIVE_BUTTON, PRESS_FAILED, UNAVAILABLE, chat_lock
+from handlers.router import INACTIVE_BUTTON, answer_query, run_side_turn
 from handlers.turn import Turn, callback_data, parse_callback
-from models.conversation import Draft
 from models.traveller import PendingEdit, SavedTraveller
 from services.passengers import BadAnswer, format_phone, parse_birth_date, parse_document_number, parse_full_name
 from services.travellers import TravellerService
@@ -318,42 +314,12 @@ BUTTONS: dict[str, Callable[[Turn, TravellerService, str], Awaitable[bool]]] = {
 # ---- plumbing ---------------------------------------------------------------------------------------------
 async def _run(update: Update, context: FlyOContext,
                body: Callable[[Turn, TravellerService], Awaitable[bool]]) -> bool:
-    """`body` under the chat's lock; a press answered exactly once; replies sent when `body` says it handled the
-    update. The conversation is read (its revision dates an edit) but never saved: /profile is not a turn of the
-    booking flow, so a pending edit outlives its own presses and answers, and nothing else."""
-    query = update.callback_query
-    chat, user = update.effective_chat, update.effective_user
-    svc = context.bot_data.services
-    if chat is None or user is None or svc.travellers is None:
-        if query is not None:
-            await _answer_query(query, None)
+    """`body` as a side turn (handlers.router.run_side_turn). The conversation is read (its revision dates an
+    edit) but never saved: /profile is not a turn of the booking flow, so a pending edit outlives its own presses
+    and answers, and nothing else."""
+    travellers = context.bot_data.services.travellers
+    if travellers is None:
+        if update.callback_query is not None:
+            await answer_query(update.callback_query, None)
         return False
-    try:
-        async with chat_lock(chat.id):
-            conv = await svc.conversations.load(chat.id, user.id)
-            turn = Turn(svc=svc, conv=conv, draft=Draft(), user_id=user.id, chat_id=chat.id,
-                        first_name=user.first_name, query=query, is_admin=user.id in svc.settings.ADMIN_IDS)
-            handled = await body(turn, svc.travellers)
-    except PyMongoError:
-        log.warning("database unavailable while handling /profile", exc_info=True)
-        if query is not None:
-            await _answer_query(query, _(UNAVAILABLE)[:190], alert=True)
-        else:
-            await context.bot.send_message(chat.id, _(UNAVAILABLE))
-        return True
-    except Exception:
-        if query is not None:
-            await _answer_query(query, _(PRESS_FAILED))
-        raise
-    if query is not None:
-        await _answer_query(query, turn.notice, alert=turn.alert)
-    if handled:
-        await deliver(context, chat.id, turn, query.message if query else None)
-    return handled
-
-
-async def _answer_query(query: CallbackQuery, text: str | None, *, alert: bool = False) -> None:
-    try:
-        await query.answer(text=text[:200] if text else None, show_alert=alert)
-    except TelegramError as exc:
-        log.info("callback answer failed: %s", exc)
+    return await run_side_turn(update, context, lambda turn: body(turn, travellers), what="/profile")

@@ -127,7 +127,7 @@ async def run_turn(update: Update, context: FlyOContext, body: Callable[[Turn], 
     query = update.callback_query
     if chat is None or user is None:
         if query is not None:  # e.g. a button under an inline-mode message: nothing to run, still answer
-            await _answer(query, None)
+            await answer_query(query, None)
         return
     svc = context.bot_data.services
     answered = False
@@ -158,17 +158,17 @@ async def run_turn(update: Update, context: FlyOContext, body: Callable[[Turn], 
                     log.warning("database unavailable while handling an update", exc_info=True)
                     if query is not None:
                         answered = True
-                        await _answer(query, _(UNAVAILABLE)[:190], alert=True)
+                        await answer_query(query, _(UNAVAILABLE)[:190], alert=True)
                     else:
                         await context.bot.send_message(chat.id, _(UNAVAILABLE))
                     return
         if query is not None:
             answered = True
-            await _answer(query, turn.notice, alert=turn.alert)
+            await answer_query(query, turn.notice, alert=turn.alert)
         await deliver(context, chat.id, turn, query.message if query else None)
     except Exception:
         if query is not None and not answered:
-            await _answer(query, _(PRESS_FAILED))
+            await answer_query(query, _(PRESS_FAILED))
         raise  # the error handler logs it and tells the traveller
 
 
@@ -179,11 +179,56 @@ async def _lost_track(turn: Turn) -> None:
     turn.say(_(LOST_TRACK))
 
 
-async def _answer(query: CallbackQuery, text: str | None, *, alert: bool = False) -> None:
+async def answer_query(query: CallbackQuery, text: str | None, *, alert: bool = False) -> None:
     try:
         await query.answer(text=text[:200] if text else None, show_alert=alert)
     except TelegramError as exc:  # too old, or Telegram unreachable: the traveller still gets the reply
         log.info("callback answer failed: %s", exc)
+
+
+
+async def run_side_turn(update: Update, context: FlyOContext, body: Callable[[Turn], Awaitable[bool]], *,
+                        what: str, save: bool = False, stale_notice: str | None = None) -> bool:
+    """A command or button beside the booking flow (/mybookings cards, /profile): `body` runs under the chat's
+    lock with the chat's conversation and an empty draft, a press is answered exactly once, and the replies are
+    sent when `body` handled the update (returned True) or said something. The conversation is saved — its
+    revision moves on — only when `save` and `body` returned True; a concurrent save elsewhere answers the press
+    with `stale_notice`. True when the update was handled (a text handler stops it going on to the router)."""
+    query = update.callback_query
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or user is None:
+        if query is not None:
+            await answer_query(query, None)
+        return False
+    svc = context.bot_data.services
+    try:
+        async with chat_lock(chat.id):
+            conv = await svc.conversations.load(chat.id, user.id)
+            turn = Turn(svc=svc, conv=conv, draft=Draft(), user_id=user.id, chat_id=chat.id,
+                        first_name=user.first_name, query=query, is_admin=user.id in svc.settings.ADMIN_IDS)
+            handled = await body(turn)
+            if handled and save:
+                await svc.conversations.save(conv)  # the draft dict is written back untouched
+    except StaleConversation:  # another replica answered this chat a moment ago
+        if query is not None:
+            await answer_query(query, stale_notice)
+        return True
+    except PyMongoError:
+        log.warning("database unavailable while handling %s", what, exc_info=True)
+        if query is not None:
+            await answer_query(query, _(UNAVAILABLE)[:190], alert=True)
+        else:
+            await context.bot.send_message(chat.id, _(UNAVAILABLE))
+        return True
+    except Exception:
+        if query is not None:
+            await answer_query(query, _(PRESS_FAILED))
+        raise
+    if query is not None:
+        await answer_query(query, turn.notice, alert=turn.alert)
+    if handled or turn.replies:
+        await deliver(context, chat.id, turn, query.message if query else None)
+    return handled
 
 
 # ---- PTB callbacks -------------------------------------------------------------------------------
