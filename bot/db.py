@@ -28,7 +28,7 @@ from beanie import init_beanie
 from pymongo import AsyncMongoClient
 from pymongo.errors import PyMongoError
 
-from core.database import Database
+from core.database import ROUND_TRIPS, Database
 from models import ALL_DOCUMENTS
 
 log = logging.getLogger(__name__)
@@ -186,7 +186,8 @@ def make_client(uri: str, timeout_ms: int = 5000) -> AsyncMongoClient[dict[str, 
     in_uri = {name.lower() for name in parse_qs(urlsplit(uri).query)}
     timeouts = {k: timeout_ms for k in ("serverSelectionTimeoutMS", "connectTimeoutMS")
                 if k.lower() not in in_uri}
-    return AsyncMongoClient(uri, tz_aware=True, appname="flyo", **timeouts)  # type: ignore[arg-type]
+    return AsyncMongoClient(uri, tz_aware=True, appname="flyo", event_listeners=[ROUND_TRIPS],
+                            **timeouts)  # type: ignore[arg-type]
 
 
 async def open_database(uri: str, name: str, data_dir: Path, *, init_models: bool = True) -> Database:

@@ -39,6 +39,7 @@ from services.providers.base import FlightProvider
 from services.reference import ReferenceData
 from services.route_graph import MinConnectTimes
 from services.seats import SeatService
+from services.stats import flush_counters
 from services.stripe_gateway import DemoGateway, PaymentGateway, StripeGateway
 from services.sweeps import Sweeper
 from services.travellers import TravellerService
@@ -108,6 +109,13 @@ async def load_reference_data() -> ReferenceData:
     )
 
 
+def conversation_cache_size(settings: Settings) -> int:
+    """CONVERSATION_CACHE_SIZE, or by default 512 with the embedded database and off with MONGODB_URI."""
+    if settings.CONVERSATION_CACHE_SIZE is not None:
+        return settings.CONVERSATION_CACHE_SIZE
+    return 0 if settings.MONGODB_URI else 512
+
+
 async def build_services(settings: Settings, database: Database, clock: Clock | None = None) -> Services:
     clock = clock or Clock()
     seats = SeatService(clock, settings.HOLD_MINUTES)
@@ -116,7 +124,7 @@ async def build_services(settings: Settings, database: Database, clock: Clock | 
     flights = FlightSearch(seats, build_providers(settings), reference=reference)
     services = Services(
         settings=settings, clock=clock, database=database,
-        conversations=ConversationStore(clock),
+        conversations=ConversationStore(clock, cache_size=conversation_cache_size(settings)),
         flights=flights,
         connections=ConnectionSearch(flights, mct=MinConnectTimes(settings.MIN_CONNECT_MINUTES),
                                      max_layover=timedelta(hours=settings.MAX_LAYOVER_HOURS)),
@@ -182,6 +190,7 @@ def create_web_app(settings: Settings, *, clock: Clock | None = None, seed: bool
         services = await build_services(settings, db, own_clock)
         app[SERVICES] = services
         yield
+        await flush_counters()  # the searches counted since the last sweep
         if services.payments is not None and services.payments.gateway is not None:
             await services.payments.gateway.close()
         await services.notifications.mailer.close()  # SendGrid's own thread pool

@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     AMADEUS_API_URL: str = "https://test.api.amadeus.com"
     AMADEUS_TIMEOUT_SECONDS: float = Field(default=4.0, gt=0, le=60)
 
+    # Conversations kept in memory between updates (services.conversations); empty: 512 with the embedded
+    # database (one FlyO per DATA_DIR), 0 (off) with MONGODB_URI, where replicas share the chats.
+    CONVERSATION_CACHE_SIZE: int | None = Field(default=None, ge=0, le=100_000)
     HOLD_MINUTES: int = Field(default=15, ge=1, le=120)
     # connections: the least time to change planes at a hub (LHR has its own 90), and the longest wait offered
     MIN_CONNECT_MINUTES: int = Field(default=60, ge=20, le=360)
@@ -136,7 +139,7 @@ class Settings(BaseSettings):
 
     @field_validator("TELEGRAM_BOT_TOKEN", "STRIPE_SECRET_KEY", "SENDGRID_API_KEY", "MONGODB_URI",
                      "STRIPE_WEBHOOK_SECRET", "TELEGRAM_WEBHOOK_SECRET", "AMADEUS_CLIENT_SECRET",
-                     "METRICS_TOKEN", mode="before")
+                     "METRICS_TOKEN", "CONVERSATION_CACHE_SIZE", mode="before")
     @classmethod
     def _empty_is_unset(cls, raw: object) -> object:
         # An empty variable in .env or docker-compose means "not configured", not "configured as ''".

@@ -18,9 +18,11 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
+from core.database import start_round_trip_scope
 from core.i18n import N_, _, pick_locale, set_locale
 from handlers.context import FlyOContext
 from services import chat_status
+from services.flights import start_update_memo
 from services.flood import FloodGate, Verdict
 from services.metrics import UPDATES, update_type
 
@@ -38,6 +40,8 @@ class UpdateGuard:
 
     async def __call__(self, update: Update, context: FlyOContext) -> None:
         kind = update_type(update)
+        start_round_trip_scope()  # this update's database commands, counted until its turn ends (services.metrics)
+        start_update_memo()  # and its flights, read once however often the step asks
         if update.my_chat_member is not None:
             UPDATES.labels(kind, "accepted").inc()
             await _on_my_chat_member(update)

@@ -55,8 +55,11 @@ class Turn:
         self.next, self.redraw = step, edit
 
     async def start_over(self) -> None:
-        """A new search: free the draft's held seats, forget the draft, and ask where from."""
-        await self.svc.seats.release_holder(chat_holder(self.chat_id))
+        """A new search: free the draft's held seats, forget the draft, and ask where from. A draft holding no
+        seat costs no release (a hold the draft doesn't list — a step that failed after holding — lapses by
+        itself after HOLD_MINUTES)."""
+        if any(seat for pick in self.draft.picks for seat in pick.seats):
+            await self.svc.seats.release_holder(chat_holder(self.chat_id))
         self.restart(Step.ASK_ORIGIN)
         self.goto(Step.ASK_ORIGIN)
 

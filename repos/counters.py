@@ -11,9 +11,9 @@ from repos.base import collection
 
 
 class CounterRepo:
-    async def increment(self, name: str, day: str) -> None:
-        """+1 on `name` for UTC day `day` (YYYY-MM-DD), creating the day's counter on first use."""
-        key, inc = {"name": name, "day": day}, {"$inc": {"total": 1}}
+    async def increment(self, name: str, day: str, *, by: int = 1) -> None:
+        """+`by` on `name` for UTC day `day` (YYYY-MM-DD), creating the day's counter on first use."""
+        key, inc = {"name": name, "day": day}, {"$inc": {"total": by}}
         try:
             await collection(DailyCounter).update_one(key, inc, upsert=True)
         except DuplicateKeyError:  # the day's first events raced to insert the counter: it exists now

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, TypeVar
@@ -49,6 +50,14 @@ __all__ = ["LIVE_LABEL", "LOCAL_LABEL", "FlightOption", "FlightProvider", "Fligh
            "PriceCheck", "SearchResult"]
 
 log = logging.getLogger(__name__)
+
+# The flights read during the current update (handlers.ops starts one per update); None outside updates.
+_flights_this_update: ContextVar[dict[str, Flight] | None] = ContextVar("flyo_flights_this_update", default=None)
+
+
+def start_update_memo() -> None:
+    """Flights read from now on in this task are read once (a new update: nothing remembered from the last)."""
+    _flights_this_update.set({})
 T = TypeVar("T")
 
 
@@ -271,10 +280,17 @@ class FlightSearch:
         return sorted(found, key=lambda d: (abs((d - day).days), d))
 
     async def get(self, flight_id: str) -> Flight | None:
+        """The flight; read once per update (the seat tap and the map it redraws share one read)."""
+        memo = _flights_this_update.get()
+        if memo is not None and flight_id in memo:
+            return memo[flight_id]
         try:
-            return await self.local.flights.get(flight_id)  # None for a malformed id from an old or forged button
+            found = await self.local.flights.get(flight_id)  # None for a malformed id from an old or forged button
         except Exception:  # whatever goes wrong, the caller says the flight is gone
             return None
+        if memo is not None and found is not None:
+            memo[flight_id] = found
+        return found
 
     # ---- seat maps ---------------------------------------------------------------------------------
     async def layout(self, flight: Flight, cabin: str) -> tuple[CabinLayout | None, set[str]]:

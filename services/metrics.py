@@ -12,6 +12,7 @@ Every replica reports the same values for those gauges: aggregate them with max(
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import functools
 import logging
@@ -26,6 +27,7 @@ from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 from pymongo.errors import PyMongoError
 
+from core.database import current_round_trips, start_round_trip_scope
 from core.version import __version__
 
 if TYPE_CHECKING:
@@ -53,6 +55,12 @@ HANDLER_SECONDS = Histogram(
     ["type"], registry=REGISTRY,
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
 )
+DB_ROUND_TRIPS = Histogram(
+    "flyo_update_db_round_trips", "Database commands (round trips) one update cost, flood control to replies",
+    ["type"], registry=REGISTRY, buckets=(0, 1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 40),
+)
+# The last updates' commands per chat, newest last: what the round-trip budget tests read (bounded).
+RECENT_ROUND_TRIPS: collections.deque[tuple[int, str, list[str]]] = collections.deque(maxlen=2000)
 HANDLER_ERRORS = Counter(
     "flyo_handler_errors", "Updates whose handler raised (the error handler told the user)", ["type"],
     registry=REGISTRY,
@@ -131,8 +139,17 @@ def timed_turn(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
 
         first = args[0] if args else kwargs.get("update")
         kind = update_type(first) if isinstance(first, Update) else "other"
-        with handler_timer(kind):
-            return await fn(*args, **kwargs)
+        commands = current_round_trips()  # started by flood control for this update (handlers.ops)
+        if commands is None:
+            commands = start_round_trip_scope()
+        try:
+            with handler_timer(kind):
+                return await fn(*args, **kwargs)
+        finally:
+            DB_ROUND_TRIPS.labels(kind).observe(len(commands))
+            chat = first.effective_chat if isinstance(first, Update) else None
+            if chat is not None:
+                RECENT_ROUND_TRIPS.append((chat.id, kind, list(commands)))
     return wrapper
 
 

@@ -61,12 +61,34 @@ async def record_search(draft: dict[str, Any], now: datetime) -> bool:
     if draft.get("_counted_search") == signature:
         return False
     draft["_counted_search"] = signature
-    await _counters.increment(SEARCHES_COUNTER, _day(now))
+    _unsaved[(SEARCHES_COUNTER, _day(now))] += 1  # written by the next flush: a search costs no write of its own
     SEARCHES.inc()
     return True
 
 
+# Counts not written yet, per (counter, day): flushed by the sweep, before /stats reads, and at shutdown. A crash
+# loses at most one sweep interval of search counts (SWEEP_INTERVAL_SECONDS) — statistics, not money.
+_unsaved: Counter[tuple[str, str]] = Counter()
+
+
+async def flush_counters() -> int:
+    """Write the counted-but-unsaved events (one write per counter and day); how many events were written."""
+    written = 0
+    for key in list(_unsaved):
+        amount = _unsaved.pop(key, 0)
+        if amount <= 0:
+            continue
+        try:
+            await _counters.increment(*key, by=amount)
+        except Exception:
+            _unsaved[key] += amount  # kept for the next flush
+            raise
+        written += amount
+    return written
+
+
 async def _searches_since(since: datetime) -> int:
+    await flush_counters()  # this process's latest searches count too
     return await _counters.total_since(SEARCHES_COUNTER, _day(since))
 
 

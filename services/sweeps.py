@@ -22,6 +22,7 @@ from services.payment_events import PaymentEvents
 from services.payments import PaymentService
 from services.reference import ReferenceData
 from services.seats import SeatService
+from services.stats import flush_counters
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,7 @@ class SweepReport:
     bookings_expired: int = 0
     payment_reminders: int = 0
     departure_reminders: int = 0
+    counted_searches: int = 0  # search counts written for /stats (services.stats)
     notifications_sent: int = 0
     seats_released: int = 0
     confirmations_finished: int = 0
@@ -67,6 +69,7 @@ class Sweeper:
         report.payment_reminders = await self.payment_reminders()
         report.departure_reminders = await self.departure_reminders()
         report.notifications_sent = await self.notifications.deliver_due()
+        report.counted_searches = await flush_counters()
         return report
 
     async def expire_unpaid(self) -> int:

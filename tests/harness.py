@@ -48,6 +48,9 @@ def make_settings(telegram: FakeTelegram, data_dir: Path, mongo_uri: str = "", *
         "TELEGRAM_BOT_TOKEN": telegram.token, "TELEGRAM_API_URL": telegram.api_root,
         "MONGODB_URI": mongo_uri or None, "DATA_DIR": data_dir, "HTTP_HOST": "127.0.0.1",
         "HTTP_PORT": free_port(),
+        # As with the embedded database in production (tests share one server through MONGODB_URI, where the
+        # cache would be off by default): every save still checks the revision.
+        "CONVERSATION_CACHE_SIZE": 512,
     }
     values.update(overrides)
     return Settings(**values)

@@ -95,8 +95,9 @@ async def test_a_button_on_an_unreadable_draft_is_answered_and_resets(bot: Runni
     await t.send("/start")
     greeting = await t.wait_for("FlyO")
     conversation = await _stored(6104)
-    await inventory_db.db["conversations"].update_one(
-        {"chat_id": 6104}, {"$set": {"step": "seats", "draft": {"seats": [1, 2], "seat_page": "first"}}})
+    await inventory_db.db["conversations"].update_one(  # as another process saves: the revision moves on
+        {"chat_id": 6104}, {"$set": {"step": "seats", "draft": {"seats": [1, 2], "seat_page": "first"}},
+                            "$inc": {"rev": 1}})
     await t.press_data(f"{conversation.flow}:s:12A", greeting.message_id)
     await t.wait_for(LOST)
     await bot.telegram.wait_until_callbacks_answered()

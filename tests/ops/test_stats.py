@@ -12,7 +12,7 @@ import pytest
 from core.database import Database
 from models import AuditEntry, BookingStatus
 from models.daily_counter import DailyCounter
-from services.stats import SEARCHES_COUNTER, compute
+from services.stats import SEARCHES_COUNTER, compute, flush_counters
 from tests.flows import search_one_line, travel_day
 from tests.harness import RunningBot, running_bot
 from tests.ops.helpers import make_booking, sample
@@ -52,11 +52,13 @@ async def test_a_search_counts_once_however_often_its_results_are_redrawn(admin_
     await ada.wait_for("tap a fare")
     await ada.press("By time")
     await ada.wait_for("tap a fare")
+    assert await flush_counters() == 1  # counted in memory, written in one go (by the sweep, /stats, shutdown)
     counters = await DailyCounter.find(DailyCounter.name == SEARCHES_COUNTER).to_list()
     assert [c.total for c in counters] == [1]
     assert sample("flyo_searches_total") == before + 1
     await ada.press("Day after")  # another date is another search
     await ada.wait_for("tap a fare")
+    await admin_bot.services.sweeper.run()
     counters = await DailyCounter.find(DailyCounter.name == SEARCHES_COUNTER).to_list()
     assert [c.total for c in counters] == [2]
 
