@@ -308,9 +308,7 @@ async def _remember(turn: Turn, people: list[Passenger]) -> None:
     travellers = turn.svc.travellers
     if travellers is None:
         return
-    first_time = not await travellers.list(turn.user_id)
-    await travellers.remember(turn.user_id, people, people[0].email, people[0].phone)
-    if first_time:
+    if await travellers.remember(turn.user_id, people, people[0].email, people[0].phone):  # the first time
         turn.say(_("💾 Saved for next time: {names}. See, change or delete them with /profile.").format(
             names=esc(", ".join(p.full_name for p in people))))
 

@@ -20,8 +20,10 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from core.clock import Clock
+from core.database import counting_round_trips
 from models.ops import InboxStatus, WebhookEvent
 from repos.payments import PaymentRepo
+from services.metrics import record_round_trips
 from services.notifications import NotificationService
 from services.wakeup import WakeUp
 
@@ -137,6 +139,13 @@ class StripeInbox:
                    for other in await self.repo.unfinished_for(entry.booking_key, entry.received_ms))
 
     async def _process(self, entry: WebhookEvent) -> int:
+        with counting_round_trips() as commands:
+            done = await self._process_counted(entry)
+        if done:
+            record_round_trips("inbox_event", entry.type, entry.type, commands)
+        return done
+
+    async def _process_counted(self, entry: WebhookEvent) -> int:
         if await self._blocked(entry):
             return 0
         now = self.clock.now_ms()

@@ -56,11 +56,19 @@ HANDLER_SECONDS = Histogram(
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
 )
 DB_ROUND_TRIPS = Histogram(
-    "flyo_update_db_round_trips", "Database commands (round trips) one update cost, flood control to replies",
-    ["type"], registry=REGISTRY, buckets=(0, 1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 40),
+    "flyo_db_round_trips", "Database commands (round trips) one unit of work cost: an update (by type, flood "
+    "control to replies), a Stripe webhook request, an inbox event applied (by event type)",
+    ["path", "type"], registry=REGISTRY, buckets=(0, 1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 40),
 )
-# The last updates' commands per chat, newest last: what the round-trip budget tests read (bounded).
-RECENT_ROUND_TRIPS: collections.deque[tuple[int, str, list[str]]] = collections.deque(maxlen=2000)
+# The last units of work and their commands, newest last: (chat id | event type, path, commands). What the
+# round-trip budget tests read; bounded.
+RECENT_ROUND_TRIPS: collections.deque[tuple[int | str, str, list[str]]] = collections.deque(maxlen=2000)
+
+
+def record_round_trips(path: str, kind: str, key: int | str, commands: list[str]) -> None:
+    """One unit of work done: its round trips into the histogram and the recent list."""
+    DB_ROUND_TRIPS.labels(path, kind).observe(len(commands))
+    RECENT_ROUND_TRIPS.append((key, path if path != "update" else kind, list(commands)))
 HANDLER_ERRORS = Counter(
     "flyo_handler_errors", "Updates whose handler raised (the error handler told the user)", ["type"],
     registry=REGISTRY,
@@ -146,10 +154,8 @@ def timed_turn(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
             with handler_timer(kind):
                 return await fn(*args, **kwargs)
         finally:
-            DB_ROUND_TRIPS.labels(kind).observe(len(commands))
             chat = first.effective_chat if isinstance(first, Update) else None
-            if chat is not None:
-                RECENT_ROUND_TRIPS.append((chat.id, kind, list(commands)))
+            record_round_trips("update", kind, chat.id if chat is not None else 0, commands)
     return wrapper
 
 

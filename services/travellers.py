@@ -55,24 +55,31 @@ class TravellerService:
         return (found.email, found.phone) if found is not None else (None, None)
 
     async def remember(self, user_id: int, passengers: builtins.list[Passenger], email: str | None,
-                       phone: str | None) -> None:
-        """Save a new booking's passengers and contact (same person again: updated, not duplicated)."""
+                       phone: str | None) -> bool:
+        """Save a new booking's passengers and contact (same person again: updated, not duplicated). True when
+        the user had no saved traveller before (the first time: the chat says where to manage them).
+
+        One read of the user's list, one write per passenger and one for the contact: a booking for people
+        already saved costs no lookup per person (the list has their keys)."""
         now = self.clock.now_ms()
         saved = await self.repo.list_for(user_id)
+        by_key = {t.key: t for t in saved}
         has_self = any(t.is_self for t in saved)
+        added = 0
         for index, passenger in enumerate(passengers):
             key = traveller_key(user_id, passenger.full_name, passenger.birth_date)
             is_self = index == 0 and not has_self
             fields: dict[str, Any] = {"full_name": passenger.full_name, "updated_ms": now, "used_ms": now}
             if passenger.document_number:  # a booking without one keeps the saved one
                 fields["document_number"] = passenger.document_number
-            existing = await self.repo.by_key(key)
+            existing = by_key.get(key)
             if existing is None:
                 fresh = SavedTraveller(user_id=user_id, key=key, full_name=passenger.full_name,
                                        birth_date=passenger.birth_date, document_number=passenger.document_number,
                                        is_self=is_self, created_ms=now, updated_ms=now, used_ms=now)
                 if await self.repo.insert(fresh):
-                    has_self = has_self or is_self
+                    has_self, added = has_self or is_self, added + 1
+                    by_key[key] = fresh
                     continue
                 existing = await self.repo.by_key(key)  # saved a moment ago by another booking
                 if existing is None:
@@ -82,13 +89,15 @@ class TravellerService:
             has_self = has_self or is_self
             assert existing.id is not None
             await self.repo.touch(existing.id, fields)
-        await self._trim(user_id)
+        if len(saved) + added > self.cap:
+            await self._trim(user_id)
         contact: dict[str, Any] = {"user_id": user_id, "updated_ms": now}
         if email:
             contact["email"] = email
         if phone:
             contact["phone"] = phone
         await self.repo.set_contact(user_id, contact)
+        return not saved
 
     async def _trim(self, user_id: int) -> None:
         saved = await self.repo.list_for(user_id)

@@ -17,6 +17,8 @@ import stripe
 from aiohttp import web
 from pymongo.errors import PyMongoError
 
+from core.database import counting_round_trips
+from services.metrics import record_round_trips
 from webhooks.keys import SERVICES
 
 log = logging.getLogger(__name__)
@@ -49,7 +51,9 @@ async def stripe_webhook(request: web.Request) -> web.Response:
         services.count_webhook(kind, "ignored")
         return web.json_response({"received": True, "outcome": "ignored"})
     try:
-        received = await events.inbox.receive(event)  # the one database round trip: an insert
+        with counting_round_trips() as commands:
+            received = await events.inbox.receive(event)  # the one database round trip: an insert
+        record_round_trips("stripe_webhook", kind, kind, commands)
     except PyMongoError:
         log.warning("database unavailable while storing %s; Stripe will retry", event.get("id"), exc_info=True)
         services.count_webhook(kind, "db_unavailable")
