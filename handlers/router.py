@@ -25,7 +25,7 @@ from handlers.flow import ANYWHERE, FLOW, NEW_SEARCH, ON_CONTACT, ONE_LINE, hint
 from handlers.turn import Turn, parse_callback
 from models.conversation import Draft, Step
 from services.conversations import StaleConversation
-from services.metrics import timed_turn
+from services.metrics import record_update_round_trips, timed_turn
 from services.seats import chat_holder
 
 log = logging.getLogger(__name__)
@@ -162,6 +162,7 @@ async def run_turn(update: Update, context: FlyOContext, body: Callable[[Turn], 
                     else:
                         await context.bot.send_message(chat.id, _(UNAVAILABLE))
                     return
+        record_update_round_trips(update)  # counted before its replies are seen (services.metrics)
         if query is not None:
             answered = True
             await answer_query(query, turn.notice, alert=turn.alert)

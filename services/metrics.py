@@ -18,6 +18,7 @@ import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
@@ -147,16 +148,31 @@ def timed_turn(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
 
         first = args[0] if args else kwargs.get("update")
         kind = update_type(first) if isinstance(first, Update) else "other"
-        commands = current_round_trips()  # started by flood control for this update (handlers.ops)
-        if commands is None:
-            commands = start_round_trip_scope()
+        if current_round_trips() is None:  # flood control starts it for each update (handlers.ops)
+            start_round_trip_scope()
+        _update_recorded.set(False)
         try:
             with handler_timer(kind):
                 return await fn(*args, **kwargs)
         finally:
-            chat = first.effective_chat if isinstance(first, Update) else None
-            record_round_trips("update", kind, chat.id if chat is not None else 0, commands)
+            record_update_round_trips(first)
     return wrapper
+
+
+_update_recorded: ContextVar[bool] = ContextVar("flyo_update_round_trips_recorded", default=False)
+
+
+def record_update_round_trips(update: object) -> None:
+    """The update's round trips, recorded once: by the router just before it sends the replies (so whoever
+    reads a reply finds its update counted), else when the turn ends."""
+    from telegram import Update
+
+    if _update_recorded.get():
+        return
+    _update_recorded.set(True)
+    chat = update.effective_chat if isinstance(update, Update) else None
+    kind = update_type(update) if isinstance(update, Update) else "other"
+    record_round_trips("update", kind, chat.id if chat is not None else 0, current_round_trips() or [])
 
 
 @contextlib.contextmanager
