@@ -18,6 +18,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.telegram_request import AiohttpRequest
 from core.config import Settings
 from handlers import commands, router
 from handlers.context import BotData
@@ -57,10 +58,13 @@ def build_application(settings: Settings, services: Services, *, with_updater: b
         .base_file_url(f"{root}/file/bot")
         .context_types(ContextTypes(context=CallbackContext, bot_data=BotData))
         # Different chats in parallel (one chat is serialised by handlers.router). Bounded, with a matching
-        # HTTP pool: beyond a few dozen in flight, httpx's pool bookkeeping costs more than it gains.
+        # HTTP pool: beyond a few dozen in flight, pool bookkeeping costs more than it gains.
         .concurrent_updates(32)
-        .connection_pool_size(64)
-        .pool_timeout(10.0)
+        # Bot API calls over aiohttp (half httpx's CPU per call); the pool lives in the request objects
+        # (PTB refuses .connection_pool_size()/.pool_timeout() beside .request()). getUpdates gets its own
+        # one-connection pool, as PTB's default; PTB adds the long-poll timeout to its read timeout.
+        .request(AiohttpRequest(connection_pool_size=64, pool_timeout=10.0))
+        .get_updates_request(AiohttpRequest(connection_pool_size=1, read_timeout=5.0))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
