@@ -161,9 +161,11 @@ class AiohttpRequest(BaseRequest):
         else:
             data = params or None
 
-        if pool.locked():  # the fast path (a free slot) does not pay for wait_for
+        if pool.locked():  # the fast path (a free slot) does not pay for a timer
             try:
-                await asyncio.wait_for(pool.acquire(), wait)
+                # asyncio.timeout, not wait_for: on 3.11 a slot acquired just as wait_for is cancelled is lost.
+                async with asyncio.timeout(wait):
+                    await pool.acquire()
             except TimeoutError as err:
                 raise TimedOut(POOL_TIMEOUT_MESSAGE) from err
         else:

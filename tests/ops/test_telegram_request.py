@@ -226,6 +226,21 @@ async def test_failures_give_their_connection_back(fake: FakeTelegram) -> None:
         assert sorted(m.text or "" for m in sent) == sorted(f"#{k}" for k in range(25))
 
 
+async def test_callers_cancelled_while_waiting_for_the_pool_leak_no_slot(fake: FakeTelegram) -> None:
+    """25 calls queue for one connection and every other one is abandoned mid-wait (a handler timed out)."""
+    fake.traveller(CHAT + 7)
+    async with _bot(fake.api_root, fake.token, connection_pool_size=1, pool_timeout=5.0) as client:
+        calls = [asyncio.create_task(client.send_message(CHAT + 7, f"#{k}")) for k in range(25)]
+        await asyncio.sleep(0)  # let them all reach the pool
+        for task in calls[1::2]:
+            task.cancel()
+        results = await asyncio.gather(*calls, return_exceptions=True)
+        assert all(isinstance(r, asyncio.CancelledError) for r in results[1::2])
+        assert sorted(r.text or "" for r in results[0::2] if not isinstance(r, BaseException)) \
+            == sorted(f"#{k}" for k in range(0, 25, 2))
+        assert (await client.send_message(CHAT + 7, "after", pool_timeout=0.5)).text == "after"
+
+
 async def test_environment_proxy_is_ignored(fake: FakeTelegram, monkeypatch: pytest.MonkeyPatch) -> None:
     fake.traveller(CHAT + 2)
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy"):
