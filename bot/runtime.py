@@ -31,7 +31,7 @@ from services.context import Services
 from services.conversations import ConversationStore
 from services.flights import FlightSearch
 from services.mailer import Mailer, OutboxMailer, SendGridMailer
-from services.metrics import count_email, count_webhook_event
+from services.metrics import count_email, count_webhook_event, record_round_trips
 from services.notifications import NotificationService
 from services.payment_events import PaymentEvents
 from services.payments import PaymentService
@@ -145,12 +145,15 @@ async def build_services(settings: Settings, database: Database, clock: Clock | 
             services.payments.orders = build_airline_orders(clock, flights, notifications)
         services.payment_events = PaymentEvents(services.payments, services.flights)
         services.payment_events.inbox.on_outcome = services.count_webhook  # the worker's outcomes, by type
+        services.payment_events.inbox.on_round_trips = lambda kind, commands: record_round_trips(
+            "inbox_event", kind, kind, commands)
         # Demo mode signs its own events with a per-process secret; Stripe's may be two (rotation).
         services.webhook_secret = f"whsec_demo_{secrets.token_hex(16)}" if gateway.demo else (
             settings.stripe_webhook_secret)
     services.cancellations = Cancellations(clock, services.bookings, services.payments)
     services.sweeper = Sweeper(clock, seats, services.bookings, notifications, services.payments, reference,
                                services.payment_events)
+    services.sweeper.flush_counters = flush_counters  # the searches counted for /stats
     return services
 
 

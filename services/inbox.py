@@ -23,7 +23,6 @@ from core.clock import Clock
 from core.database import counting_round_trips
 from models.ops import InboxStatus, WebhookEvent
 from repos.payments import PaymentRepo
-from services.metrics import record_round_trips
 from services.notifications import NotificationService
 from services.wakeup import WakeUp
 
@@ -92,6 +91,8 @@ class StripeInbox:
         self.repo = repo or PaymentRepo()
         self.worker = worker or worker_name()
         self.on_outcome: Callable[[str, str], None] = on_outcome or (lambda kind, outcome: None)  # metrics
+        # (event type, its database commands) per event applied: metrics, set by bot.runtime like on_outcome
+        self.on_round_trips: Callable[[str, list[str]], None] = lambda kind, commands: None
         self._wake = WakeUp()
 
     def handles(self, kind: str) -> bool:
@@ -142,7 +143,7 @@ class StripeInbox:
         with counting_round_trips() as commands:
             done = await self._process_counted(entry)
         if done:
-            record_round_trips("inbox_event", entry.type, entry.type, commands)
+            self.on_round_trips(entry.type, commands)
         return done
 
     async def _process_counted(self, entry: WebhookEvent) -> int:

@@ -15,6 +15,7 @@ import asyncio
 import collections
 import contextlib
 import functools
+import itertools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -61,15 +62,21 @@ DB_ROUND_TRIPS = Histogram(
     "control to replies), a Stripe webhook request, an inbox event applied (by event type)",
     ["path", "type"], registry=REGISTRY, buckets=(0, 1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 40),
 )
-# The last units of work and their commands, newest last: (chat id | event type, path, commands). What the
-# round-trip budget tests read; bounded.
-RECENT_ROUND_TRIPS: collections.deque[tuple[int | str, str, list[str]]] = collections.deque(maxlen=2000)
+# The last units of work and their commands, newest last: (sequence number, chat id | event type, path, commands).
+# What the round-trip budget tests read (by sequence number: the list is bounded); bounded.
+RECENT_ROUND_TRIPS: collections.deque[tuple[int, int | str, str, list[str]]] = collections.deque(maxlen=2000)
+_recorded_units = itertools.count(1)
+
+
+def round_trip_mark() -> int:
+    """The sequence number the next recorded unit of work will have."""
+    return RECENT_ROUND_TRIPS[-1][0] + 1 if RECENT_ROUND_TRIPS else 1
 
 
 def record_round_trips(path: str, kind: str, key: int | str, commands: list[str]) -> None:
     """One unit of work done: its round trips into the histogram and the recent list."""
     DB_ROUND_TRIPS.labels(path, kind).observe(len(commands))
-    RECENT_ROUND_TRIPS.append((key, path if path != "update" else kind, list(commands)))
+    RECENT_ROUND_TRIPS.append((next(_recorded_units), key, path if path != "update" else kind, list(commands)))
 HANDLER_ERRORS = Counter(
     "flyo_handler_errors", "Updates whose handler raised (the error handler told the user)", ["type"],
     registry=REGISTRY,

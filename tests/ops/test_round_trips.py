@@ -15,21 +15,22 @@ from typing import Any
 import pytest
 
 from models import Booking
-from services.metrics import RECENT_ROUND_TRIPS
-from tests.flows import book_to_review, eventually, fill_passenger, pick_first_fare, search_one_line, travel_day
+from services.metrics import RECENT_ROUND_TRIPS, round_trip_mark
+from tests.flows import book_to_review, eventually, pick_first_fare, search_one_line, travel_day
 from tests.paying import PayingBot
 
 MEASURED: dict[str, tuple[int, int, list[str]]] = {}  # path → (measured, budget, commands)
 
 
 def _since(key: int | str, mark: int, path: str | None = None) -> list[list[str]]:
-    return [commands for k, p, commands in list(RECENT_ROUND_TRIPS)[mark:]
-            if k == key and (path is None or p == path)]
+    """The commands of the units of work of `key` recorded from sequence number `mark` on."""
+    return [commands for seq, k, p, commands in list(RECENT_ROUND_TRIPS)
+            if seq >= mark and k == key and (path is None or p == path)]
 
 
 async def _one(key: int | str, action: Callable[[], Awaitable[Any]], path: str | None = None) -> list[str]:
     """The commands of the one unit of work `action` causes (an update of chat `key`, or an event type's)."""
-    mark = len(RECENT_ROUND_TRIPS)
+    mark = round_trip_mark()
     await action()
 
     async def counted() -> bool:  # recorded when the unit's turn ended, just after its reply was sent
