@@ -272,7 +272,7 @@ async def confirm(turn: Turn) -> None:
     for index, (pick, flight) in enumerate(zip(d.picks, flights, strict=True)):
         for seat in pick.seats:  # a hold may have lapsed while the traveller typed; retake it if still free
             try:
-                await turn.svc.seats.hold(str(flight.id), seat or "", holder, pick.cabin)
+                await turn.svc.seats.hold(str(flight.id), seat or "", holder, pick.cabin, mine=True)
             except SeatUnavailable as exc:
                 _lost(turn, index, exc.seat)
                 turn.say(f"😕 {esc(exc)} " + _("Your other picks are still held; please choose a replacement."))

@@ -357,7 +357,7 @@ async def on_seats_done(turn: Turn) -> None:
     flight_id, cabin = _chosen(turn)
     for seat in [s for s in picked if s]:  # each hold starts again; a lapsed one is taken again if still free
         try:
-            await turn.svc.seats.hold(flight_id, seat, chat_holder(turn.chat_id), cabin)
+            await turn.svc.seats.hold(flight_id, seat, chat_holder(turn.chat_id), cabin, mine=True)
         except SeatUnavailable:
             picked[picked.index(seat)] = None
     if not all(picked):

@@ -17,34 +17,38 @@ from repos.base import collection
 
 class SeatRepo:
     async def claim(self, flight_id: str, seat: str, holder: str, *, cabin: str, token: str, expires_ms: int,
-                    now_ms: int) -> bool:
-        """Hold `seat` for `holder` until `expires_ms`; False when someone else holds or booked it.
+                    now_ms: int, booking_id: str | None = None) -> bool:
+        """Take `seat` for `holder` until `expires_ms` if it is free or a lapsed *chat* hold; False otherwise.
 
-        At most three writes: (1) insert, guarded by the unique seat_key index — a free seat costs one write;
-        (2) the seat has a document: refresh it if it is ours, or (3) reclaim it if it is a lapsed chat hold.
-        Exactly one of any number of concurrent claimers wins.
+        ONE conditional upsert: the filter matches only a lapsed chat hold (held, `booking_id: None`, expired),
+        which is reclaimed in place; no match inserts a new document, which the unique seat_key index refuses
+        (E11000) when any other document exists — a live hold (ours included: see `refresh`), a booking's hold or a
+        booked seat. Exactly one of any number of concurrent claimers wins. (`$or` is avoided: nx-27017 ignores the
+        fields next to it in write filters, README, Database.)
         """
-        fields = {"status": HoldStatus.HELD, "holder": holder, "token": token, "expires_ms": expires_ms,
-                  "booking_id": None, "cabin": cabin}
         key = seat_key(flight_id, seat)
         try:
-            await collection(SeatHold).insert_one({"flight_id": flight_id, "seat": seat, "seat_key": key, **fields})
+            await collection(SeatHold).update_one(
+                {"seat_key": key, "status": HoldStatus.HELD, "booking_id": None, "expires_ms": {"$lt": now_ms}},
+                {"$set": _hold_fields(holder, cabin, token, expires_ms, booking_id),
+                 "$setOnInsert": {"flight_id": flight_id, "seat": seat, "seat_key": key}},
+                upsert=True,
+            )
         except DuplicateKeyError:
-            pass  # someone's document exists: maybe ours, maybe expired (below)
-        else:
-            return True
-        # Taken: ours to refresh, or an expired hold to reclaim — each one conditional update. (No `$or` in write
-        # filters: nx-27017 ignores the other fields next to it, see README, Database.)
-        refreshed = await collection(SeatHold).update_one(
-            {"seat_key": key, "status": HoldStatus.HELD, "holder": holder}, {"$set": fields}
+            return False  # someone's document, live or booked
+        return True
+
+    async def refresh(self, flight_id: str, seat: str, holder: str, *, cabin: str, token: str, expires_ms: int,
+                      booking_id: str | None = None) -> bool:
+        """`holder`'s own hold of `seat` (held, not booked) runs until `expires_ms` now; False if it has none.
+
+        One conditional update; a lapsed own hold that nobody reclaimed is refreshed too (it is still ours).
+        """
+        result = await collection(SeatHold).update_one(
+            {"seat_key": seat_key(flight_id, seat), "status": HoldStatus.HELD, "holder": holder},
+            {"$set": _hold_fields(holder, cabin, token, expires_ms, booking_id)},
         )
-        if refreshed.matched_count == 1:
-            return True
-        reclaimed = await collection(SeatHold).update_one(  # only a lapsed *chat* hold: booking_id None
-            {"seat_key": key, "status": HoldStatus.HELD, "booking_id": None, "expires_ms": {"$lt": now_ms}},
-            {"$set": fields},
-        )
-        return reclaimed.matched_count == 1
+        return result.matched_count == 1
 
     async def release(self, flight_id: str, seat: str, holder: str) -> bool:
         result = await collection(SeatHold).delete_one(
@@ -124,13 +128,6 @@ class SeatRepo:
                 {"seat_key": seat_key(flight_id, seat), "holder": booking, "status": HoldStatus.HELD},
                 {"$set": {"holder": to_holder, "booking_id": None, "expires_ms": expires_ms}})
 
-    async def extend_booking_holds(self, holder: str, booking_id: str, until_ms: int) -> None:
-        """Every seat the booking holds is its own (`booking_id`) until `until_ms`: never reclaimed by time."""
-        await collection(SeatHold).update_many(
-            {"holder": holder, "status": HoldStatus.HELD},
-            {"$set": {"expires_ms": until_ms, "booking_id": booking_id}},
-        )
-
     async def book(self, holder: str, booking_id: str) -> set[str]:
         """Held → booked for a paid booking (idempotent); every seat the booking now has booked."""
         await collection(SeatHold).update_many(
@@ -164,3 +161,9 @@ class SeatRepo:
         return int(await collection(SeatHold).count_documents(
             {"status": HoldStatus.HELD, "expires_ms": {"$gte": now_ms}}
         ))
+
+
+def _hold_fields(holder: str, cabin: str, token: str, expires_ms: int, booking_id: str | None) -> dict[str, object]:
+    """What every hold write sets (a claim's insert adds flight_id, seat and seat_key)."""
+    return {"status": HoldStatus.HELD, "holder": holder, "token": token, "expires_ms": expires_ms,
+            "booking_id": booking_id, "cabin": cabin}

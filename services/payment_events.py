@@ -211,7 +211,7 @@ class PaymentEvents:
                 taken = set(await self.payments.seats.taken(flight_id)) | blocked
                 for seat in suggest_seats(layout, taken, len(missing)):
                     try:
-                        await self.payments.seats.hold(flight_id, seat, holder, cabin)
+                        await self.payments.seats.hold(flight_id, seat, holder, cabin, mine=False)  # a free one
                     except SeatUnavailable:
                         continue  # taken a moment ago: the next round looks again
                     changes[missing.pop(0)] = seat

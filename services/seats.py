@@ -30,13 +30,36 @@ class SeatService:
         self.hold_ms = hold_minutes * 60_000
         self.repo = repo or SeatRepo()
 
-    async def hold(self, flight_id: str, seat: str, holder: str, cabin: str = "") -> int:
-        """Hold `seat` for `holder`; returns the expiry (epoch ms) or raises SeatUnavailable."""
+    async def hold(self, flight_id: str, seat: str, holder: str, cabin: str = "", *, mine: bool | None = None,
+                   booking_id: str | None = None, until_ms: int | None = None) -> int:
+        """Hold `seat` for `holder`; returns the expiry (epoch ms) or raises SeatUnavailable.
+
+        `mine` says which write is likely to do it, so the usual case is one round trip:
+        - True: the holder held it a moment ago (Continue, confirm): refresh its own hold, else claim (lapsed and
+          taken over by nobody yet, or deleted by the sweep).
+        - None (don't know, e.g. a tap that may be a replayed step's): claim, else refresh an own live hold.
+        - False: the seat is known not to be the holder's (a replacement picked among free seats): claim only.
+        `booking_id`/`until_ms`: a booking's hold, written with its id and final expiry in that same write.
+        """
         now = self.clock.now_ms()
-        expires = now + self.hold_ms
+        expires = until_ms if until_ms is not None else now + self.hold_ms
         token = secrets.token_hex(8)  # identifies this hold in logs and diagnostics
-        if not await self.repo.claim(flight_id, seat, holder, cabin=cabin, token=token, expires_ms=expires,
-                                     now_ms=now):
+
+        async def claim() -> bool:
+            return await self.repo.claim(flight_id, seat, holder, cabin=cabin, token=token, expires_ms=expires,
+                                         now_ms=now, booking_id=booking_id)
+
+        async def refresh() -> bool:
+            return await self.repo.refresh(flight_id, seat, holder, cabin=cabin, token=token, expires_ms=expires,
+                                           booking_id=booking_id)
+
+        if mine is True:
+            won = await refresh() or await claim()
+        elif mine is None:
+            won = await claim() or await refresh()
+        else:
+            won = await claim()
+        if not won:
             raise SeatUnavailable(seat)
         return expires
 
@@ -83,19 +106,20 @@ class SeatService:
                                  cabin: str) -> bool:
         """Extend (or re-take, if they were lost and are still free) a booking's seats until `until_ms`.
 
-        The cabin is kept on every hold: "N left" counts seats per cabin.
+        One write per seat that is still the booking's (its id and the new expiry written by the refresh itself;
+        nothing re-read); a lost seat costs a claim too. The cabin is kept on every hold: "N left" counts seats
+        per cabin.
         """
         holder = booking_holder(booking_id)
         taken: list[str] = []
         for seat in seats:
             try:
-                await self.hold(flight_id, seat, holder, cabin)
+                await self.hold(flight_id, seat, holder, cabin, mine=True, booking_id=booking_id, until_ms=until_ms)
             except SeatUnavailable:
                 for done in taken:
                     await self.release(flight_id, done, holder)
                 return False
             taken.append(seat)
-        await self.repo.extend_booking_holds(holder, booking_id, until_ms)
         return True
 
     async def book(self, booking_id: str) -> set[str]:
