@@ -15,6 +15,7 @@ from typing import Any
 
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters
+from telegram.request import HTTPXRequest
 
 from tests.fakes.telegram import BotMessage, FakeTelegram, Traveller
 
@@ -94,36 +95,63 @@ class BuilderSettings:
     concurrent_updates: int
     pool_size: int
     pool_timeout: float | None
+    client: str = ""  # the class of the product's Bot API request object (reported, never copied)
 
     def __str__(self) -> str:
         return (f"concurrent_updates={self.concurrent_updates}, connection_pool_size={self.pool_size}, "
                 f"pool_timeout={self.pool_timeout}")
 
 
+# What the echo baseline falls back to when the product's request object says nothing (bot/app.py's values).
+DEFAULT_POOL_SIZE = 64
+DEFAULT_POOL_TIMEOUT = 10.0
+
+
+def request_pool_of(request: Any) -> tuple[int, float | None]:
+    """(pool size, pool timeout) of a PTB request object, whatever its class.
+
+    bot/app.py passes its own `BaseRequest` (AiohttpRequest: `connection_pool_size` / `pool_timeout`
+    properties) to `.request()`, so the builder's `.connection_pool_size()` is no longer called; an
+    `HTTPXRequest` keeps them in the httpx.AsyncClient arguments. Anything else: 64 / 10 s.
+    """
+    size, timeout = getattr(request, "connection_pool_size", None), getattr(request, "pool_timeout", None)
+    if isinstance(size, int) and not isinstance(size, bool) and size > 0:
+        return size, (float(timeout) if isinstance(timeout, int | float) else None if timeout is None
+                      else DEFAULT_POOL_TIMEOUT)
+    kwargs = getattr(request, "_client_kwargs", None)  # HTTPXRequest keeps the httpx.AsyncClient arguments
+    if isinstance(kwargs, dict):
+        limits, client_timeout = kwargs.get("limits"), kwargs.get("timeout")
+        max_connections = getattr(limits, "max_connections", None)
+        pool_timeout = getattr(client_timeout, "pool", DEFAULT_POOL_TIMEOUT)
+        return (max_connections if isinstance(max_connections, int) and max_connections > 0 else DEFAULT_POOL_SIZE,
+                pool_timeout if pool_timeout is None or isinstance(pool_timeout, int | float) else DEFAULT_POOL_TIMEOUT)
+    return DEFAULT_POOL_SIZE, DEFAULT_POOL_TIMEOUT
+
+
 def builder_settings_of(app: Application) -> BuilderSettings:  # type: ignore[type-arg]
     """Read what bot/app.py configured from the running Application, so the baseline copies it exactly
-    (and keeps copying it when someone retunes the product)."""
-    request: Any = app.bot.request
-    kwargs = getattr(request, "_client_kwargs", {})  # HTTPXRequest keeps the httpx.AsyncClient arguments
-    limits, timeout = kwargs.get("limits"), kwargs.get("timeout")
+    (and keeps copying it when someone retunes the product): updates in flight and the Bot API call pool."""
+    pool_size, pool_timeout = request_pool_of(app.bot.request)
     return BuilderSettings(
         concurrent_updates=int(app.update_processor.max_concurrent_updates),
-        pool_size=int(limits.max_connections) if limits is not None and limits.max_connections else 256,
-        pool_timeout=timeout.pool if timeout is not None else 1.0,
+        pool_size=pool_size,
+        pool_timeout=pool_timeout,
+        client=type(app.bot.request).__name__,
     )
 
 
 def build_echo_application(token: str, api_root: str, like: BuilderSettings) -> Application:  # type: ignore[type-arg]
-    """A bare PTB echo bot built like bot/app.py builds FlyO (same base URLs, concurrency and HTTP pool; no
-    rate limiter)."""
+    """A bare PTB echo bot on the same fake Bot API, with FlyO's concurrency and pool size / pool timeout, but
+    PTB's **default HTTP client** (`HTTPXRequest`), built explicitly: the baseline is "what stock PTB does",
+    so it must not follow FlyO when FlyO changes its own Bot API client. No rate limiter. getUpdates keeps
+    PTB's default request (its own one-connection HTTPXRequest)."""
     app = (
         ApplicationBuilder()
         .token(token)
         .base_url(f"{api_root}/bot")
         .base_file_url(f"{api_root}/file/bot")
         .concurrent_updates(like.concurrent_updates)
-        .connection_pool_size(like.pool_size)
-        .pool_timeout(like.pool_timeout)
+        .request(HTTPXRequest(connection_pool_size=like.pool_size, pool_timeout=like.pool_timeout))
         .build()
     )
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, _echo))
