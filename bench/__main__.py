@@ -19,7 +19,7 @@ from typing import Any
 
 from bench.common import BENCH_DIR, WORK_DIR, BenchConfig, ScenarioResult, progress, render_table
 
-SCENARIOS = ("conversation", "seat_race", "webhook", "search", "connections", "memory", "parse")
+SCENARIOS = ("conversation", "seat_race", "webhook", "search", "connections", "memory", "parse", "mongodb")
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:

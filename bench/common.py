@@ -47,7 +47,17 @@ class BenchConfig:
 
     @property
     def database_label(self) -> str:
-        return "MongoDB at MONGODB_URI" if self.mongo_uri else "embedded nx-27017"
+        return f"MongoDB at MONGODB_URI ({uri_hosts(self.mongo_uri)})" if self.mongo_uri else "embedded nx-27017"
+
+
+def uri_hosts(uri: str) -> str:
+    """The hosts of a MongoDB URI as written (`mongodb://user:pw@h1:27017,h2/db?x` → `h1:27017,h2`) — never its
+    user name or password (the table is committed); no DNS look-up for mongodb+srv."""
+    scheme, sep, rest = uri.partition("://")
+    if not sep or not scheme.startswith("mongodb"):
+        return "hosts unknown"
+    hosts = rest.split("/", 1)[0].split("?", 1)[0].rpartition("@")[2]
+    return hosts or "hosts unknown"
 
 
 class CorrectnessError(AssertionError):
