@@ -168,7 +168,9 @@ class BookingService:
             self.check_bookable(part.flight.flight_number, part.flight.departs_at)
         await self._check_limits(new)
         now = self.clock.now()
-        deadline_ms = self.clock.now_ms() + self.payment_window_ms
+        # The first Checkout Session's own expiry (Stripe wants ≥ 30 min after its creation: a minute of margin,
+        # services.payments): the holds `transfer` writes until it + grace are final for that first attempt.
+        deadline_ms = (self.clock.now_ms() // 1000 + 60) * 1000 + self.payment_window_ms
         segments = [Segment(flight=snapshot(p.flight, p.cabin), seats=list(p.seats),
                             fare_per_passenger=p.fare_per_passenger, infant_fare=p.infant_fare, leg=p.leg,
                             fare_rule=fare_rules.rule_for(p.cabin, p.flight.source, p.flight.refundable))

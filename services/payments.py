@@ -133,12 +133,18 @@ class PaymentService:
                 await self.gateway.expire_checkout(p.session_id)  # the old link must not be payable any more
             # Stripe wants expires_at ≥ 30 min after creation: a minute of margin for the round trip.
             expires_ms = (now // 1000 + 60) * 1000 + self.window_ms
+            # The first link right after the booking: its deadline is this session's expiry, and the booking's
+            # holds already run until it + grace (BookingService.create's transfer) — no second write. Later
+            # attempts ("pay again") extend them (and re-take a lost seat if it is still free).
+            held = attempt == 1 and now + self.window_ms + 30_000 <= booking.hold_expires_ms <= expires_ms
+            if held:
+                expires_ms = booking.hold_expires_ms
             if not await self.repo.claim_attempt(booking, attempt=attempt, expires_ms=expires_ms, now_ms=now):
                 continue  # another tap or replica moved on; look again
-            until = self.bookings.hold_until_ms(expires_ms)
-            for segment in booking.segments:
+            for segment in booking.segments if not held else []:
                 if not await self.seats.rehold_for_booking(segment.flight.flight_id, segment.seats, str(booking.id),
-                                                           until, segment.flight.cabin):
+                                                           self.bookings.hold_until_ms(expires_ms),
+                                                           segment.flight.cabin):
                     await self.repo.fail_attempt(booking, attempt)
                     raise SeatUnavailable(", ".join(segment.seats), segment.flight.flight_id)
             return await self._create(booking, attempt, expires_ms)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -16,9 +16,12 @@ from hypothesis import strategies as st
 from core.clock import Clock
 from core.database import Database, counting_round_trips
 from core.errors import SeatUnavailable
-from models import SeatHold
+from models import Booking, Flight, SeatHold
+from models.booking import Passenger
 from models.seat import HoldStatus, seat_key
+from services.bookings import NewBooking, NewSegment
 from services.seats import SeatService, booking_holder, chat_holder
+from tests.paying import PayingBot
 
 FLIGHT = "claim-test-flight"
 HOLD_MINUTES = 15
@@ -194,6 +197,62 @@ async def test_garbage_seat_codes_are_held_as_opaque_keys_without_touching_other
             await seats.hold(FLIGHT, code, chat_holder(3), "economy", mine=False)
     doc = await _doc("11A")
     assert doc is not None and doc.holder == chat_holder(1)
+
+
+# ---- confirm and pay -------------------------------------------------------------------------------------------
+async def _booking(paying: PayingBot, chat: int, seats: list[str]) -> Booking:
+    """A PENDING booking of `seats` on a seeded flight, made as review's confirm makes it."""
+    svc, clock = paying.services, paying.bot.clock
+    day = (clock.now().date() + timedelta(days=11)).isoformat()
+    flight = await Flight.find_one(Flight.origin == "LHR", Flight.destination == "JFK", Flight.departure_date == day)
+    assert flight is not None
+    for seat in seats:
+        await svc.seats.hold(str(flight.id), seat, chat_holder(chat), "economy")
+    people = [Passenger(full_name=f"Traveller {n}", birth_date=date(1980, 1, 1)) for n in range(len(seats))]
+    new = NewBooking(user_id=chat, chat_id=chat, passengers=people, email="t@example.com", draft_key=f"{chat}:1",
+                     currency=flight.currency, segments=[NewSegment(flight, "economy", seats, flight.fares["economy"])])
+    with counting_round_trips() as commands:
+        booking: Booking = await svc.bookings.create(new, chat_holder(chat))
+    assert [c for c in commands if "seat_holds" in c] == ["update seat_holds"] * len(seats)  # the transfer only
+    return booking
+
+
+async def _expiries(booking: Booking) -> set[int]:
+    return {h.expires_ms for h in await SeatHold.find(SeatHold.booking_id == str(booking.id)).to_list()}
+
+
+async def test_the_first_payment_link_finds_the_seats_held_until_its_expiry_and_writes_none(
+        paying: PayingBot) -> None:
+    """Confirm and pay: the booking's transfer already wrote the first Checkout Session's expiry + grace, so making
+    the link costs no seat write; "pay again" (a later attempt) extends them to the new session's expiry + grace."""
+    svc, clock = paying.services, paying.bot.clock
+    booking = await _booking(paying, 16701, ["40A", "40B"])
+    with counting_round_trips() as commands:
+        link = await svc.payments.ensure_link(booking)
+    assert not [c for c in commands if "seat_holds" in c]
+    assert link.attempt == 1 and link.expires_ms == booking.hold_expires_ms
+    assert paying.stripe.sessions[(await Booking.get(booking.id) or booking).payment.session_id or ""][
+        "expires_at"] * 1000 == link.expires_ms
+    assert link.expires_ms >= clock.now_ms() + svc.payments.window_ms  # Stripe's ≥ 30 min after creation
+    assert await _expiries(booking) == {svc.bookings.hold_until_ms(link.expires_ms)}
+    clock.advance(timedelta(minutes=svc.settings.PAYMENT_WINDOW_MINUTES + 2))  # lapsed unpaid: pay again
+    with counting_round_trips() as commands:
+        again = await svc.payments.ensure_link(booking)
+    assert again.attempt == 2 and again.expires_ms > link.expires_ms
+    assert [c for c in commands if "seat_holds" in c] == ["update seat_holds"] * 2  # one refresh per seat
+    assert await _expiries(booking) == {svc.bookings.hold_until_ms(again.expires_ms)}
+
+
+async def test_a_first_link_made_later_than_the_booking_extends_the_seats_to_its_own_expiry(
+        paying: PayingBot) -> None:
+    """The link is made a while after the booking (Stripe was down, the traveller tapped Try again): the session
+    gets a fresh 30 minutes and the seats follow it, never expiring before the link does."""
+    svc, clock = paying.services, paying.bot.clock
+    booking = await _booking(paying, 16702, ["41A"])
+    clock.advance(timedelta(minutes=3))
+    link = await svc.payments.ensure_link(booking)
+    assert link.attempt == 1 and link.expires_ms > booking.hold_expires_ms
+    assert await _expiries(booking) == {svc.bookings.hold_until_ms(link.expires_ms)}
 
 
 # ---- random interleavings --------------------------------------------------------------------------------------
