@@ -186,6 +186,16 @@ async def test_twenty_concurrent_reclaims_of_a_lapsed_hold_have_exactly_one_winn
     assert await SeatHold.find(SeatHold.seat_key == seat_key(FLIGHT, "10A")).count() == 1
 
 
+async def test_one_traveller_tapping_one_seat_25_times_at_once_holds_it_once(db: Database) -> None:
+    """A double-tapping (or replayed) traveller: every tap is theirs — the claim wins once, the others refresh."""
+    _clock, seats = _service()
+    results = await asyncio.gather(*(seats.hold(FLIGHT, "10B", chat_holder(5), "economy") for _ in range(25)),
+                                   return_exceptions=True)
+    assert all(isinstance(r, int) for r in results), results
+    docs = await SeatHold.find(SeatHold.seat_key == seat_key(FLIGHT, "10B")).to_list()
+    assert len(docs) == 1 and docs[0].holder == chat_holder(5) and docs[0].expires_ms in results
+
+
 async def test_garbage_seat_codes_are_held_as_opaque_keys_without_touching_others(db: Database) -> None:
     """The repository takes any string (handlers validate against the layout): a 4 KB code, `$` and dots,
     a regex and a would-be operator are just other keys, and never match a real seat's document."""
