@@ -28,7 +28,7 @@ async def offer_payment(turn: Turn, booking: Booking) -> None:
     retry = InlineKeyboardMarkup([[InlineKeyboardButton(
         _("🔁 Try again"), callback_data=callback_data("*", "pay", str(booking.id)))]])
     try:
-        link = await payments.ensure_link(booking)
+        link = await payments.ensure_link(booking, fresh=True)  # both callers have just read it
     except InvalidTransition as exc:
         turn.say(f"{esc(exc)} " + _("/mybookings shows your bookings."))
         return

@@ -289,7 +289,7 @@ async def confirm(turn: Turn) -> None:
     new = NewBooking(user_id=turn.user_id, chat_id=turn.chat_id, segments=segments, passengers=people,
                      email=people[0].email or "", draft_key=draft_key, currency=d.currency())
     try:
-        booking = await turn.svc.bookings.create(new, holder)
+        booking = await turn.svc.bookings.create(new, holder, draft_checked=True)  # `made` above was None
     except (BookingClosed, LimitReached) as exc:
         turn.say(f"😕 {esc(exc)}")
         return

@@ -141,8 +141,8 @@ async def show_seat_map(turn: Turn) -> None:
     pages = seat_pages(layout)
     index = min(max(turn.draft.seat_page, 0), len(pages) - 1)
     page = pages[index]
-    state = await turn.svc.seats.taken(str(flight.id), chat_holder(turn.chat_id))
-    state.update({code: "taken" for code in blocked if code not in state})
+    # One query: the map shows ✅ for the draft's seats and ✖ for every other live one, whoever holds it.
+    taken = await turn.svc.seats.taken_seats(str(flight.id)) | blocked
     picked = _picked(turn)
     rows: list[list[InlineKeyboardButton]] = []
     for row in page.rows:
@@ -154,7 +154,7 @@ async def show_seat_map(turn: Turn) -> None:
                 code = f"{row}{letter}"
                 if code in picked:
                     line.append(turn.button(f"✅{code}", "s", code))
-                elif code in state:
+                elif code in taken:
                     line.append(turn.button("✖", "x", code))
                 else:
                     line.append(turn.button(code, "s", code))

@@ -153,13 +153,13 @@ class BookingService:
         for segment in booking.segments:
             self._seat_limit(others, segment.flight.flight_id, len(segment.seats))
 
-    async def create(self, new: NewBooking, holder: str) -> Booking:
+    async def create(self, new: NewBooking, holder: str, *, draft_checked: bool = False) -> Booking:
         """PENDING booking with a unique reference; the draft's seat holds move to it until the deadline.
 
         Idempotent per draft: the booking is inserted first under the draft's unique key, so a replayed step
         (another replica saved the chat first, a double tap) finds it instead of making a second one.
         """
-        existing = await self.for_draft(new.draft_key)
+        existing = None if draft_checked else await self.for_draft(new.draft_key)  # the caller just looked
         if existing is not None:
             return existing
         if not new.segments:

@@ -166,6 +166,9 @@ class _Cached:
 QUOTE_TTL = timedelta(seconds=60)  # a review redrawn after an edit needn't ask again, a new review later should
 
 
+LOCAL_FLIGHT_TTL_SECONDS = 60
+
+
 class FlightSearch:
     """Asks the live providers first, then the local inventory; labels where results came from."""
 
@@ -191,6 +194,11 @@ class FlightSearch:
             cache_size, self.cache_seconds, timer=self._seconds)
         self._quotes: TTLCache[tuple[str, str], Quote, float] = TTLCache(
             cache_size, QUOTE_TTL.total_seconds(), timer=self._seconds)
+        # The local inventory's flights by id, for a minute: a seat tap and the map it redraws need the flight's
+        # aircraft, times and cut-off, which the inventory doesn't change; fares are priced again from the
+        # database (LocalProvider.price) before anything is booked. Live flights are re-read (their offers move).
+        self._local_flights: TTLCache[str, Flight, float] = TTLCache(cache_size, LOCAL_FLIGHT_TTL_SECONDS,
+                                                                      timer=self._seconds)
 
     def _seconds(self) -> float:
         """The caches' timer: the injected clock, so tests expire entries by moving it."""
@@ -280,14 +288,19 @@ class FlightSearch:
         return sorted(found, key=lambda d: (abs((d - day).days), d))
 
     async def get(self, flight_id: str) -> Flight | None:
-        """The flight; read once per update (the seat tap and the map it redraws share one read)."""
+        """The flight; read once per update (the seat tap and the map it redraws share one read), and a local
+        inventory flight at most once a minute."""
         memo = _flights_this_update.get()
         if memo is not None and flight_id in memo:
             return memo[flight_id]
-        try:
-            found = await self.local.flights.get(flight_id)  # None for a malformed id from an old or forged button
-        except Exception:  # whatever goes wrong, the caller says the flight is gone
-            return None
+        found = self._local_flights.get(flight_id)
+        if found is None:
+            try:
+                found = await self.local.flights.get(flight_id)  # None for a malformed id of an old or forged button
+            except Exception:  # whatever goes wrong, the caller says the flight is gone
+                return None
+            if found is not None and found.source == "local":
+                self._local_flights[flight_id] = found
         if memo is not None and found is not None:
             memo[flight_id] = found
         return found

@@ -107,12 +107,13 @@ class PaymentService:
         return booking.status == BookingStatus.PENDING and self.attempts_left(booking) > 0
 
     # ---- links ---------------------------------------------------------------------------------------
-    async def ensure_link(self, booking: Booking) -> PaymentLink:
-        """The open payment link, or a new attempt when the last one expired or failed."""
+    async def ensure_link(self, booking: Booking, *, fresh: bool = False) -> PaymentLink:
+        """The open payment link, or a new attempt when the last one expired or failed. `fresh`: the caller has
+        just read `booking`, so the first look needs no read of its own (the attempt claim still checks it)."""
         if self.gateway is None:
             raise PaymentsNotConfigured("Payments are not configured on this FlyO (no STRIPE_SECRET_KEY).")
         for _try in range(4):
-            current = await self.bookings.get(str(booking.id))
+            current = booking if fresh and _try == 0 else await self.bookings.get(str(booking.id))
             if current is None:
                 raise FlyOError("This booking no longer exists.")
             booking = current
@@ -167,8 +168,11 @@ class PaymentService:
             created_at=self.clock.now()))
         await self.bookings.record(booking, "payment_link", f"attempt {attempt}: {session.id}")
         log.info("payment link attempt %s created", attempt, extra={"booking": booking.reference})
-        refreshed = await self.bookings.get(str(booking.id))
-        return PaymentLink(refreshed or booking, session.url, expires_ms, attempt, self.demo, reused=False)
+        # The booking as the claim and open_attempt left it (conditional updates on this attempt), without a read.
+        opened = booking.model_copy(update={"hold_expires_ms": expires_ms, "payment": booking.payment.model_copy(
+            update={"attempt": attempt, "status": PaymentStatus.OPEN, "expires_ms": expires_ms,
+                    "session_id": session.id, "url": session.url})})
+        return PaymentLink(opened, session.url, expires_ms, attempt, self.demo, reused=False)
 
     def link_text(self, link: PaymentLink) -> str:
         deadline = deadline_text(link.expires_ms, link.booking, self.reference.airports, self.clock.now_ms())

@@ -77,6 +77,10 @@ class SeatService:
         mine = await self.repo.live_seats(flight_id, now, held_by=holder) if holder is not None else set()
         return {seat: "mine" if seat in mine else "taken" for seat in seats}
 
+    async def taken_seats(self, flight_id: str) -> set[str]:
+        """Seats booked or held (unexpired) on this flight, whoever has them: one query (what a map draws)."""
+        return await self.repo.live_seats(flight_id, self.clock.now_ms())
+
     async def taken_counts(self, flight_ids: Iterable[str]) -> dict[str, dict[str, int]]:
         """flight_id -> cabin -> seats taken (booked or held unexpired)."""
         return await self.repo.taken_per_cabin(flight_ids, self.clock.now_ms())
