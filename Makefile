@@ -38,6 +38,8 @@ i18n: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench
+	ROUND_TRIP_TABLE=bench/.work/round_trips.md $(PY) -m pytest -q -p no:cacheprovider tests/ops/test_round_trips.py
+	$(PY) -m bench.round_trips bench/.work/round_trips.md bench/RESULTS.md
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache

@@ -19,7 +19,7 @@ from services.metrics import RECENT_ROUND_TRIPS, round_trip_mark
 from tests.flows import book_to_review, eventually, free_seats, pick_first_fare, search_one_line, travel_day
 from tests.paying import PayingBot
 
-MEASURED: dict[str, tuple[int, int, list[str]]] = {}  # path → (measured, budget, commands)
+MEASURED: dict[str, tuple[int, int, int, list[str]]] = {}  # path → (measured, budget, issue #16's goal, commands)
 
 
 def _since(key: int | str, mark: int, path: str | None = None) -> list[list[str]]:
@@ -40,8 +40,9 @@ async def _one(key: int | str, action: Callable[[], Awaitable[Any]], path: str |
     return commands
 
 
-def _within(name: str, commands: list[str], budget: int) -> None:
-    MEASURED[name] = (len(commands), budget, commands)
+def _within(name: str, commands: list[str], budget: int, goal: int | None = None) -> None:
+    """Assert the budget; `goal`: issue #16's target where the budget is still above it (shown in the table)."""
+    MEASURED[name] = (len(commands), budget, goal if goal is not None else budget, commands)
     assert len(commands) <= budget, f"{name}: {len(commands)} round trips > {budget}: {commands}"
 
 
@@ -50,9 +51,9 @@ def _table() -> Any:
     yield
     target = os.environ.get("ROUND_TRIP_TABLE")
     if target and MEASURED:
-        lines = ["| path | round trips | budget | commands |", "|---|---|---|---|"]
-        lines += [f"| {name} | {n} | ≤ {budget} | {', '.join(commands)} |"
-                  for name, (n, budget, commands) in MEASURED.items()]
+        lines = ["| path | round trips | budget (asserted) | issue #16's goal | commands |", "|---|---|---|---|---|"]
+        lines += [f"| {name} | {n} | ≤ {budget} | ≤ {goal}{'' if n <= goal else ' (missed)'} | {', '.join(commands)} |"
+                  for name, (n, budget, goal, commands) in MEASURED.items()]
         Path(target).write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -111,7 +112,7 @@ async def test_a_seat_tap_won_or_lost_costs_at_most_3_with_the_redraw(bot: Any) 
         await bot.telegram.wait_until_callbacks_answered()
     # Over the issue's 3 by the refresh a lost claim tries: a turn redone after a concurrent save must find its
     # own hold (services.seats.hold, mine=None).
-    _within("seat tap, lost (+ map redrawn)", await _one(18992, lost), 4)
+    _within("seat tap, lost (+ map redrawn)", await _one(18992, lost), 4, goal=3)
 
 
 async def test_a_search_with_the_timetable_warm(bot: Any) -> None:
@@ -129,7 +130,7 @@ async def test_a_search_with_the_timetable_warm(bot: Any) -> None:
     commands = await _one(18994, search)
     counts = [c for c in commands if c == "find seat_holds"]
     # Over the issue's 4 by one seat count per flight shown (see bench/RESULTS.md, round trips).
-    _within("search (timetable warm)", commands, 4 + len(counts))
+    _within("search (timetable warm)", commands, 4 + len(counts), goal=4)
     assert len(commands) - len(counts) <= 4, commands
 
 
@@ -142,7 +143,7 @@ async def test_confirm_and_pay_and_the_paid_event(paying: PayingBot) -> None:
         await ada.wait_for("Pay")
     # A guard at today's count, over the issue's 8: reading the draft's booking, the user's limits before and
     # after the insert, the booking's history and attempt rows, the saved travellers (bench/RESULTS.md).
-    _within("Confirm and pay (booking, seats, Checkout link)", await _one(18995, confirm), 17)
+    _within("Confirm and pay (booking, seats, Checkout link)", await _one(18995, confirm), 17, goal=8)
     booking = await Booking.find_one(Booking.user_id == 18995)
     assert booking is not None and booking.payment.session_id is not None
     session_id = booking.payment.session_id
@@ -154,4 +155,4 @@ async def test_confirm_and_pay_and_the_paid_event(paying: PayingBot) -> None:
     # A guard at today's count, over the issue's 5: the event's claim and order check, the attempt row, the
     # conditional confirm and its re-read, history, seats booked, two outbox rows, fulfilled, finished.
     _within("paid event applied by the inbox worker", await _one("checkout.session.completed", paid, "inbox_event"),
-            15)
+            15, goal=5)
