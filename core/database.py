@@ -19,8 +19,9 @@ _scope: ContextVar[list[str] | None] = ContextVar("flyo_db_round_trips", default
 
 class RoundTrips(monitoring.CommandListener):
     """Counts the database commands (round trips) of the current scope — one update, one webhook request, one
-    worker step — as "<command> <collection>". PyMongo's async client publishes a command's start in the task that awaits it, so a
-    scope set in a task (and the tasks it starts, which copy its context) sees exactly its own commands."""
+    worker step — as "<command> <collection>". PyMongo's async client publishes a command's start in the task
+    that awaits it, so a scope set in a task (and the tasks it starts, which copy its context) sees exactly its
+    own commands."""
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
         scope = _scope.get()
