@@ -58,6 +58,7 @@ async def test_a_search_counts_once_however_often_its_results_are_redrawn(admin_
     assert sample("flyo_searches_total") == before + 1
     await ada.press("Day after")  # another date is another search
     await ada.wait_for("tap a fare")
+    assert admin_bot.services.sweeper is not None
     await admin_bot.services.sweeper.run()
     counters = await DailyCounter.find(DailyCounter.name == SEARCHES_COUNTER).to_list()
     assert [c.total for c in counters] == [2]
