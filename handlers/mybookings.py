@@ -19,7 +19,7 @@ from core.i18n import N_, _, ngettext
 from handlers.context import FlyOContext
 from handlers.render import esc, money
 from handlers.router import run_side_turn, run_turn
-from handlers.turn import Turn, callback_data, parse_callback
+from handlers.turn import Turn, callback_data, pressed
 from models.booking import Booking, BookingStatus
 from services import itinerary_texts
 
@@ -116,11 +116,10 @@ async def _run(update: Update, context: FlyOContext, body: Callable[[Turn], Awai
 
 async def on_callback(update: Update, context: FlyOContext) -> None:
     """Every "*:mb?:…" button; always answered."""
-    query = update.callback_query
-    if query is None:
+    press = pressed(update)
+    if press is None:
         return
-    parsed = parse_callback(query.data or "")
-    action, arg = (parsed[1], parsed[2]) if parsed else ("", "")
+    action, arg = press
     if action == "mbc":
         svc = context.bot_data.services
         user = update.effective_user

@@ -25,7 +25,7 @@ from core.i18n import _, current_locale, ngettext
 from handlers.context import FlyOContext
 from handlers.render import esc
 from handlers.router import INACTIVE_BUTTON, answer_query, run_side_turn
-from handlers.turn import Turn, callback_data, parse_callback
+from handlers.turn import Turn, callback_data, pressed
 from models.traveller import PendingEdit, SavedTraveller
 from services.passengers import BadAnswer, format_phone, parse_birth_date, parse_document_number, parse_full_name
 from services.travellers import TravellerService
@@ -191,11 +191,10 @@ async def on_text(update: Update, context: FlyOContext) -> None:
 # ---- the buttons ------------------------------------------------------------------------------------------
 async def on_callback(update: Update, context: FlyOContext) -> None:
     """Every "*:pf?:…" button; always answered."""
-    query = update.callback_query
-    if query is None:
+    press = pressed(update)
+    if press is None:
         return
-    parsed = parse_callback(query.data or "")
-    action, arg = (parsed[1], parsed[2]) if parsed else ("", "")
+    action, arg = press
     handler = BUTTONS.get(action)
 
     async def body(turn: Turn, travellers: TravellerService) -> bool:

@@ -13,6 +13,7 @@ from telegram import (
     InlineKeyboardMarkup,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
+    Update,
 )
 
 from models.conversation import Conversation, Draft, Step
@@ -84,6 +85,15 @@ def callback_data(flow: str, action: str, arg: str = "") -> str:
     if len(data.encode()) > 64:  # Telegram's limit; a longer one is a programming error
         raise ValueError(f"callback data over 64 bytes: {data!r}")
     return data
+
+
+def pressed(update: Update) -> tuple[str, str] | None:
+    """(action, arg) of a pressed button; ("", "") for data that isn't FlyO's; None when it isn't a press."""
+    query = update.callback_query
+    if query is None:
+        return None
+    parsed = parse_callback(query.data or "")
+    return (parsed[1], parsed[2]) if parsed else ("", "")
 
 
 def parse_callback(data: str) -> tuple[str, str, str] | None:
