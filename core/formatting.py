@@ -96,6 +96,13 @@ def local_date(day: date, locale: str | None = None) -> str:
     return format_skeleton(_DATE_SKELETON, datetime.combine(day, datetime.min.time()), locale=loc)
 
 
+def long_date(day: date, locale: str | None = None) -> str:
+    """A day in words, as a birth date reads: "10 December 1985" (English day first, as FlyO's other dates;
+    other languages their own long form)."""
+    loc = _locale(locale)
+    return format_date(day, "d MMMM y" if _english(loc) else "long", locale=loc)
+
+
 def month_year(day: date, locale: str | None = None) -> str:
     """A calendar's title: "December 2026" (the stand-alone month name, as the locale writes it alone)."""
     return format_date(day, "LLLL y", locale=_locale(locale))

@@ -11,7 +11,7 @@ from core.i18n import _
 from handlers.render import esc, money
 from handlers.turn import Turn
 from models.conversation import Person, Step
-from services.infants import infant_fare, is_adult, is_infant
+from services.infants import infant_fare, is_infant, lap_holders
 from services.seats import chat_holder
 
 
@@ -69,13 +69,14 @@ async def birth_date_given(turn: Turn, index: int, was: str | None) -> None:
 
 def lap_capacity(turn: Turn, index: int) -> int:
     """Laps still free for passenger `index`: adults (16+) and passengers not yet dated, minus the laps taken."""
-    d = turn.draft
-    first = d.date
+    first = turn.draft.date
     assert first is not None
-    people = [p for i, p in enumerate(d.persons()) if i != index]
-    maybe_adults = sum(1 for p in people if p.dob is None
-                       or (not p.on_lap and is_adult(date.fromisoformat(p.dob), first)))
-    return maybe_adults - sum(1 for p in people if p.on_lap)
+    others = [p for i, p in enumerate(turn.draft.persons()) if i != index]
+    return lap_holders(_births(others), [bool(p.on_lap) for p in others], first) - sum(1 for p in others if p.on_lap)
+
+
+def _births(people: list[Person]) -> list[date | None]:
+    return [date.fromisoformat(p.dob) if p.dob else None for p in people]
 
 
 async def set_lap(turn: Turn, index: int, lap: bool | None) -> None:
@@ -120,7 +121,7 @@ async def settle_laps(turn: Turn) -> bool:
     first, last = d.date, last_day(turn)
     assert first is not None and last is not None
     people = d.persons()
-    adults = sum(1 for p in people if p.dob and not p.on_lap and is_adult(date.fromisoformat(p.dob), first))
+    adults = lap_holders(_births(people), [bool(p.on_lap) for p in people], first)  # every birth date is known
     for index, person in enumerate(people):
         too_old = person.on_lap and not is_infant(date.fromisoformat(person.dob or ""), last)
         if person.on_lap and (too_old or adults < 1):

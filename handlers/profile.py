@@ -16,12 +16,11 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import date
 
-from babel import Locale, UnknownLocaleError
-from babel.dates import format_date
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ApplicationHandlerStop
 
-from core.i18n import _, current_locale, ngettext
+from core.formatting import long_date
+from core.i18n import _, ngettext
 from handlers.context import FlyOContext
 from handlers.render import esc
 from handlers.router import INACTIVE_BUTTON, answer_query, run_side_turn
@@ -40,16 +39,6 @@ def _data(action: str, arg: str = "") -> str:
     return callback_data("*", action, arg)
 
 
-def _born(day: date) -> str:
-    """A birth date in words: "10 December 1985"."""
-    try:
-        locale = Locale.parse(current_locale())
-    except (UnknownLocaleError, ValueError, TypeError):
-        locale = Locale.parse("en_GB")
-    # English as FlyO writes its dates elsewhere (day first, core.formatting); other languages their own way.
-    return str(format_date(day, format="d MMMM y" if locale.language == "en" else "long", locale=locale))
-
-
 def _masked(number: str) -> str:
     return "•" * max(len(number) - 3, 0) + number[-3:]
 
@@ -64,7 +53,7 @@ def card(traveller: SavedTraveller) -> tuple[str, InlineKeyboardMarkup]:
     number = traveller.document_number
     lines = [
         f"👤 <b>{_name(traveller)}</b>",
-        _("Born {day}").format(day=_born(traveller.birth_date)),
+        _("Born {day}").format(day=long_date(traveller.birth_date)),
         _("Document {number}").format(number=esc(_masked(number))) if number else _("No travel document saved"),
     ]
     tid = str(traveller.id)
@@ -109,7 +98,7 @@ async def profile_command(update: Update, context: FlyOContext) -> None:
 # ---- editing: name, then birth date, then document, each with Keep ----------------------------------------
 def _question(turn: Turn, traveller: SavedTraveller, field: str) -> None:
     tid = str(traveller.id)
-    keep = {"name": traveller.full_name, "dob": _born(traveller.birth_date),
+    keep = {"name": traveller.full_name, "dob": long_date(traveller.birth_date),
             "doc": _masked(traveller.document_number or "")}[field]
     text = {"name": _("Type the full name as in the passport, e.g. Ada Lovelace."),
             "dob": _("Type the date of birth, e.g. 1990-04-23."),

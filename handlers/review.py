@@ -15,7 +15,7 @@ from models.conversation import Draft, Person, Pick, Step
 from models.flight import Flight
 from services.bookings import NewBooking, NewSegment
 from services.fare_rules import conditions_for_picks
-from services.infants import infant_fare
+from services.infants import infant_fare, party_price
 from services.itinerary_texts import way_name
 from services.passengers import fields_for, format_phone
 from services.seats import chat_holder
@@ -102,20 +102,15 @@ def _seat_of(d: Draft, pick: Pick, passenger: int) -> str:
     return (pick.seats[where] if where < len(pick.seats) else None) or "—"
 
 
-def _infants(d: Draft) -> int:
-    return sum(1 for p in d.people if p.on_lap)
-
-
 def _total(turn: Turn, fares: list[int]) -> int:
     """The draft's price with these fares per flight: lap infants at the infant fare (services.infants)."""
-    d = turn.draft
-    return sum(fare * d.seated() + infant_fare(fare, turn.svc.settings.INFANT_FARE_PERCENT) * _infants(d)
-               for fare in fares)
+    d, percent = turn.draft, turn.svc.settings.INFANT_FARE_PERCENT
+    return sum(party_price(fare, infant_fare(fare, percent), d.seated(), d.lap_infants()) for fare in fares)
 
 
 def _fare_line(turn: Turn, fare: int, fares: list[int]) -> str:
     d = turn.draft
-    currency, infants = d.currency(), _infants(d)
+    currency, infants = d.currency(), d.lap_infants()
     total = money(_total(turn, fares), currency)
     if not infants:
         return _("Fare {fare} × {count} = <b>{total}</b> ({currency}, taxes included)").format(
@@ -284,7 +279,7 @@ async def confirm(turn: Turn) -> None:
     ]
     percent = turn.svc.settings.INFANT_FARE_PERCENT
     segments = [NewSegment(flight=f, cabin=p.cabin, seats=[s or "" for s in p.seats], fare_per_passenger=p.fare,
-                           leg=p.leg, infant_fare=infant_fare(p.fare, percent) if _infants(d) else 0)
+                           leg=p.leg, infant_fare=infant_fare(p.fare, percent) if d.lap_infants() else 0)
                 for p, f in zip(d.picks, flights, strict=True)]
     new = NewBooking(user_id=turn.user_id, chat_id=turn.chat_id, segments=segments, passengers=people,
                      email=people[0].email or "", draft_key=draft_key, currency=d.currency())

@@ -147,7 +147,10 @@ class Draft(BaseModel):
 
     def seated(self) -> int:
         """Passengers who need a seat: all but the infants on a lap."""
-        return (self.pax or 0) - sum(1 for p in self.people if p.on_lap)
+        return (self.pax or 0) - self.lap_infants()
+
+    def lap_infants(self) -> int:
+        return sum(1 for p in self.people if p.on_lap)
 
     def seat_index(self, person: int) -> int:
         """Where the `person`-th passenger's seat is in each pick's `seats` (lap infants have none)."""

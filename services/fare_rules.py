@@ -31,6 +31,7 @@ from core.i18n import _
 from models.booking import Booking, Segment
 from models.conversation import Pick
 from models.flight import Flight
+from services.infants import party_price
 
 LIGHT = "light"
 STANDARD = "standard"
@@ -79,7 +80,7 @@ def shares(booking: Booking) -> list[int]:
     paid = booking.payment.amount_paid or booking.price.total
     infants = sum(1 for p in booking.passengers if p.on_lap)
     seated = len(booking.passengers) - infants
-    weights = [s.fare_per_passenger * seated + s.infant_fare * infants for s in booking.segments]
+    weights = [party_price(s.fare_per_passenger, s.infant_fare, seated, infants) for s in booking.segments]
     total = sum(weights)
     if total <= 0:
         weights, total = [1] * len(booking.segments), len(booking.segments)

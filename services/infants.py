@@ -31,15 +31,20 @@ def infant_fare(fare: int, percent: int) -> int:
     return (fare * percent + 50) // 100
 
 
-def lap_seats_left(births: Sequence[date | None], on_lap: Sequence[bool], first_flight_day: date) -> int:
-    """How many more infants may go on a lap: adults known so far minus the infants already on one."""
-    adults = sum(1 for born, lap in zip(births, on_lap, strict=True)
-                 if born is not None and not lap and is_adult(born, first_flight_day))
-    return adults - sum(on_lap)
+def lap_holders(births: Sequence[date | None], on_lap: Sequence[bool], first_flight_day: date) -> int:
+    """Passengers who can hold an infant on their lap: 16 or over on the first flight's day and not on a lap
+    themselves — or not dated yet (they may be)."""
+    return sum(1 for born, lap in zip(births, on_lap, strict=True)
+               if not lap and (born is None or is_adult(born, first_flight_day)))
+
+
+def party_price(fare: int, infant_fare: int, seated: int, infants: int) -> int:
+    """One flight for the party: each seated passenger at the fare, each lap infant at the infant fare."""
+    return fare * seated + infant_fare * infants
 
 
 def booking_total(segments: Sequence[Segment], passengers: Sequence[Passenger]) -> int:
     """What the whole booking costs: each seated passenger each flight's fare, each lap infant its infant fare."""
     infants = sum(1 for p in passengers if p.on_lap)
     seated = len(passengers) - infants
-    return sum(s.fare_per_passenger * seated + s.infant_fare * infants for s in segments)
+    return sum(party_price(s.fare_per_passenger, s.infant_fare, seated, infants) for s in segments)

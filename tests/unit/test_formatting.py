@@ -213,3 +213,12 @@ def test_checkout_total_is_what_stripe_charges_for_the_line_items(fare: int, pas
     from services.stripe_amounts import checkout_total
 
     assert checkout_total([fare] * passengers, currency) == charged
+
+
+def test_long_date_reads_as_a_birth_date() -> None:
+    from datetime import date
+
+    from core.formatting import long_date
+
+    assert long_date(date(1985, 12, 10), "en") == "10 December 1985"
+    assert long_date(date(1985, 12, 10), "de") == "10. Dezember 1985"

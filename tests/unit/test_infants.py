@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from models.booking import Booking, Passenger, PaymentState, PriceSnapshot, Segment
 from models.flight import FlightSnapshot
-from services.infants import booking_total, infant_fare, is_adult, is_infant, lap_seats_left
+from services.infants import booking_total, infant_fare, is_adult, is_infant, lap_holders
 from services.payments import checkout_lines
 
 
@@ -26,13 +26,15 @@ def test_infant_fare_rounds_half_up_to_a_minor_unit() -> None:
     assert infant_fare(50900, 0) == 0 and infant_fare(50900, 100) == 50900
 
 
-def test_laps_left_count_adults_known_minus_laps_taken() -> None:
+def test_lap_holders_are_adults_not_on_a_lap_or_not_dated_yet() -> None:
+    """What the passenger questions count (handlers.laps): free laps = holders − infants already on a lap."""
     day = date(2026, 12, 15)
     adult, child, baby = date(1980, 1, 1), date(2016, 1, 1), date(2026, 1, 1)
-    assert lap_seats_left([adult, baby], [False, True], day) == 0
-    assert lap_seats_left([adult, adult, baby], [False, False, True], day) == 1
-    assert lap_seats_left([child, baby], [False, False], day) == 0
-    assert lap_seats_left([None, baby], [False, False], day) == 0  # not dated yet: not counted
+    assert lap_holders([adult, baby], [False, True], day) - 1 == 0
+    assert lap_holders([adult, adult, baby], [False, False, True], day) - 1 == 1
+    assert lap_holders([child, baby], [False, False], day) == 0
+    assert lap_holders([None, baby], [False, False], day) == 1  # not dated yet: may be the adult who holds the baby
+    assert lap_holders([adult], [True], day) == 0  # (a date of birth changed later: on a lap holds no one)
 
 
 def _booking(passengers: list[Passenger], fares: list[int], percent: int) -> Booking:
