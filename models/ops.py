@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -18,6 +19,15 @@ class InboxStatus(StrEnum):
     CLAIMED = "claimed"  # one worker applies it until lease_until_ms; an expired lease is pending again
     DONE = "done"  # its effects are all written (`outcome`)
     DEAD = "dead"  # failed every retry; the admins were told
+
+
+@dataclass(frozen=True)
+class Finished:
+    """An applied inbox event's outcome, written with its worker round's others (PaymentRepo.finish_events)."""
+
+    event_id: str
+    outcome: str
+    reference: str | None
 
 
 class WebhookEvent(Document):

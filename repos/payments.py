@@ -5,10 +5,12 @@ pending with a later `next_attempt_ms`; every move is a conditional update on th
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterable
 
+from pymongo import UpdateOne
 from pymongo.errors import DuplicateKeyError
 
-from models.ops import INBOX_RECEIVED, AttemptStatus, InboxStatus, PaymentAttempt, WebhookEvent
+from models.ops import INBOX_RECEIVED, AttemptStatus, Finished, InboxStatus, PaymentAttempt, WebhookEvent
 from repos.base import collection
 
 
@@ -71,14 +73,13 @@ class PaymentRepo:
             {"status": InboxStatus.PENDING, "next_attempt_ms": {"$lte": now_ms}}
         ).sort("+received_ms", "+_id").limit(limit).to_list()
 
-    async def unfinished_for(self, booking_key: str, received_ms: int) -> list[WebhookEvent]:
-        """Pending or claimed events of one booking received no later than `received_ms` (the caller breaks
-        ties by insert order). Two equality queries instead of `$in` (nx-27017 scans for `$in`)."""
-        found: list[WebhookEvent] = []
-        for status in (InboxStatus.PENDING, InboxStatus.CLAIMED):
-            found += await WebhookEvent.find({"booking_key": booking_key, "status": status,
-                                              "received_ms": {"$lte": received_ms}}).to_list()
-        return found
+    async def unfinished_not_due(self, now_ms: int) -> list[WebhookEvent]:
+        """Events that are not done and not due: claimed by a worker, or pending until a later retry (the round's
+        ordering reads them once; `booking_key` and `received_ms` are what it needs). Two equality queries
+        instead of `$in` (nx-27017 scans for `$in`)."""
+        claimed = await WebhookEvent.find({"status": InboxStatus.CLAIMED}).to_list()
+        waiting = await WebhookEvent.find({"status": InboxStatus.PENDING, "next_attempt_ms": {"$gt": now_ms}}).to_list()
+        return claimed + waiting
 
     async def claim_event(self, entry: WebhookEvent, now_ms: int, worker: str, lease_until_ms: int) -> bool:
         """pending and due → claimed by `worker` until `lease_until_ms`. The `attempts` in the filter makes a
@@ -96,14 +97,13 @@ class PaymentRepo:
             {"$set": {"status": InboxStatus.PENDING, "claimed_by": ""}})
         return released.modified_count
 
-    async def finish_event(self, event_id: str, outcome: str, reference: str | None, *, worker: str = "",
-                           now_ms: int = 0) -> None:
-        """The event's effects are all written: done, with its outcome. Only the claim's holder finishes it
-        (`worker` empty: the direct path used by tests and benchmarks, whatever state the row is in)."""
-        where: dict[str, object] = {"event_id": event_id, "status": InboxStatus.CLAIMED, "claimed_by": worker} \
-            if worker else {"event_id": event_id, "status": {"$ne": InboxStatus.DONE}}
-        await collection(WebhookEvent).update_one(where, {"$set": {
-            "status": InboxStatus.DONE, "outcome": outcome, "booking_reference": reference, "finished_ms": now_ms}})
+    async def finish_events(self, finished: Iterable[Finished], *, worker: str, now_ms: int) -> None:
+        """The events' effects are all written: done, each with its outcome, in one bulk write. Only the claim's
+        holder finishes an event (a lost lease's late outcome changes nothing)."""
+        await collection(WebhookEvent).bulk_write([UpdateOne(
+            {"event_id": done.event_id, "status": InboxStatus.CLAIMED, "claimed_by": worker},
+            {"$set": {"status": InboxStatus.DONE, "outcome": done.outcome, "booking_reference": done.reference,
+                      "finished_ms": now_ms}}) for done in finished], ordered=False)
 
     async def retry_event(self, event_id: str, worker: str, *, attempts: int, error: str,
                           next_attempt_ms: int | None, now_ms: int) -> bool:

@@ -16,12 +16,12 @@ import logging
 import os
 import secrets
 import socket
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from core.clock import Clock
 from core.database import counting_round_trips
-from models.ops import InboxStatus, WebhookEvent
+from models.ops import Finished, InboxStatus, WebhookEvent
 from repos.payments import PaymentRepo
 from services.notifications import NotificationService
 from services.wakeup import WakeUp
@@ -33,6 +33,7 @@ LEASE_MS = 120_000  # a claim outlives any apply (Stripe calls time out sooner);
 PARALLEL_BOOKINGS = 8  # bookings applied at once by one worker (the database pool is 16)
 BATCH = 100
 QUEUED, DUPLICATE, IGNORED = "queued", "duplicate", "ignored"
+ROUND = "round"  # the `on_round_trips` kind of a worker round's own commands (shared by the events it applied)
 
 
 class EventApplier(Protocol):
@@ -91,8 +92,12 @@ class StripeInbox:
         self.repo = repo or PaymentRepo()
         self.worker = worker or worker_name()
         self.on_outcome: Callable[[str, str], None] = on_outcome or (lambda kind, outcome: None)  # metrics
-        # (event type, its database commands) per event applied: metrics, set by bot.runtime like on_outcome
+        # (event type, its database commands) per event applied, and (ROUND, the round's own commands) per round
+        # that applied any: metrics, set by bot.runtime like on_outcome
         self.on_round_trips: Callable[[str, list[str]], None] = lambda kind, commands: None
+        # Called with (event type, data object) when an event is set aside as dead (PaymentEvents hands its
+        # booking's confirmation back to the sweep).
+        self.on_dead: Callable[[str, dict[str, Any]], Awaitable[None]] | None = None
         self._wake = WakeUp()
 
     def handles(self, kind: str) -> bool:
@@ -111,57 +116,89 @@ class StripeInbox:
 
     # ---- applying ------------------------------------------------------------------------------------
     async def process_due(self, limit: int = BATCH) -> int:
-        """One round: free expired leases, then claim and apply what is due. Returns how many were attempted."""
+        """One round: free expired leases, then claim and apply what is due. Returns how many were attempted.
+
+        Whether an older event of the same booking must go first is decided once per round, from what the round
+        read (the due events, and the unfinished ones that are not due: claimed by a worker, or waiting for a
+        retry), not by a query per event. An event is applied only after every older event of its booking that
+        the round saw: a group stops at a claim it lost or an event that failed. The outcomes are written in one
+        bulk write at the end of the round (an event whose outcome is not written yet stays claimed, so another
+        worker holds its booking's next events back; a crash before the write lets the lease run out and the
+        event is applied again, which `apply` makes harmless).
+        """
+        with counting_round_trips() as commands:  # the round's own; each event's are counted in `_process`
+            attempted = await self._round(limit)
+        if attempted:
+            self.on_round_trips(ROUND, commands)
+        return attempted
+
+    async def _round(self, limit: int) -> int:
         now = self.clock.now_ms()
         await self.repo.release_expired_leases(now)
+        due = await self.repo.due_events(now, limit)
+        if not due:
+            return 0
+        held_back = await self.repo.unfinished_not_due(now) if any(e.booking_key for e in due) else []
+        oldest_elsewhere: dict[str, tuple[int, str]] = {}
+        for other in held_back:
+            mark = (other.received_ms, str(other.id))  # ObjectIds grow with each insert of one process
+            known = oldest_elsewhere.get(other.booking_key)
+            if other.booking_key and (known is None or mark < known):
+                oldest_elsewhere[other.booking_key] = mark
         # One booking's events in order, one at a time; different bookings side by side (a slow or failing
         # booking never holds up another, and a burst of payments is applied at the database's pace).
         by_booking: dict[str, list[WebhookEvent]] = {}
-        for entry in await self.repo.due_events(now, limit):
+        for entry in due:
             by_booking.setdefault(entry.booking_key or entry.event_id, []).append(entry)
         gate = asyncio.Semaphore(PARALLEL_BOOKINGS)
+        finished: list[Finished] = []
 
         async def in_order(entries: list[WebhookEvent]) -> int:
+            blocker = oldest_elsewhere.get(entries[0].booking_key) if entries[0].booking_key else None
+            attempted = 0
             async with gate:
-                return sum([await self._process(entry) for entry in entries])
+                for entry in entries:
+                    if blocker is not None and blocker < (entry.received_ms, str(entry.id)):
+                        break  # an older event of this booking is claimed elsewhere or waits for its retry
+                    result = await self._process(entry)
+                    if result is None:
+                        break  # lost the claim: the rest of the booking's events wait for whoever has it
+                    attempted += 1
+                    if isinstance(result, Finished):
+                        finished.append(result)
+                    else:
+                        break  # failed (retry later, or dead): its booking's next events wait for next round
+            return attempted
 
         results = await asyncio.gather(*(in_order(group) for group in by_booking.values()), return_exceptions=True)
+        if finished:
+            await self.repo.finish_events(finished, worker=self.worker, now_ms=self.clock.now_ms())
         for result in results:
             if isinstance(result, BaseException):
                 raise result  # e.g. the database went away: the loop logs it and tries again
         return sum(r for r in results if isinstance(r, int))
 
-    async def _blocked(self, entry: WebhookEvent) -> bool:
-        """An older unfinished event of the same booking goes first (same millisecond: the earlier insert)."""
-        if not entry.booking_key:
-            return False
-        mine = (entry.received_ms, str(entry.id))  # ObjectIds grow with each insert of one process
-        return any((other.received_ms, str(other.id)) < mine
-                   for other in await self.repo.unfinished_for(entry.booking_key, entry.received_ms))
-
-    async def _process(self, entry: WebhookEvent) -> int:
+    async def _process(self, entry: WebhookEvent) -> Finished | bool | None:
+        """Claim and apply one event: its outcome to write (Finished), False when it failed, None when the claim
+        was lost (another worker has it, or it moved on)."""
         with counting_round_trips() as commands:
-            done = await self._process_counted(entry)
-        if done:
+            result = await self._process_counted(entry)
+        if isinstance(result, Finished):
             self.on_round_trips(entry.type, commands)
-        return done
+        return result
 
-    async def _process_counted(self, entry: WebhookEvent) -> int:
-        if await self._blocked(entry):
-            return 0
+    async def _process_counted(self, entry: WebhookEvent) -> Finished | bool | None:
         now = self.clock.now_ms()
         if not await self.repo.claim_event(entry, now, self.worker, now + LEASE_MS):
-            return 0  # another worker has it (or it moved on)
+            return None
         try:
             outcome, reference = await self.applier.apply(entry.type, entry.payload)
         except Exception as exc:  # any failure is retried with backoff; the row keeps the reason
             await self._failed(entry, exc)
-            return 1
-        await self.repo.finish_event(entry.event_id, outcome, reference, worker=self.worker,
-                                     now_ms=self.clock.now_ms())
+            return False
         self.on_outcome(entry.type, outcome)
         log.info("stripe %s %s → %s", entry.type, entry.event_id, outcome, extra={"booking": reference or "-"})
-        return 1
+        return Finished(entry.event_id, outcome, reference)
 
     async def _failed(self, entry: WebhookEvent, exc: Exception) -> None:
         attempts = entry.attempts + 1
@@ -174,6 +211,11 @@ class StripeInbox:
         log.warning("stripe %s %s attempt %s failed: %s%s", entry.type, entry.event_id, attempts, error,
                     " — set aside as dead" if dead else "", exc_info=exc)
         self.on_outcome(entry.type, "dead" if dead else "retry")
+        if dead and moved and self.on_dead is not None:
+            try:
+                await self.on_dead(entry.type, entry.payload)
+            except Exception:
+                log.exception("could not hand dead event %s back", entry.event_id)
         if dead and moved:
             await self.notifications.tell_admins(
                 f"inbox-dead:{entry.event_id}",
