@@ -118,7 +118,12 @@ class Booking(Document):
     # One booking per finished draft ("<chat>:<flow>"): a replayed Confirm returns it instead of making another.
     # Cleared when creation fails, so the same draft may try again.
     draft_key: str | None = None
-    fulfilled_ms: int | None = None  # seats booked and confirmation queued: a half-finished confirmation has None
+    # Seats booked and confirmation queued: a half-finished confirmation has None. A booking confirmed by the
+    # Stripe inbox has it from the confirm on: the inbox event, retried until done, owns finishing it.
+    fulfilled_ms: int | None = None
+    # When it was paid (PENDING → CONFIRMED): the history's "confirmed" entry is read from here and
+    # `payment.session_id` (BookingRepo.history), so confirming writes one document, not two.
+    confirmed_ms: int | None = None
     seats_released_ms: int | None = None  # a cancelled booking's seats were freed (a crash between is swept)
 
     # The shape before itineraries, read (never written) so old documents load: Beanie fetches only the fields

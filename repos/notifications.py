@@ -7,20 +7,36 @@ delivering at once send each row once.
 
 from __future__ import annotations
 
-from pymongo.errors import DuplicateKeyError
+from collections.abc import Sequence
+
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from models.ops import Notification, NotificationStatus
 from repos.base import collection
 
+DUPLICATE_KEY = 11000
+
 
 class NotificationRepo:
-    async def enqueue(self, note: Notification) -> bool:
-        """Queue once per key; False when that notification exists already (a replay queues nothing twice)."""
+    async def enqueue_all(self, notes: Sequence[Notification]) -> int:
+        """Queue each once per key, in one write (an unordered insert); returns how many were new. A key that
+        exists already (a replay) is skipped without stopping the others; any other write error propagates."""
+        if len(notes) == 1:
+            try:
+                await notes[0].insert()
+            except DuplicateKeyError:
+                return 0
+            return 1
+        if not notes:
+            return 0
         try:
-            await note.insert()
-        except DuplicateKeyError:
-            return False
-        return True
+            await Notification.insert_many(list(notes), ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if any(error.get("code") != DUPLICATE_KEY for error in errors) or exc.details.get("writeConcernErrors"):
+                raise
+            return len(notes) - len(errors)
+        return len(notes)
 
     async def reclaim_abandoned(self, now_ms: int) -> None:
         """Rows claimed by a process that died mid-send are pending again once their claim ran out."""

@@ -78,26 +78,41 @@ class NotificationService:
         self._wake = WakeUp()
         self.on_email: Callable[[str], None] = on_email or (lambda outcome: None)  # metrics: "sent" | "failed"
 
+    def note(self, key: str, channel: str, payload: dict[str, Any], *, reference: str | None = None) -> Notification:
+        """An outbox row, due now (queued by `enqueue` or, several at once, `enqueue_all`)."""
+        return Notification(key=key, channel=channel, payload=payload, created_at=self.clock.now(),
+                            next_attempt_ms=self.clock.now_ms(), booking_reference=reference)
+
+    def chat_note(self, key: str, chat_id: int, text: str, intents: Sequence[Intent] = (),
+                  *, reference: str | None = None) -> Notification:
+        """A chat message; `intents` are what it offers (one button each, rendered by the bot)."""
+        return self.note(key, "chat", {"chat_id": chat_id, "text": text,
+                                       "intents": [intent_payload(i) for i in intents]}, reference=reference)
+
+    def email_note(self, key: str, to: str, subject: str, text: str, html: str, *,
+                   reference: str | None = None) -> Notification:
+        return self.note(key, "email", {"to": to, "subject": subject, "text": text, "html": html},
+                         reference=reference)
+
+    async def enqueue_all(self, notes: Sequence[Notification]) -> int:
+        """Queue each row once per key, all in one write; returns how many were new (a replay queues none)."""
+        queued = await self.repo.enqueue_all(notes)
+        if queued:
+            self._wake.kick()
+        return queued
+
     async def enqueue(self, key: str, channel: str, payload: dict[str, Any], *, reference: str | None = None) -> bool:
         """Queue once per key; returns False when that notification already exists."""
-        if not await self.repo.enqueue(Notification(key=key, channel=channel, payload=payload,
-                                                    created_at=self.clock.now(), next_attempt_ms=self.clock.now_ms(),
-                                                    booking_reference=reference)):
-            return False
-        self._wake.kick()
-        return True
+        return await self.enqueue_all([self.note(key, channel, payload, reference=reference)]) == 1
 
     async def chat(self, key: str, chat_id: int, text: str, intents: Sequence[Intent] = (),
                    *, reference: str | None = None) -> bool:
         """A chat message; `intents` are what it offers (one button each, rendered by the bot)."""
-        return await self.enqueue(key, "chat", {"chat_id": chat_id, "text": text,
-                                                "intents": [intent_payload(i) for i in intents]},
-                                  reference=reference)
+        return await self.enqueue_all([self.chat_note(key, chat_id, text, intents, reference=reference)]) == 1
 
     async def email(self, key: str, to: str, subject: str, text: str, html: str, *,
                     reference: str | None = None) -> bool:
-        return await self.enqueue(key, "email", {"to": to, "subject": subject, "text": text, "html": html},
-                                  reference=reference)
+        return await self.enqueue_all([self.email_note(key, to, subject, text, html, reference=reference)]) == 1
 
     async def tell_admins(self, key: str, text: str, *, reference: str | None = None) -> None:
         for admin in sorted(self.admin_ids):

@@ -63,6 +63,13 @@ class PaymentEvents:
         self.attempts: PaymentRepo = payments.attempts
         self.before_step: Callable[[str], Awaitable[None]] = _no_fault
         self.inbox = StripeInbox(self.clock, self, self.notify, HANDLED_EVENTS, self.attempts)
+        self.inbox.on_dead = self._given_up
+
+    async def _given_up(self, kind: str, obj: dict[str, Any]) -> None:
+        """The inbox set a paid event aside as dead: a booking it confirmed (and so marked fulfilled) may lack its
+        seats or messages — unmark it, so the sweep's `finish_confirmations` keeps trying."""
+        if kind in PAID_EVENTS and obj.get("id"):
+            await self.repo.unmark_fulfilled(str(obj["id"]))
 
     async def apply(self, kind: str, obj: dict[str, Any]) -> tuple[str, str | None]:
         """The effects of one event (its `data.object`), repeat-safe; returns (outcome, booking reference)."""
@@ -76,7 +83,7 @@ class PaymentEvents:
             if booking is None:
                 outcome = "unknown_booking"
             elif kind in PAID_EVENTS:
-                outcome = await self.paid(booking, obj)
+                outcome = await self.paid(booking, obj, via_inbox=True)
             else:
                 outcome = await self._unpaid(booking, obj, expired=kind == "checkout.session.expired")
         await self.before_step("outcome")
@@ -92,14 +99,21 @@ class PaymentEvents:
         session_id = str(session.get("id") or "")
         if not session_id:
             return None
+        # Usually the booking's current attempt (one read); an older attempt's session through its attempt row.
+        current = await self.repo.by_session(session_id)
+        if current is not None:
+            return current
         attempt = await self.attempts.attempt(session_id)
-        if attempt is not None:
-            return await self.bookings.get(attempt.booking_id)
-        # The attempt row is written just after the session is stored on the booking: accept that too.
-        return await self.repo.by_session(session_id)
+        return await self.bookings.get(attempt.booking_id) if attempt is not None else None
 
     # ---- paid ------------------------------------------------------------------------------------------
-    async def paid(self, booking: Booking, session: dict[str, Any]) -> str:
+    async def paid(self, booking: Booking, session: dict[str, Any], *, via_inbox: bool = False) -> str:
+        """A paid session: confirm and finish the booking, or refund a payment that came too late.
+
+        `via_inbox`: called by the inbox worker, which retries the event until it is done — so the confirm marks
+        the booking fulfilled at once (one write fewer) and a retry always finishes what is left. Called by the
+        sweep, the booking is marked fulfilled when finished (`finish_confirmations` completes a cut-short one).
+        """
         if session.get("payment_status") not in ("paid", "no_payment_required"):
             return "awaiting_payment"  # e.g. a bank transfer: async_payment_succeeded will follow
         session_id = str(session.get("id", ""))
@@ -107,7 +121,10 @@ class PaymentEvents:
         currency = str(session.get("currency") or "").upper()
         charged = int(session.get("amount_total") or 0)  # Stripe's units (ISK in hundredths, KWD in tens of fils)
         amount = from_stripe_amount(charged, currency or booking.price.currency)
-        await self.attempts.mark_attempt(session_id, AttemptStatus.PAID)
+        if booking.payment.session_id != session_id or booking.status != BookingStatus.PENDING:
+            # Not the booking's current attempt being paid (an older link, a repeat, a late payment): the attempt
+            # row says so. The current attempt's row is not written: the booking's payment status is its record.
+            await self.attempts.mark_attempt(session_id, AttemptStatus.PAID)
         if booking.status == BookingStatus.CANCELLED or (
             booking.status == BookingStatus.CONFIRMED and booking.payment.session_id != session_id
         ):
@@ -125,7 +142,7 @@ class PaymentEvents:
             and booking.payment.status in (PaymentStatus.OPEN, PaymentStatus.CREATING)) else None
         try:
             booking = await self.bookings.confirm(
-                booking, session_id=session_id, payment_intent=intent, amount_paid=amount,
+                booking, session_id=session_id, payment_intent=intent, amount_paid=amount, fulfilled=via_inbox,
             ) if booking.status == BookingStatus.PENDING else booking
         except InvalidTransition:
             fresh = await self.bookings.get(str(booking.id))
@@ -140,13 +157,13 @@ class PaymentEvents:
             except PaymentError as exc:
                 log.warning("could not expire superseded session %s: %s", superseded, exc,
                             extra={"booking": booking.reference})
-        if booking.fulfilled_ms is not None:
+        if booking.fulfilled_ms is not None and not via_inbox:
             return "already_confirmed"
-        return await self.fulfil(booking) or outcome
+        return await self.fulfil(booking, mark=not via_inbox) or outcome
 
-    async def fulfil(self, booking: Booking) -> str | None:
+    async def fulfil(self, booking: Booking, *, mark: bool = True) -> str | None:
         """Finish a CONFIRMED booking: its seats booked (or replaced), a live fare's airline order made, the chat
-        message and e-mail queued.
+        message and e-mail queued; then marked fulfilled (`mark`: unless the inbox owns finishing it).
 
         Repeat-safe; returns an outcome only when it could not seat the traveller or the airline refused the
         order, and refunded instead. Raises OrderRetryLater while the airline order should be tried again.
@@ -166,15 +183,17 @@ class PaymentEvents:
             if order.status == AirlineOrderStatus.CANCELLED:
                 return "order_cancelled"  # the booking was cancelled meanwhile
         await self.payments.queue_confirmation(booking, "confirm", self.before_step)
-        await self.repo.mark_fulfilled(booking, self.clock.now_ms())
+        if mark:
+            await self.repo.mark_fulfilled(booking, self.clock.now_ms())
         return None
 
     async def _secure_seats(self, booking: Booking) -> Booking:
         """Book every paid seat on every flight; a seat the booking lost is replaced by an equivalent free one on
         the same flight, or — when that cabin has none — the payment is refunded, the booking cancelled and the
         admins alerted."""
-        booked = await self.payments.seats.book(str(booking.id))
-        if all(seat_key(s.flight.flight_id, seat) in booked for s in booking.segments for seat in s.seats):
+        paid_for = [seat_key(s.flight.flight_id, seat) for s in booking.segments for seat in s.seats]
+        booked = await self.payments.seats.book(str(booking.id), paid_for)
+        if all(key in booked for key in paid_for):
             return booking
         segments, moves, missing = [], [], []
         for segment in booking.segments:

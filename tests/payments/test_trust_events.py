@@ -39,7 +39,7 @@ async def test_session_must_be_one_of_the_bookings_own_attempts(paying: PayingBo
     assert stored is not None and stored.status == BookingStatus.PENDING
 
 
-STEPS = ["inbox", "booking", "seats", "chat", "email", "outcome"]
+STEPS = ["inbox", "booking", "seats", "outbox", "outcome"]
 
 
 @pytest.mark.parametrize("failing_step", STEPS)
