@@ -116,9 +116,15 @@ def conversation_cache_size(settings: Settings) -> int:
     return 0 if settings.MONGODB_URI else 512
 
 
+def seat_count_cache(settings: Settings) -> bool:
+    """SEAT_COUNT_CACHE, or by default on with the embedded database (this FlyO writes every hold) and off with
+    MONGODB_URI (another replica's holds would not be seen)."""
+    return settings.SEAT_COUNT_CACHE if settings.SEAT_COUNT_CACHE is not None else not settings.MONGODB_URI
+
+
 async def build_services(settings: Settings, database: Database, clock: Clock | None = None) -> Services:
     clock = clock or Clock()
-    seats = SeatService(clock, settings.HOLD_MINUTES)
+    seats = SeatService(clock, settings.HOLD_MINUTES, cache_counts=seat_count_cache(settings))
     notifications = NotificationService(clock, build_mailer(settings), settings.ADMIN_IDS, on_email=count_email)
     reference = await load_reference_data()
     flights = FlightSearch(seats, build_providers(settings), reference=reference)

@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     # Conversations kept in memory between updates (services.conversations); empty: 512 with the embedded
     # database (one FlyO per DATA_DIR), 0 (off) with MONGODB_URI, where replicas share the chats.
     CONVERSATION_CACHE_SIZE: int | None = Field(default=None, ge=0, le=100_000)
+    # Seats taken per flight ("N left") kept in memory until a seat of it changes here or a hold lapses
+    # (services.seat_counts); empty: on with the embedded database, off with MONGODB_URI (replicas' holds).
+    SEAT_COUNT_CACHE: bool | None = None
     HOLD_MINUTES: int = Field(default=15, ge=1, le=120)
     # connections: the least time to change planes at a hub (LHR has its own 90), and the longest wait offered
     MIN_CONNECT_MINUTES: int = Field(default=60, ge=20, le=360)
@@ -139,7 +142,7 @@ class Settings(BaseSettings):
 
     @field_validator("TELEGRAM_BOT_TOKEN", "STRIPE_SECRET_KEY", "SENDGRID_API_KEY", "MONGODB_URI",
                      "STRIPE_WEBHOOK_SECRET", "TELEGRAM_WEBHOOK_SECRET", "AMADEUS_CLIENT_SECRET",
-                     "METRICS_TOKEN", "CONVERSATION_CACHE_SIZE", mode="before")
+                     "METRICS_TOKEN", "CONVERSATION_CACHE_SIZE", "SEAT_COUNT_CACHE", mode="before")
     @classmethod
     def _empty_is_unset(cls, raw: object) -> object:
         # An empty variable in .env or docker-compose means "not configured", not "configured as ''".

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 
+from pymongo import UpdateOne
 from pymongo.errors import DuplicateKeyError
 
 from models.seat import BOOKED_FOREVER_MS, HoldStatus, SeatHold, seat_key
@@ -36,6 +37,26 @@ class SeatRepo:
             )
         except DuplicateKeyError:
             return False  # someone's document, live or booked
+        return True
+
+    async def claim_or_refresh(self, flight_id: str, seat: str, holder: str, *, cabin: str, token: str,
+                               expires_ms: int, now_ms: int, booking_id: str | None = None) -> bool:
+        """`claim`, or `refresh` when the seat is already `holder`'s own hold — in ONE conditional upsert: the
+        filter is one `$or` of the two (and nothing beside it: nx-27017 ignores fields next to `$or` in write
+        filters, README, Database); no match inserts, which the unique index refuses while anyone else has it."""
+        key = seat_key(flight_id, seat)
+        try:
+            await collection(SeatHold).update_one(
+                {"$or": [
+                    {"seat_key": key, "status": HoldStatus.HELD, "booking_id": None, "expires_ms": {"$lt": now_ms}},
+                    {"seat_key": key, "status": HoldStatus.HELD, "holder": holder},
+                ]},
+                {"$set": _hold_fields(holder, cabin, token, expires_ms, booking_id),
+                 "$setOnInsert": {"flight_id": flight_id, "seat": seat, "seat_key": key}},
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            return False
         return True
 
     async def refresh(self, flight_id: str, seat: str, holder: str, *, cabin: str, token: str, expires_ms: int,
@@ -78,23 +99,33 @@ class SeatRepo:
             live |= {"holder": held_by, "status": HoldStatus.HELD}
         return {str(seat) for seat in await collection(SeatHold).distinct("seat", live)}
 
-    async def taken_per_cabin(self, flight_ids: Iterable[str], now_ms: int) -> dict[str, dict[str, int]]:
-        """flight_id -> cabin -> seats taken (booked or held unexpired).
+    async def holds_per_flight(self, flight_ids: Iterable[str]) -> dict[str, list[tuple[str, int]]]:
+        """flight_id -> (cabin, expires_ms) of every seat document (booked, held, or lapsed and not yet swept).
 
-        One equality query per flight, counted here: nx-27017 runs `$in` and aggregations through
-        temporary tables, which stalled the whole server under concurrent searches (README, Database).
+        One equality query per flight: nx-27017 runs `$in` and aggregations through temporary tables, which
+        stalled the whole server under concurrent searches (README, Database).
         """
         ids = list(dict.fromkeys(flight_ids))
 
-        async def count(flight_id: str) -> dict[str, int]:
-            per_cabin: dict[str, int] = {}
-            async for doc in collection(SeatHold).find({"flight_id": flight_id}, {"cabin": 1, "expires_ms": 1}):
-                if doc["expires_ms"] >= now_ms:
-                    per_cabin[doc.get("cabin") or ""] = per_cabin.get(doc.get("cabin") or "", 0) + 1
-            return per_cabin
+        async def read(flight_id: str) -> list[tuple[str, int]]:
+            return [(doc.get("cabin") or "", int(doc["expires_ms"])) async for doc in collection(SeatHold).find(
+                {"flight_id": flight_id}, {"cabin": 1, "expires_ms": 1})]
 
-        results = await asyncio.gather(*(count(fid) for fid in ids))
+        results = await asyncio.gather(*(read(fid) for fid in ids))
         return dict(zip(ids, results, strict=True))
+
+    async def transfer_all(self, parts: list[tuple[str, list[str]]], from_holder: str, to_holder: str,
+                           booking_id: str, until_ms: int) -> bool:
+        """Move `from_holder`'s holds of every (flight, seats) to the booking in ONE bulk write (a conditional
+        update per seat); True when every seat moved. A lapsed hold nobody reclaimed is still the holder's
+        and moves too. On False some may have moved: the caller gives them back (`give_back`)."""
+        requests = [UpdateOne({"seat_key": seat_key(flight_id, seat), "holder": from_holder, "status": HoldStatus.HELD},
+                              {"$set": {"holder": to_holder, "booking_id": booking_id, "expires_ms": until_ms}})
+                    for flight_id, seats in parts for seat in seats]
+        if not requests:
+            return True
+        result = await collection(SeatHold).bulk_write(requests, ordered=False)
+        return result.matched_count == len(requests)
 
     async def transfer_holds(self, flight_id: str, seats: list[str], from_holder: str, to_holder: str,
                              booking_id: str, until_ms: int, now_ms: int) -> bool:
@@ -128,12 +159,22 @@ class SeatRepo:
                 {"seat_key": seat_key(flight_id, seat), "holder": booking, "status": HoldStatus.HELD},
                 {"$set": {"holder": to_holder, "booking_id": None, "expires_ms": expires_ms}})
 
-    async def book(self, holder: str, booking_id: str) -> set[str]:
-        """Held → booked for a paid booking (idempotent); every seat the booking now has booked."""
-        await collection(SeatHold).update_many(
-            {"holder": holder},
-            {"$set": {"status": HoldStatus.BOOKED, "expires_ms": BOOKED_FOREVER_MS, "booking_id": booking_id}},
-        )
+    async def book(self, holder: str, booking_id: str, expected: Iterable[str] = ()) -> set[str]:
+        """Held → booked for a paid booking (idempotent); every seat the booking now has booked, as seat keys.
+
+        `expected`: the seat keys it paid for — one bulk write of one conditional update per seat; when each
+        matched, that is the answer (one round trip). Otherwise (a seat lost, or no list), every seat the holder
+        has is booked and read back, so the caller sees what is missing.
+        """
+        keys = set(expected)
+        fields = {"status": HoldStatus.BOOKED, "expires_ms": BOOKED_FOREVER_MS, "booking_id": booking_id}
+        if keys:
+            result = await collection(SeatHold).bulk_write(
+                [UpdateOne({"seat_key": key, "holder": holder}, {"$set": fields}) for key in sorted(keys)],
+                ordered=False)
+            if result.matched_count == len(keys):
+                return keys
+        await collection(SeatHold).update_many({"holder": holder}, {"$set": fields})
         booked = await collection(SeatHold).distinct("seat_key", {"holder": holder, "status": HoldStatus.BOOKED})
         return {str(key) for key in booked}
 

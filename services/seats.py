@@ -8,12 +8,14 @@ may complete at the last second and its webhook arrive late. Exactly one writer 
 
 from __future__ import annotations
 
+import contextlib
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from core.clock import Clock
 from core.errors import SeatUnavailable
 from repos.seats import SeatRepo
+from services.seat_counts import SeatCountCache, counted
 
 
 def chat_holder(chat_id: int) -> str:
@@ -25,10 +27,21 @@ def booking_holder(booking_id: str) -> str:
 
 
 class SeatService:
-    def __init__(self, clock: Clock, hold_minutes: int, repo: SeatRepo | None = None) -> None:
+    def __init__(self, clock: Clock, hold_minutes: int, repo: SeatRepo | None = None, *,
+                 cache_counts: bool = False) -> None:
         self.clock = clock
         self.hold_ms = hold_minutes * 60_000
         self.repo = repo or SeatRepo()
+        # "N left" per flight in memory (services.seat_counts): on only where this process is the one writer.
+        self.counts = SeatCountCache(cache_counts)
+
+    @contextlib.contextmanager
+    def _writing(self, flight_id: str | None = None) -> Iterator[None]:
+        """Around every write that can change a flight's taken seats: its cached counts go once it is done."""
+        try:
+            yield
+        finally:
+            self.counts.forget(flight_id)
 
     async def hold(self, flight_id: str, seat: str, holder: str, cabin: str = "", *, mine: bool | None = None,
                    booking_id: str | None = None, until_ms: int | None = None) -> int:
@@ -53,22 +66,26 @@ class SeatService:
             return await self.repo.refresh(flight_id, seat, holder, cabin=cabin, token=token, expires_ms=expires,
                                            booking_id=booking_id)
 
-        if mine is True:
-            won = await refresh() or await claim()
-        elif mine is None:
-            won = await claim() or await refresh()
-        else:
-            won = await claim()
+        with self._writing(flight_id):
+            if mine is True:
+                won = await refresh() or await claim()
+            elif mine is None:
+                won = await self.repo.claim_or_refresh(flight_id, seat, holder, cabin=cabin, token=token,
+                                                       expires_ms=expires, now_ms=now, booking_id=booking_id)
+            else:
+                won = await claim()
         if not won:
             raise SeatUnavailable(seat)
         return expires
 
     async def release(self, flight_id: str, seat: str, holder: str) -> bool:
-        return await self.repo.release(flight_id, seat, holder)
+        with self._writing(flight_id):
+            return await self.repo.release(flight_id, seat, holder)
 
     async def release_holder(self, holder: str) -> int:
         """Free every seat `holder` holds (not booked ones)."""
-        return await self.repo.release_held(holder)
+        with self._writing():
+            return await self.repo.release_held(holder)
 
     async def taken(self, flight_id: str, holder: str | None = None) -> dict[str, str]:
         """Seat -> "mine" | "taken" for seats that are booked or held (unexpired) on this flight."""
@@ -82,17 +99,47 @@ class SeatService:
         return await self.repo.live_seats(flight_id, self.clock.now_ms())
 
     async def taken_counts(self, flight_ids: Iterable[str]) -> dict[str, dict[str, int]]:
-        """flight_id -> cabin -> seats taken (booked or held unexpired)."""
-        return await self.repo.taken_per_cabin(flight_ids, self.clock.now_ms())
+        """flight_id -> cabin -> seats taken (booked or held unexpired); from memory where still right."""
+        now = self.clock.now_ms()
+        ids = list(dict.fromkeys(flight_ids))
+        found = {fid: cached for fid in ids if (cached := self.counts.get(fid, now)) is not None}
+        missing = [fid for fid in ids if fid not in found]
+        if missing:
+            read_at = {fid: self.counts.version(fid) for fid in missing}
+            for fid, holds in (await self.repo.holds_per_flight(missing)).items():
+                entry = counted(holds, now)
+                self.counts.put(fid, entry, read_at[fid])
+                found[fid] = dict(entry.per_cabin)
+        return {fid: found[fid] for fid in ids}
 
     async def transfer(self, parts: list[tuple[str, list[str]]], from_holder: str, booking_id: str,
-                       until_ms: int) -> SeatUnavailable | None:
-        """Move the traveller's live holds on every flight (flight id, seats) to the booking, all or nothing.
+                       until_ms: int, *, cabins: list[str] | None = None) -> SeatUnavailable | None:
+        """Move the traveller's holds on every flight (flight id, seats) to the booking, all or nothing.
 
-        Returns the first lost seat (nothing moved: flights already moved are given back to the traveller for a
-        fresh hold period), or None when every seat now belongs to the booking.
+        One bulk write when every seat is still the traveller's. Otherwise what moved goes back, a lapsed hold
+        deleted by the sweep is taken again if still free (`cabins`: each flight's cabin, for that hold), and
+        the seats move flight by flight. Returns the first lost seat (nothing moved: flights already moved are
+        given back to the traveller for a fresh hold period), or None when every seat now belongs to the booking.
         """
         to = booking_holder(booking_id)
+        try:
+            if await self.repo.transfer_all(parts, from_holder, to, booking_id, until_ms):
+                return None
+            fresh = self.clock.now_ms() + self.hold_ms
+            for (flight_id, seats), cabin in zip(parts, cabins or [""] * len(parts), strict=True):
+                await self.repo.give_back(flight_id, seats, to, from_holder, fresh)
+                for seat in seats:
+                    try:
+                        await self.hold(flight_id, seat, from_holder, cabin, mine=True)
+                    except SeatUnavailable as lost:
+                        return SeatUnavailable(lost.seat, flight_id)
+            return await self._transfer(parts, from_holder, to, booking_id, until_ms)
+        finally:
+            for flight_id, _seats in parts:  # the holds' expiry changed (a give-back's may come sooner)
+                self.counts.forget(flight_id)
+
+    async def _transfer(self, parts: list[tuple[str, list[str]]], from_holder: str, to: str, booking_id: str,
+                        until_ms: int) -> SeatUnavailable | None:
         done: list[tuple[str, list[str]]] = []
         for flight_id, seats in parts:
             if await self.repo.transfer_holds(flight_id, seats, from_holder, to, booking_id, until_ms,
@@ -126,16 +173,18 @@ class SeatService:
             taken.append(seat)
         return True
 
-    async def book(self, booking_id: str) -> set[str]:
+    async def book(self, booking_id: str, paid_for: Iterable[str] = ()) -> set[str]:
         """Held → booked for a paid booking (idempotent); returns every seat this booking now has booked, as
         `seat_key`s ("<flight id>:<seat>", models.seat) since an itinerary has several flights.
 
-        The caller compares that with the seats the traveller paid for: a hold can have been lost.
+        The caller compares that with the seats the traveller paid for (`paid_for`, seat keys: one round trip
+        when all are still the booking's): a hold can have been lost.
         """
-        return await self.repo.book(booking_holder(booking_id), booking_id)
+        return await self.repo.book(booking_holder(booking_id), booking_id, paid_for)
 
     async def release_booking(self, booking_id: str) -> int:
-        return await self.repo.release_all(booking_holder(booking_id))
+        with self._writing():
+            return await self.repo.release_all(booking_holder(booking_id))
 
     async def release_expired(self) -> int:
         """Housekeeping: delete lapsed chat holds (already free for the hold query). A booking's holds go only

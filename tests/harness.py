@@ -50,7 +50,7 @@ def make_settings(telegram: FakeTelegram, data_dir: Path, mongo_uri: str = "", *
         "HTTP_PORT": free_port(),
         # As with the embedded database in production (tests share one server through MONGODB_URI, where the
         # cache would be off by default): every save still checks the revision.
-        "CONVERSATION_CACHE_SIZE": 512,
+        "CONVERSATION_CACHE_SIZE": 512, "SEAT_COUNT_CACHE": True,
     }
     values.update(overrides)
     return Settings(**values)
