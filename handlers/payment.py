@@ -65,7 +65,8 @@ async def on_pay(turn: Turn, booking_id: str) -> None:
 async def show_status(turn: Turn) -> None:
     """The booked step: the payment link of its booking while that is PENDING."""
     booking_id = turn.draft.booking_id
-    booking = await turn.svc.bookings.get(booking_id) if booking_id else None
+    made = turn.booking if turn.booking is not None and str(turn.booking.id) == booking_id else None
+    booking = made or (await turn.svc.bookings.get(booking_id) if booking_id else None)
     if booking is None or booking.status != BookingStatus.PENDING:
         turn.say(_("Send /search to find a flight, or /mybookings to see your bookings."))
         return

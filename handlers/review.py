@@ -246,10 +246,6 @@ async def confirm(turn: Turn) -> None:
     d = turn.draft
     _ready(d)
     draft_key = f"{turn.chat_id}:{turn.conv.flow}"
-    made = await turn.svc.bookings.for_draft(draft_key)
-    if made is not None:  # this step ran before (a replica's replay, a double tap): no second booking
-        await _booked(turn, made)
-        return
     flights = await _flights(turn)
     if flights is None:
         return
@@ -264,14 +260,6 @@ async def confirm(turn: Turn) -> None:
     holder = chat_holder(turn.chat_id)
     if not all(all(p.seats) for p in d.picks):
         raise ValueError("the draft has unpicked seats")
-    for index, (pick, flight) in enumerate(zip(d.picks, flights, strict=True)):
-        for seat in pick.seats:  # a hold may have lapsed while the traveller typed; retake it if still free
-            try:
-                await turn.svc.seats.hold(str(flight.id), seat or "", holder, pick.cabin, mine=True)
-            except SeatUnavailable as exc:
-                _lost(turn, index, exc.seat)
-                turn.say(f"😕 {esc(exc)} " + _("Your other picks are still held; please choose a replacement."))
-                return
     people = [
         Passenger(full_name=p.name or "", birth_date=date.fromisoformat(p.dob or ""), email=p.email,
                   phone=p.phone, document_number=p.doc, on_lap=bool(p.on_lap))
@@ -284,7 +272,9 @@ async def confirm(turn: Turn) -> None:
     new = NewBooking(user_id=turn.user_id, chat_id=turn.chat_id, segments=segments, passengers=people,
                      email=people[0].email or "", draft_key=draft_key, currency=d.currency())
     try:
-        booking = await turn.svc.bookings.create(new, holder, draft_checked=True)  # `made` above was None
+        # This step run before (a double tap, a turn whose save was lost) finds its booking by the draft key;
+        # a seat hold that lapsed while the traveller typed is taken again if still free (BookingService.create).
+        booking, made = await turn.svc.bookings.create_once(new, holder)
     except (BookingClosed, LimitReached) as exc:
         turn.say(f"😕 {esc(exc)}")
         return
@@ -293,7 +283,8 @@ async def confirm(turn: Turn) -> None:
         _lost(turn, index, exc.seat)
         turn.say(f"😕 {esc(exc)} " + _("Please choose a replacement."))
         return
-    await _remember(turn, people)
+    if made:
+        await _remember(turn, people)
     await _booked(turn, booking)
 
 
@@ -321,4 +312,5 @@ async def _booked(turn: Turn, booking: Booking) -> None:
     """Hand over to the payment step (handlers.payment), which sends the Stripe Checkout link."""
     turn.restart(Step.BOOKED)
     turn.draft.booking_id = str(booking.id)
+    turn.booking = booking
     turn.goto(Step.BOOKED)

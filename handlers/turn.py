@@ -16,6 +16,7 @@ from telegram import (
     Update,
 )
 
+from models.booking import Booking
 from models.conversation import Conversation, Draft, Step
 from services.context import Services
 from services.seats import chat_holder
@@ -49,6 +50,7 @@ class Turn:
     is_admin: bool = False
     next: Step | None = None  # set by goto: the router shows this step next (handlers.flow)
     redraw: bool = False  # the step being shown replaces the pressed message
+    booking: Booking | None = None  # the booking this turn made (handlers.review): the next prompt doesn't read it
 
     def goto(self, step: Step, *, edit: bool = False) -> None:
         """Move to `step`; once the handler returns, the router shows it (its prompt in handlers.flow)."""

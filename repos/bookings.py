@@ -9,12 +9,13 @@ them as strings): timestamps that change are epoch milliseconds (`*_ms`).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
 from models.booking import Booking, BookingEvent, BookingFlag, BookingStatus, Passenger, PaymentStatus, Segment
+from models.ops import PaymentAttempt
 from repos.base import collection, object_id
 
 
@@ -98,6 +99,12 @@ class BookingRepo:
             return False
         return True
 
+    async def delete_unstarted(self, booking: Booking) -> None:
+        """Take back a booking just inserted that can't stand (over a limit): no seat, link or history refers
+        to it yet, so it goes without a trace (not even a cancelled one in /mybookings)."""
+        await collection(Booking).delete_one({"_id": booking.id, "status": BookingStatus.PENDING,
+                                              "payment.session_id": None})
+
     async def abandon(self, booking: Booking, reason: str, now_ms: int) -> None:
         """A PENDING booking whose seats could not be moved to it: cancelled, and its draft key freed so the
         traveller can pick a replacement and confirm again (no seats to release: `seats_released_ms` 0)."""
@@ -108,20 +115,26 @@ class BookingRepo:
 
     # ---- status transitions ------------------------------------------------------------------------------
     async def confirm(self, booking: Booking, *, session_id: str, payment_intent: str, amount_paid: int,
-                      now_ms: int) -> bool:
-        """PENDING → CONFIRMED, paid by `session_id` (which becomes the current attempt); False if not PENDING."""
+                      now_ms: int, unchanged: bool = False, fulfilled: bool = False) -> bool:
+        """PENDING → CONFIRMED, paid by `session_id` (which becomes the current attempt); False if not PENDING.
+
+        `unchanged`: only if the booking is still as read (same `updated_ms`), so the caller may use its copy
+        instead of reading it again. `fulfilled`: the caller owns finishing the confirmation (the inbox)."""
         return await self._move(booking, BookingStatus.PENDING, BookingStatus.CONFIRMED, now_ms, {
             "payment.status": PaymentStatus.PAID, "payment.payment_intent_id": payment_intent,
-            "payment.amount_paid": amount_paid, "payment.session_id": session_id})
+            "payment.amount_paid": amount_paid, "payment.session_id": session_id, "confirmed_ms": now_ms,
+            **({"fulfilled_ms": now_ms} if fulfilled else {}),
+        }, also={"updated_ms": booking.updated_ms} if unchanged else None)
 
     async def cancel(self, booking: Booking, expected: BookingStatus, reason: str, now_ms: int) -> bool:
         """`expected` → CANCELLED; False if the booking is no longer `expected`."""
         return await self._move(booking, expected, BookingStatus.CANCELLED, now_ms, {"cancel_reason": reason})
 
     async def _move(self, booking: Booking, expected: BookingStatus, to: BookingStatus, now_ms: int,
-                    fields: dict[str, Any]) -> bool:
+                    fields: dict[str, Any], also: dict[str, Any] | None = None) -> bool:
         result = await collection(Booking).update_one(
-            {"_id": booking.id, "status": expected}, {"$set": {"status": to, "updated_ms": now_ms, **fields}})
+            {"_id": booking.id, "status": expected, **(also or {})},
+            {"$set": {"status": to, "updated_ms": now_ms, **fields}})
         return result.matched_count == 1
 
     async def mark_seats_released(self, booking: Booking, now_ms: int) -> None:
@@ -132,6 +145,11 @@ class BookingRepo:
         """Seats booked and confirmation queued (once: a repeat keeps the first time)."""
         await collection(Booking).update_one({"_id": booking.id, "fulfilled_ms": None},
                                              {"$set": {"fulfilled_ms": now_ms}})
+
+    async def unmark_fulfilled(self, session_id: str) -> None:
+        """The CONFIRMED booking paid through `session_id` is not known to be finished (the sweep finishes it)."""
+        await collection(Booking).update_one({"payment.session_id": session_id, "status": BookingStatus.CONFIRMED},
+                                             {"$set": {"fulfilled_ms": None}})
 
     async def reseat(self, booking: Booking, segments: list[Segment]) -> None:
         """A CONFIRMED booking's lost seats replaced (each segment's `seat_changes`: old → new). The segment list
@@ -249,4 +267,24 @@ class BookingRepo:
         await event.insert()
 
     async def history(self, booking: Booking) -> list[BookingEvent]:
-        return await BookingEvent.find(BookingEvent.booking_id == str(booking.id)).sort("at").to_list()
+        """The stored events, with those other documents record already: the booking's creation (`created_at`;
+        seats as they are now) and payment (`confirmed_ms`), each payment link (its `payment_attempts` row).
+        Bookings from before have them stored as events, and they are not repeated."""
+        events = await BookingEvent.find(BookingEvent.booking_id == str(booking.id)).sort("at").to_list()
+        if not any(e.kind == "created" for e in events):
+            seats = "; ".join(f"{s.flight.flight_number} {', '.join(s.seats)}" for s in booking.segments)
+            events.insert(0, BookingEvent(booking_id=str(booking.id), reference=booking.reference,
+                                          at=booking.created_at, kind="created",
+                                          detail=f"{len(booking.passengers)} passenger(s), seats {seats}"))
+        told = {e.detail for e in events if e.kind == "payment_link"}
+        for attempt in await PaymentAttempt.find(PaymentAttempt.booking_id == str(booking.id)).to_list():
+            detail = f"attempt {attempt.attempt}: {attempt.session_id}"  # each link's own row is its record
+            if detail not in told:
+                events.append(BookingEvent(booking_id=str(booking.id), reference=booking.reference,
+                                           at=attempt.created_at, kind="payment_link", detail=detail))
+        if booking.confirmed_ms is not None:
+            events.append(BookingEvent(booking_id=str(booking.id), reference=booking.reference,
+                                       at=datetime.fromtimestamp(booking.confirmed_ms / 1000, UTC), kind="confirmed",
+                                       detail=f"paid via {booking.payment.session_id}"))
+        events.sort(key=lambda e: e.at)
+        return events

@@ -17,7 +17,16 @@ from beanie import PydanticObjectId
 from core.clock import Clock, to_ms
 from core.errors import BookingClosed, InvalidTransition, LimitReached, NotFound
 from core.i18n import _, ngettext
-from models.booking import Booking, BookingEvent, BookingStatus, Passenger, PriceSnapshot, Segment
+from models.booking import (
+    Booking,
+    BookingEvent,
+    BookingStatus,
+    Passenger,
+    PaymentState,
+    PaymentStatus,
+    PriceSnapshot,
+    Segment,
+)
 from models.flight import Flight, FlightSnapshot
 from repos.bookings import BookingRepo
 from services import fare_rules
@@ -125,14 +134,6 @@ class BookingService:
                 "One traveller can hold at most {count} seats on a flight until they are paid.",
                 self.rules.max_seats_per_flight).format(count=self.rules.max_seats_per_flight))
 
-    async def _check_limits(self, new: NewBooking) -> None:
-        """At most N unpaid bookings and M held seats per flight per user: one user can't lock a cabin."""
-        pending = await self.repo.pending_for_user(new.user_id)
-        if len(pending) >= self.rules.max_pending_per_user:
-            self._raise_pending_limit(pending)
-        for segment in new.segments:
-            self._seat_limit(pending, str(segment.flight.id), len(segment.seats))
-
     @staticmethod
     def _raise_pending_limit(pending: list[Booking]) -> None:
         refs = ", ".join(b.reference for b in pending)
@@ -142,10 +143,11 @@ class BookingService:
             "You already have {count} unpaid bookings ({refs}). Please pay or cancel one first — /mybookings "
             "shows them.", len(pending)).format(count=len(pending), refs=refs))
 
-    async def _still_within_limits(self, booking: Booking) -> None:
-        """The limits again, after inserting: check-then-insert races between replicas (or two chats of one
-        user). Every booking that sees the user over a limit steps back, so the survivors never exceed it: the
-        last survivor to insert saw all the others. (Two at the same instant may both step back; a retry wins.)"""
+    async def _within_limits(self, booking: Booking) -> None:
+        """At most N unpaid bookings and M held seats per flight per user (one user can't lock a cabin), checked
+        once the booking is inserted — so check-then-insert can't race between replicas or two chats of one user:
+        every booking that sees the user over a limit steps back, and the survivors never exceed it (the last
+        survivor to insert saw all the others; two at the same instant may both step back: a retry wins)."""
         pending = await self.repo.pending_for_user(booking.user_id)
         others = [b for b in pending if b.id != booking.id]
         if len(others) >= self.rules.max_pending_per_user:
@@ -153,23 +155,29 @@ class BookingService:
         for segment in booking.segments:
             self._seat_limit(others, segment.flight.flight_id, len(segment.seats))
 
-    async def create(self, new: NewBooking, holder: str, *, draft_checked: bool = False) -> Booking:
-        """PENDING booking with a unique reference; the draft's seat holds move to it until the deadline.
+    async def create(self, new: NewBooking, holder: str) -> Booking:
+        """PENDING booking with a unique reference; the draft's seat holds move to it until the deadline."""
+        booking, _made = await self.create_once(new, holder)
+        return booking
+
+    async def create_once(self, new: NewBooking, holder: str) -> tuple[Booking, bool]:
+        """`create`, and whether this call made the booking (False: the draft's booking existed already).
 
         Idempotent per draft: the booking is inserted first under the draft's unique key, so a replayed step
-        (another replica saved the chat first, a double tap) finds it instead of making a second one.
+        (another replica saved the chat first, a double tap, a turn whose save was lost) finds it instead of
+        making a second one. Then the user's limits (one read), then the seats move to it (one bulk write; a hold
+        that lapsed and was not taken by anyone is still the traveller's). A booking that can't stand is taken
+        back and the error raised: over a limit it is deleted (nothing refers to it yet), a lost seat cancels it
+        and frees its draft key so the traveller can pick a replacement and confirm again.
         """
-        existing = None if draft_checked else await self.for_draft(new.draft_key)  # the caller just looked
-        if existing is not None:
-            return existing
         if not new.segments:
             raise ValueError("a booking needs at least one flight")
         for part in new.segments:
             self.check_bookable(part.flight.flight_number, part.flight.departs_at)
-        await self._check_limits(new)
         now = self.clock.now()
         # The first Checkout Session's own expiry (Stripe wants ≥ 30 min after its creation: a minute of margin,
-        # services.payments): the holds `transfer` writes until it + grace are final for that first attempt.
+        # services.payments): the holds `transfer` writes until it + grace are final for that first attempt,
+        # which is claimed by this insert (payment CREATING, attempt 1): the link needs no claim of its own.
         deadline_ms = (self.clock.now_ms() // 1000 + 60) * 1000 + self.payment_window_ms
         segments = [Segment(flight=snapshot(p.flight, p.cabin), seats=list(p.seats),
                             fare_per_passenger=p.fare_per_passenger, infant_fare=p.infant_fare, leg=p.leg,
@@ -188,26 +196,24 @@ class BookingService:
             price=price, created_at=now, updated_ms=self.clock.now_ms(), hold_expires_ms=deadline_ms,
             departs_ms=to_ms(new.segments[0].flight.departs_at),
             return_departs_ms=to_ms(min(returns)) if returns else None, draft_key=new.draft_key,
+            payment=PaymentState(attempt=1, status=PaymentStatus.CREATING, expires_ms=deadline_ms),
         ))
         if booking.id != booking_id:
-            return booking  # the same draft was booked by a concurrent replay
+            return booking, False  # the same draft was booked before (a replay)
         try:
-            await self._still_within_limits(booking)
+            await self._within_limits(booking)
         except LimitReached:
-            # Another booking of this user was inserted at the same moment (another chat or replica): the
-            # earliest ones stay, this one steps back; the seats are still the chat's own holds, for a retry.
-            await self.repo.abandon(booking, "over the per-user limit", self.clock.now_ms())
+            await self.repo.delete_unstarted(booking)  # the seats are still the chat's own holds, for a retry
             raise
         parts = [(s.flight.flight_id, s.seats) for s in segments]
-        lost = await self.seats.transfer(parts, holder, str(booking_id), self.hold_until_ms(deadline_ms))
+        lost = await self.seats.transfer(parts, holder, str(booking_id), self.hold_until_ms(deadline_ms),
+                                         cabins=[s.flight.cabin for s in segments])
         if lost is not None:
             # Free the draft key so the traveller can pick a replacement and confirm again.
             await self.repo.abandon(booking, f"seat {lost.seat} was lost", self.clock.now_ms())
             raise lost
-        seats = "; ".join(f"{s.flight.flight_number} {', '.join(s.seats)}" for s in segments)
-        await self.record(booking, "created", f"{count} passenger(s), seats {seats}")
         log.info("booking created", extra={"booking": booking.reference})
-        return booking
+        return booking, True
 
     async def _insert(self, booking: Booking) -> Booking:
         """Insert with a fresh reference on a (1 in ~10^9) collision; the draft's booking if it exists already."""
@@ -273,18 +279,37 @@ class BookingService:
     async def flagged(self, limit: int = 30) -> list[Booking]:
         return await self.repo.flagged(limit)
 
-    async def confirm(self, booking: Booking, *, session_id: str, payment_intent: str, amount_paid: int) -> Booking:
-        """PENDING → CONFIRMED, paid through `session_id`; else InvalidTransition."""
-        moved = await self.repo.confirm(booking, session_id=session_id, payment_intent=payment_intent,
-                                        amount_paid=amount_paid, now_ms=self.clock.now_ms())
-        return await self._after_move(booking, moved, BookingStatus.CONFIRMED, "system", f"paid via {session_id}")
+    async def confirm(self, booking: Booking, *, session_id: str, payment_intent: str, amount_paid: int,
+                      fulfilled: bool = False) -> Booking:
+        """PENDING → CONFIRMED, paid through `session_id`; else InvalidTransition. `fulfilled`: the caller (the
+        inbox) owns finishing the confirmation (models.booking, `fulfilled_ms`).
 
-    async def _after_move(self, booking: Booking, moved: bool, to: BookingStatus, actor: str, detail: str) -> Booking:
+        One write when nothing changed the booking since `booking` was read (its `updated_ms`): the confirmed
+        booking is that copy with what the write set. The history's "confirmed" entry is the booking's own
+        `confirmed_ms` (BookingRepo.history)."""
+        now = self.clock.now_ms()
+        if await self.repo.confirm(booking, session_id=session_id, payment_intent=payment_intent,
+                                   amount_paid=amount_paid, now_ms=now, unchanged=True, fulfilled=fulfilled):
+            log.info("booking confirmed", extra={"booking": booking.reference})
+            confirmed: Booking = booking.model_copy(update={
+                "status": BookingStatus.CONFIRMED, "updated_ms": now, "confirmed_ms": now,
+                "fulfilled_ms": now if fulfilled else booking.fulfilled_ms,
+                "payment": booking.payment.model_copy(update={
+                    "status": PaymentStatus.PAID, "payment_intent_id": payment_intent, "amount_paid": amount_paid,
+                    "session_id": session_id})})
+            return confirmed
+        moved = await self.repo.confirm(booking, session_id=session_id, payment_intent=payment_intent,  # changed
+                                        amount_paid=amount_paid, now_ms=now, fulfilled=fulfilled)  # meanwhile
+        return await self._after_move(booking, moved, BookingStatus.CONFIRMED, "system", "", record=False)
+
+    async def _after_move(self, booking: Booking, moved: bool, to: BookingStatus, actor: str, detail: str, *,
+                          record: bool = True) -> Booking:
         """The booking as it is now; InvalidTransition when the conditional update matched nothing."""
         current = await self.repo.get(booking.id)
         if not moved or current is None:
             raise InvalidTransition(booking.reference, current.status.value if current else "gone", to.value)
-        await self.record(current, to.value.lower(), detail, actor)
+        if record:
+            await self.record(current, to.value.lower(), detail, actor)
         log.info("booking %s", to.value.lower(), extra={"booking": current.reference})
         return current
 

@@ -18,7 +18,7 @@ from core.errors import FlyOError, InvalidTransition, PaymentError, PaymentsNotC
 from core.i18n import _
 from models.airline_order import AirlineOrderStatus
 from models.booking import Booking, BookingFlag, BookingStatus, PaymentStatus
-from models.ops import PaymentAttempt
+from models.ops import AttemptStatus, PaymentAttempt
 from repos.payments import PaymentRepo
 from services import emails
 from services.airline_orders import AirlineOrderService
@@ -75,6 +75,9 @@ def checkout_lines(booking: Booking) -> list[CheckoutLine]:
     return [line for line in lines if line.amount > 0]  # a free lap (INFANT_FARE_PERCENT 0) is no item to pay
 
 
+STRIPE_MIN_EXPIRY_MS = 30 * 60_000  # a Checkout Session's expires_at: 30 min to 24 h after its creation
+
+
 class PaymentService:
     def __init__(self, clock: Clock, bookings: BookingService, seats: SeatService,
                  notifications: NotificationService, gateway: PaymentGateway | None, reference: ReferenceData, *,
@@ -125,9 +128,13 @@ class PaymentService:
             now = self.clock.now_ms()
             if p.status == PaymentStatus.OPEN and p.url and p.expires_ms > now + 60_000:
                 return PaymentLink(booking, p.url, p.expires_ms, p.attempt, self.demo, reused=True)
-            if p.status == PaymentStatus.CREATING and p.expires_ms > now + 25 * 60_000:
-                return await self._create(booking, p.attempt, p.expires_ms)  # finish a half-made attempt
-            attempt = p.attempt + 1
+            if p.status == PaymentStatus.CREATING and p.expires_ms >= now + STRIPE_MIN_EXPIRY_MS + 10_000:
+                # Finish a half-made attempt (the first one is claimed by the booking's insert) while its expiry
+                # is still one Stripe accepts (≥ 30 min after the session's creation; 10 s for the round trip).
+                return await self._create(booking, p.attempt, p.expires_ms)
+            # A claimed attempt that never got its session (the booking's first, made later; Stripe was down) keeps
+            # its number: the traveller has not seen a link for it.
+            attempt = p.attempt if p.status == PaymentStatus.CREATING and p.session_id is None else p.attempt + 1
             if attempt > self.max_attempts:
                 raise AttemptsExhausted(f"All {self.max_attempts} payment attempts for {booking.reference} are used.")
             if p.session_id and p.status in (PaymentStatus.OPEN, PaymentStatus.CREATING):
@@ -166,7 +173,6 @@ class PaymentService:
             booking_id=str(booking.id), reference=booking.reference, attempt=attempt, session_id=session.id,
             url=session.url, amount=session.amount_total, currency=session.currency, expires_ms=expires_ms,
             created_at=self.clock.now()))
-        await self.bookings.record(booking, "payment_link", f"attempt {attempt}: {session.id}")
         log.info("payment link attempt %s created", attempt, extra={"booking": booking.reference})
         # The booking as the claim and open_attempt left it (conditional updates on this attempt), without a read.
         opened = booking.model_copy(update={"hold_expires_ms": expires_ms, "payment": booking.payment.model_copy(
@@ -197,7 +203,7 @@ class PaymentService:
                                  step: Callable[[str], Awaitable[None]] | None = None) -> None:
         """The confirmation (chat + e-mail) for a CONFIRMED booking, queued once per `key`.
 
-        `step` is awaited before each insert (the webhook's fault-injection point).
+        `step` is awaited before the outbox write ("outbox": the webhook's fault-injection point).
         """
         airports = self.reference.airports
         order = await self.orders.order_of(booking) if self.orders is not None else None
@@ -205,16 +211,16 @@ class PaymentService:
         pnr, order_id = (", ".join(order.references) or None, order.order_id) if (
             order and order.status == AirlineOrderStatus.CREATED) else (None, None)
         text = confirmed_message(booking, airports, pnr=pnr, order_id=order_id) + reseated_note(booking)
-        if step is not None:
-            await step("chat")
-        await self.notifications.chat(f"{key}-chat:{booking.id}", booking.chat_id, text, reference=booking.reference)
-        if step is not None:
-            await step("email")
         subject, body, html = emails.confirmation(booking, airports, pnr=pnr, order_id=order_id,
                                                   bot_username=self.reference.bot_username,
                                                   leads=(reseated_note(booking, html_text=False).strip(),))
-        await self.notifications.email(f"{key}-email:{booking.id}", booking.email, subject, body, html,
-                                       reference=booking.reference)
+        if step is not None:
+            await step("outbox")
+        await self.notifications.enqueue_all([  # one write for both; each once per key
+            self.notifications.chat_note(f"{key}-chat:{booking.id}", booking.chat_id, text,
+                                         reference=booking.reference),
+            self.notifications.email_note(f"{key}-email:{booking.id}", booking.email, subject, body, html,
+                                          reference=booking.reference)])
 
     async def resend_confirmation(self, booking: Booking, actor: str) -> None:
         """Admin /resend of a CONFIRMED booking: the confirmation again, by chat and e-mail."""
@@ -289,5 +295,7 @@ class PaymentService:
 
     async def summary(self, booking: Booking) -> list[dict[str, Any]]:
         attempts = await self.attempts.attempts(str(booking.id))
+        paid = booking.payment.session_id if booking.payment.status == PaymentStatus.PAID else None
+        # The paid current attempt's row is not updated (PaymentEvents.paid): the booking's payment says it.
         return [{"attempt": a.attempt, "session": a.session_id, "amount": a.amount, "currency": a.currency,
-                 "status": a.status} for a in attempts]
+                 "status": AttemptStatus.PAID if a.session_id == paid else a.status} for a in attempts]

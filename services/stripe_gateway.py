@@ -45,8 +45,10 @@ class CheckoutRequest:
 
     @property
     def idempotency_key(self) -> str:
-        # One key per booking and attempt: a double tap or a retry after a timeout returns the same session.
-        return f"flyo-checkout-{self.booking_id}-{self.attempt}"
+        # One key per booking, attempt and expiry: a double tap or a retry after a timeout returns the same
+        # session; an attempt whose session was never stored, made again later with a fresh expiry, gets a new one
+        # (Stripe refuses a key reused with other parameters).
+        return f"flyo-checkout-{self.booking_id}-{self.attempt}-{self.expires_at}"
 
 
 @dataclass(frozen=True)
