@@ -16,6 +16,7 @@ hits both alike.
 
 from __future__ import annotations
 
+import statistics
 import time
 from dataclasses import dataclass
 from operator import attrgetter
@@ -54,6 +55,7 @@ class Round:
     seconds: float
     latency: common.Latency
     cpu: common.CpuMeter
+    api_calls: int = 0  # Bot API requests other than getUpdates (answers, edits, sends)
 
     @property
     def updates_per_s(self) -> float:
@@ -106,7 +108,12 @@ async def flyo_round(database: Database, data_dir: Path, stripe: FakeStripe, ids
         updates = sum(t.updates for t in travellers)
         if result is not None:
             await _check_bookings(result, [t.user_id for t in travellers])
-    return Round(n, updates, seconds, common.Latency.of_seconds(samples), cpu), like
+        calls = _api_calls(telegram)
+    return Round(n, updates, seconds, common.Latency.of_seconds(samples), cpu, calls), like
+
+
+def _api_calls(telegram: FakeTelegram) -> int:
+    return sum(1 for call in telegram.calls if call.method.lower() != "getupdates")
 
 
 async def _check_bookings(result: common.ScenarioResult, user_ids: list[int]) -> None:
@@ -126,7 +133,8 @@ async def echo_round(ids: _Ids, n: int, updates_each: int, like: BuilderSettings
         with common.CpuMeter(None) as cpu:
             seconds = await run_together(travellers, lambda t: echo_script(t, updates_each))
         updates = sum(t.updates for t in travellers)
-    return Round(n, updates, seconds, common.Latency.of_seconds(samples), cpu)
+        calls = _api_calls(telegram)
+    return Round(n, updates, seconds, common.Latency.of_seconds(samples), cpu, calls)
 
 
 async def run(config: common.BenchConfig) -> common.ScenarioResult:
@@ -188,5 +196,13 @@ def _rows(result: common.ScenarioResult, n: int, flyo: list[Round], echo: list[R
         f"replies at 30 msg/s); FlyO calls the Bot API through its {like.client or 'own client'}, the echo "
         "bot through PTB's default HTTPXRequest."
     )
+    per_update = [r.api_calls / r.updates for r in flyo if r.updates]
+    echo_per_update = [r.api_calls / r.updates for r in echo if r.updates]
+    if per_update and echo_per_update:
+        result.notes.append(
+            f"Bot API requests per update (getUpdates aside): FlyO {statistics.median(per_update):.2f}, the echo bot "
+            f"{statistics.median(echo_per_update):.2f} — a button press is answered (answerCallbackQuery) and its "
+            "message edited, two requests where the echo bot sends one; the fake Bot API serving them runs in this "
+            "process too.")
     result.notes.append(common.cpu_note([r.cpu for r in flyo], "the FlyO runs") + " " +
                         common.cpu_note([r.cpu for r in echo], "the echo runs"))
