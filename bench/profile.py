@@ -47,7 +47,7 @@ BUILTINS = "C builtins (~)"
 OTHER_STDLIB = "other stdlib"
 OTHER_THIRD_PARTY = "other third-party"
 FLYO = "FlyO (bot, core, handlers, models, repos, services, webhooks)"
-FAKES = "bench & test fakes"
+FAKES = "bench & test fakes (incl. the fake Bot API's server, bot/console)"
 
 # scenario → phase → (wrapped function names, what one unit is, the result attribute that counts units)
 PHASES: dict[str, dict[str, tuple[tuple[str, ...], str, str]]] = {
@@ -78,7 +78,10 @@ def bucket_of(filename: str, repo_root: Path = REPO_ROOT, stdlib: Sequence[str] 
         return NAMED_PACKAGES.get(top, OTHER_THIRD_PARTY)
     root = os.path.realpath(repo_root) + os.sep
     if path.startswith(root):
-        top = Path(path[len(root):]).parts[0]
+        inside = Path(path[len(root):]).parts
+        top = inside[0]
+        if inside[:2] == ("bot", "console"):  # the Bot API server the fake (tests/fakes/telegram.py) runs
+            return FAKES
         if top in FLYO_PACKAGES:
             return FLYO
         if top in FAKE_PACKAGES:
