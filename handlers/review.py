@@ -20,6 +20,7 @@ from services.itinerary_texts import way_name
 from services.passengers import fields_for, format_phone
 from services.seats import chat_holder
 from services.through_fares import through_fares
+from services.travellers import SavedBefore
 
 FLIGHT_GONE = N_("This flight is no longer available. Please search again with /search.")
 
@@ -294,7 +295,9 @@ async def _remember(turn: Turn, people: list[Passenger]) -> None:
     travellers = turn.svc.travellers
     if travellers is None:
         return
-    if await travellers.remember(turn.user_id, people, people[0].email, people[0].phone):  # the first time
+    d = turn.draft
+    known = SavedBefore(d.saved_count, d.saved_self) if d.saved_count is not None else None
+    if await travellers.remember(turn.user_id, people, people[0].email, people[0].phone, known=known):  # 1st time
         turn.say(_("💾 Saved for next time: {names}. See, change or delete them with /profile.").format(
             names=esc(", ".join(p.full_name for p in people))))
 

@@ -22,7 +22,9 @@ async def traveller_rows(turn: Turn) -> list[list[InlineKeyboardButton]]:
     if turn.svc.travellers is None:
         return []
     used = {p.saved for p in turn.draft.persons() if p.saved}
-    saved = [t for t in await turn.svc.travellers.list(turn.user_id) if str(t.id) not in used][:MAX_OFFERED]
+    everyone = await turn.svc.travellers.list(turn.user_id)
+    turn.draft.saved_count, turn.draft.saved_self = len(everyone), any(t.is_self for t in everyone)
+    saved = [t for t in everyone if str(t.id) not in used][:MAX_OFFERED]
     if not saved:
         return []
     rows = [[turn.button(_("{name} (you)").format(name=t.full_name) if t.is_self else t.full_name, "sv", str(t.id))]

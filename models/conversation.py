@@ -96,6 +96,10 @@ class Draft(BaseModel):
     pi: int = 0  # the passenger being asked
     field: str | None = None  # the question being asked (name, dob, email, phone, doc)
     asked_phone: bool = False  # the phone question's reply keyboard is showing
+    # What the name question last read of the user's saved travellers: how many, whether "you" is among them
+    # (services.travellers.remember needs no read of its own); None: not read in this booking.
+    saved_count: int | None = None
+    saved_self: bool = False
     editing: bool = False  # one field asked again from the review: its old value may be kept
     old_answer: str | None = None  # that field's value before (None: it had been skipped)
     # a /search sent while seats are held: kept until the traveller says whether to discard the booking

@@ -9,34 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pymongo.errors import BulkWriteError, DuplicateKeyError
-
 from models.ops import Notification, NotificationStatus
-from repos.base import collection
-
-DUPLICATE_KEY = 11000
+from repos.base import collection, insert_each_once
 
 
 class NotificationRepo:
     async def enqueue_all(self, notes: Sequence[Notification]) -> int:
-        """Queue each once per key, in one write (an unordered insert); returns how many were new. A key that
-        exists already (a replay) is skipped without stopping the others; any other write error propagates."""
-        if len(notes) == 1:
-            try:
-                await notes[0].insert()
-            except DuplicateKeyError:
-                return 0
-            return 1
-        if not notes:
-            return 0
-        try:
-            await Notification.insert_many(list(notes), ordered=False)
-        except BulkWriteError as exc:
-            errors = exc.details.get("writeErrors", [])
-            if any(error.get("code") != DUPLICATE_KEY for error in errors) or exc.details.get("writeConcernErrors"):
-                raise
-            return len(notes) - len(errors)
-        return len(notes)
+        """Queue each once per key, in one write; returns how many were new (a key that exists already — a
+        replay — is skipped without stopping the others)."""
+        return len(notes) - len(await insert_each_once(notes))
 
     async def reclaim_abandoned(self, now_ms: int) -> None:
         """Rows claimed by a process that died mid-send are pending again once their claim ran out."""

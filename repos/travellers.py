@@ -8,14 +8,16 @@ often a button is pressed).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from beanie import PydanticObjectId
+from pymongo import UpdateOne
 from pymongo.errors import DuplicateKeyError
 
 from models.conversation import Conversation
 from models.traveller import PendingEdit, SavedTraveller, TravellerContact
-from repos.base import collection, object_id
+from repos.base import collection, insert_each_once, object_id
 
 
 class TravellerRepo:
@@ -42,6 +44,16 @@ class TravellerRepo:
         except DuplicateKeyError:
             return False
         return True
+
+    async def insert_new(self, travellers: Sequence[SavedTraveller]) -> list[int]:
+        """Insert them all in one write; the indexes of those saved already (unique `key`) come back."""
+        return await insert_each_once(travellers)
+
+    async def touch_keys(self, updates: Sequence[tuple[str, dict[str, Any]]]) -> None:
+        """Plain fields of saved travellers by key, in one bulk write (never the birth date: see above)."""
+        if updates:
+            await collection(SavedTraveller).bulk_write(
+                [UpdateOne({"key": key}, {"$set": fields}) for key, fields in updates], ordered=False)
 
     async def touch(self, traveller_id: PydanticObjectId, fields: dict[str, Any]) -> None:
         """Plain fields of a saved traveller (never the birth date: nx-27017 `$set`s a date as a string)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import builtins
 import unicodedata
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -26,6 +27,14 @@ CAP = 10  # saved travellers per user
 RETRIES = 5  # conditional draft writes per conversation before giving up (a busy chat)
 FROM_SAVED = ("name", "dob", "doc", "saved")  # a draft person's answers that a saved traveller filled in
 FROM_CONTACT = ("email", "phone")
+
+
+@dataclass(frozen=True)
+class SavedBefore:
+    """What the user had saved when their passenger questions were asked (the list is read for those)."""
+
+    count: int
+    has_self: bool
 
 
 def traveller_key(user_id: int, full_name: str, birth_date: date) -> str:
@@ -55,41 +64,36 @@ class TravellerService:
         return (found.email, found.phone) if found is not None else (None, None)
 
     async def remember(self, user_id: int, passengers: builtins.list[Passenger], email: str | None,
-                       phone: str | None) -> bool:
+                       phone: str | None, *, known: SavedBefore | None = None) -> bool:
         """Save a new booking's passengers and contact (same person again: updated, not duplicated). True when
         the user had no saved traveller before (the first time: the chat says where to manage them).
 
-        One read of the user's list, one write per passenger and one for the contact: a booking for people
-        already saved costs no lookup per person (the list has their keys)."""
+        `known`: what the passenger questions read of the user's list (how many, whether "you" is among them),
+        so nothing is read here; without it the list is read once. Then one write for all the new people (an
+        unordered insert: a person saved before is refused by the unique key, not looked up), one for the
+        people saved before (if any), one for the contact."""
         now = self.clock.now_ms()
-        saved = await self.repo.list_for(user_id)
-        by_key = {t.key: t for t in saved}
-        has_self = any(t.is_self for t in saved)
-        added = 0
-        for index, passenger in enumerate(passengers):
-            key = traveller_key(user_id, passenger.full_name, passenger.birth_date)
-            is_self = index == 0 and not has_self
+        if known is None:
+            saved = await self.repo.list_for(user_id)
+            known = SavedBefore(len(saved), any(t.is_self for t in saved))
+        people = [(traveller_key(user_id, p.full_name, p.birth_date), p) for p in passengers]
+        is_self = [index == 0 and not known.has_self for index in range(len(people))]
+        fresh = [SavedTraveller(user_id=user_id, key=key, full_name=p.full_name, birth_date=p.birth_date,
+                                document_number=p.document_number, is_self=me, created_ms=now, updated_ms=now,
+                                used_ms=now)
+                 for (key, p), me in zip(people, is_self, strict=True)]
+        existed = await self.repo.insert_new(fresh)  # indexes of the people saved before
+        updates: builtins.list[tuple[str, dict[str, Any]]] = []
+        for index in existed:
+            key, passenger = people[index]
             fields: dict[str, Any] = {"full_name": passenger.full_name, "updated_ms": now, "used_ms": now}
             if passenger.document_number:  # a booking without one keeps the saved one
                 fields["document_number"] = passenger.document_number
-            existing = by_key.get(key)
-            if existing is None:
-                fresh = SavedTraveller(user_id=user_id, key=key, full_name=passenger.full_name,
-                                       birth_date=passenger.birth_date, document_number=passenger.document_number,
-                                       is_self=is_self, created_ms=now, updated_ms=now, used_ms=now)
-                if await self.repo.insert(fresh):
-                    has_self, added = has_self or is_self, added + 1
-                    by_key[key] = fresh
-                    continue
-                existing = await self.repo.by_key(key)  # saved a moment ago by another booking
-                if existing is None:
-                    continue
-            if is_self:
+            if is_self[index]:
                 fields["is_self"] = True
-            has_self = has_self or is_self
-            assert existing.id is not None
-            await self.repo.touch(existing.id, fields)
-        if len(saved) + added > self.cap:
+            updates.append((key, fields))
+        await self.repo.touch_keys(updates)
+        if known.count + len(fresh) - len(existed) > self.cap:
             await self._trim(user_id)
         contact: dict[str, Any] = {"user_id": user_id, "updated_ms": now}
         if email:
@@ -97,7 +101,7 @@ class TravellerService:
         if phone:
             contact["phone"] = phone
         await self.repo.set_contact(user_id, contact)
-        return not saved
+        return known.count == 0
 
     async def _trim(self, user_id: int) -> None:
         saved = await self.repo.list_for(user_id)

@@ -8,11 +8,11 @@ from datetime import date, timedelta
 from beanie import PydanticObjectId
 
 from core.clock import Clock
-from core.database import Database
+from core.database import Database, counting_round_trips
 from models import Conversation, SavedTraveller, TravellerContact
 from models.booking import Passenger
 from models.conversation import Draft
-from services.travellers import TravellerService
+from services.travellers import SavedBefore, TravellerService
 
 ADA = Passenger(full_name="Ada Lovelace", birth_date=date(1985, 12, 10), document_number="533401234")
 CHARLES = Passenger(full_name="Charles Babbage", birth_date=date(1971, 12, 26))
@@ -32,6 +32,27 @@ async def test_the_same_person_saved_twice_is_one_traveller_updated(db: Database
     assert [t.is_self for t in saved] == [True, False]  # Charles was passenger 1 the second time: not "you"
     assert await travellers.contact(1) == ("ada@new.example", "+442079460958")
     assert await travellers.contact(2) == (None, None)
+
+
+async def test_what_the_passenger_questions_read_spares_the_list_read(db: Database) -> None:
+    """The name question read the list (none saved): saving reads nothing, the new people are one insert and the
+    contact one write; the next booking, with one of them again, updates that one without a duplicate."""
+    clock = Clock()
+    travellers = TravellerService(clock)
+    with counting_round_trips() as commands:
+        first = await travellers.remember(7, [ADA, CHARLES], "ada@example.com", None, known=SavedBefore(0, False))
+    assert first is True
+    assert commands == ["insert saved_travellers", "update traveller_contacts"]
+    clock.advance(timedelta(minutes=1))
+    grace = Passenger(full_name="Grace Hopper", birth_date=date(1976, 12, 9))
+    with counting_round_trips() as commands:
+        again = await travellers.remember(7, [ADA, grace], "ada@example.com", None, known=SavedBefore(2, True))
+    assert again is False  # not the first time: the chat doesn't say it again
+    assert commands == ["insert saved_travellers", "update saved_travellers", "update traveller_contacts"]
+    saved = await travellers.list(7)
+    assert [(t.full_name, t.is_self) for t in saved] == [
+        ("Ada Lovelace", True), ("Grace Hopper", False), ("Charles Babbage", False)]
+    assert await SavedTraveller.find(SavedTraveller.user_id == 7).count() == 3
 
 
 async def test_an_eleventh_traveller_drops_the_least_recently_used(db: Database) -> None:
