@@ -1,17 +1,20 @@
-"""The IATA BCBP string of an e-ticket (services.tickets.bcbp) and its barcodes (services.tickets.barcodes): pure
-code, no database."""
+"""The IATA BCBP string of an e-ticket (services.tickets.bcbp) and its barcodes (services.tickets.barcodes):
+pure code, no database."""
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import replace
 from datetime import date
 
 import pytest
+import zxingcpp
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from PIL import Image
 
-from services.tickets import bcbp
+from services.tickets import barcodes, bcbp
 from services.tickets.bcbp import BoardingLeg, bcbp_name, decode, encode
 
 # IATA's own example (BCBP Implementation Guide, Resolution 792): Luc Desmarais, AC 834 Montréal → Frankfurt
@@ -229,3 +232,34 @@ def test_decode_of_garbage_raises_value_error_or_gives_back_the_same_string(text
     except ValueError:
         return
     assert encode(leg) == text
+
+
+def _read(png: bytes) -> list[tuple[zxingcpp.BarcodeFormat, str]]:
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    return [(found.format, found.text) for found in zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))]
+
+
+@pytest.mark.parametrize("text", [
+    IATA_EXAMPLE,
+    encode(flyo_leg(name=bcbp_name("Anna Wolfeschlegelsteinhausenb"))),
+    encode(flyo_leg(name=bcbp_name("王芳", 2), seat="INF", check_in_sequence="", flight_suffix="Z")),
+])
+def test_both_barcodes_scan_back_to_the_exact_string(text: str) -> None:
+    assert _read(barcodes.pdf417_png(text)) == [(zxingcpp.BarcodeFormat.PDF417, text)]
+    assert _read(barcodes.qr_png(text)) == [(zxingcpp.BarcodeFormat.QRCode, text)]
+
+
+def test_the_pdf417_symbol_is_boarding_pass_shaped_and_the_images_are_deterministic() -> None:
+    pdf417 = barcodes.pdf417_png(IATA_EXAMPLE)
+    width, height = Image.open(io.BytesIO(pdf417)).size
+    assert 2.5 <= width / height <= 5, (width, height)
+    qr = Image.open(io.BytesIO(barcodes.qr_png(IATA_EXAMPLE)))
+    assert qr.size[0] == qr.size[1]
+    assert barcodes.pdf417_png(IATA_EXAMPLE) == pdf417 and barcodes.qr_png(IATA_EXAMPLE) == barcodes.qr_png(
+        IATA_EXAMPLE)
+
+
+def test_an_empty_string_makes_no_barcode() -> None:
+    for render in (barcodes.pdf417_png, barcodes.qr_png):
+        with pytest.raises(ValueError):
+            render("")
