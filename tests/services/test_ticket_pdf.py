@@ -1,0 +1,195 @@
+"""The e-ticket PDF renderer (services/tickets/pdf.py), read back the way a gate scanner and a mail client would:
+pages rasterised at 200 dpi (pypdfium2) and decoded (zxing-cpp), text extracted (pypdf), bytes compared.
+
+FLYO_TICKET_SAMPLE=path saves page 1 of the two-page render as a PNG (`python -m services.tickets.sample`
+does the same without the tests)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from datetime import UTC, datetime
+from io import BytesIO
+from pathlib import Path
+
+import pdf417gen  # type: ignore[import-untyped]
+import pypdfium2  # type: ignore[import-untyped]
+import pytest
+import segno
+import zxingcpp  # type: ignore[import-untyped]
+from PIL import Image
+from pypdf import PdfReader
+
+from services.tickets.pdf import TicketPage, clean, render
+
+BCBP = "M1BRZECZYSZCZYKIEWIC/LEFLY4Q2 LHRJFKFO 0280 012Y014C0001 100"
+ISSUED = datetime(2027, 1, 5, 14, 30, tzinfo=UTC)
+DPI = 200
+
+
+def _qr(text: str) -> bytes:
+    out = BytesIO()
+    segno.make_qr(text, error="m").save(out, kind="png", scale=6, border=4)
+    return out.getvalue()
+
+
+def _pdf417(text: str) -> bytes:
+    out = BytesIO()
+    image = pdf417gen.render_image(pdf417gen.encode(text, columns=6, security_level=4), scale=3, ratio=3, padding=12)
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+PDF417_PNG, QR_PNG = _pdf417(BCBP), _qr(BCBP)
+
+
+def _page(name: str, **changes: str | None) -> TicketPage:
+    page = TicketPage(
+        booking_reference="FLY4Q2",
+        ticket_number="789 1234567890",
+        passenger_name=name,
+        flight_number="FO280",
+        carrier="FlyO · operated by FlyO",
+        origin_city="London",
+        origin_airport="Heathrow Airport, Terminal 5",
+        origin_iata="LHR",
+        destination_city="New York",
+        destination_airport="John F. Kennedy International Airport",
+        destination_iata="JFK",
+        departure="Tue 12 Jan 2027, 09:40 GMT",
+        arrival="Tue 12 Jan 2027, 12:55 EST",
+        duration="8 h 15 min",
+        aircraft="Boeing 787-9",
+        cabin="Economy",
+        seat="14C",
+        fare="£412.30",
+        issued_on="5 Jan 2027",
+        conditions="Changes allowed for a fee of £75 plus any fare difference. Refundable less a £150 fee.",
+        bcbp=BCBP,
+        pdf417_png=PDF417_PNG,
+        qr_png=QR_PNG,
+        baggage="1 × 23 kg checked",
+    )
+    return dataclasses.replace(page, **changes)  # type: ignore[arg-type]
+
+
+PAGES = [
+    _page("王芳", seat="14D"),
+    _page("Łukasz Zoë Brzęczyszczykiewicz", seat="14C", ticket_number="789 1234567891",
+          infant_line="+ infant on lap: Ella Lovelace"),
+]
+
+
+@pytest.fixture(scope="module")
+def pdf() -> bytes:
+    return render(PAGES, title="FlyO e-ticket FLY4Q2", issued=ISSUED)
+
+
+def _raster(pdf: bytes, index: int) -> Image.Image:
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        return document[index].render(scale=DPI / 72).to_pil()
+    finally:
+        document.close()
+
+
+def _texts(pdf: bytes) -> list[str]:
+    """pypdf's text layer. It reads fpdf2's CFF (OpenType) font — the CJK fallback — as one-byte codes, so CJK
+    characters come out with a NUL before each: the names are checked with pdfium's reading too (`_pdfium_texts`),
+    which is what Chrome and most viewers use."""
+    return [page.extract_text() for page in PdfReader(BytesIO(pdf)).pages]
+
+
+def _pdfium_texts(pdf: bytes) -> list[str]:
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        return [str(document[index].get_textpage().get_text_range()) for index in range(len(document))]
+    finally:
+        document.close()
+
+
+def test_the_barcode_string_is_60_characters() -> None:
+    assert len(BCBP) == 60  # the IATA BCBP mandatory items of one leg
+
+
+@pytest.mark.parametrize("index", [0, 1])
+def test_both_barcodes_scan_from_each_page_at_200_dpi(pdf: bytes, index: int) -> None:
+    image = _raster(pdf, index)
+    assert image.size == (round(210 / 25.4 * DPI), round(297 / 25.4 * DPI))  # A4 portrait
+    found = {(result.format, result.text) for result in zxingcpp.read_barcodes(image)}
+    assert (zxingcpp.BarcodeFormat.PDF417, BCBP) in found
+    assert (zxingcpp.BarcodeFormat.QRCode, BCBP) in found
+
+
+def test_one_page_per_ticket_and_the_text_layer_has_what_staff_look_for(pdf: bytes) -> None:
+    first, second = _texts(pdf)
+    for text in (first, second):
+        for expected in ("FLY4Q2", "Tue 12 Jan 2027, 09:40 GMT", "Tue 12 Jan 2027, 12:55 EST", "FO280", "LHR", "JFK",
+                         "London", "John F. Kennedy International Airport", "£412.30", "1 × 23 kg checked",
+                         "E-TICKET / ITINERARY RECEIPT — not a boarding pass"):
+            assert expected in text, (expected, text)
+    assert "王芳" in _pdfium_texts(pdf)[0] and "789 1234567890" in first and "14D" in first
+    assert "Łukasz Zoë Brzęczyszczykiewicz" in second and "789 1234567891" in second and "14C" in second
+    assert "+ infant on lap: Ella Lovelace" in second and "infant" not in first
+
+
+def test_cjk_names_are_drawn_with_the_bundled_cjk_font(pdf: bytes) -> None:
+    reader = PdfReader(BytesIO(pdf))
+    fonts = {
+        str(font.get_object()["/BaseFont"])
+        for page in reader.pages
+        for font in page["/Resources"]["/Font"].values()  # type: ignore[index, union-attr]
+    }
+    assert any("NotoSansSC" in font for font in fonts), fonts
+    assert any("DejaVuSansBold" in font for font in fonts), fonts
+    assert "?" not in clean("王芳 Łukasz Zoë Иван Ørjan")
+
+
+def test_the_same_input_renders_the_same_bytes_dated_from_the_argument(pdf: bytes) -> None:
+    again = render(PAGES, title="FlyO e-ticket FLY4Q2", issued=ISSUED)
+    assert again == pdf
+    assert PdfReader(BytesIO(pdf)).metadata.creation_date == ISSUED  # type: ignore[union-attr]
+    assert render(PAGES, title="FlyO e-ticket FLY4Q2", issued=datetime(2027, 1, 6, tzinfo=UTC)) != pdf
+
+
+HOSTILE = {
+    "a 500-character name": _page("Wolfeschlegelsteinhausenbergerdorff " * 14),
+    "an empty seat": _page("Ada Lovelace", seat="", baggage=None, infant_line=""),
+    "control characters": _page("Ada\x00\x07\x1b[31m Love\u202elace\r\n\t", seat="1\x00A",
+                                booking_reference="FLY\x08\x084Q2"),
+    "right-to-left text": _page("\u05d3\u05d5\u05d3 \u05dc\u05d5\u05d9 محمد عبد الله", infant_line="+ \u202eevil"),
+    "a 4 KB wall everywhere": _page("Ada " * 1000, conditions="No refunds. " * 400, aircraft="A" * 4096,
+                                    origin_airport="X" * 4096, carrier="Y " * 2000, departure="9" * 4096),
+    "glyphs no font has": _page("김민준 😀 \U00020000", seat="🪑"),
+}
+
+
+@pytest.mark.parametrize("case", list(HOSTILE))
+def test_hostile_fields_never_raise_and_stay_on_one_page_each(case: str) -> None:
+    pages = [HOSTILE[case], PAGES[0]]
+    pdf = render(pages, title=f"\x00{case}", issued=ISSUED)
+    texts = _texts(pdf)
+    assert len(texts) == 2
+    assert not any(ord(char) < 32 and char not in "\n" for char in texts[0])
+    assert "FLY4Q2" in texts[1] and "王芳" in _pdfium_texts(pdf)[1]
+    found = {(result.format, result.text) for result in zxingcpp.read_barcodes(_raster(pdf, 0))}
+    assert (zxingcpp.BarcodeFormat.PDF417, BCBP) in found  # nothing long was drawn over the barcode
+
+
+def test_clean_drops_controls_and_marks_what_no_font_can_draw() -> None:
+    assert clean("Ada\x00\x07 \u200bLove\u202elace\r\n") == "Ada Lovelace"
+    assert clean("김민준") == "???"
+    assert clean("M1A/B   E", collapse=False) == "M1A/B   E"
+
+
+def test_no_pages_is_a_programming_error() -> None:
+    with pytest.raises(ValueError):
+        render([], title="empty", issued=ISSUED)
+
+
+def test_save_a_sample_png_when_asked(pdf: bytes) -> None:
+    target = os.environ.get("FLYO_TICKET_SAMPLE")
+    if not target:
+        pytest.skip("set FLYO_TICKET_SAMPLE=path.png to save page 1")
+    image = _raster(pdf, 0)
+    image.save(Path(target), format="PNG", optimize=True)
