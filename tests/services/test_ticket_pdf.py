@@ -88,7 +88,8 @@ def pdf() -> bytes:
 def _raster(pdf: bytes, index: int) -> Image.Image:
     document = pypdfium2.PdfDocument(pdf)
     try:
-        return document[index].render(scale=DPI / 72).to_pil()
+        image: Image.Image = document[index].render(scale=DPI / 72).to_pil()
+        return image
     finally:
         document.close()
 
