@@ -20,6 +20,7 @@ from models.daily_counter import DailyCounter
 from models.flight import Flight, FlightSnapshot
 from models.ops import AttemptStatus, AuditEntry, Notification, NotificationStatus, PaymentAttempt, WebhookEvent
 from models.seat import HoldStatus, SeatHold
+from models.ticket_counter import TicketCounter
 from models.traveller import SavedTraveller, TravellerContact
 
 ALL_DOCUMENTS: list[type] = [
@@ -40,6 +41,7 @@ ALL_DOCUMENTS: list[type] = [
     CancelRequest,
     SavedTraveller,
     TravellerContact,
+    TicketCounter,
 ]
 
 __all__ = [
@@ -67,6 +69,7 @@ __all__ = [
     "PriceSnapshot",
     "SavedTraveller",
     "SeatHold",
+    "TicketCounter",
     "TravellerContact",
     "WebhookEvent",
 ]
