@@ -1,7 +1,8 @@
 """A sample e-ticket for the README: `python -m services.tickets.sample [out.png]` renders two made-up pages and
 rasterises page 1 at 200 dpi to docs/e-ticket-sample.png (pypdfium2, a test dependency, only needed here).
 
-Invented data and its own barcodes (segno QR, pdf417gen PDF417) — no database, no booking."""
+Invented data, barcodes from services.tickets.barcodes — no database, no booking. The tests start from
+these pages too (tests/services/test_ticket_pdf.py)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,7 @@ from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
 
-import pdf417gen  # type: ignore[import-untyped]
-import segno
-
+from services.tickets.barcodes import pdf417_png, qr_png
 from services.tickets.pdf import TicketPage, render
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,24 +20,11 @@ ISSUED = datetime(2027, 1, 5, 14, 30, tzinfo=UTC)
 BCBP = "M1LOVELACE/ADA        EFLY4Q2 LHRJFKFO 0280 012Y014C0001 100"
 
 
-def qr_png(text: str) -> bytes:
-    out = BytesIO()
-    segno.make_qr(text, error="m").save(out, kind="png", scale=6, border=4)
-    return out.getvalue()
-
-
-def pdf417_png(text: str) -> bytes:
-    out = BytesIO()
-    pdf417gen.render_image(pdf417gen.encode(text, columns=6, security_level=4), scale=3, ratio=3,
-                           padding=12).save(out, format="PNG")
-    return out.getvalue()
-
-
 def sample_page(name: str = "Ada Lovelace", *, infant: str | None = "+ infant on lap: Ella Lovelace",
                 seat: str = "14C", bcbp: str = BCBP) -> TicketPage:
     return TicketPage(
         booking_reference="FLY4Q2",
-        ticket_number="789 1234567890",
+        ticket_number="000 1234567890",
         passenger_name=name,
         infant_line=infant,
         flight_number="FO280",

@@ -12,70 +12,36 @@ from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
 
-import pdf417gen  # type: ignore[import-untyped]
 import pypdfium2  # type: ignore[import-untyped]
 import pytest
-import segno
 import zxingcpp  # type: ignore[import-untyped]
 from PIL import Image
 from pypdf import PdfReader
 
+from services.tickets.barcodes import pdf417_png, qr_png
 from services.tickets.pdf import TicketPage, clean, render
+from services.tickets.sample import sample_page
 
 BCBP = "M1BRZECZYSZCZYKIEWIC/LEFLY4Q2 LHRJFKFO 0280 012Y014C0001 100"
 ISSUED = datetime(2027, 1, 5, 14, 30, tzinfo=UTC)
 DPI = 200
 
 
-def _qr(text: str) -> bytes:
-    out = BytesIO()
-    segno.make_qr(text, error="m").save(out, kind="png", scale=6, border=4)
-    return out.getvalue()
-
-
-def _pdf417(text: str) -> bytes:
-    out = BytesIO()
-    image = pdf417gen.render_image(pdf417gen.encode(text, columns=6, security_level=4), scale=3, ratio=3, padding=12)
-    image.save(out, format="PNG")
-    return out.getvalue()
-
-
-PDF417_PNG, QR_PNG = _pdf417(BCBP), _qr(BCBP)
+PDF417_PNG, QR_PNG = pdf417_png(BCBP), qr_png(BCBP)
 
 
 def _page(name: str, **changes: str | None) -> TicketPage:
-    page = TicketPage(
-        booking_reference="FLY4Q2",
-        ticket_number="789 1234567890",
-        passenger_name=name,
-        flight_number="FO280",
-        carrier="FlyO · operated by FlyO",
-        origin_city="London",
-        origin_airport="Heathrow Airport, Terminal 5",
-        origin_iata="LHR",
-        destination_city="New York",
-        destination_airport="John F. Kennedy International Airport",
-        destination_iata="JFK",
-        departure="Tue 12 Jan 2027, 09:40 GMT",
-        arrival="Tue 12 Jan 2027, 12:55 EST",
-        duration="8 h 15 min",
-        aircraft="Boeing 787-9",
-        cabin="Economy",
-        seat="14C",
-        fare="£412.30",
-        issued_on="5 Jan 2027",
+    """The README's sample page (services.tickets.sample) with this test's name, barcodes and shorter texts."""
+    page = dataclasses.replace(
+        sample_page(name, infant=None, seat="14C", bcbp=BCBP), aircraft="Boeing 787-9", baggage="1 × 23 kg checked",
         conditions="Changes allowed for a fee of £75 plus any fare difference. Refundable less a £150 fee.",
-        bcbp=BCBP,
-        pdf417_png=PDF417_PNG,
-        qr_png=QR_PNG,
-        baggage="1 × 23 kg checked",
-    )
+        pdf417_png=PDF417_PNG, qr_png=QR_PNG)
     return dataclasses.replace(page, **changes)  # type: ignore[arg-type]
 
 
 PAGES = [
     _page("王芳", seat="14D"),
-    _page("Łukasz Zoë Brzęczyszczykiewicz", seat="14C", ticket_number="789 1234567891",
+    _page("Łukasz Zoë Brzęczyszczykiewicz", seat="14C", ticket_number="000 1234567891",
           infant_line="+ infant on lap: Ella Lovelace"),
 ]
 
@@ -129,8 +95,8 @@ def test_one_page_per_ticket_and_the_text_layer_has_what_staff_look_for(pdf: byt
                          "London", "John F. Kennedy International Airport", "£412.30", "1 × 23 kg checked",
                          "E-TICKET / ITINERARY RECEIPT — not a boarding pass"):
             assert expected in text, (expected, text)
-    assert "王芳" in _pdfium_texts(pdf)[0] and "789 1234567890" in first and "14D" in first
-    assert "Łukasz Zoë Brzęczyszczykiewicz" in second and "789 1234567891" in second and "14C" in second
+    assert "王芳" in _pdfium_texts(pdf)[0] and "000 1234567890" in first and "14D" in first
+    assert "Łukasz Zoë Brzęczyszczykiewicz" in second and "000 1234567891" in second and "14C" in second
     assert "+ infant on lap: Ella Lovelace" in second and "infant" not in first
 
 
