@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import json
 import logging
 import mimetypes
 import time
@@ -51,6 +52,8 @@ from bot.console.telegram_text import normalise_parse_mode
 
 log = logging.getLogger(__name__)
 
+MIN_ALBUM, MAX_ALBUM = 2, 10  # sendMediaGroup: "an array describing messages to be sent, must include 2-10 items"
+
 
 class BotApiCore(BotApiState):
     """The Bot API methods FlyO uses, with Telegram's results, limits and error texts."""
@@ -68,6 +71,7 @@ class BotApiCore(BotApiState):
             "editMessageReplyMarkup": self._edit_message_reply_markup,
             "answerCallbackQuery": self._answer_callback_query,
             "sendDocument": self._send_document,
+            "sendMediaGroup": self._send_media_group,
             "deleteMessage": self._delete_message,
             "setMyCommands": self._set_my_commands,
             "getMyCommands": self._get_my_commands,
@@ -150,19 +154,62 @@ class BotApiCore(BotApiState):
         caption = params.get("caption")
         plain, entities = render_text(caption, parse_mode, params.get("caption_entities"), caption=True)
         markup = check_markup(params.get("reply_markup"))
-        doc_wire: JSON = {"file_id": document.file_id, "file_unique_id": f"U{document.file_id[-12:]}",
-                          "file_size": len(document.content)}
-        if document.filename:
-            doc_wire["file_name"] = document.filename
-        if document.mime_type:
-            doc_wire["mime_type"] = document.mime_type
-        content: JSON = {"document": doc_wire}
+        content: JSON = {"document": self._document_wire(document)}
         if plain:
             content["caption"] = plain
         if entities:
             content["caption_entities"] = entities
         return self._new_message(chat, params, content, raw_text=str(caption or ""), parse_mode=parse_mode,
                                  markup=markup, document=document)
+
+    async def _send_media_group(self, params: JSON) -> list[JSON]:
+        """An album: 2-10 items, documents only with documents (the only kind FlyO sends), a caption each."""
+        chat = self._resolve_chat(params)
+        media = params.get("media")
+        if isinstance(media, str):
+            try:
+                media = json.loads(media)
+            except ValueError:
+                raise bad("can't parse media JSON object") from None
+        if not isinstance(media, list):
+            raise bad("can't parse media JSON object")
+        if not MIN_ALBUM <= len(media) <= MAX_ALBUM:
+            raise bad("wrong number of messages in media group" if media else "media group is empty")
+        if not all(isinstance(item, dict) for item in media):
+            raise bad("can't parse InputMedia: media isn't an object")
+        kinds = {item.get("type") for item in media}
+        if kinds != {"document"}:
+            if kinds & {"document", "audio"}:
+                raise bad("document can't be mixed with other media types")
+            raise bad(f"media type {sorted(map(str, kinds))[0]} is not supported here")
+        prepared = []
+        for item in media:  # every item is checked before any is sent: an album is all or nothing
+            document = self._resolve_document({**params, "document": item.get("media")})
+            plain, entities = render_text(item.get("caption"), normalise_parse_mode(item.get("parse_mode")),
+                                          item.get("caption_entities"), caption=True)
+            prepared.append((document, item, plain, entities))
+        group_id = f"{next(self._file_ids):018d}"
+        sent = []
+        for document, item, plain, entities in prepared:
+            content: JSON = {"document": self._document_wire(document), "media_group_id": group_id}
+            if plain:
+                content["caption"] = plain
+            if entities:
+                content["caption_entities"] = entities
+            sent.append(self._new_message(chat, params, content, raw_text=str(item.get("caption") or ""),
+                                          parse_mode=normalise_parse_mode(item.get("parse_mode")), markup=None,
+                                          document=document))
+        return sent
+
+    @staticmethod
+    def _document_wire(document: Document) -> JSON:
+        wire: JSON = {"file_id": document.file_id, "file_unique_id": f"U{document.file_id[-12:]}",
+                      "file_size": len(document.content)}
+        if document.filename:
+            wire["file_name"] = document.filename
+        if document.mime_type:
+            wire["mime_type"] = document.mime_type
+        return wire
 
     def _new_file_id(self) -> str:
         return f"BQACAgQAAxk{next(self._file_ids):08d}FAKE"

@@ -16,6 +16,8 @@ The 401 body is the one SendGrid really returns; 400 messages are modelled on Se
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import json
 import re
 import secrets
@@ -325,6 +327,54 @@ def _validate(body: JSON) -> list[JSON]:
                     "message.content.type",
                 )
             )
+    errors.extend(_attachment_errors(body.get("attachments")))
+    return errors
+
+
+MAX_MESSAGE_BYTES = 30 * 1024 * 1024  # "The total size of your email, including attachments, must be less than 30MB."
+
+
+def _attachment_errors(attachments: Any) -> list[JSON]:
+    """SendGrid's attachment rules: content (base64) and filename required, type without ";" or CRLF,
+    disposition inline|attachment, content_id with inline, and 30 MB for the whole message."""
+    if attachments is None:
+        return []
+    if not isinstance(attachments, list):
+        return [_error("Invalid type. Expected: array, given: object.", "attachments", "message.attachments")]
+    errors: list[JSON] = []
+    total = 0
+    for i, item in enumerate(attachments):
+        where = f"attachments.{i}"
+        if not isinstance(item, dict):
+            errors.append(_error("Invalid type. Expected: object.", where, "message.attachments"))
+            continue
+        content = item.get("content")
+        if not isinstance(content, str) or not content:
+            errors.append(_error("The attachment content is required.", f"{where}.content",
+                                 "message.attachments.content"))
+        else:
+            try:
+                total += len(base64.b64decode(content, validate=True))
+            except (binascii.Error, ValueError):
+                errors.append(_error("The attachment content must be base64 encoded.", f"{where}.content",
+                                     "message.attachments.content"))
+        if not isinstance(item.get("filename"), str) or not item.get("filename"):
+            errors.append(_error("The attachment filename parameter is required.", f"{where}.filename",
+                                 "message.attachments.filename"))
+        kind = item.get("type")
+        if kind is not None and (not isinstance(kind, str) or any(c in kind for c in ";\r\n")):
+            errors.append(_error("The attachment type cannot contain ';', or CRLF characters.", f"{where}.type",
+                                 "message.attachments.type"))
+        disposition = item.get("disposition", "attachment")
+        if disposition not in ("attachment", "inline"):
+            errors.append(_error("The disposition of your attachment can be either 'inline' or 'attachment'.",
+                                 f"{where}.disposition", "message.attachments.disposition"))
+        elif disposition == "inline" and not item.get("content_id"):
+            errors.append(_error("The content_id parameter is required if disposition is set to inline.",
+                                 f"{where}.content_id", "message.attachments.content_id"))
+    if total > MAX_MESSAGE_BYTES:
+        errors.append(_error("The attachment size is too big. The total size of your email, including "
+                             "attachments, must be less than 30MB.", "attachments", "message.attachments"))
     return errors
 
 

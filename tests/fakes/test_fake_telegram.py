@@ -23,6 +23,8 @@ from telegram import (
     Bot,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputMediaDocument,
+    InputMediaPhoto,
     KeyboardButton,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
@@ -264,6 +266,32 @@ async def test_send_document_multipart_is_recorded(fake: FakeTelegram, bot: Bot)
     # Re-sending by file_id works, as on Telegram.
     again = await bot.send_document(11, document=sent.document.file_id)
     assert again.document is not None and again.document.file_name == "itinerary.pdf"
+
+
+@pytest.mark.asyncio
+async def test_media_group_of_documents_and_what_telegram_refuses(fake: FakeTelegram, bot: Bot) -> None:
+    ada = fake.traveller(12)
+    pdf, ics = b"%PDF-1.4 e-ticket", b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"
+    sent = await bot.send_media_group(12, [
+        InputMediaDocument(pdf, filename="t.pdf", caption="Booking <b>ABC123</b>", parse_mode="HTML"),
+        InputMediaDocument(ics, filename="t.ics")])
+    assert [m.document.file_name for m in sent if m.document] == ["t.pdf", "t.ics"]
+    assert len({m.media_group_id for m in sent}) == 1 and sent[0].media_group_id
+    first, second = await ada.next_message(), await ada.next_message()
+    assert first.document is not None and first.document.content == pdf and first.plain_text() == "Booking ABC123"
+    assert second.document is not None and second.document.content == ics
+
+    one = [InputMediaDocument(pdf, filename="t.pdf")]
+    with pytest.raises(BadRequest, match=r"(?i)wrong number of messages"):
+        await bot.send_media_group(12, one * 11)
+    with pytest.raises(BadRequest, match=r"(?i)can.t be mixed"):
+        await bot.send_media_group(12, [*one, InputMediaPhoto(b"\x89PNG fake")])
+    with pytest.raises(BadRequest, match=r"(?i)caption is too long"):
+        await bot.send_media_group(12, [InputMediaDocument(pdf, filename="t.pdf", caption="x" * 1025), *one])
+    with pytest.raises(BadRequest, match=r"(?i)unsupported start tag"):
+        await bot.send_media_group(12, [InputMediaDocument(pdf, filename="t.pdf", caption="<u2>x</u2>",
+                                                           parse_mode="HTML"), *one])
+    assert len(ada.messages()) == 2  # a refused album sends nothing, not half of it
 
 
 @pytest.mark.asyncio

@@ -370,6 +370,31 @@ async def test_sendgrid_errors_map_to_python_http_client_exceptions(fake_sendgri
     assert fake_sendgrid.messages == []
 
 
+async def test_sendgrid_refuses_attachments_sendgrid_would(fake_sendgrid: FakeSendGrid) -> None:
+    client = SendGridAPIClient("SG.test-key", host=fake_sendgrid.url)
+    cases: dict[str, tuple[dict[str, object], str]] = {
+        "no content": ({"filename": "a.pdf"}, "attachments.0.content"),
+        "not base64": ({"content": "%%%", "filename": "a.pdf"}, "attachments.0.content"),
+        "no filename": ({"content": "QUJD"}, "attachments.0.filename"),
+        "type with ;": ({"content": "QUJD", "filename": "a", "type": "text/plain; charset=x"}, "attachments.0.type"),
+        "inline without id": ({"content": "QUJD", "filename": "a.png", "disposition": "inline"},
+                              "attachments.0.content_id"),
+        "odd disposition": ({"content": "QUJD", "filename": "a", "disposition": "download"},
+                            "attachments.0.disposition"),
+    }
+    for name, (attachment, field) in cases.items():
+        body = _mail().get()
+        body["attachments"] = [attachment]
+        with pytest.raises(BadRequestsError) as refused:
+            await asyncio.to_thread(client.send, body)
+        assert [e["field"] for e in json.loads(refused.value.body)["errors"]] == [field], name
+    good = _mail().get()
+    good["attachments"] = [{"content": "JVBERi0=", "filename": "t.pdf", "type": "application/pdf",
+                            "disposition": "attachment"}]
+    assert (await asyncio.to_thread(client.send, good)).status_code == 202
+    assert [m.attachments[0]["filename"] for m in fake_sendgrid.messages] == ["t.pdf"]
+
+
 async def test_sendgrid_fixture_requests_are_accepted(fake_sendgrid: FakeSendGrid) -> None:
     client = SendGridAPIClient("SG.test-key", host=fake_sendgrid.url)
     for name in ("minimal_helper", "kitchen_sink"):
