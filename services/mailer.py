@@ -8,6 +8,7 @@ a retry.
 from __future__ import annotations
 
 import asyncio
+import base64
 import functools
 import logging
 import re
@@ -23,12 +24,22 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file sent along: an e-mail attachment, or a document in the chat."""
+
+    filename: str
+    content: bytes
+    media_type: str  # "application/pdf", "text/calendar"
+
+
+@dataclass(frozen=True)
 class Email:
     key: str  # the notification key: one logical e-mail, whatever the number of attempts
     to: str
     subject: str
     text: str
     html: str
+    attachments: tuple[Attachment, ...] = ()
 
 
 DEFAULT_ADDRESS = "no-reply@flyo.local"
@@ -74,6 +85,10 @@ class OutboxMailer:
         message["X-FlyO-Key"] = email.key
         message.set_content(email.text)
         message.add_alternative(email.html, subtype="html")
+        for attachment in email.attachments:  # multipart/mixed: the text/html alternative first, then the files
+            maintype, _slash, subtype = attachment.media_type.partition("/")
+            message.add_attachment(attachment.content, maintype=maintype, subtype=subtype or "octet-stream",
+                                   filename=attachment.filename)
         await asyncio.to_thread(self._write, path, message.as_bytes())
         return str(path)
 
@@ -124,12 +139,16 @@ class SendGridMailer:
 
     async def send(self, email: Email) -> str:
         from python_http_client.exceptions import HTTPError
+        from sendgrid.helpers.mail import Attachment as SendGridAttachment
         from sendgrid.helpers.mail import Content, CustomArg, From, Mail
 
         mail = Mail(from_email=From(self.sender, self.sender_name), to_emails=email.to, subject=email.subject)
         mail.add_content(Content("text/plain", email.text))
         mail.add_content(Content("text/html", email.html))
         mail.add_custom_arg(CustomArg("flyo_key", email.key))
+        for attachment in email.attachments:
+            mail.add_attachment(SendGridAttachment(base64.b64encode(attachment.content).decode("ascii"),
+                                                   attachment.filename, attachment.media_type, "attachment"))
         post = functools.partial(self._client.client.mail.send.post, request_body=mail.get(), timeout=self.timeout)
         try:
             async with self._slots:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from icalendar import Alarm, Calendar, Event
 
+from core.clock import as_utc
 from core.formatting import cabin_name
 from core.i18n import _
 from models.booking import Booking, BookingStatus, Segment
@@ -28,11 +29,6 @@ MEDIA_TYPE = "text/calendar"
 _BOT_USERNAME = re.compile(r"[A-Za-z0-9_]{5,32}")
 
 
-def _utc(moment: datetime) -> datetime:
-    """Stored times are UTC; a naive one (as MongoDB returns them) is UTC too."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def _one_line(text: str) -> str:
     """A typed name on one line: control characters and line breaks become spaces, runs of spaces one."""
     return " ".join("".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in text).split())
@@ -41,7 +37,7 @@ def _one_line(text: str) -> str:
 def _stamp(booking: Booking) -> datetime:
     if booking.confirmed_ms is not None:
         return datetime.fromtimestamp(booking.confirmed_ms / 1000, UTC)
-    return _utc(booking.created_at)
+    return as_utc(booking.created_at)
 
 
 def _city(code: str, airports: AirportDirectory) -> str:
@@ -89,8 +85,8 @@ def _event(booking: Booking, segment: Segment, airports: AirportDirectory, stamp
     event = Event()
     event.add("uid", f"{booking.reference}-{flight.flight_id}@{UID_DOMAIN}")
     event.add("dtstamp", stamp)
-    event.add("dtstart", _utc(flight.departs_at))
-    event.add("dtend", _utc(flight.arrives_at))
+    event.add("dtstart", as_utc(flight.departs_at))
+    event.add("dtend", as_utc(flight.arrives_at))
     event.add("summary", summary)
     event.add("location", _place(flight, airports))
     event.add("description", _description(booking, segment, bot_username))
