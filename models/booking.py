@@ -95,6 +95,17 @@ class PaymentState(BaseModel):
     amount_paid: int = 0
 
 
+class TicketIssue(BaseModel):
+    """The e-tickets of a CONFIRMED booking: one 13-digit number per passenger (in passenger order, lap infants
+    included: airlines ticket an infant too), each covering every flight as its coupons (services.tickets).
+
+    Issued once, on the first delivery after confirmation (services.tickets.service), by a conditional write
+    that only an unticketed booking matches, so two deliveries at once cannot give a passenger two numbers."""
+
+    numbers: list[str]
+    issued_ms: int  # the date of issue printed on the ticket: the confirmation time when known
+
+
 class Booking(Document):
     reference: str
     user_id: int
@@ -125,6 +136,7 @@ class Booking(Document):
     # `payment.session_id` (BookingRepo.history), so confirming writes one document, not two.
     confirmed_ms: int | None = None
     seats_released_ms: int | None = None  # a cancelled booking's seats were freed (a crash between is swept)
+    tickets: TicketIssue | None = None  # e-ticket numbers, from the first e-ticket delivery on
 
     # The shape before itineraries, read (never written) so old documents load: Beanie fetches only the fields
     # a model declares, so they must be declared to reach the migration below.

@@ -14,7 +14,16 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
-from models.booking import Booking, BookingEvent, BookingFlag, BookingStatus, Passenger, PaymentStatus, Segment
+from models.booking import (
+    Booking,
+    BookingEvent,
+    BookingFlag,
+    BookingStatus,
+    Passenger,
+    PaymentStatus,
+    Segment,
+    TicketIssue,
+)
 from models.ops import PaymentAttempt
 from repos.base import collection, object_id
 
@@ -150,6 +159,14 @@ class BookingRepo:
         """The CONFIRMED booking paid through `session_id` is not known to be finished (the sweep finishes it)."""
         await collection(Booking).update_one({"payment.session_id": session_id, "status": BookingStatus.CONFIRMED},
                                              {"$set": {"fulfilled_ms": None}})
+
+    async def issue_tickets(self, booking: Booking, issue: TicketIssue) -> bool:
+        """Record a CONFIRMED booking's ticket numbers, once: False when it has numbers already (another delivery
+        issued them first: read them back) or is no longer CONFIRMED."""
+        result = await collection(Booking).update_one(
+            {"_id": booking.id, "status": BookingStatus.CONFIRMED, "tickets": None},
+            {"$set": {"tickets": issue.model_dump()}})
+        return result.matched_count == 1
 
     async def reseat(self, booking: Booking, segments: list[Segment]) -> None:
         """A CONFIRMED booking's lost seats replaced (each segment's `seat_changes`: old → new). The segment list
