@@ -32,6 +32,7 @@ FlyOApplication = Application[Any, Any, Any, Any, Any, Any]
 TRAVELLER_COMMANDS = [
     BotCommand("search", "Find and book a flight"),
     BotCommand("mybookings", "Your bookings"),
+    BotCommand("ticket", "Your e-ticket (PDF) and calendar file"),
     BotCommand("profile", "Your saved travellers and contact"),
     BotCommand("cancel", "Stop the current booking, or /cancel REF"),
     BotCommand("support", "Write to the FlyO team"),
@@ -82,7 +83,7 @@ def build_application(settings: Settings, services: Services, *, with_updater: b
 
 
 def register_handlers(app: FlyOApplication) -> None:
-    from handlers import admin, mybookings, ops, profile, stats, support
+    from handlers import admin, mybookings, ops, profile, stats, support, tickets
 
     ops.register(app)  # group -1: flood control and blocked-chat tracking before any handler
     private = filters.ChatType.PRIVATE
@@ -92,6 +93,7 @@ def register_handlers(app: FlyOApplication) -> None:
     app.add_handler(CommandHandler("cancel", commands.cancel_command, filters=private))
     app.add_handler(CommandHandler("mybookings", mybookings.my_bookings, filters=private))
     app.add_handler(CommandHandler("profile", profile.profile_command, filters=private))
+    app.add_handler(CommandHandler("ticket", tickets.ticket_command, filters=private))
     admin.register(app)  # /booking, /resend
     stats.register(app)  # /stats
     support.register(app)  # /support, /reply, /find, /flagged

@@ -9,15 +9,17 @@ is the one place they become Telegram buttons, one per row, with the same callba
 from __future__ import annotations
 
 import logging
+from collections.abc import Coroutine, Sequence
 from typing import Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaDocument
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 
 from core.i18n import _
 from handlers.turn import callback_data
 from services import chat_status
+from services.mailer import Attachment
 from services.notifications import ChatUndeliverable, PayAgain, PayNow, SearchAgain
 
 log = logging.getLogger(__name__)
@@ -55,14 +57,34 @@ class TelegramChatSender:
         self.bot = bot
 
     async def send_chat(self, payload: dict[str, Any]) -> None:
-        if await chat_status.is_blocked(int(payload["chat_id"])):
-            raise ChatUndeliverable("the traveller has blocked the bot")
+        chat_id = int(payload["chat_id"])
         rows = keyboard(payload)
+        await self._guarded(chat_id, self.bot.send_message(
+            chat_id, str(payload["text"]), parse_mode=ParseMode.HTML,
+            reply_markup=InlineKeyboardMarkup(rows) if rows else None))
+
+    async def send_documents(self, chat_id: int, files: Sequence[Attachment], caption: str) -> None:
+        """The files as one album (sendMediaGroup: one request, shown together, and all or nothing — a retry
+        never doubles half of them); a single file by sendDocument, as an album needs two to ten."""
+        if len(files) == 1:
+            only = files[0]
+            await self._guarded(chat_id, self.bot.send_document(
+                chat_id, only.content, filename=only.filename, caption=caption or None, parse_mode=ParseMode.HTML))
+            return
+        media = [InputMediaDocument(f.content, filename=f.filename, caption=caption if i == 0 and caption else None,
+                                    parse_mode=ParseMode.HTML if i == 0 and caption else None)
+                 for i, f in enumerate(files)]
+        await self._guarded(chat_id, self.bot.send_media_group(chat_id, media))
+
+    async def _guarded(self, chat_id: int, call: Coroutine[Any, Any, object]) -> None:
+        """Run one send; a chat that will never take it (blocked, gone) is ChatUndeliverable, not retried."""
+        if await chat_status.is_blocked(chat_id):
+            call.close()
+            raise ChatUndeliverable("the traveller has blocked the bot")
         try:
-            await self.bot.send_message(int(payload["chat_id"]), str(payload["text"]), parse_mode=ParseMode.HTML,
-                                        reply_markup=InlineKeyboardMarkup(rows) if rows else None)
+            await call
         except Forbidden as exc:  # blocked by the user: retrying forever would only annoy Telegram
-            await chat_status.mark_blocked(int(payload["chat_id"]))
+            await chat_status.mark_blocked(chat_id)
             raise ChatUndeliverable(str(exc)) from None
         except BadRequest as exc:
             if "chat not found" in str(exc).lower():

@@ -42,6 +42,7 @@ from services.seats import SeatService
 from services.stats import flush_counters
 from services.stripe_gateway import DemoGateway, PaymentGateway, StripeGateway
 from services.sweeps import Sweeper
+from services.tickets.service import TicketService
 from services.travellers import TravellerService
 from webhooks import demo, health, metrics, pages
 from webhooks import stripe as stripe_webhook
@@ -128,8 +129,10 @@ async def build_services(settings: Settings, database: Database, clock: Clock | 
     notifications = NotificationService(clock, build_mailer(settings), settings.ADMIN_IDS, on_email=count_email)
     reference = await load_reference_data()
     flights = FlightSearch(seats, build_providers(settings), reference=reference)
+    tickets = TicketService(clock, reference, notifications)
+    notifications.documents = tickets  # e-ticket files, drawn when their outbox row is delivered
     services = Services(
-        settings=settings, clock=clock, database=database,
+        settings=settings, clock=clock, database=database, tickets=tickets,
         conversations=ConversationStore(clock, cache_size=conversation_cache_size(settings)),
         flights=flights,
         connections=ConnectionSearch(flights, mct=MinConnectTimes(settings.MIN_CONNECT_MINUTES),
@@ -203,6 +206,8 @@ def create_web_app(settings: Settings, *, clock: Clock | None = None, seed: bool
         if services.payments is not None and services.payments.gateway is not None:
             await services.payments.gateway.close()
         await services.notifications.mailer.close()  # SendGrid's own thread pool
+        if services.tickets is not None:
+            services.tickets.close()  # the e-ticket drawing pool
         if owned:
             await db.close()
             log.info("database closed")

@@ -2,7 +2,8 @@
 
 Buttons carry the flow-independent prefix "*" and their own actions (registered in bot/app.py before the
 router's catch-all, by `PATTERN`): "*:mbd:<booking id>" Details, "*:mbs:<booking id>" back to the short card,
-"*:mbc:<booking id>" Cancel (the /cancel REF path of handlers.manage), "*:mbp:<to>.<from>.<rev>" a page. Pay is
+"*:mbc:<booking id>" Cancel (the /cancel REF path of handlers.manage), "*:mbt:<booking id>" E-ticket (sent again,
+as /ticket REF), "*:mbp:<to>.<from>.<rev>" a page. Pay is
 the router's "*:pay:<booking id>". Nothing is kept in memory: a booking id is checked against the pressing user
 on every press, and a page button carries the chat's conversation revision when it was sent, so a page is shown
 once however often (or on however many replicas) its button is pressed; a later press is told so.
@@ -19,6 +20,7 @@ from core.i18n import N_, _, ngettext
 from handlers.context import FlyOContext
 from handlers.render import esc, money
 from handlers.router import run_side_turn, run_turn
+from handlers.tickets import send_ticket
 from handlers.turn import Turn, callback_data, pressed
 from models.booking import Booking, BookingStatus
 from services import itinerary_texts
@@ -51,6 +53,8 @@ def card(turn: Turn, booking: Booking, *, details: bool = False) -> tuple[str, I
     booking_id = str(booking.id)
     if booking.status == BookingStatus.PENDING:
         row.append(InlineKeyboardButton(_("💳 Pay"), callback_data=callback_data("*", "pay", booking_id)))
+    if booking.status == BookingStatus.CONFIRMED and svc.tickets is not None:
+        row.append(InlineKeyboardButton(_("🎫 E-ticket"), callback_data=callback_data("*", "mbt", booking_id)))
     if details:
         row.append(InlineKeyboardButton(_("◀ Less"), callback_data=callback_data("*", "mbs", booking_id)))
     else:
@@ -140,6 +144,14 @@ async def on_callback(update: Update, context: FlyOContext) -> None:
             turn.say(text, markup, edit=True)
             return False
         await _run(update, context, show, save=False)
+    elif action == "mbt":
+        async def ticket(turn: Turn) -> bool:
+            booking = await turn.svc.bookings.own(arg, turn.user_id)
+            if booking is None or turn.svc.tickets is None:
+                return await _not_found(turn)
+            turn.notice = await send_ticket(turn, booking, markup=False)  # a toast: the files follow in the chat
+            return False
+        await _run(update, context, ticket, save=False)
     elif action == "mbp":
         await _run(update, context, lambda turn: _on_page(turn, arg), save=True)
     else:

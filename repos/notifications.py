@@ -27,9 +27,11 @@ class NotificationRepo:
         )
 
     async def due(self, now_ms: int, limit: int) -> list[Notification]:
+        """Pending rows due now, oldest due first; rows queued together in their order (the confirmation's words
+        before its e-ticket): their ids ascend in the order of the insert."""
         return await Notification.find(
             {"status": NotificationStatus.PENDING, "next_attempt_ms": {"$lte": now_ms}}
-        ).sort("next_attempt_ms").limit(limit).to_list()
+        ).sort("+next_attempt_ms", "+_id").limit(limit).to_list()
 
     async def claim_notification(self, note: Notification, until_ms: int) -> bool:
         """pending → sending for this process until `until_ms`; False when another replica has it."""

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from services.reference import ReferenceData
     from services.seats import SeatService
     from services.sweeps import Sweeper
+    from services.tickets.service import TicketService
     from services.travellers import TravellerService
 
 
@@ -44,6 +45,7 @@ class Services:
     cancellations: Cancellations | None = None  # /cancel REF: the card, then "Yes, cancel"
     sweeper: Sweeper | None = None
     travellers: TravellerService | None = None  # saved travellers and contact (/profile, the passenger questions)
+    tickets: TicketService | None = None  # e-ticket PDF and calendar file (/ticket, the confirmation's attachments)
     webhook_secret: str = ""  # STRIPE_WEBHOOK_SECRET, or a per-process secret in demo mode
     started_monotonic: float = 0.0
     on_webhook_event: Callable[[str, str], None] | None = None  # metrics hook: (event type, outcome)

@@ -9,15 +9,17 @@ may run both: a row is claimed by a conditional update before it is sent.
 from __future__ import annotations
 
 import asyncio
+import html
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar, Protocol
 
 from core.clock import Clock
+from core.i18n import _
 from models.ops import Notification, NotificationStatus
 from repos.notifications import NotificationRepo
-from services.mailer import Email, Mailer, MailError
+from services.mailer import Attachment, Email, Mailer, MailError
 from services.wakeup import WakeUp
 
 log = logging.getLogger(__name__)
@@ -62,9 +64,24 @@ class ChatSender(Protocol):
     async def send_chat(self, payload: dict[str, Any]) -> None:
         """Send payload {chat_id, text (HTML), intents?}; raise ChatUndeliverable for a blocked chat."""
 
+    async def send_documents(self, chat_id: int, files: Sequence[Attachment], caption: str) -> None:
+        """Send the files as one group, `caption` (HTML) under the first; ChatUndeliverable for a blocked chat."""
+
 
 class ChatUndeliverable(Exception):
     """The chat will never accept messages (the traveller blocked the bot): don't retry."""
+
+
+class NothingToSend(Exception):
+    """What the row was to carry no longer exists (a booking cancelled before its e-ticket went): don't retry."""
+
+
+class DocumentSource(Protocol):
+    async def files_for(self, booking_id: str) -> tuple[object, list[Attachment]]:
+        """A booking's e-ticket files; NothingToSend when it has none (services.tickets.service)."""
+
+
+TICKETS = "tickets"  # the attachment kind of a booking's e-ticket files (PDF + .ics)
 
 
 class NotificationService:
@@ -75,6 +92,7 @@ class NotificationService:
         self.mailer = mailer
         self.admin_ids = admin_ids
         self.chat_sender: ChatSender | None = None
+        self.documents: DocumentSource | None = None  # the e-ticket files (attached by the composition root)
         self._wake = WakeUp()
         self.on_email: Callable[[str], None] = on_email or (lambda outcome: None)  # metrics: "sent" | "failed"
 
@@ -90,8 +108,18 @@ class NotificationService:
                                        "intents": [intent_payload(i) for i in intents]}, reference=reference)
 
     def email_note(self, key: str, to: str, subject: str, text: str, html: str, *,
-                   reference: str | None = None) -> Notification:
-        return self.note(key, "email", {"to": to, "subject": subject, "text": text, "html": html},
+                   reference: str | None = None, tickets_of: str | None = None) -> Notification:
+        """An e-mail; `tickets_of` (a booking id): the booking's e-ticket files go with it, drawn when it is sent.
+        Should they fail to draw, the e-mail goes without them and they follow in one of their own."""
+        payload: dict[str, Any] = {"to": to, "subject": subject, "text": text, "html": html}
+        if tickets_of is not None:
+            payload["attachments"] = {"kind": TICKETS, "booking_id": tickets_of}
+        return self.note(key, "email", payload, reference=reference)
+
+    def tickets_note(self, key: str, chat_id: int, booking_id: str, caption: str, *,
+                     reference: str | None = None) -> Notification:
+        """The booking's e-ticket files in the chat (drawn when sent, so a retry sends the same bytes)."""
+        return self.note(key, TICKETS, {"chat_id": chat_id, "booking_id": booking_id, "caption": caption},
                          reference=reference)
 
     async def enqueue_all(self, notes: Sequence[Notification]) -> int:
@@ -135,7 +163,7 @@ class NotificationService:
     async def _deliver(self, note: Notification) -> int:
         try:
             detail = await self._send(note)
-        except ChatUndeliverable as exc:
+        except (ChatUndeliverable, NothingToSend) as exc:
             await self._finish(note, NotificationStatus.FAILED, str(exc))
             return 0
         except Exception as exc:  # any failure is retried; the row keeps the reason
@@ -145,10 +173,12 @@ class NotificationService:
         return 1
 
     async def _send(self, note: Notification) -> str:
+        p = note.payload
         if note.channel == "email":
-            p = note.payload
+            attachments = await self._attachments(note)
             try:
-                result = await self.mailer.send(Email(note.key, p["to"], p["subject"], p["text"], p["html"]))
+                result = await self.mailer.send(Email(note.key, p["to"], p["subject"], p["text"], p["html"],
+                                                      attachments=tuple(attachments)))
             except MailError:
                 self.on_email("failed")
                 raise
@@ -156,8 +186,44 @@ class NotificationService:
             return result
         if self.chat_sender is None:
             raise RuntimeError("no chat sender attached yet")
-        await self.chat_sender.send_chat(note.payload)
+        if note.channel == TICKETS:
+            files = await self._ticket_files(str(p["booking_id"]))
+            await self.chat_sender.send_documents(int(p["chat_id"]), files, str(p.get("caption") or ""))
+            return f"{len(files)} file(s)"
+        await self.chat_sender.send_chat(p)
         return "chat"
+
+    async def _ticket_files(self, booking_id: str) -> list[Attachment]:
+        if self.documents is None:
+            raise RuntimeError("no e-ticket maker attached")
+        _booking, files = await self.documents.files_for(booking_id)
+        return files
+
+    async def _attachments(self, note: Notification) -> list[Attachment]:
+        """The files an e-mail row asks for. A booking with no ticket (cancelled since) sends the e-mail without
+        them; files that fail to draw send it without them too, and queue them in an e-mail of their own, which
+        is retried (and the admins told) like any other, so the words of the e-mail never wait on a drawing."""
+        wanted = note.payload.get("attachments")
+        if not isinstance(wanted, dict) or wanted.get("kind") != TICKETS:
+            return []
+        booking_id = str(wanted.get("booking_id"))
+        if note.key.endswith(":files"):  # the follow-up itself: its failure is retried as the row's own
+            return await self._ticket_files(booking_id)
+        try:
+            return await self._ticket_files(booking_id)
+        except NothingToSend as exc:
+            log.info("e-mail %s goes without its e-ticket: %s", note.key, exc,
+                     extra={"booking": note.booking_reference or "-"})
+        except Exception:
+            log.exception("e-ticket files for %s could not be drawn; the e-mail goes without them", note.key,
+                          extra={"booking": note.booking_reference or "-"})
+            p = note.payload
+            text = _("Your e-ticket (PDF) and calendar file for booking {reference} are attached.").format(
+                reference=note.booking_reference or "")
+            await self.enqueue_all([self.email_note(
+                f"{note.key}:files", p["to"], _("Your e-ticket: {subject}").format(subject=p["subject"]), text,
+                f"<p>{html.escape(text)}</p>", reference=note.booking_reference, tickets_of=booking_id)])
+        return []
 
     async def _finish(self, note: Notification, status: NotificationStatus, detail: str) -> None:
         await self.repo.finish(note, status, self.clock.now_ms(), "" if status == NotificationStatus.SENT else detail)

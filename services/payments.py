@@ -35,6 +35,7 @@ from services.payment_texts import (
 from services.reference import ReferenceData
 from services.seats import SeatService
 from services.stripe_gateway import CheckoutLine, CheckoutRequest, PaymentGateway
+from services.tickets.service import caption as ticket_caption
 from services.trust_texts import reseated_note
 
 log = logging.getLogger(__name__)
@@ -201,7 +202,8 @@ class PaymentService:
 
     async def queue_confirmation(self, booking: Booking, key: str,
                                  step: Callable[[str], Awaitable[None]] | None = None) -> None:
-        """The confirmation (chat + e-mail) for a CONFIRMED booking, queued once per `key`.
+        """The confirmation (chat, e-ticket files, e-mail with them attached) for a CONFIRMED booking, queued once
+        per `key`.
 
         `step` is awaited before the outbox write ("outbox": the webhook's fault-injection point).
         """
@@ -216,11 +218,15 @@ class PaymentService:
                                                   leads=(reseated_note(booking, html_text=False).strip(),))
         if step is not None:
             await step("outbox")
-        await self.notifications.enqueue_all([  # one write for both; each once per key
+        await self.notifications.enqueue_all([  # one write for all three; each once per key
             self.notifications.chat_note(f"{key}-chat:{booking.id}", booking.chat_id, text,
                                          reference=booking.reference),
+            # The e-ticket (PDF + calendar) after the words, as its own row: a drawing that fails is retried
+            # there, and never holds up the confirmation text.
+            self.notifications.tickets_note(f"{key}-tickets:{booking.id}", booking.chat_id, str(booking.id),
+                                            ticket_caption(booking), reference=booking.reference),
             self.notifications.email_note(f"{key}-email:{booking.id}", booking.email, subject, body, html,
-                                          reference=booking.reference)])
+                                          reference=booking.reference, tickets_of=str(booking.id))])
 
     async def resend_confirmation(self, booking: Booking, actor: str) -> None:
         """Admin /resend of a CONFIRMED booking: the confirmation again, by chat and e-mail."""

@@ -14,11 +14,11 @@ import aiohttp
 import pytest
 
 from core.database import Database
-from models import Booking
+from models import Booking, BookingStatus
 from models.ops import InboxStatus, WebhookEvent
 from tests.fakes.sendgrid import FakeSendGrid
 from tests.fakes.stripe import FakeStripe, build_event, sign_payload
-from tests.flows import book_to_review
+from tests.flows import book_to_review, drain_outbox, fill_passenger, to_passengers
 from tests.harness import RunningBot, running_bot
 from tests.invariants import assert_seat_and_money_invariants
 
@@ -77,6 +77,26 @@ class PayingBot:
     def completed_event(self, session_id: str, **overrides: Any) -> dict[str, Any]:
         session = self.stripe.complete_session(session_id, **overrides)
         return build_event("checkout.session.completed", session)
+
+    async def paid_booking(self, traveller: Any, names: list[str]) -> Booking:
+        """Book LHR → JFK for these passengers (born 1970, 1971…), pay through the signed webhook, deliver the
+        outbox; returns the CONFIRMED booking as stored."""
+        await to_passengers(traveller, self.bot.clock, pax=len(names))
+        for index, name in enumerate(names):
+            if index:
+                await traveller.wait_for(f"Passenger {index + 1} of")
+            await fill_passenger(traveller, index, name, f"19{70 + index}-04-2{index}", "ada@example.com")
+        await traveller.wait_for("Please review your booking")
+        await traveller.press("Confirm and pay")
+        await traveller.wait_for("Pay")
+        booking = await Booking.find(Booking.user_id == traveller.user_id).sort("-created_at").first_or_none()
+        assert booking is not None and booking.payment.session_id
+        status, body = await self.post_event(self.completed_event(booking.payment.session_id))
+        assert (status, body["outcome"]) == (200, "confirmed")
+        await drain_outbox(self.services, timeout=30)
+        fresh = await Booking.get(booking.id)
+        assert fresh is not None and fresh.status == BookingStatus.CONFIRMED
+        return fresh
 
     async def booked_with_link(self, traveller: Any, pax: int = 1, days_ahead: int = 10) -> tuple[Booking, str]:
         """Drive the traveller to the payment link; returns the (newest) booking and its Checkout session id."""

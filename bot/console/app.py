@@ -71,7 +71,7 @@ def run_console(settings: Settings, admin: bool) -> int:
 
 async def _console(settings: Settings, *, admin: bool) -> int:
     screen = Screen()
-    api = LocalBotApi(CONSOLE_USER, settings.DATA_DIR / "console" / "files")
+    api = LocalBotApi(CONSOLE_USER, settings.DATA_DIR / "tickets")
     await api.start()
     flyo = console_settings(settings, api.root, api.token, admin=admin)
     screen.show(banner(flyo, admin=admin, style_bold=screen.style.bold("✈️  FlyO in your terminal")))

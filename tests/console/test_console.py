@@ -168,6 +168,14 @@ def test_book_a_flight_in_the_console_to_confirmed(console: Console, data_dir: P
     assert path.parent == data_dir.resolve() / "outbox" and path.exists()
     assert reference.group(1) in path.read_text(errors="replace")
 
+    # The e-ticket and calendar file: saved where the person can open them, the paths shown in the chat.
+    console.say("/ticket", expect=f"e-ticket of booking {reference.group(1)}")
+    shown = "\n".join(console.transcript)
+    for name in (f"FlyO-e-ticket-{reference.group(1)}.pdf", f"FlyO-{reference.group(1)}.ics"):
+        saved = re.findall(r"📎 \S*" + re.escape(name) + r" saved as (\S+)", shown)
+        assert saved, f"no {name} in the chat:\n{shown[-3000:]}"
+        file = Path(saved[0]) if Path(saved[0]).is_absolute() else REPO_ROOT / saved[0]
+        assert file.parent == data_dir.resolve() / "tickets" and file.exists()
     console.say("/mybookings", expect="Confirmed")
     assert console.quit() == 0
     assert embedded_servers(data_dir) == []

@@ -26,4 +26,4 @@ async def test_bot_commands_are_registered_at_startup(bot: Any) -> None:
     calls = bot.telegram.calls_of("setMyCommands")
     assert calls, "setMyCommands was not called in post_init"
     names = [c["command"] for c in calls[-1].params["commands"]]
-    assert names == ["search", "mybookings", "profile", "cancel", "support", "help"]
+    assert names == ["search", "mybookings", "ticket", "profile", "cancel", "support", "help"]

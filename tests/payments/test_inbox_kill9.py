@@ -142,7 +142,11 @@ async def test_kill_9_after_the_200_loses_no_event_and_confirms_once(inventory_d
             assert len(sendgrid.messages_to("ada@example.com")) == 1
             keys = [n.key for n in await Notification.find(Notification.booking_reference == booking.reference)
                     .to_list()]
-            assert sorted(keys) == sorted([f"confirm-chat:{booking.id}", f"confirm-email:{booking.id}"])
+            assert sorted(keys) == sorted([f"confirm-chat:{booking.id}", f"confirm-tickets:{booking.id}",
+                                           f"confirm-email:{booking.id}"])
+            # the e-ticket went once too: one PDF and one calendar file in the chat
+            names = [m.document.filename for m in ada.messages() if m.document is not None]
+            assert sorted(names) == sorted([f"FlyO-e-ticket-{booking.reference}.pdf", f"FlyO-{booking.reference}.ics"])
         finally:
             second.send_signal(signal.SIGTERM)
             assert await asyncio.to_thread(second.wait, 30) == 0
