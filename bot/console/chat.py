@@ -92,10 +92,14 @@ class ChatView:
             if keyboard.reply:  # one reply keyboard at a time, as in Telegram
                 self.keyboards = [(mid, kb) for mid, kb in self.keyboards if not kb.reply]
             self.keyboards.append((message.message_id, keyboard))
+        saved = "" if message.document is None else (
+            f"📎 {message.document.name} saved as {shown_path(message.document)}")
+        if saved and not message.text.strip():  # a file without a caption: the file is the message
+            return "\n" + render_message(saved, None, keyboard, self.style, edited=edited, width=self.screen.width)
         text = render_message(message.text, message.parse_mode, keyboard, self.style, edited=edited,
                               width=self.screen.width)
-        if message.document is not None:
-            text += f"\n      📎 {message.document.name} saved as {shown_path(message.document)}"
+        if saved:
+            text += f"\n      {saved}"
         return "\n" + text
 
     async def settle(self, since: float) -> None:
