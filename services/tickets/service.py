@@ -8,9 +8,9 @@ serials are simply never used (numbers are unique, not gap-free, as airline tick
 the confirmation time stored on the booking, so a re-sent ticket shows the same date.
 
 The files are drawn when they are delivered, from the booking as it is then (a replaced seat shows its new number),
-and are never stored: the same booking draws the same bytes. Drawing is CPU work (~0.1 s for a Latin-only ticket,
-~0.25 s with CJK names), so it runs on a small pool of its own, off the event loop, and a burst of confirmations
-queues there instead of taking every thread the Telegram and Stripe calls need.
+and are never stored: the same booking draws the same bytes. The pages are composed on a small thread pool (a few
+ms a page) and the PDF is rendered in a process of its own (services.tickets.renderer), so a burst of
+confirmations never takes the event loop's CPU.
 """
 
 from __future__ import annotations
@@ -33,7 +33,8 @@ from services.tickets.calendar import MEDIA_TYPE as ICS_TYPE
 from services.tickets.calendar import booking_ics
 from services.tickets.compose import issued_at, page_count, ticket_pages
 from services.tickets.numbers import ticket_number
-from services.tickets.pdf import render
+from services.tickets.pdf import TicketPage
+from services.tickets.renderer import render_pdf
 
 log = logging.getLogger(__name__)
 
@@ -82,11 +83,11 @@ class TicketService:
         self.notifications = notifications
         self.bookings = bookings or BookingRepo()
         self.numbers = numbers or TicketNumberRepo()
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="flyo-tickets")
+        self._threads = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="flyo-tickets")
         self._drawn: dict[str, asyncio.Future[list[Attachment]]] = {}  # the last drawings, oldest first
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._threads.shutdown(wait=False, cancel_futures=True)
 
     async def issue(self, booking: Booking) -> Booking:
         """The booking with its ticket numbers, issuing them if it has none. NoTicket unless CONFIRMED."""
@@ -129,7 +130,7 @@ class TicketService:
         return booking, await self.draw(booking)
 
     async def draw(self, booking: Booking) -> list[Attachment]:
-        """The two files of a ticketed booking, drawn on the ticket pool (with the caller's language).
+        """The two files of a ticketed booking, in the caller's language.
 
         The confirmation's album and its e-mail ask for the same booking moments apart: the last few drawings
         are kept, keyed by everything they are drawn from (the booking as stored, the language), so the second
@@ -138,16 +139,21 @@ class TicketService:
         key = hashlib.sha256(f"{current_locale()}\n{booking.model_dump_json()}".encode()).hexdigest()
         found = self._drawn.get(key)
         if found is None or (found.done() and found.exception() is not None):
-            loop = asyncio.get_running_loop()
-            found = asyncio.ensure_future(loop.run_in_executor(self._pool, copy_context().run, self._draw, booking))
+            found = asyncio.ensure_future(self._draw(booking))
             self._drawn[key] = found
             while len(self._drawn) > KEPT_DRAWINGS:
                 self._drawn.pop(next(iter(self._drawn)))
         return list(await asyncio.shield(found))
 
-    def _draw(self, booking: Booking) -> list[Attachment]:
-        pdf = render(ticket_pages(booking, self.reference),
-                     title=_("FlyO e-ticket {reference}").format(reference=booking.reference),
-                     issued=issued_at(booking))
-        ics = booking_ics(booking, self.reference.airports, bot_username=self.reference.bot_username or "")
+    async def _draw(self, booking: Booking) -> list[Attachment]:
+        """Compose the pages and the calendar on a thread (barcodes, formatting: a few ms a page), then render the
+        PDF in the renderer process (renderer.render_pdf)."""
+        loop = asyncio.get_running_loop()
+        pages, ics = await loop.run_in_executor(self._threads, copy_context().run, self._compose, booking)
+        title = _("FlyO e-ticket {reference}").format(reference=booking.reference)
+        pdf = await render_pdf(pages, title=title, issued=issued_at(booking), locale=current_locale())
         return [Attachment(pdf_name(booking), pdf, PDF_TYPE), Attachment(ics_name(booking), ics, ICS_TYPE)]
+
+    def _compose(self, booking: Booking) -> tuple[list[TicketPage], bytes]:
+        pages = ticket_pages(booking, self.reference)
+        return pages, booking_ics(booking, self.reference.airports, bot_username=self.reference.bot_username or "")

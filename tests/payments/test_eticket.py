@@ -8,55 +8,23 @@ from __future__ import annotations
 
 import base64
 from datetime import UTC, datetime, timedelta
-from io import BytesIO
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pypdfium2  # type: ignore[import-untyped]
-import zxingcpp  # type: ignore[import-untyped]
 from icalendar import Calendar
-from PIL import Image
-from pypdf import PdfReader
 
 from models import Booking
 from models.ops import Notification
 from services.tickets import bcbp
 from services.tickets.numbers import is_ticket_number
 from tests.paying import PayingBot
+from tests.pdfread import barcodes, pdfium_texts, text_layer
 
-DPI = 200
 ZONES = {"LHR": "Europe/London", "JFK": "America/New_York"}
 
 
 def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
-
-
-def _page_image(pdf: bytes, index: int) -> Image.Image:
-    document = pypdfium2.PdfDocument(pdf)
-    try:
-        image: Image.Image = document[index].render(scale=DPI / 72).to_pil()
-        return image
-    finally:
-        document.close()
-
-
-def _barcodes(pdf: bytes, index: int) -> dict[str, str]:
-    """Format name ("PDF417", "QRCode") → decoded text of every barcode on the page."""
-    found = zxingcpp.read_barcodes(_page_image(pdf, index))
-    return {result.format.name: result.text for result in found}
-
-
-def _text_layer(pdf: bytes) -> list[str]:
-    return [page.extract_text() for page in PdfReader(BytesIO(pdf)).pages]
-
-
-def _pdfium_text(pdf: bytes) -> list[str]:
-    document = pypdfium2.PdfDocument(pdf)
-    try:
-        return [str(document[i].get_textpage().get_text_range()) for i in range(len(document))]
-    finally:
-        document.close()
 
 
 def _chat_files(traveller: Any) -> dict[str, bytes]:
@@ -101,14 +69,14 @@ async def test_two_passengers_get_a_scannable_e_ticket_in_the_chat_and_the_email
     assert len({m.raw.get("media_group_id") for m in album}) == 1  # one album: PDF and calendar together
 
     # Page 1: Ada on FO…; both symbologies carry the same BCBP string, which decodes to the booking.
-    codes = _barcodes(pdf, 0)
+    codes = barcodes(pdf, 0)
     assert set(codes) == {"PDF417", "QRCode"}, codes
     assert codes["PDF417"] == codes["QRCode"]
     _assert_leg(codes["PDF417"], booking, 0, "LOVELACE/ADA")
-    _assert_leg(_barcodes(pdf, 1)["PDF417"], booking, 1, "BABBAGE/CHARLES")
+    _assert_leg(barcodes(pdf, 1)["PDF417"], booking, 1, "BABBAGE/CHARLES")
 
     # The text layer: PNR, ticket number, local times with their zone, seat.
-    pages = _text_layer(pdf)
+    pages = text_layer(pdf)
     assert len(pages) == 2  # one passenger per page, one flight
     flight = booking.segments[0].flight
     departs = _utc(flight.departs_at).astimezone(ZoneInfo("Europe/London"))
@@ -153,12 +121,12 @@ async def test_non_latin_and_25_letter_surnames(paying: PayingBot) -> None:
 
     # 王 芳 has no Latin spelling FlyO could know: the barcode names the first passenger PASSENGER/A, as documented
     # in services.tickets.bcbp; the page prints the name as entered.
-    _assert_leg(_barcodes(pdf, 0)["QRCode"], booking, 0, "PASSENGER/A")
+    _assert_leg(barcodes(pdf, 0)["QRCode"], booking, 0, "PASSENGER/A")
     # A 25-letter surname: cut to 18 letters, "/" and the given name's initial — 20 characters.
-    second = _barcodes(pdf, 1)
+    second = barcodes(pdf, 1)
     _assert_leg(second["PDF417"], booking, 1, "WOLFESCHLEGELSTEIN/Z")
     assert second["PDF417"] == second["QRCode"]
-    shown = _pdfium_text(pdf)  # pdfium reads the CJK font's text as Chrome does
+    shown = pdfium_texts(pdf)  # pdfium reads the CJK font's text as Chrome does
     assert "王 芳" in shown[0]
     assert f"Zoë {surname}" in shown[1]
 
@@ -192,9 +160,9 @@ async def test_the_album_and_the_email_share_one_drawing(paying: PayingBot, monk
     tickets = paying.services.tickets
     real, calls = tickets._draw, []
 
-    def counted(booking: Booking) -> Any:
+    async def counted(booking: Booking) -> Any:
         calls.append(booking.reference)
-        return real(booking)
+        return await real(booking)
 
     monkeypatch.setattr(tickets, "_draw", counted)
     ada = paying.telegram.traveller(3705, first_name="Ada")

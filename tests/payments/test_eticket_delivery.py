@@ -101,7 +101,7 @@ async def test_a_drawing_that_keeps_failing_never_holds_up_the_confirmation(payi
                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     tickets = paying.services.tickets
 
-    def broken(booking: Booking) -> list[Attachment]:
+    async def broken(booking: Booking) -> list[Attachment]:
         raise RuntimeError("font file unreadable")
 
     monkeypatch.setattr(tickets, "_draw", broken)
@@ -136,11 +136,11 @@ async def test_the_files_follow_in_their_own_email_when_the_first_drawing_fails(
     real = tickets._draw
     failures = [1]
 
-    def flaky(booking: Booking) -> list[Attachment]:
+    async def flaky(booking: Booking) -> list[Attachment]:
         if failures:
             failures.pop()
             raise RuntimeError("out of memory")
-        files: list[Attachment] = real(booking)
+        files: list[Attachment] = await real(booking)
         return files
 
     monkeypatch.setattr(tickets, "_draw", flaky)
@@ -212,16 +212,17 @@ async def test_the_mybookings_card_has_an_e_ticket_button_that_acts_once_a_minut
         return booking.reference in message.plain_text() and "🎫 E-ticket" in message.button_labels()
 
     cards = await ada.wait_for(card_with_ticket_button)
+    answered = len(ada.callback_answers)  # the booking's own presses before
     for _ in range(25):
         await ada.press("E-ticket", cards)
 
     async def all_answered() -> bool:
-        return len(ada.callback_answers) >= 25
+        return len(ada.callback_answers) >= answered + 25
 
     await eventually(all_answered, timeout=30)
-    toasts = [str(a.get("text") or "") for a in ada.callback_answers]
+    toasts = [str(a.get("text") or "") for a in ada.callback_answers[answered:]]
     assert sum("Sending the e-ticket" in t for t in toasts) == 1
-    assert sum("already on its way" in t for t in toasts) == 24
+    assert sum("already on its way" in t for t in toasts) == 24, toasts
     await drain_outbox(paying.services, timeout=30)
     assert len(_documents(ada)) == before + 2
     mallory = paying.telegram.traveller(3812, first_name="Mallory")

@@ -12,19 +12,17 @@ from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
 
-import pypdfium2  # type: ignore[import-untyped]
 import pytest
 import zxingcpp  # type: ignore[import-untyped]
-from PIL import Image
 from pypdf import PdfReader
 
 from services.tickets.barcodes import pdf417_png, qr_png
 from services.tickets.pdf import TicketPage, clean, render
 from services.tickets.sample import sample_page
+from tests.pdfread import DPI, page_image, pdfium_texts, text_layer
 
 BCBP = "M1BRZECZYSZCZYKIEWIC/LEFLY4Q2 LHRJFKFO 0280 012Y014C0001 100"
 ISSUED = datetime(2027, 1, 5, 14, 30, tzinfo=UTC)
-DPI = 200
 
 
 PDF417_PNG, QR_PNG = pdf417_png(BCBP), qr_png(BCBP)
@@ -51,37 +49,13 @@ def pdf() -> bytes:
     return render(PAGES, title="FlyO e-ticket FLY4Q2", issued=ISSUED)
 
 
-def _raster(pdf: bytes, index: int) -> Image.Image:
-    document = pypdfium2.PdfDocument(pdf)
-    try:
-        image: Image.Image = document[index].render(scale=DPI / 72).to_pil()
-        return image
-    finally:
-        document.close()
-
-
-def _texts(pdf: bytes) -> list[str]:
-    """pypdf's text layer. It reads fpdf2's CFF (OpenType) font — the CJK fallback — as one-byte codes, so CJK
-    characters come out with a NUL before each: the names are checked with pdfium's reading too (`_pdfium_texts`),
-    which is what Chrome and most viewers use."""
-    return [page.extract_text() for page in PdfReader(BytesIO(pdf)).pages]
-
-
-def _pdfium_texts(pdf: bytes) -> list[str]:
-    document = pypdfium2.PdfDocument(pdf)
-    try:
-        return [str(document[index].get_textpage().get_text_range()) for index in range(len(document))]
-    finally:
-        document.close()
-
-
 def test_the_barcode_string_is_60_characters() -> None:
     assert len(BCBP) == 60  # the IATA BCBP mandatory items of one leg
 
 
 @pytest.mark.parametrize("index", [0, 1])
 def test_both_barcodes_scan_from_each_page_at_200_dpi(pdf: bytes, index: int) -> None:
-    image = _raster(pdf, index)
+    image = page_image(pdf, index)
     assert image.size == (round(210 / 25.4 * DPI), round(297 / 25.4 * DPI))  # A4 portrait
     found = {(result.format, result.text) for result in zxingcpp.read_barcodes(image)}
     assert (zxingcpp.BarcodeFormat.PDF417, BCBP) in found
@@ -89,13 +63,13 @@ def test_both_barcodes_scan_from_each_page_at_200_dpi(pdf: bytes, index: int) ->
 
 
 def test_one_page_per_ticket_and_the_text_layer_has_what_staff_look_for(pdf: bytes) -> None:
-    first, second = _texts(pdf)
+    first, second = text_layer(pdf)
     for text in (first, second):
         for expected in ("FLY4Q2", "Tue 12 Jan 2027, 09:40 GMT", "Tue 12 Jan 2027, 12:55 EST", "FO280", "LHR", "JFK",
                          "London", "John F. Kennedy International Airport", "£412.30", "1 × 23 kg checked",
                          "E-TICKET / ITINERARY RECEIPT — not a boarding pass"):
             assert expected in text, (expected, text)
-    assert "王芳" in _pdfium_texts(pdf)[0] and "000 1234567890" in first and "14D" in first
+    assert "王芳" in pdfium_texts(pdf)[0] and "000 1234567890" in first and "14D" in first
     assert "Łukasz Zoë Brzęczyszczykiewicz" in second and "000 1234567891" in second and "14C" in second
     assert "+ infant on lap: Ella Lovelace" in second and "infant" not in first
 
@@ -135,11 +109,11 @@ HOSTILE = {
 def test_hostile_fields_never_raise_and_stay_on_one_page_each(case: str) -> None:
     pages = [HOSTILE[case], PAGES[0]]
     pdf = render(pages, title=f"\x00{case}", issued=ISSUED)
-    texts = _texts(pdf)
+    texts = text_layer(pdf)
     assert len(texts) == 2
     assert not any(ord(char) < 32 and char not in "\n" for char in texts[0])
-    assert "FLY4Q2" in texts[1] and "王芳" in _pdfium_texts(pdf)[1]
-    found = {(result.format, result.text) for result in zxingcpp.read_barcodes(_raster(pdf, 0))}
+    assert "FLY4Q2" in texts[1] and "王芳" in pdfium_texts(pdf)[1]
+    found = {(result.format, result.text) for result in zxingcpp.read_barcodes(page_image(pdf, 0))}
     assert (zxingcpp.BarcodeFormat.PDF417, BCBP) in found  # nothing long was drawn over the barcode
 
 
@@ -158,5 +132,5 @@ def test_save_a_sample_png_when_asked(pdf: bytes) -> None:
     target = os.environ.get("FLYO_TICKET_SAMPLE")
     if not target:
         pytest.skip("set FLYO_TICKET_SAMPLE=path.png to save page 1")
-    image = _raster(pdf, 0)
+    image = page_image(pdf, 0)
     image.save(Path(target), format="PNG", optimize=True)
