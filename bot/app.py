@@ -83,7 +83,7 @@ def build_application(settings: Settings, services: Services, *, with_updater: b
 
 
 def register_handlers(app: FlyOApplication) -> None:
-    from handlers import admin, mybookings, ops, profile, stats, support, tickets
+    from handlers import admin, flight_ops, mybookings, ops, profile, stats, support, tickets
 
     ops.register(app)  # group -1: flood control and blocked-chat tracking before any handler
     private = filters.ChatType.PRIVATE
@@ -95,6 +95,7 @@ def register_handlers(app: FlyOApplication) -> None:
     app.add_handler(CommandHandler("profile", profile.profile_command, filters=private))
     app.add_handler(CommandHandler("ticket", tickets.ticket_command, filters=private))
     admin.register(app)  # /booking, /resend
+    flight_ops.register(app)  # /flight, /delay, /gate, /cancelflight
     stats.register(app)  # /stats
     support.register(app)  # /support, /reply, /find, /flagged
     # The cards' own buttons ("*:mb?:…"), before the router's catch-all.

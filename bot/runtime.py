@@ -29,6 +29,8 @@ from services.cancellations import Cancellations
 from services.connections import ConnectionSearch
 from services.context import Services
 from services.conversations import ConversationStore
+from services.flight_actions import FlightOps
+from services.flight_status import FlightStatusService
 from services.flights import FlightSearch
 from services.mailer import Mailer, OutboxMailer, SendGridMailer
 from services.metrics import count_email, count_webhook_event, record_round_trips
@@ -163,6 +165,9 @@ async def build_services(settings: Settings, database: Database, clock: Clock | 
     services.sweeper = Sweeper(clock, seats, services.bookings, notifications, services.payments, reference,
                                services.payment_events)
     services.sweeper.flush_counters = flush_counters  # the searches counted for /stats
+    services.flight_status = FlightStatusService(clock, notifications, reference)
+    services.flight_ops = FlightOps(clock, services.flight_status)
+    services.sweeper.finish_flight_alerts = services.flight_status.finish_interrupted
     return services
 
 

@@ -27,7 +27,9 @@ HELP = N_(
     "• /help — this message"
 )
 ADMIN_HELP = ("\n\nAdmin: /booking REF · /resend REF · /cancel REF [reason] [-- message to the traveller] · "
-              "/stats · /find name|e-mail|REF · /flagged · /reply REF text")
+              "/stats · /find name|e-mail|REF · /flagged · /reply REF text · /flight FO280 2026-12-03 · "
+              "/delay FO280 2026-12-03 45 [reason] · /gate FO280 2026-12-03 B32 [terminal] · "
+              "/cancelflight FO280 2026-12-03 [reason]")
 
 
 async def start(update: Update, context: FlyOContext) -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from core.i18n import N_, _, translate
 from handlers import (
     cancel_card,
+    flight_ops,
     laps,
     passengers,
     payment,
@@ -96,6 +97,7 @@ FLOW: dict[Step, StepRow] = {
 # target): "*:pay:<booking id>", "*:new:".
 ANYWHERE: dict[str, Action] = {"pay": payment.on_pay, "new": search.begin,
                                "cx": cancel_card.on_yes, "keep": cancel_card.on_keep,  # the cancellation card
+                               "fsy": flight_ops.on_yes, "fsn": flight_ops.on_no,  # an admin's flight status card
                                "dsc": search.on_discard, "stay": search.on_stay}  # /search mid-booking
 
 def hint(step: Step) -> str:

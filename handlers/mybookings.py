@@ -23,7 +23,9 @@ from handlers.router import run_side_turn, run_turn
 from handlers.tickets import send_ticket
 from handlers.turn import Turn, callback_data, pressed
 from models.booking import Booking, BookingStatus
+from models.flight_status import FlightState
 from services import itinerary_texts
+from services.flight_status_texts import state_line
 
 log = logging.getLogger(__name__)
 
@@ -32,14 +34,27 @@ PER_PAGE = 5
 STATUS_MARK = {BookingStatus.PENDING: "⏳", BookingStatus.CONFIRMED: "✅", BookingStatus.CANCELLED: "❌"}
 
 
-def card(turn: Turn, booking: Booking, *, details: bool = False) -> tuple[str, InlineKeyboardMarkup]:
-    """A booking's card: reference, route, status in words, every flight in local times, total; with details,
-    the passengers with their seats and the contact."""
+async def flight_states(turn: Turn, bookings: list[Booking]) -> dict[str, FlightState]:
+    """The current status of the flights of these bookings (the confirmed ones: a cancelled trip needs none)."""
+    if turn.svc.flight_status is None:
+        return {}
+    ids = [s.flight.flight_id for b in bookings if b.status == BookingStatus.CONFIRMED for s in b.segments]
+    return await turn.svc.flight_status.repo.states(ids) if ids else {}
+
+
+def card(turn: Turn, booking: Booking, *, details: bool = False,
+         states: dict[str, FlightState] | None = None) -> tuple[str, InlineKeyboardMarkup]:
+    """A booking's card: reference, route, status in words, every flight in local times (with its latest status
+    once something changed: a delay, a gate, a cancellation), total; with details, the passengers with their seats
+    and the contact."""
     svc = turn.svc
+    changes = [f"{esc(s.flight.flight_number)}: {esc(line)}" for s in booking.segments
+               if (line := state_line((states or {}).get(s.flight.flight_id), s.flight, svc.airports))]
     lines = [
         f"🎫 <b>{booking.reference}</b> · {itinerary_texts.route(booking)}",
         f"{STATUS_MARK[booking.status]} <b>{itinerary_texts.status_words(booking, svc.clock.now_ms())}</b>",
         *itinerary_texts.itinerary_lines(booking, svc.airports),
+        *changes,
         ngettext("Total {total} · {count} passenger", "Total {total} · {count} passengers",
                  len(booking.passengers)).format(total=money(booking.price.total, booking.price.currency),
                                             count=len(booking.passengers)),
@@ -85,8 +100,9 @@ async def show_page(turn: Turn, page: int, *, came_from: int | None = None) -> N
         turn.say("🎫 " + _range(came_from, shown, total) if shown else "🎫", edit=True)
     else:
         turn.say("🎫 <b>" + _("Your bookings") + "</b> — " + _("newest first"))
+    states = await flight_states(turn, bookings)
     for booking in bookings:
-        text, markup = card(turn, booking)
+        text, markup = card(turn, booking, states=states)
         turn.say(text, markup)
     if total > PER_PAGE:
         rev = turn.conv.rev + 1  # the chat's revision once this turn is saved
@@ -140,7 +156,7 @@ async def on_callback(update: Update, context: FlyOContext) -> None:
             if booking is None:
                 await _not_found(turn)
                 return False
-            text, markup = card(turn, booking, details=action == "mbd")
+            text, markup = card(turn, booking, details=action == "mbd", states=await flight_states(turn, [booking]))
             turn.say(text, markup, edit=True)
             return False
         await _run(update, context, show, save=False)

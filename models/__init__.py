@@ -18,6 +18,8 @@ from models.chat_status import ChatStatus
 from models.conversation import Conversation
 from models.daily_counter import DailyCounter
 from models.flight import Flight, FlightSnapshot
+from models.flight_action import FlightActionRequest
+from models.flight_status import FlightState, FlightStatusEvent, FlightStatusKind
 from models.ops import AttemptStatus, AuditEntry, Notification, NotificationStatus, PaymentAttempt, WebhookEvent
 from models.seat import HoldStatus, SeatHold
 from models.ticket_counter import TicketCounter
@@ -42,6 +44,9 @@ ALL_DOCUMENTS: list[type] = [
     SavedTraveller,
     TravellerContact,
     TicketCounter,
+    FlightStatusEvent,
+    FlightState,
+    FlightActionRequest,
 ]
 
 __all__ = [
@@ -58,7 +63,11 @@ __all__ = [
     "CancelRequest",
     "Conversation",
     "Flight",
+    "FlightActionRequest",
     "FlightSnapshot",
+    "FlightState",
+    "FlightStatusEvent",
+    "FlightStatusKind",
     "HoldStatus",
     "Notification",
     "NotificationStatus",

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from services.cancellations import Cancellations
     from services.connections import ConnectionSearch
     from services.conversations import ConversationStore
+    from services.flight_actions import FlightOps
+    from services.flight_status import FlightStatusService
     from services.flights import FlightSearch
     from services.notifications import NotificationService
     from services.payment_events import PaymentEvents
@@ -45,6 +47,8 @@ class Services:
     cancellations: Cancellations | None = None  # /cancel REF: the card, then "Yes, cancel"
     sweeper: Sweeper | None = None
     travellers: TravellerService | None = None  # saved travellers and contact (/profile, the passenger questions)
+    flight_status: FlightStatusService | None = None  # what happens to flights after they are sold (issue #18)
+    flight_ops: FlightOps | None = None  # the admins' /delay, /gate, /cancelflight cards
     tickets: TicketService | None = None  # e-ticket PDF and calendar file (/ticket, the confirmation's attachments)
     webhook_secret: str = ""  # STRIPE_WEBHOOK_SECRET, or a per-process secret in demo mode
     started_monotonic: float = 0.0

@@ -249,3 +249,16 @@ def cancellation(booking: Booking, airports: AirportDirectory, refund_note: str,
     steps.append(Paragraph(_("To book another flight, send /search {where}").format(where=where), link))
     blocks += [Heading(_("What happens next")), Bullets(steps), _support(bot_username)]
     return _mail(subject, _("Your booking is cancelled"), said, blocks)
+
+
+def flight_change(booking: Booking, airports: AirportDirectory, subject: str, said: str, *,
+                  bot_username: str | None = None) -> Mail:
+    """A flight of the booking changed (delay, gate, cancellation): what happened, then the booking's flights."""
+    blocks: list[Block] = [Reference(_("Booking reference"), booking.reference), Paragraph(said)]
+    blocks += _flights(booking, airports) + _passengers(booking)
+    where, link = _chat(bot_username)
+    blocks += [Heading(_("What happens next")), Bullets([
+        Paragraph(_("FlyO tells you here and in the chat of every further change.")),
+        Paragraph(_("Your booking with its latest status: send /mybookings {where}").format(where=where), link),
+    ]), _support(bot_username)]
+    return _mail(subject, _("Your flight has changed"), said, blocks)

@@ -42,6 +42,7 @@ class SweepReport:
     seats_released: int = 0
     confirmations_finished: int = 0
     hold_alerts: int = 0  # seat holds about to lapse or lapsed, told (services.hold_alerts)
+    flight_alerts_finished: int = 0  # flight status fan-outs cut short by a crash, finished (services.flight_status)
 
 
 async def _nothing_to_flush() -> int:
@@ -64,6 +65,8 @@ class Sweeper:
         # Counts kept in memory until written (services.stats.flush_counters, set by bot.runtime: the sweep must
         # not import the stats, which import the metrics, which know the services).
         self.flush_counters: Callable[[], Awaitable[int]] = _nothing_to_flush
+        # Flight status fan-outs cut short (set by bot.runtime, like the counters).
+        self.finish_flight_alerts: Callable[[], Awaitable[int]] = _nothing_to_flush
 
     async def run(self) -> SweepReport:
         report = SweepReport()
@@ -75,6 +78,7 @@ class Sweeper:
             report.confirmations_finished = await self.payment_events.finish_confirmations()
         report.payment_reminders = await self.payment_reminders()
         report.departure_reminders = await self.departure_reminders()
+        report.flight_alerts_finished = await self.finish_flight_alerts()
         report.notifications_sent = await self.notifications.deliver_due()
         report.counted_searches = await self.flush_counters()
         return report

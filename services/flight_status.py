@@ -1,0 +1,148 @@
+"""Flight status (issue #18): record what happens to a flight, keep its current state, and tell every traveller on
+it — exactly once per event and booking — by chat and e-mail through the notification outbox.
+
+One entry point for every source (`record`): the admin's confirmed /delay, /gate, /cancelflight, or a status feed
+(services.providers.status_feed). The same event twice is stored once (its key is unique) and told once; an event
+older than what the flight already shows is stored as stale and told to nobody, so a late or out-of-order report
+never rolls a flight back.
+
+The fan-out queues one chat row and one e-mail row per CONFIRMED booking with a segment on the flight (one way, a
+leg of a return, a connection), keyed `flight-<event>:<booking>`, in batches of one unordered insert each. The
+event is marked `fanned_ms` when all are queued; a crash between batches leaves it unmarked and the sweep runs
+the fan-out again, where the keys skip what was queued before — so after any crash every traveller has exactly one
+row. Delivery is the outbox's: claimed rows, retries, Telegram's rate limit through python-telegram-bot's
+AIORateLimiter (a 429 is waited out and retried).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from core.clock import Clock
+from core.i18n import _
+from models.booking import Booking, Segment
+from models.flight import Flight
+from models.flight_status import FlightState, FlightStatusEvent, FlightStatusKind
+from models.ops import Notification
+from repos.flight_status import FlightStatusRepo
+from services import emails
+from services.flight_status_texts import ALERTED, alert_text, subject
+from services.notifications import NotificationService
+from services.reference import ReferenceData
+
+log = logging.getLogger(__name__)
+
+FANOUT_BATCH = 100  # rows per insert: 50 bookings (a chat row and an e-mail row each)
+RESUME_AFTER_MS = 60_000  # an event not fanned out after this long was interrupted: the sweep finishes it
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    """One status report, from an admin or a feed. `key` makes it idempotent ("admin:<request>", "<feed>:<id>")."""
+
+    key: str
+    flight: Flight
+    kind: FlightStatusKind
+    at_ms: int
+    source: str
+    departs_ms: int | None = None
+    arrives_ms: int | None = None
+    gate: str | None = None
+    terminal: str | None = None
+    diverted_to: str | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Recorded:
+    event: FlightStatusEvent | None  # None: this report was recorded before (the same key)
+    applied: bool  # the flight's state moved (False: a replay, or older than the state)
+    told: int  # bookings whose alert was queued by this call
+
+
+class FlightStatusService:
+    def __init__(self, clock: Clock, notifications: NotificationService, reference: ReferenceData,
+                 repo: FlightStatusRepo | None = None) -> None:
+        self.clock = clock
+        self.notifications = notifications
+        self.reference = reference
+        self.repo = repo or FlightStatusRepo()
+        # Fault injection for tests: awaited before each batch of the fan-out (a crash between two inserts).
+        self.before_batch: Callable[[int], Awaitable[None]] | None = None
+
+    async def find_flight(self, flight_number: str, departure_date: str) -> Flight | None:
+        return await Flight.find_one({"flight_number": flight_number.strip().upper(),
+                                      "departure_date": departure_date})
+
+    async def state(self, flight_id: str) -> FlightState | None:
+        return await self.repo.state(flight_id)
+
+    async def record(self, update: StatusUpdate) -> Recorded:
+        """Store the report, move the flight's state, tell its travellers. Safe to repeat, in any order."""
+        flight = update.flight
+        event = FlightStatusEvent(
+            event_key=update.key, flight_id=str(flight.id), flight_number=flight.flight_number,
+            departure_date=flight.departure_date, kind=update.kind, at_ms=update.at_ms, source=update.source,
+            departs_ms=update.departs_ms, arrives_ms=update.arrives_ms, gate=update.gate, terminal=update.terminal,
+            diverted_to=update.diverted_to, reason=update.reason[:300], received_at=self.clock.now(),
+            received_ms=self.clock.now_ms())
+        if not await self.repo.add_event(event):
+            return Recorded(None, False, 0)
+        if not await self.repo.apply(event):
+            await self.repo.mark_stale(event)
+            log.info("flight status %s for %s %s is older than its state: stored, not told", event.kind.value,
+                     event.flight_number, event.departure_date)
+            return Recorded(event, False, 0)
+        return Recorded(event, True, await self.fan_out(event))
+
+    async def fan_out(self, event: FlightStatusEvent) -> int:
+        """Queue every traveller's alert for this event (each once, whatever ran before); the count of bookings."""
+        bookings = await self.repo.confirmed_bookings_on(event.flight_id)
+        if event.kind in ALERTED:
+            notes = [note for booking in bookings for note in self._alerts(event, booking)]
+            for number, start in enumerate(range(0, len(notes), FANOUT_BATCH)):
+                if self.before_batch is not None:
+                    await self.before_batch(number)
+                await self.notifications.enqueue_all(notes[start:start + FANOUT_BATCH])
+        await self.repo.mark_fanned(event, self.clock.now_ms())
+        return len(bookings) if event.kind in ALERTED else 0
+
+    def _alerts(self, event: FlightStatusEvent, booking: Booking) -> list[Notification]:
+        segment = next((s for s in booking.segments if s.flight.flight_id == event.flight_id), None)
+        if segment is None:
+            return []
+        airports = self.reference.airports
+        key = f"flight-{event.id}:{booking.id}"
+        text = alert_text(event, segment, airports) + "\n" + _booking_line(booking)
+        mail_subject, body, html = self._email(event, segment, booking)
+        return [self.notifications.chat_note(key, booking.chat_id, text, reference=booking.reference),
+                self.notifications.email_note(f"{key}:email", booking.email, mail_subject, body, html,
+                                              reference=booking.reference)]
+
+    def _email(self, event: FlightStatusEvent, segment: Segment, booking: Booking) -> tuple[str, str, str]:
+        airports = self.reference.airports
+        return emails.flight_change(booking, airports, subject(event, segment, booking, airports),
+                                    alert_text(event, segment, airports, markup=False),
+                                    bot_username=self.reference.bot_username)
+
+    async def finish_interrupted(self, limit: int = 20) -> int:
+        """The sweep: events whose fan-out was cut short (a crash between batches) are finished; one that a newer
+        event has since superseded is closed without telling anyone more (its news is out of date)."""
+        finished = 0
+        now = self.clock.now_ms()
+        for event in await self.repo.unfanned(limit):
+            if event.received_ms > now - RESUME_AFTER_MS:
+                continue  # still being fanned out by whoever received it
+            state = await self.repo.state(event.flight_id)
+            if state is not None and state.last_event_key != event.event_key:
+                await self.repo.mark_fanned(event, now)
+                continue
+            await self.fan_out(event)
+            finished += 1
+        return finished
+
+
+def _booking_line(booking: Booking) -> str:
+    return _("Booking {reference} · /mybookings").format(reference=booking.reference)
