@@ -11,6 +11,7 @@ import signal
 import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 
 from aiohttp import web
 
@@ -38,6 +39,7 @@ from services.notifications import NotificationService
 from services.payment_events import PaymentEvents
 from services.payments import PaymentService
 from services.providers.base import FlightProvider
+from services.providers.status_feed import ScriptedFeed, StatusFeed
 from services.reference import ReferenceData
 from services.route_graph import MinConnectTimes
 from services.seats import SeatService
@@ -101,6 +103,13 @@ def build_airline_orders(clock: Clock, flights: FlightSearch,
     if provider is None:
         return None
     return AirlineOrderService(clock, AmadeusOrders(provider), notifications, source=provider.name)
+
+
+def build_status_feed(settings: Settings) -> StatusFeed | None:
+    """FLIGHT_STATUS_FEED: None, or the scripted day it names (ConfigError, naming the line, for a bad script)."""
+    if not settings.FLIGHT_STATUS_FEED:
+        return None
+    return ScriptedFeed.from_file(Path(settings.FLIGHT_STATUS_FEED.removeprefix("scripted:").strip()))
 
 
 async def load_reference_data() -> ReferenceData:
@@ -168,6 +177,11 @@ async def build_services(settings: Settings, database: Database, clock: Clock | 
     services.flight_status = FlightStatusService(clock, notifications, reference)
     services.flight_ops = FlightOps(clock, services.flight_status)
     services.sweeper.finish_flight_alerts = services.flight_status.finish_interrupted
+    services.sweeper.flight_state = services.flight_status.state
+    feed = build_status_feed(settings)
+    if feed is not None:
+        status = services.flight_status
+        services.sweeper.poll_status_feed = lambda: status.poll(feed)
     return services
 
 

@@ -112,6 +112,10 @@ class Settings(BaseSettings):
     # the in-process worker that applies stored Stripe events; off only to test that a stored event survives
     INBOX_WORKER_ENABLED: bool = True
 
+    # Where flight status reports come from besides the admins: "" (none) or "scripted:<path.json>", a replayed
+    # day (services.providers.status_feed); read at start-up, a wrong script stops FlyO with the line at fault.
+    FLIGHT_STATUS_FEED: str = ""
+
     TELEGRAM_RATE_LIMIT: bool = True  # PTB's AIORateLimiter; off only for local benchmarks
     FLOOD_MAX_UPDATES: int = Field(default=20, ge=1, le=10_000)
     FLOOD_WINDOW_SECONDS: float = Field(default=10.0, gt=0, le=3600)
@@ -152,6 +156,15 @@ class Settings(BaseSettings):
     @classmethod
     def _check_amadeus_url(cls, raw: str) -> str:
         parse_api_url(raw)  # the Amadeus adapter's own rule, checked at start-up
+        return raw
+
+    @field_validator("FLIGHT_STATUS_FEED")
+    @classmethod
+    def _check_status_feed(cls, raw: str) -> str:
+        raw = raw.strip()
+        if raw and not (raw.startswith("scripted:") and raw.removeprefix("scripted:").strip()):
+            raise ValueError("FLIGHT_STATUS_FEED is empty or scripted:<path to a JSON script>, "
+                             f"e.g. scripted:docs/status-day.json (got {raw[:60]!r})")
         return raw
 
     @field_validator("PUBLIC_URL")

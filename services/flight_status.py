@@ -30,6 +30,7 @@ from repos.flight_status import FlightStatusRepo
 from services import emails
 from services.flight_status_texts import ALERTED, alert_text, subject
 from services.notifications import NotificationService
+from services.providers.status_feed import StatusFeed
 from services.reference import ReferenceData
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ class FlightStatusService:
         self.notifications = notifications
         self.reference = reference
         self.repo = repo or FlightStatusRepo()
+        self.batch = FANOUT_BATCH
         # Fault injection for tests: awaited before each batch of the fan-out (a crash between two inserts).
         self.before_batch: Callable[[int], Awaitable[None]] | None = None
 
@@ -102,10 +104,10 @@ class FlightStatusService:
         bookings = await self.repo.confirmed_bookings_on(event.flight_id)
         if event.kind in ALERTED:
             notes = [note for booking in bookings for note in self._alerts(event, booking)]
-            for number, start in enumerate(range(0, len(notes), FANOUT_BATCH)):
+            for number, start in enumerate(range(0, len(notes), self.batch)):
                 if self.before_batch is not None:
                     await self.before_batch(number)
-                await self.notifications.enqueue_all(notes[start:start + FANOUT_BATCH])
+                await self.notifications.enqueue_all(notes[start:start + self.batch])
         await self.repo.mark_fanned(event, self.clock.now_ms())
         return len(bookings) if event.kind in ALERTED else 0
 
@@ -126,6 +128,17 @@ class FlightStatusService:
         return emails.flight_change(booking, airports, subject(event, segment, booking, airports),
                                     alert_text(event, segment, airports, markup=False),
                                     bot_username=self.reference.bot_username)
+
+    async def poll(self, feed: StatusFeed) -> int:
+        """Record what a status feed has due (the sweep, every round); how many reports were new."""
+        new = 0
+        for report in await feed.due(self.clock.now_ms()):
+            recorded = await self.record(StatusUpdate(
+                key=report.key, flight=report.flight, kind=report.kind, at_ms=report.at_ms, source=feed.name,
+                departs_ms=report.departs_ms, arrives_ms=report.arrives_ms, gate=report.gate,
+                terminal=report.terminal, reason=report.reason))
+            new += recorded.event is not None
+        return new
 
     async def finish_interrupted(self, limit: int = 20) -> int:
         """The sweep: events whose fan-out was cut short (a crash between batches) are finished; one that a newer

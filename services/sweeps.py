@@ -15,8 +15,10 @@ from core.errors import InvalidTransition
 from core.formatting import local_day_time
 from core.i18n import _, ngettext
 from models.booking import Booking, BookingStatus, Segment
+from models.flight_status import FlightState, FlightStatusKind
 from services import emails
 from services.bookings import BookingService
+from services.flight_status_texts import departs_now, state_line
 from services.hold_alerts import HoldAlerts
 from services.notifications import NotificationService, PayNow, SearchAgain
 from services.payment_events import PaymentEvents
@@ -43,10 +45,15 @@ class SweepReport:
     confirmations_finished: int = 0
     hold_alerts: int = 0  # seat holds about to lapse or lapsed, told (services.hold_alerts)
     flight_alerts_finished: int = 0  # flight status fan-outs cut short by a crash, finished (services.flight_status)
+    status_reports: int = 0  # new reports from the flight status feed (FLIGHT_STATUS_FEED)
 
 
 async def _nothing_to_flush() -> int:
     return 0
+
+
+async def _no_state(flight_id: str) -> FlightState | None:
+    return None
 
 
 class Sweeper:
@@ -67,6 +74,8 @@ class Sweeper:
         self.flush_counters: Callable[[], Awaitable[int]] = _nothing_to_flush
         # Flight status fan-outs cut short (set by bot.runtime, like the counters).
         self.finish_flight_alerts: Callable[[], Awaitable[int]] = _nothing_to_flush
+        self.poll_status_feed: Callable[[], Awaitable[int]] = _nothing_to_flush  # FLIGHT_STATUS_FEED
+        self.flight_state: Callable[[str], Awaitable[FlightState | None]] = _no_state  # reminders tell the latest
 
     async def run(self) -> SweepReport:
         report = SweepReport()
@@ -77,6 +86,7 @@ class Sweeper:
         if self.payment_events is not None:
             report.confirmations_finished = await self.payment_events.finish_confirmations()
         report.payment_reminders = await self.payment_reminders()
+        report.status_reports = await self.poll_status_feed()  # before the reminders: they tell the latest status
         report.departure_reminders = await self.departure_reminders()
         report.flight_alerts_finished = await self.finish_flight_alerts()
         report.notifications_sent = await self.notifications.deliver_due()
@@ -145,17 +155,23 @@ class Sweeper:
 
     async def _remind(self, booking: Booking, segment: Segment, key: str) -> None:
         flight = segment.flight
+        state = await self.flight_state(flight.flight_id)
+        if state is not None and state.kind in (FlightStatusKind.CANCELLED, FlightStatusKind.DIVERTED):
+            return  # the traveller was told of that; a reminder of a departure that will not happen misleads
         origin = self.reference.airports.get(flight.origin)
-        local = local_day_time(flight.departs_at, origin.tz if origin else "UTC")
+        local = local_day_time(departs_now(state, flight), origin.tz if origin else "UTC")  # the latest status
         city = origin.city if origin else flight.origin
         text = _("🛫 Reminder: {flight} {origin} → {destination} departs {local} {city} time. Seats {seats} · "
                  "booking {reference}.").format(
             flight=flight.flight_number, origin=flight.origin, destination=flight.destination, local=local,
             city=city, seats=", ".join(segment.seats), reference=booking.reference)
+        status = state_line(state, flight, self.reference.airports)
+        if status:
+            text += "\n" + status
         await self.notifications.chat(f"{key}:{booking.id}", booking.chat_id, text, reference=booking.reference)
         lead = _("Your flight departs {local} {city} time.").format(local=local, city=city)
         subject, body, html = emails.confirmation(booking, self.reference.airports,
-                                                  bot_username=self.reference.bot_username, leads=(lead,))
+                                                  bot_username=self.reference.bot_username, leads=(lead, status or ""))
         await self.notifications.email(f"{key}-email:{booking.id}", booking.email,
                                        _("Reminder: {subject}").format(subject=subject), body, html,
                                        reference=booking.reference)

@@ -30,6 +30,7 @@ import copy
 import html
 import re
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, cast
@@ -410,6 +411,9 @@ class Traveller:
 # --------------------------------------------------------------------------------------------------
 
 
+FLOOD_COUNTED = frozenset({"sendmessage", "senddocument", "sendmediagroup", "sendphoto", "editmessagetext"})
+
+
 class FakeTelegram(BotApiCore, LoopbackServer):
     """The fake Bot API server.  Start it, point the bot at :attr:`api_root`, drive :class:`Traveller`s.
 
@@ -437,6 +441,10 @@ class FakeTelegram(BotApiCore, LoopbackServer):
         self._webhook_max_connections = 40
         self._webhook_last_error: tuple[int, str] | None = None
         self._faults: dict[str, list[_Fault]] = {}
+        # Flood control as Telegram applies it to a bot broadcasting: at most `flood_limit` messages a second
+        # across all chats (Telegram: about 30), beyond that 429 "retry after N" (`flood_limit` None: off).
+        self.flood_limit: int | None = None
+        self._sent_at: deque[float] = deque()
         self._travellers: dict[int, Traveller] = {}
         self._calls_signal = Signal()
         self._deliveries_signal = Signal()
@@ -617,10 +625,22 @@ class FakeTelegram(BotApiCore, LoopbackServer):
         return result
 
     async def _invoke(self, name: str, handler: Handler, params: JSON) -> Any:
-        fault = self._take_fault(name)
+        fault = self._take_fault(name) or self._flooded(name)
         if fault is not None:
             raise fault
         return await handler(params)
+
+    def _flooded(self, method: str) -> ApiError | None:
+        """429 for a message over `flood_limit` in the last second (every sending method counts)."""
+        if self.flood_limit is None or method.lower() not in FLOOD_COUNTED:
+            return None
+        now = time.monotonic()
+        while self._sent_at and self._sent_at[0] <= now - 1.0:
+            self._sent_at.popleft()
+        if len(self._sent_at) >= self.flood_limit:
+            return ApiError(429, "Too Many Requests: retry after 1", {"retry_after": 1})
+        self._sent_at.append(now)
+        return None
 
     def _take_fault(self, method: str) -> ApiError | None:
         queue = self._faults.get(method.lower())

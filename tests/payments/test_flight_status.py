@@ -4,16 +4,23 @@ and only for the admin who asked; stale, repeated and out-of-order reports chang
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
+
+from bot.runtime import build_status_feed
 from core.clock import as_utc
+from core.config import ConfigError, Settings
 from models import Booking
 from models.flight import Flight
 from models.flight_status import FlightState, FlightStatusEvent, FlightStatusKind
 from models.ops import AuditEntry, Notification
 from services.flight_status import StatusUpdate
+from services.providers.status_feed import ScriptedFeed
 from tests.flows import drain_outbox, eventually
 from tests.paying import ADMIN_ID, PayingBot
 
@@ -160,3 +167,122 @@ async def test_replayed_stale_and_out_of_order_reports_change_nothing(paying: Pa
     assert state is not None and state.kind == FlightStatusKind.DELAYED and state.gate is None
     await drain_outbox(paying.services)
     assert len(await _alerts(ada, "is delayed")) == 1 and await _alerts(ada, "gate A1") == []
+
+
+async def test_the_departure_reminder_tells_the_latest_status(paying: PayingBot) -> None:
+    ada = paying.telegram.traveller(3906, first_name="Ada")
+    booking = await paying.paid_booking(ada, ["Ada Lovelace"])
+    flight = await _flight_of(booking)
+    status = paying.services.flight_status
+    now = paying.bot.clock.now_ms()
+    delayed_to = as_utc(flight.departs_at) + timedelta(minutes=95)
+    await status.record(StatusUpdate(key="feed:d", flight=flight, kind=FlightStatusKind.DELAYED, at_ms=now,
+                                     source="feed", departs_ms=int(delayed_to.timestamp() * 1000)))
+    await status.record(StatusUpdate(key="feed:g", flight=flight, kind=FlightStatusKind.GATE, at_ms=now + 1,
+                                     source="feed", gate="C7"))
+    await drain_outbox(paying.services)
+    paying.bot.clock.advance(as_utc(flight.departs_at) - paying.bot.clock.now() - timedelta(hours=20))
+    report = await paying.services.sweeper.run()
+    assert report.departure_reminders == 1
+    await drain_outbox(paying.services)
+    reminder = (await _alerts(ada, "Reminder:"))[-1]
+    local = delayed_to.astimezone(ZoneInfo("Europe/London"))
+    assert f"{local:%H:%M} London time" in reminder
+    assert "Delayed" in reminder and "gate C7" in reminder
+
+
+class Crash(Exception):
+    pass
+
+
+async def test_a_crash_in_the_middle_of_the_fan_out_leaves_every_traveller_exactly_one_alert(
+        paying: PayingBot) -> None:
+    travellers = [paying.telegram.traveller(3910 + i, first_name=f"T{i}") for i in range(3)]
+    names = ["Ada Lovelace", "Grace Hopper", "Alan Turing"]
+    bookings = [await paying.paid_booking(t, [name]) for t, name in zip(travellers, names, strict=True)]
+    flight = await _flight_of(bookings[0])
+    assert all(b.segments[0].flight.flight_id == str(flight.id) for b in bookings)
+    status = paying.services.flight_status
+    status.batch = 2  # six rows (three bookings × chat + e-mail): three inserts
+
+    async def crash_before_the_second(number: int) -> None:
+        if number == 1:
+            raise Crash("killed between two inserts")
+
+    status.before_batch = crash_before_the_second
+    update = StatusUpdate(key="feed:cx", flight=flight, kind=FlightStatusKind.CANCELLED,
+                          at_ms=paying.bot.clock.now_ms(), source="feed", reason="storm")
+    try:
+        await status.record(update)
+    except Crash:
+        pass
+    else:
+        raise AssertionError("the fault was not injected")
+    status.before_batch = None
+    event = await FlightStatusEvent.find_one({"event_key": "feed:cx"})
+    assert event is not None and event.fanned_ms is None  # cut short: the sweep must finish it
+    assert await Notification.find({"key": {"$regex": "^flight-"}}).count() == 2
+    assert (await status.record(update)).event is None  # the feed repeating it does not start it over
+    paying.bot.clock.advance(timedelta(minutes=2))  # the sweep leaves a fan-out in progress alone for a minute
+    report = await paying.services.sweeper.run()
+    assert report.flight_alerts_finished == 1
+    assert (await paying.services.sweeper.run()).flight_alerts_finished == 0  # once
+    rows = await Notification.find({"key": {"$regex": "^flight-"}}).to_list()
+    assert sorted(r.key for r in rows) == sorted(
+        f"flight-{event.id}:{b.id}{suffix}" for b in bookings for suffix in ("", ":email"))
+    await drain_outbox(paying.services)
+    for traveller in travellers:
+        assert len(await _alerts(traveller, "is cancelled")) == 1
+
+
+async def test_a_scripted_day_replays_once_as_the_clock_reaches_each_line(paying: PayingBot, tmp_path: Any) -> None:
+    ada = paying.telegram.traveller(3920, first_name="Ada")
+    booking = await paying.paid_booking(ada, ["Ada Lovelace"])
+    flight = await _flight_of(booking)
+    script = [{"flight": flight.flight_number, "minutes": -240, "kind": "gate", "gate": "B32", "terminal": "5"},
+              {"flight": flight.flight_number, "minutes": -150, "kind": "delayed", "delay": 45,
+               "reason": "late inbound aircraft"}]
+    path = tmp_path / "day.json"
+    path.write_text(json.dumps(script))
+    feed = ScriptedFeed.from_file(path)
+    status = paying.services.flight_status
+    clock = paying.bot.clock
+    async def ours() -> list[str]:  # the script names a daily flight: only this day's matters here
+        events = await FlightStatusEvent.find({"flight_id": str(flight.id)}).sort("at_ms").to_list()
+        return [e.kind.value for e in events]
+
+    await status.poll(feed)
+    assert await ours() == []  # days before the flight: nothing has happened to it yet
+    clock.advance(as_utc(flight.departs_at) - clock.now() - timedelta(minutes=200))  # past the gate line only
+    await status.poll(feed)
+    assert await ours() == ["gate"]
+    clock.advance(timedelta(minutes=60))  # past the delay line
+    assert await status.poll(feed) >= 1
+    assert await ours() == ["gate", "delayed"]
+    assert await status.poll(feed) == 0
+    assert await status.poll(ScriptedFeed.from_file(path)) == 0  # a restarted FlyO replays nothing twice
+    await drain_outbox(paying.services)
+    assert len(await _alerts(ada, "gate B32")) == 1
+    delayed = await _alerts(ada, "is delayed")
+    assert len(delayed) == 1 and "late inbound aircraft" in delayed[0]
+    state = await status.state(str(flight.id))
+    assert state is not None and (state.kind, state.gate, state.terminal) == (FlightStatusKind.DELAYED, "B32", "5")
+
+
+def test_a_wrong_script_or_setting_is_refused_with_the_line_at_fault(tmp_path: Any) -> None:
+    for script, says in (({"flight": "FO280"}, "JSON list"),
+                         ([{"flight": "FO280", "minutes": -5, "kind": "boarding"}, {"flight": "FO1", "kind": "x"}],
+                          "line 2"),
+                         ([{"flight": "FO280", "minutes": "soon", "kind": "gate"}], "line 1"),
+                         ([{"flight": "FO280", "minutes": 1, "kind": "delayed", "delay": 99999}], "line 1")):
+        path = tmp_path / "bad.json"
+        path.write_text(json.dumps(script))
+        with pytest.raises(ConfigError, match=says):
+            ScriptedFeed.from_file(path)
+    with pytest.raises(ConfigError, match="cannot read"):
+        ScriptedFeed.from_file(tmp_path / "missing.json")
+    with pytest.raises(ValueError, match="FLIGHT_STATUS_FEED"):
+        Settings(FLIGHT_STATUS_FEED="http://status.example/feed", DATA_DIR=tmp_path)  # type: ignore[call-arg]
+    assert build_status_feed(Settings(FLIGHT_STATUS_FEED="", DATA_DIR=tmp_path)) is None  # type: ignore[call-arg]
+    shipped = ScriptedFeed.from_file(Path(__file__).resolve().parents[2] / "docs" / "status-day.json")
+    assert len(shipped.lines) == 4  # the README's example script parses
