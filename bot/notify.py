@@ -20,7 +20,7 @@ from core.i18n import _
 from handlers.turn import callback_data
 from services import chat_status
 from services.mailer import Attachment
-from services.notifications import ChatUndeliverable, PayAgain, PayNow, SearchAgain
+from services.notifications import ChatUndeliverable, PayAgain, PayNow, Rebook, RefundChoice, SearchAgain
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,12 @@ def intent_button(intent: dict[str, Any]) -> InlineKeyboardButton | None:
         return InlineKeyboardButton(_("🔎 Search again"), callback_data=callback_data("*", "new"))
     if kind == PayNow.kind and intent.get("url"):
         return InlineKeyboardButton(_("💳 Pay now"), url=str(intent["url"]))
+    if kind == Rebook.kind and intent.get("booking_id") and intent.get("flight_id"):
+        return InlineKeyboardButton(str(intent.get("label") or _("🔁 Rebook"))[:60], callback_data=callback_data(
+            "*", "rbk", f"{intent['booking_id']}.{intent['flight_id']}"))
+    if kind == RefundChoice.kind and intent.get("booking_id"):
+        return InlineKeyboardButton(_("💷 Refund in full"),
+                                    callback_data=callback_data("*", "rbr", str(intent["booking_id"])))
     log.warning("notification intent not understood, left out: %r", intent)
     return None
 

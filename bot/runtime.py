@@ -40,6 +40,7 @@ from services.payment_events import PaymentEvents
 from services.payments import PaymentService
 from services.providers.base import FlightProvider
 from services.providers.status_feed import ScriptedFeed, StatusFeed
+from services.rebooking import Rebooking
 from services.reference import ReferenceData
 from services.route_graph import MinConnectTimes
 from services.seats import SeatService
@@ -178,6 +179,12 @@ async def build_services(settings: Settings, database: Database, clock: Clock | 
     services.flight_ops = FlightOps(clock, services.flight_status)
     services.sweeper.finish_flight_alerts = services.flight_status.finish_interrupted
     services.sweeper.flight_state = services.flight_status.state
+    services.rebooking = Rebooking(clock, seats, reference, delay_minutes=settings.DISRUPTION_DELAY_MINUTES,
+                                   refund_hours=settings.DISRUPTION_REFUND_HOURS, payments=services.payments,
+                                   notifications=notifications)
+    services.flight_status.rebooking = services.rebooking
+    services.sweeper.finish_rebookings = services.rebooking.finish_interrupted
+    services.sweeper.refund_unanswered = services.rebooking.refund_unanswered
     feed = build_status_feed(settings)
     if feed is not None:
         status = services.flight_status

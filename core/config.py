@@ -115,6 +115,10 @@ class Settings(BaseSettings):
     # Where flight status reports come from besides the admins: "" (none) or "scripted:<path.json>", a replayed
     # day (services.providers.status_feed); read at start-up, a wrong script stops FlyO with the line at fault.
     FLIGHT_STATUS_FEED: str = ""
+    # A delay this long after the schedule offers the same choice as a cancellation: another flight or a refund.
+    DISRUPTION_DELAY_MINUTES: int = Field(default=180, ge=30, le=24 * 60)
+    # A cancelled flight's travellers who chose nothing are refunded in full this long before its departure.
+    DISRUPTION_REFUND_HOURS: int = Field(default=6, ge=1, le=72)
 
     TELEGRAM_RATE_LIMIT: bool = True  # PTB's AIORateLimiter; off only for local benchmarks
     FLOOD_MAX_UPDATES: int = Field(default=20, ge=1, le=10_000)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from core.i18n import N_, _, translate
 from handlers import (
     cancel_card,
+    disruption,
     flight_ops,
     laps,
     passengers,
@@ -98,6 +99,7 @@ FLOW: dict[Step, StepRow] = {
 ANYWHERE: dict[str, Action] = {"pay": payment.on_pay, "new": search.begin,
                                "cx": cancel_card.on_yes, "keep": cancel_card.on_keep,  # the cancellation card
                                "fsy": flight_ops.on_yes, "fsn": flight_ops.on_no,  # an admin's flight status card
+                               "rbk": disruption.on_rebook, "rbr": disruption.on_refund,  # a disrupted flight's choice
                                "dsc": search.on_discard, "stay": search.on_stay}  # /search mid-booking
 
 def hint(step: Step) -> str:

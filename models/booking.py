@@ -106,6 +106,16 @@ class TicketIssue(BaseModel):
     issued_ms: int  # the date of issue printed on the ticket: the confirmation time when known
 
 
+class RebookClaim(BaseModel):
+    """A move off a disrupted flight in progress (services.rebooking): set by one conditional update, so one move
+    at a time; `seats` once chosen and held on the new flight — from then on the move is finished, never undone."""
+
+    from_flight: str
+    to_flight: str
+    started_ms: int
+    seats: list[str] = []
+
+
 class Booking(Document):
     reference: str
     user_id: int
@@ -137,6 +147,7 @@ class Booking(Document):
     confirmed_ms: int | None = None
     seats_released_ms: int | None = None  # a cancelled booking's seats were freed (a crash between is swept)
     tickets: TicketIssue | None = None  # e-ticket numbers, from the first e-ticket delivery on
+    rebooking: RebookClaim | None = None  # moving off a disrupted flight (services.rebooking); None when not
 
     # The shape before itineraries, read (never written) so old documents load: Beanie fetches only the fields
     # a model declares, so they must be declared to reach the migration below.
@@ -186,6 +197,7 @@ class Booking(Document):
                        partialFilterExpression={"draft_key": {"$type": "string"}}),
             IndexModel([("status", ASCENDING)]),
             IndexModel([("user_id", ASCENDING)]),
+            IndexModel([("rebooking.started_ms", ASCENDING)]),
         ]
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
+from core.clock import as_utc as as_aware
 from models.booking import (
     Booking,
     BookingEvent,
@@ -21,6 +22,7 @@ from models.booking import (
     BookingStatus,
     Passenger,
     PaymentStatus,
+    RebookClaim,
     Segment,
     TicketIssue,
 )
@@ -167,6 +169,42 @@ class BookingRepo:
             {"_id": booking.id, "status": BookingStatus.CONFIRMED, "tickets": None},
             {"$set": {"tickets": issue.model_dump()}})
         return result.matched_count == 1
+
+    # ---- moving off a disrupted flight (services.rebooking) ----------------------------------------------------
+    async def claim_rebooking(self, booking: Booking, claim: RebookClaim) -> bool:
+        """Step 1: only a CONFIRMED booking with no move in progress is claimed (25 presses, one move)."""
+        result = await collection(Booking).update_one(
+            {"_id": booking.id, "status": BookingStatus.CONFIRMED, "rebooking": None},
+            {"$set": {"rebooking": claim.model_dump()}})
+        return result.matched_count == 1
+
+    async def set_rebooking_seats(self, booking: Booking, claim: RebookClaim) -> None:
+        """Step 3: the seats held on the new flight; from here the move is finished, never undone."""
+        await collection(Booking).update_one({"_id": booking.id, "rebooking.started_ms": claim.started_ms},
+                                             {"$set": {"rebooking": claim.model_dump()}})
+
+    async def clear_rebooking(self, booking: Booking, claim: RebookClaim) -> None:
+        await collection(Booking).update_one({"_id": booking.id, "rebooking.started_ms": claim.started_ms},
+                                             {"$set": {"rebooking": None}})
+
+    async def switch_flight(self, booking: Booking, claim: RebookClaim, segments: list[Segment], now_ms: int) -> bool:
+        """Step 4: the segments written whole (nx-27017: no positional updates) and the claim cleared, in one
+        conditional update on the claim; False when another finisher did it first."""
+        first = min(s.flight.departs_at for s in segments)
+        back = [s.flight.departs_at for s in segments if s.leg == 1]
+        fields: dict[str, Any] = {
+            "segments": [s.model_dump(mode="json") for s in segments], "rebooking": None, "updated_ms": now_ms,
+            "departs_ms": int(as_aware(first).timestamp() * 1000)}
+        if back:
+            fields["return_departs_ms"] = int(as_aware(min(back)).timestamp() * 1000)
+        result = await collection(Booking).update_one(
+            {"_id": booking.id, "status": BookingStatus.CONFIRMED, "rebooking.started_ms": claim.started_ms},
+            {"$set": fields})
+        return result.matched_count == 1
+
+    async def rebooking_since(self, started_before_ms: int, limit: int) -> list[Booking]:
+        """Moves begun before `started_before_ms` and not finished (a crash): the sweep's."""
+        return await Booking.find({"rebooking.started_ms": {"$lt": started_before_ms}}).limit(limit).to_list()
 
     async def reseat(self, booking: Booking, segments: list[Segment]) -> None:
         """A CONFIRMED booking's lost seats replaced (each segment's `seat_changes`: old → new). The segment list

@@ -82,6 +82,9 @@ class FlightStatusRepo:
                 found[flight_id] = state
         return found
 
+    async def cancelled(self, limit: int) -> list[FlightState]:
+        return await FlightState.find({"kind": FlightStatusKind.CANCELLED}).limit(limit).to_list()
+
     async def events(self, flight_id: str, limit: int = 20) -> list[FlightStatusEvent]:
         return await FlightStatusEvent.find({"flight_id": flight_id}).sort("-at_ms").limit(limit).to_list()
 

@@ -87,6 +87,17 @@ class SeatRepo:
         result = await collection(SeatHold).delete_many({"holder": holder})
         return result.deleted_count
 
+    async def release_on_flight(self, holder: str, flight_id: str) -> int:
+        """Free every seat of `holder` on one flight, held or booked (a booking moved off it)."""
+        result = await collection(SeatHold).delete_many({"holder": holder, "flight_id": flight_id})
+        return result.deleted_count
+
+    async def release_held_on_flight(self, holder: str, flight_id: str) -> int:
+        """Free the seats `holder` holds but has not booked on one flight (a move given up)."""
+        result = await collection(SeatHold).delete_many({"holder": holder, "flight_id": flight_id,
+                                                         "status": HoldStatus.HELD})
+        return result.deleted_count
+
     async def live_seats(self, flight_id: str, now_ms: int, *, held_by: str | None = None) -> set[str]:
         """Seats booked or held (unexpired) on the flight; with `held_by`, only those that holder holds.
 

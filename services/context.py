@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from services.notifications import NotificationService
     from services.payment_events import PaymentEvents
     from services.payments import PaymentService
+    from services.rebooking import Rebooking
     from services.reference import ReferenceData
     from services.seats import SeatService
     from services.sweeps import Sweeper
@@ -49,6 +50,7 @@ class Services:
     travellers: TravellerService | None = None  # saved travellers and contact (/profile, the passenger questions)
     flight_status: FlightStatusService | None = None  # what happens to flights after they are sold (issue #18)
     flight_ops: FlightOps | None = None  # the admins' /delay, /gate, /cancelflight cards
+    rebooking: Rebooking | None = None  # a disrupted flight's choice: another flight, or a full refund
     tickets: TicketService | None = None  # e-ticket PDF and calendar file (/ticket, the confirmation's attachments)
     webhook_secret: str = ""  # STRIPE_WEBHOOK_SECRET, or a per-process secret in demo mode
     started_monotonic: float = 0.0

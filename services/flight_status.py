@@ -20,7 +20,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from core.clock import Clock
+from core.clock import Clock, as_utc
 from core.i18n import _
 from models.booking import Booking, Segment
 from models.flight import Flight
@@ -29,8 +29,9 @@ from models.ops import Notification
 from repos.flight_status import FlightStatusRepo
 from services import emails
 from services.flight_status_texts import ALERTED, alert_text, subject
-from services.notifications import NotificationService
+from services.notifications import Intent, NotificationService, Rebook, RefundChoice
 from services.providers.status_feed import StatusFeed
+from services.rebooking import Option, Rebooking, disrupted
 from services.reference import ReferenceData
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,7 @@ class FlightStatusService:
         self.reference = reference
         self.repo = repo or FlightStatusRepo()
         self.batch = FANOUT_BATCH
+        self.rebooking: Rebooking | None = None  # offers the choice on a disruption (attached by bot.runtime)
         # Fault injection for tests: awaited before each batch of the fan-out (a crash between two inserts).
         self.before_batch: Callable[[int], Awaitable[None]] | None = None
 
@@ -100,10 +102,13 @@ class FlightStatusService:
         return Recorded(event, True, await self.fan_out(event))
 
     async def fan_out(self, event: FlightStatusEvent) -> int:
-        """Queue every traveller's alert for this event (each once, whatever ran before); the count of bookings."""
+        """Queue every traveller's alert for this event (each once, whatever ran before); the count of bookings.
+        A disruption (cancelled, or delayed past the setting) offers the choice: the next flights of the route
+        with free seats in the booking's cabin, found once per cabin for the whole flight, and a refund."""
         bookings = await self.repo.confirmed_bookings_on(event.flight_id)
         if event.kind in ALERTED:
-            notes = [note for booking in bookings for note in self._alerts(event, booking)]
+            choices = await self._choices(event, bookings)
+            notes = [note for booking in bookings for note in self._alerts(event, booking, choices)]
             for number, start in enumerate(range(0, len(notes), self.batch)):
                 if self.before_batch is not None:
                     await self.before_batch(number)
@@ -111,22 +116,57 @@ class FlightStatusService:
         await self.repo.mark_fanned(event, self.clock.now_ms())
         return len(bookings) if event.kind in ALERTED else 0
 
-    def _alerts(self, event: FlightStatusEvent, booking: Booking) -> list[Notification]:
+    async def _choices(self, event: FlightStatusEvent, bookings: list[Booking]) -> dict[str, list[Option]] | None:
+        """Cabin → rebooking options, when this event disrupts the flight (None when it does not)."""
+        if self.rebooking is None or not bookings:
+            return None
+        flight = await Flight.get(event.flight_id)
+        if flight is None:
+            return None
+        scheduled = int(as_utc(flight.departs_at).timestamp() * 1000)
+        state = await self.repo.state(event.flight_id)
+        if not disrupted(state, scheduled, self.rebooking.delay_minutes) or state is None \
+                or state.last_event_key != event.event_key:
+            return None
+        cabins = {s.flight.cabin for b in bookings for s in b.segments if s.flight.flight_id == event.flight_id}
+        return {cabin: await self.rebooking.options(flight, cabin) for cabin in sorted(cabins)}
+
+    def _alerts(self, event: FlightStatusEvent, booking: Booking,
+                choices: dict[str, list[Option]] | None = None) -> list[Notification]:
         segment = next((s for s in booking.segments if s.flight.flight_id == event.flight_id), None)
         if segment is None:
             return []
         airports = self.reference.airports
         key = f"flight-{event.id}:{booking.id}"
         text = alert_text(event, segment, airports) + "\n" + _booking_line(booking)
-        mail_subject, body, html = self._email(event, segment, booking)
-        return [self.notifications.chat_note(key, booking.chat_id, text, reference=booking.reference),
+        intents: list[Intent] = []
+        if choices is not None and self.rebooking is not None:
+            offered = [o for o in choices.get(segment.flight.cabin, []) if o.free >= len(segment.seats)]
+            intents += [Rebook(str(booking.id), str(o.flight.id), self.rebooking.label(o.flight)) for o in offered]
+            intents.append(RefundChoice(str(booking.id)))
+            text += "\n" + (_("Choose another flight (same cabin, nothing more to pay) or a full refund:") if offered
+                            else _("No flight of this route has free seats in your cabin within 48 hours: choose a "
+                                   "full refund, or write to /support."))
+        elif event.kind == FlightStatusKind.CANCELLED:
+            text += "\n" + _("/support reaches our team for another flight or a refund.")
+        mail_subject, body, html = self._email(event, segment, booking, choice=choices is not None)
+        return [self.notifications.chat_note(key, booking.chat_id, text, intents, reference=booking.reference),
                 self.notifications.email_note(f"{key}:email", booking.email, mail_subject, body, html,
                                               reference=booking.reference)]
 
-    def _email(self, event: FlightStatusEvent, segment: Segment, booking: Booking) -> tuple[str, str, str]:
+    def _email(self, event: FlightStatusEvent, segment: Segment, booking: Booking, *,
+               choice: bool = False) -> tuple[str, str, str]:
         airports = self.reference.airports
-        return emails.flight_change(booking, airports, subject(event, segment, booking, airports),
-                                    alert_text(event, segment, airports, markup=False),
+        said = alert_text(event, segment, airports, markup=False)
+        if choice and self.rebooking is not None:
+            said += " " + _("In the FlyO chat, choose another flight (same cabin, nothing more to pay) or a full "
+                            "refund.")
+            if event.kind == FlightStatusKind.CANCELLED:
+                said += " " + _("Without a choice, FlyO refunds you in full {hours} hours before the planned "
+                                "departure.").format(hours=self.rebooking.refund_hours)
+        elif event.kind == FlightStatusKind.CANCELLED:
+            said += " " + _("Write to /support in the FlyO chat for another flight or a refund.")
+        return emails.flight_change(booking, airports, subject(event, segment, booking, airports), said,
                                     bot_username=self.reference.bot_username)
 
     async def poll(self, feed: StatusFeed) -> int:

@@ -80,8 +80,7 @@ def alert_text(event: FlightStatusEvent, segment: Segment, airports: AirportDire
         return _("🛫 {title} is boarding{at}.").format(title=title, at=(" " + _("at {where}").format(where=where))
                                                        if where else "")
     if event.kind == FlightStatusKind.CANCELLED:
-        return _("❌ {title} is cancelled.{because} We are sorry. Our team will contact you about another flight or "
-                 "a full refund; /support reaches them now.").format(title=title, because=because)
+        return _("❌ {title} is cancelled.{because} We are sorry.").format(title=title, because=because)
     if event.kind == FlightStatusKind.DIVERTED:
         return _("↪️ {title} is diverted to {airport}.{because}").format(
             title=title, airport=_city(event.diverted_to or "", airports), because=because)

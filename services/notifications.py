@@ -52,7 +52,25 @@ class PayNow:
     kind: ClassVar[str] = "pay_now"
 
 
-Intent = PayAgain | SearchAgain | PayNow
+@dataclass(frozen=True)
+class Rebook:
+    """Move this booking off its disrupted flight onto `flight_id` (a button labelled `label`)."""
+
+    booking_id: str
+    flight_id: str
+    label: str
+    kind: ClassVar[str] = "rebook"
+
+
+@dataclass(frozen=True)
+class RefundChoice:
+    """Cancel this booking of a disrupted flight with everything refunded (a "Refund" button)."""
+
+    booking_id: str
+    kind: ClassVar[str] = "refund_choice"
+
+
+Intent = PayAgain | SearchAgain | PayNow | Rebook | RefundChoice
 
 
 def intent_payload(intent: Intent) -> dict[str, str]:

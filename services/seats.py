@@ -186,6 +186,16 @@ class SeatService:
         with self._writing():
             return await self.repo.release_all(booking_holder(booking_id))
 
+    async def release_on_flight(self, booking_id: str, flight_id: str) -> int:
+        """A booking moved off a flight: its seats there are free again."""
+        with self._writing(flight_id):
+            return await self.repo.release_on_flight(booking_holder(booking_id), flight_id)
+
+    async def release_unbooked_on_flight(self, booking_id: str, flight_id: str) -> int:
+        """A move given up: the seats it held (not booked) on the new flight are free again."""
+        with self._writing(flight_id):
+            return await self.repo.release_held_on_flight(booking_holder(booking_id), flight_id)
+
     async def release_expired(self) -> int:
         """Housekeeping: delete lapsed chat holds (already free for the hold query). A booking's holds go only
         with its booking (services.sweeps), however late."""

@@ -46,6 +46,8 @@ class SweepReport:
     hold_alerts: int = 0  # seat holds about to lapse or lapsed, told (services.hold_alerts)
     flight_alerts_finished: int = 0  # flight status fan-outs cut short by a crash, finished (services.flight_status)
     status_reports: int = 0  # new reports from the flight status feed (FLIGHT_STATUS_FEED)
+    rebookings_finished: int = 0  # moves off a disrupted flight cut short by a crash, finished or undone
+    disruption_refunds: int = 0  # bookings on a cancelled flight refunded for want of a choice
 
 
 async def _nothing_to_flush() -> int:
@@ -74,6 +76,8 @@ class Sweeper:
         self.flush_counters: Callable[[], Awaitable[int]] = _nothing_to_flush
         # Flight status fan-outs cut short (set by bot.runtime, like the counters).
         self.finish_flight_alerts: Callable[[], Awaitable[int]] = _nothing_to_flush
+        self.finish_rebookings: Callable[[], Awaitable[int]] = _nothing_to_flush  # services.rebooking
+        self.refund_unanswered: Callable[[], Awaitable[int]] = _nothing_to_flush
         self.poll_status_feed: Callable[[], Awaitable[int]] = _nothing_to_flush  # FLIGHT_STATUS_FEED
         self.flight_state: Callable[[str], Awaitable[FlightState | None]] = _no_state  # reminders tell the latest
 
@@ -89,6 +93,8 @@ class Sweeper:
         report.status_reports = await self.poll_status_feed()  # before the reminders: they tell the latest status
         report.departure_reminders = await self.departure_reminders()
         report.flight_alerts_finished = await self.finish_flight_alerts()
+        report.rebookings_finished = await self.finish_rebookings()
+        report.disruption_refunds = await self.refund_unanswered()
         report.notifications_sent = await self.notifications.deliver_due()
         report.counted_searches = await self.flush_counters()
         return report

@@ -1,0 +1,53 @@
+"""A disrupted flight's choice, from the buttons of its alert (services.flight_status, bot/notify.py):
+"*:rbk:<booking>.<flight>" moves the booking onto that flight, "*:rbr:<booking>" cancels it with everything refunded.
+Only the booking's owner; each acts once (services.rebooking); the answer replaces nothing, it is a new message, as
+the alert stays the record of what happened."""
+
+from __future__ import annotations
+
+from core.errors import FlyOError
+from core.i18n import _
+from handlers.render import esc, money
+from handlers.turn import Turn
+from services.rebooking import moved_text
+
+NOT_YOURS = "There is no such booking among yours (/mybookings lists them)."
+
+
+async def on_rebook(turn: Turn, arg: str) -> None:
+    rebooking = turn.svc.rebooking
+    booking_id, _dot, flight_id = arg.partition(".")
+    booking = await turn.svc.bookings.own(booking_id, turn.user_id) if booking_id and flight_id else None
+    if booking is None or rebooking is None:
+        turn.notice, turn.alert = _(NOT_YOURS), True
+        return
+    try:
+        moved = await rebooking.rebook(booking, flight_id)
+    except FlyOError as exc:
+        turn.say(f"⚠️ {esc(exc)}")
+        return
+    new = next(s for s in moved.segments if s.flight.flight_id == flight_id)
+    turn.say(moved_text(moved, new, turn.svc.reference))
+    await rebooking.tell_moved(moved, new)
+
+
+async def on_refund(turn: Turn, arg: str) -> None:
+    rebooking = turn.svc.rebooking
+    booking = await turn.svc.bookings.own(arg, turn.user_id)
+    if booking is None or rebooking is None:
+        turn.notice, turn.alert = _(NOT_YOURS), True
+        return
+    try:
+        outcome = await rebooking.refund(booking, f"user:{turn.user_id}")
+    except FlyOError as exc:
+        turn.say(f"⚠️ {esc(exc)}")
+        return
+    text = "❌ " + _("Booking <b>{reference}</b> is cancelled and its seats are released.").format(
+        reference=booking.reference)
+    if outcome.refunded:
+        text += " " + _("{amount} is on its way back to your card.").format(
+            amount=money(outcome.refunded, booking.price.currency))
+    if outcome.refund_error:
+        text += " " + _("⚠️ The refund failed ({error}); the admins have been told.").format(
+            error=esc(outcome.refund_error))
+    turn.say(text)

@@ -1,0 +1,304 @@
+"""When the airline disrupts a flight (issue #18): a cancelled flight, or one delayed past DISRUPTION_DELAY_MINUTES,
+offers each traveller on it "Rebook on <flight>" for the next flights of the same route within 48 hours that have
+free seats in the same cabin, and "Refund"; unanswered, a cancelled flight's bookings are refunded in full
+DISRUPTION_REFUND_HOURS before its departure.
+
+Money policy (documented in the README): the airline moved the traveller, so the traveller never pays again —
+the booking keeps its reference, its fare and its ticket numbers; a dearer flight costs nothing more, and a cheaper
+one refunds nothing (the fare bought is a seat class on the route; only "Refund" returns money, and then in full,
+whatever the fare's conditions).
+
+Seats, one booking at a time and never one seat in two bookings, with a crash between any two steps recoverable:
+1. claim: one conditional update sets `Booking.rebooking` (from, to, no seats yet) on a CONFIRMED booking that has
+   none — 25 presses, one rebooking;
+2. hold free seats on the new flight in the booking's cabin, one per seated passenger (each hold is the seat's own
+   atomic claim: 100 travellers for 40 seats get 40), under the booking's holder with a short expiry, so a crash
+   here frees them by itself; too few → the held ones are given back, the claim cleared, the traveller told;
+3. write the chosen seats on the claim, then book them (held → booked for the booking);
+4. switch the segment to the new flight and clear the claim, in one conditional update;
+5. free the seats on the old flight; tell the traveller (chat, e-mail, the re-drawn e-ticket).
+The sweep finishes a claim older than a minute: with seats written (step 3 done) it completes 3–5, without it
+gives the holds back (steps 1–2 undone).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from core.clock import Clock, as_utc
+from core.errors import FlyOError, SeatUnavailable
+from core.formatting import local_day_time
+from core.i18n import N_, _
+from models.booking import Booking, BookingStatus, RebookClaim, Segment
+from models.flight import Flight, route_key
+from models.flight_status import FlightState, FlightStatusKind
+from repos.bookings import BookingRepo
+from repos.flight_status import FlightStatusRepo
+from services import emails
+from services.bookings import snapshot
+from services.notifications import NotificationService
+from services.payments import CancelOutcome, PaymentService
+from services.reference import ReferenceData
+from services.seats import SeatService, booking_holder
+from services.tickets.service import caption as ticket_caption
+
+log = logging.getLogger(__name__)
+
+WINDOW = timedelta(hours=48)
+MAX_OPTIONS = 3
+HOLD_MS = 5 * 60_000  # step 2's holds lapse by themselves after this, should the process die
+RESUME_AFTER_MS = 60_000
+
+
+AIRLINE_CANCELLED = N_("your flight was cancelled by the airline; refunded in full")
+NO_CHOICE_IN_TIME = N_("your flight was cancelled by the airline and no new flight was chosen in time; refunded in "
+                       "full")
+
+
+def moved_text(booking: Booking, segment: Segment, reference: ReferenceData, *, markup: bool = True) -> str:
+    """"✅ Booking K7Q2MX is moved to FO282, departing Thu 03 Dec, 19:10 London time. Seats 12A, 12B. …"."""
+    flight = segment.flight
+    airport = reference.airports.get(flight.origin)
+    when = local_day_time(as_utc(flight.departs_at), airport.tz if airport else "UTC")
+    city = airport.city if airport else flight.origin
+    ref = f"<b>{booking.reference}</b>" if markup else booking.reference
+    return _("✅ Booking {reference} is moved to {flight}, departing {when} {city} time. Seats {seats}. Same "
+             "booking reference, same ticket numbers, nothing more to pay; your new e-ticket follows.").format(
+        reference=ref, flight=flight.flight_number, when=when, city=city, seats=", ".join(segment.seats))
+
+
+class RebookRefused(FlyOError):
+    """Said to the traveller as is."""
+
+
+@dataclass(frozen=True)
+class Option:
+    flight: Flight
+    free: int  # seats free in the cabin when offered
+
+
+def disrupted(state: FlightState | None, scheduled_ms: int, delay_minutes: int) -> bool:
+    """Whether a flight's state entitles its travellers to the choice: cancelled, or delayed that long."""
+    if state is None:
+        return False
+    if state.kind == FlightStatusKind.CANCELLED:
+        return True
+    return (state.kind == FlightStatusKind.DELAYED and state.departs_ms is not None
+            and state.departs_ms - scheduled_ms >= delay_minutes * 60_000)
+
+
+class Rebooking:
+    def __init__(self, clock: Clock, seats: SeatService, reference: ReferenceData, *, delay_minutes: int,
+                 refund_hours: int = 6, payments: PaymentService | None = None,
+                 notifications: NotificationService | None = None, bookings: BookingRepo | None = None,
+                 status: FlightStatusRepo | None = None) -> None:
+        self.clock = clock
+        self.seats = seats
+        self.reference = reference
+        self.delay_minutes = delay_minutes
+        self.refund_hours = refund_hours
+        self.payments = payments
+        self.notifications = notifications
+        self.bookings = bookings or BookingRepo()
+        self.status = status or FlightStatusRepo()
+
+    async def options(self, flight: Flight | str, cabin: str, seated: int = 1) -> list[Option]:
+        """The next flights of the same route within 48 h of `flight`'s departure, departing after now, not
+        disrupted themselves, with at least `seated` free seats in `cabin` (up to MAX_OPTIONS, earliest first)."""
+        found = flight if isinstance(flight, Flight) else await Flight.get(flight)
+        if found is None:
+            return []
+        departs = as_utc(found.departs_at)
+        now = self.clock.now()
+        candidates: list[Flight] = []
+        for offset in range(3):  # one equality query per day (README, Database)
+            day = (departs + timedelta(days=offset)).date().isoformat()
+            candidates += await Flight.find({"route_key": route_key(found.origin, found.destination, day)}).to_list()
+        candidates = sorted((f for f in candidates if f.id != found.id and cabin in f.capacity
+                             and departs < as_utc(f.departs_at) <= departs + WINDOW and as_utc(f.departs_at) > now),
+                            key=lambda f: as_utc(f.departs_at))
+        taken = await self.seats.taken_counts(str(f.id) for f in candidates)
+        states = await self.status.states([str(f.id) for f in candidates])
+        options = []
+        for candidate in candidates:
+            free = candidate.capacity[cabin] - taken.get(str(candidate.id), {}).get(cabin, 0)
+            state = states.get(str(candidate.id))
+            scheduled = int(as_utc(candidate.departs_at).timestamp() * 1000)
+            if free >= seated and not disrupted(state, scheduled, self.delay_minutes):
+                options.append(Option(candidate, free))
+            if len(options) == MAX_OPTIONS:
+                break
+        return options
+
+    def label(self, option: Flight) -> str:
+        airport = self.reference.airports.get(option.origin)
+        when = local_day_time(as_utc(option.departs_at), airport.tz if airport else "UTC")
+        return _("🔁 {flight} {when}").format(flight=option.flight_number, when=when)
+
+    async def _entitled(self, booking: Booking, from_flight: str) -> Segment:
+        segment = next((s for s in booking.segments if s.flight.flight_id == from_flight), None)
+        if booking.status != BookingStatus.CONFIRMED or segment is None:
+            raise RebookRefused(_("Booking {reference} is no longer on that flight.").format(
+                reference=booking.reference))
+        state = await self.status.state(from_flight)
+        scheduled = int(as_utc(segment.flight.departs_at).timestamp() * 1000)
+        if not disrupted(state, scheduled, self.delay_minutes):
+            raise RebookRefused(_("{flight} flies as planned, so it can't be changed here.").format(
+                flight=segment.flight.flight_number))
+        return segment
+
+    async def rebook(self, booking: Booking, to_flight_id: str) -> Booking:
+        """Move the booking from its disrupted flight to `to_flight_id` (steps 1–5). RebookRefused says why not."""
+        if booking.rebooking is not None:
+            raise RebookRefused(_("Booking {reference} is being moved already.").format(reference=booking.reference))
+        target = await Flight.get(to_flight_id)
+        from_segment = next((s for s in booking.segments
+                             if target is not None and s.flight.origin == target.origin
+                             and s.flight.destination == target.destination), None)
+        if target is None or from_segment is None:
+            raise RebookRefused(_("That flight can't be offered for booking {reference}.").format(
+                reference=booking.reference))
+        segment = await self._entitled(booking, from_segment.flight.flight_id)
+        cabin = segment.flight.cabin
+        seated = len(segment.seats)
+        if not any(o.flight.id == target.id for o in await self.options(segment.flight.flight_id, cabin, seated)):
+            raise RebookRefused(_("{flight} has no {count} free seat(s) left in your cabin.").format(
+                flight=target.flight_number, count=seated))
+        claim = RebookClaim(from_flight=segment.flight.flight_id, to_flight=str(target.id),
+                            started_ms=self.clock.now_ms())
+        if not await self.bookings.claim_rebooking(booking, claim):
+            raise RebookRefused(_("Booking {reference} is being moved already.").format(reference=booking.reference))
+        try:
+            seats = await self._hold(booking, target, cabin, seated)
+        except RebookRefused:
+            await self.bookings.clear_rebooking(booking, claim)
+            raise
+        claim = claim.model_copy(update={"seats": seats})
+        await self.bookings.set_rebooking_seats(booking, claim)
+        return await self._finish(booking, claim)
+
+    async def _hold(self, booking: Booking, target: Flight, cabin: str, seated: int) -> list[str]:
+        """Step 2: `seated` free seats in `cabin` of `target`, each held for the booking (a seat taken meanwhile:
+        the next free one). RebookRefused, with every seat given back, when there are not enough."""
+        holder = booking_holder(str(booking.id))
+        aircraft = self.reference.aircraft.get(target.aircraft)
+        layout = aircraft.cabin(cabin) if aircraft else None
+        codes = layout.seat_codes() if layout else []
+        until = self.clock.now_ms() + HOLD_MS
+        held: list[str] = []
+        taken = await self.seats.taken_seats(str(target.id))
+        for seat in (c for c in codes if c not in taken):
+            try:
+                await self.seats.hold(str(target.id), seat, holder, cabin, mine=False, booking_id=str(booking.id),
+                                      until_ms=until)
+            except SeatUnavailable:
+                continue
+            held.append(seat)
+            if len(held) == seated:
+                return held
+        for seat in held:
+            await self.seats.release(str(target.id), seat, holder)
+        raise RebookRefused(_("{flight} filled up just now: no {count} free seat(s) left in your cabin.").format(
+            flight=target.flight_number, count=seated))
+
+    async def _finish(self, booking: Booking, claim: RebookClaim) -> Booking:
+        """Steps 3–5 (also the sweep's, after a crash): book the seats, switch the segment, free the old ones."""
+        target = await Flight.get(claim.to_flight)
+        if target is None:
+            raise RebookRefused(_("That flight no longer exists."))
+        wanted = {f"{claim.to_flight}:{seat}" for seat in claim.seats}
+        booked = await self.seats.book(str(booking.id), wanted)
+        if not wanted <= booked:  # a hold lapsed while the process was down and the seat went to someone else
+            kept = [seat for seat in claim.seats if f"{claim.to_flight}:{seat}" in booked]
+            extra = await self._hold(booking, target, self._cabin(booking, claim), len(claim.seats) - len(kept))
+            claim = claim.model_copy(update={"seats": kept + extra})
+            await self.bookings.set_rebooking_seats(booking, claim)
+            await self.seats.book(str(booking.id), {f"{claim.to_flight}:{seat}" for seat in claim.seats})
+        segments = [s if s.flight.flight_id != claim.from_flight else s.model_copy(update={
+            "flight": snapshot(target, s.flight.cabin), "seats": list(claim.seats), "seat_changes": {}})
+            for s in booking.segments]
+        moved = await self.bookings.switch_flight(booking, claim, segments, self.clock.now_ms())
+        fresh = await self.bookings.get(booking.id)
+        if fresh is None:
+            raise RebookRefused(_("That booking no longer exists."))
+        if moved or fresh.rebooking is None:
+            await self.seats.release_on_flight(str(booking.id), claim.from_flight)
+        return fresh
+
+    @staticmethod
+    def _cabin(booking: Booking, claim: RebookClaim) -> str:
+        return next(s.flight.cabin for s in booking.segments if s.flight.flight_id == claim.from_flight)
+
+    async def refund(self, booking: Booking, actor: str) -> CancelOutcome:
+        """"Refund": the whole booking cancelled and everything paid refunded, whatever the fare's conditions —
+        only for a booking on a disrupted flight (a forged button for any other gets RebookRefused)."""
+        if self.payments is None:
+            raise RebookRefused(_("Refunds are not possible on this FlyO; /support reaches our team."))
+        if booking.rebooking is not None:
+            raise RebookRefused(_("Booking {reference} is being moved already.").format(reference=booking.reference))
+        disrupted_segment = None
+        for segment in booking.segments:
+            try:
+                disrupted_segment = await self._entitled(booking, segment.flight.flight_id)
+                break
+            except RebookRefused:
+                continue
+        if disrupted_segment is None:
+            raise RebookRefused(_("Booking {reference} flies as planned; /cancel {reference} shows what cancelling "
+                                  "it would refund.").format(reference=booking.reference))
+        return await self.payments.cancel(booking, AIRLINE_CANCELLED, actor, refund=None, tell_chat=False)
+
+    async def refund_unanswered(self, limit: int = 50) -> int:
+        """The sweep: bookings still on a cancelled flight DISRUPTION_REFUND_HOURS before it was to leave are
+        cancelled with everything refunded, and told (chat and e-mail)."""
+        if self.payments is None:
+            return 0
+        refunded = 0
+        horizon = self.clock.now() + timedelta(hours=self.refund_hours)
+        for state in await self.status.cancelled(limit):
+            flight = await Flight.get(state.flight_id)
+            if flight is None or as_utc(flight.departs_at) > horizon:
+                continue
+            for booking in await self.status.confirmed_bookings_on(state.flight_id):
+                if booking.rebooking is not None:
+                    continue  # a move in progress: the sweep finishes that first
+                try:
+                    await self.payments.cancel(booking, NO_CHOICE_IN_TIME, "system:disruption", refund=None)
+                except FlyOError as exc:
+                    log.warning("automatic refund of %s failed: %s", booking.reference, exc)
+                    continue
+                refunded += 1
+        return refunded
+
+    async def tell_moved(self, booking: Booking, new: Segment) -> None:
+        """The e-mail and the re-drawn e-ticket of a moved booking (the chat hears it as the button's answer)."""
+        if self.notifications is None:
+            return
+        said = moved_text(booking, new, self.reference, markup=False)
+        subject = _("Booking {reference}: moved to {flight}").format(reference=booking.reference,
+                                                                     flight=new.flight.flight_number)
+        mail_subject, body, html = emails.flight_change(booking, self.reference.airports, subject, said,
+                                                        bot_username=self.reference.bot_username)
+        key = f"rebooked:{booking.id}:{new.flight.flight_id}"
+        await self.notifications.enqueue_all([
+            self.notifications.tickets_note(f"{key}:tickets", booking.chat_id, str(booking.id),
+                                            ticket_caption(booking), reference=booking.reference),
+            self.notifications.email_note(f"{key}:email", booking.email, mail_subject, body, html,
+                                          reference=booking.reference, tickets_of=str(booking.id))])
+
+    async def finish_interrupted(self, limit: int = 20) -> int:
+        """The sweep: rebookings cut short by a crash — completed when their seats were chosen, else undone."""
+        done = 0
+        for booking in await self.bookings.rebooking_since(self.clock.now_ms() - RESUME_AFTER_MS, limit):
+            claim = booking.rebooking
+            if claim is None:
+                continue
+            if claim.seats:
+                await self._finish(booking, claim)
+            else:
+                await self.seats.release_unbooked_on_flight(str(booking.id), claim.to_flight)
+                await self.bookings.clear_rebooking(booking, claim)
+            done += 1
+        return done

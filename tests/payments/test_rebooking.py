@@ -1,0 +1,210 @@
+"""A disrupted flight's choice (issue #18): the cancellation alert offers the next flights of the route with free
+seats in the cabin and a full refund; rebooking keeps the reference, the ticket numbers and the price, moves the
+seats, re-sends the e-ticket; 100 travellers racing for 40 seats get exactly 40; a crash mid-move is finished by
+the sweep; unanswered, the booking is refunded in full 6 hours before departure. Every test ends with the seat and
+money invariants (tests/paying.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import timedelta
+from typing import Any
+
+from core.clock import as_utc
+from core.errors import FlyOError
+from models import Booking, BookingStatus, SeatHold
+from models.flight import Flight
+from models.flight_status import FlightStatusKind
+from models.seat import HoldStatus
+from services.flight_status import StatusUpdate
+from services.rebooking import RebookRefused
+from tests.crowd import confirmed_crowd
+from tests.flows import drain_outbox
+from tests.paying import PayingBot
+
+
+async def _cancel(paying: PayingBot, flight: Flight, key: str = "feed:cx") -> None:
+    recorded = await paying.services.flight_status.record(StatusUpdate(
+        key=key, flight=flight, kind=FlightStatusKind.CANCELLED, at_ms=paying.bot.clock.now_ms(), source="feed",
+        reason="crew shortage"))
+    assert recorded.applied
+
+
+async def _flight_of(booking: Booking) -> Flight:
+    flight = await Flight.get(booking.segments[0].flight.flight_id)
+    assert flight is not None
+    return flight
+
+
+def _choice(traveller: Any) -> Any:
+    alerts = [m for m in traveller.messages() if "is cancelled" in m.plain_text()]
+    assert len(alerts) == 1
+    return alerts[0]
+
+
+async def test_the_cancellation_alert_offers_flights_and_rebooking_moves_the_booking_once(paying: PayingBot) -> None:
+    ada = paying.telegram.traveller(4001, first_name="Ada")
+    booking = await paying.paid_booking(ada, ["Ada Lovelace", "Charles Babbage"])
+    flight = await _flight_of(booking)
+    await _cancel(paying, flight)
+    await drain_outbox(paying.services)
+    alert = _choice(ada)
+    labels = alert.button_labels()
+    assert labels[-1] == "💷 Refund in full" and 1 <= len(labels) - 1 <= 3, labels
+    assert "Choose another flight" in alert.plain_text()
+    option = alert.buttons[0][0]
+    target_id = option.callback_data.split(".")[-1]
+    target = await Flight.get(target_id)
+    assert target is not None and (target.origin, target.destination) == (flight.origin, flight.destination)
+    assert as_utc(flight.departs_at) < as_utc(target.departs_at) <= as_utc(flight.departs_at) + timedelta(hours=48)
+    assert target.flight_number in option.text
+    documents = sum(1 for m in ada.messages() if m.document is not None)
+
+    for _ in range(25):  # an anxious traveller
+        await ada.press(option.text, alert)
+    moved_message = await ada.wait_for("is moved to")
+    await drain_outbox(paying.services, timeout=30)
+    moved = await Booking.get(booking.id)
+    assert moved is not None and moved.status == BookingStatus.CONFIRMED and moved.rebooking is None
+    assert moved.reference == booking.reference and moved.tickets == booking.tickets  # same PNR and numbers
+    assert moved.price == booking.price and moved.payment.amount_paid == booking.payment.amount_paid
+    segment = moved.segments[0]
+    assert segment.flight.flight_id == target_id and segment.flight.cabin == booking.segments[0].flight.cabin
+    assert len(segment.seats) == 2 and all(seat in moved_message.plain_text() for seat in segment.seats)
+    holds = await SeatHold.find({"booking_id": str(booking.id)}).to_list()
+    assert {(h.flight_id, h.seat, h.status) for h in holds} == {(target_id, s, HoldStatus.BOOKED)
+                                                                for s in segment.seats}  # the old seats are free
+    assert sum("is moved to" in m.plain_text() for m in ada.messages()) == 1
+    assert sum(1 for m in ada.messages() if m.document is not None) == documents + 2  # the re-drawn e-ticket
+    assert any(target.flight_number in (m.subject or "") for m in paying.sendgrid.messages_to("ada@example.com"))
+    assert paying.stripe.refunds == {}  # nothing more to pay, nothing refunded
+
+
+async def test_refund_in_full_and_only_for_a_disrupted_flight(paying: PayingBot) -> None:
+    ada = paying.telegram.traveller(4002, first_name="Ada")
+    grace = paying.telegram.traveller(4003, first_name="Grace")
+    booking = await paying.paid_booking(ada, ["Ada Lovelace"])
+    calm = await paying.paid_booking(grace, ["Grace Hopper"])
+    await grace.press_data(f"*:rbr:{calm.id}", 1)  # a forged Refund for a flight that flies as planned
+    await grace.wait_for("flies as planned")
+    still = await Booking.get(calm.id)
+    assert still is not None and still.status == BookingStatus.CONFIRMED
+
+    await _cancel(paying, await _flight_of(booking))
+    await drain_outbox(paying.services)
+    alert = _choice(ada)
+    for _ in range(5):
+        await ada.press("Refund in full", alert)
+    done = await ada.wait_for("is cancelled and its seats are released")
+    assert "back to your card" in done.plain_text()
+    refunded = await Booking.get(booking.id)
+    assert refunded is not None and refunded.status == BookingStatus.CANCELLED
+    refunds = list(paying.stripe.refunds.values())
+    assert len(refunds) == 1 and refunds[0]["amount"] == booking.payment.amount_paid  # in full, once
+    await drain_outbox(paying.services)
+
+
+async def test_unanswered_the_booking_is_refunded_six_hours_before(paying: PayingBot) -> None:
+    ada = paying.telegram.traveller(4004, first_name="Ada")
+    booking = await paying.paid_booking(ada, ["Ada Lovelace"])
+    flight = await _flight_of(booking)
+    await _cancel(paying, flight)
+    assert (await paying.services.sweeper.run()).disruption_refunds == 0  # days before: the choice stands
+    paying.bot.clock.advance(as_utc(flight.departs_at) - paying.bot.clock.now() - timedelta(hours=5))
+    assert (await paying.services.sweeper.run()).disruption_refunds == 1
+    assert (await paying.services.sweeper.run()).disruption_refunds == 0
+    refunded = await Booking.get(booking.id)
+    assert refunded is not None and refunded.status == BookingStatus.CANCELLED
+    assert [r["amount"] for r in paying.stripe.refunds.values()] == [booking.payment.amount_paid]
+    await drain_outbox(paying.services)
+    assert any("no new flight was chosen in time" in m.plain_text() for m in ada.messages())
+
+
+async def test_one_hundred_travellers_race_for_forty_seats(paying: PayingBot) -> None:
+    clock = paying.bot.clock
+    day = (clock.now() + timedelta(days=9)).date().isoformat()
+    flights = sorted(await Flight.find({"route_key": f"LHR-JFK-{day}", "source": "local"}).to_list(),
+                     key=lambda f: as_utc(f.departs_at))
+    cancelled, next_one = flights[0], flights[1]
+    crowd = await confirmed_crowd(cancelled, 100, cabin_only="economy")
+    # the next flight has 40 free economy seats: the rest are held by other travellers' drafts
+    aircraft = paying.services.reference.aircraft[next_one.aircraft]
+    economy = aircraft.cabin("economy")
+    assert economy is not None
+    codes = economy.seat_codes()
+    others = [SeatHold(flight_id=str(next_one.id), seat=seat, seat_key=f"{next_one.id}:{seat}", cabin="economy",
+                       status=HoldStatus.HELD, holder=f"chat:{900_000 + i}", token="other",
+                       expires_ms=clock.now_ms() + 10 * 3_600_000) for i, seat in enumerate(codes[40:])]
+    await SeatHold.insert_many(others)
+    paying.services.seats.counts.forget(str(next_one.id))  # written around the service: its counts must re-read
+    await _cancel(paying, cancelled)
+    rebooking = paying.services.rebooking
+
+    async def move(booking: Booking) -> bool:
+        try:
+            await rebooking.rebook(booking, str(next_one.id))
+        except FlyOError:
+            return False
+        return True
+
+    results = await asyncio.gather(*(move(b) for b in crowd))
+    assert sum(results) == 40
+    moved = await Booking.find({"segments": {"$elemMatch": {"flight.flight_id": str(next_one.id)}}}).to_list()
+    assert len(moved) == 40
+    seats = [s for b in moved for s in b.segments[0].seats]
+    assert len(seats) == len(set(seats)) == 40 and set(seats) == set(codes[:40])
+    left = await Booking.find({"segments": {"$elemMatch": {"flight.flight_id": str(cancelled.id)}},
+                               "status": "CONFIRMED"}).to_list()
+    assert len(left) == 60 and all(b.rebooking is None for b in left)  # the rest keep their choice (refund, others)
+    again = await rebooking.options(cancelled, "economy")
+    assert all(o.flight.id != next_one.id for o in again)  # the full flight is no longer offered
+
+
+async def test_a_crash_mid_move_is_finished_or_undone_by_the_sweep(paying: PayingBot) -> None:
+    ada = paying.telegram.traveller(4005, first_name="Ada")
+    grace = paying.telegram.traveller(4006, first_name="Grace")
+    first = await paying.paid_booking(ada, ["Ada Lovelace"])
+    second = await paying.paid_booking(grace, ["Grace Hopper"])
+    flight = await _flight_of(first)
+    await _cancel(paying, flight)
+    rebooking = paying.services.rebooking
+    [option, *_rest] = await rebooking.options(flight, first.segments[0].flight.cabin)
+    target = str(option.flight.id)
+
+    class Crash(Exception):
+        pass
+
+    real_finish, real_hold = rebooking._finish, rebooking._hold
+
+    async def die_before_switch(booking: Booking, claim: Any) -> Booking:
+        raise Crash("killed after the seats were chosen")
+
+    rebooking._finish = die_before_switch  # type: ignore[method-assign]
+    with contextlib.suppress(Crash):
+        await rebooking.rebook(first, target)
+    rebooking._finish = real_finish  # type: ignore[method-assign]
+
+    async def die_while_holding(booking: Booking, *args: Any) -> list[str]:
+        await real_hold(booking, *args)
+        raise Crash("killed between the holds and writing them down")
+
+    rebooking._hold = die_while_holding  # type: ignore[method-assign]
+    with contextlib.suppress(Crash):
+        await rebooking.rebook(second, target)
+    rebooking._hold = real_hold  # type: ignore[method-assign]
+    with_claims = await Booking.find({"rebooking": {"$ne": None}}).count()
+    assert with_claims == 2
+    try:
+        await rebooking.rebook(await Booking.get(first.id), target)  # type: ignore[arg-type]
+    except RebookRefused as exc:
+        assert "being moved already" in str(exc)
+    paying.bot.clock.advance(timedelta(minutes=10))  # past the resume delay, and past step 2's hold expiry
+    report = await paying.services.sweeper.run()
+    assert report.rebookings_finished == 2
+    finished = await Booking.get(first.id)
+    undone = await Booking.get(second.id)
+    assert finished is not None and finished.rebooking is None and finished.segments[0].flight.flight_id == target
+    assert undone is not None and undone.rebooking is None and undone.segments[0].flight.flight_id == str(flight.id)
+    assert await SeatHold.find({"booking_id": str(second.id), "flight_id": target}).count() == 0
+    await paying.services.rebooking.rebook(undone, target)  # the undone one can choose again
