@@ -5,10 +5,13 @@ the alert stays the record of what happened."""
 
 from __future__ import annotations
 
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
 from core.errors import FlyOError
 from core.i18n import _
 from handlers.render import esc, money
-from handlers.turn import Turn
+from handlers.turn import Turn, callback_data
+from models.booking import Booking
 from services.rebooking import moved_text
 
 NOT_YOURS = "There is no such booking among yours (/mybookings lists them)."
@@ -24,7 +27,7 @@ async def on_rebook(turn: Turn, arg: str) -> None:
     try:
         moved = await rebooking.rebook(booking, flight_id)
     except FlyOError as exc:
-        turn.say(f"⚠️ {esc(exc)}")
+        await _still_open(turn, booking, f"⚠️ {esc(exc)}")
         return
     new = next(s for s in moved.segments if s.flight.flight_id == flight_id)
     turn.say(moved_text(moved, new, turn.svc.reference))
@@ -51,3 +54,20 @@ async def on_refund(turn: Turn, arg: str) -> None:
         text += " " + _("⚠️ The refund failed ({error}); the admins have been told.").format(
             error=esc(outcome.refund_error))
     turn.say(text)
+
+
+async def _still_open(turn: Turn, booking: Booking, said: str) -> None:
+    """A move that could not be made: what is still open (the next flights with seats, and the refund), as
+    buttons again, while the flight is still disrupted and the booking on it."""
+    rebooking = turn.svc.rebooking
+    fresh = await turn.svc.bookings.repo.get(booking.id)
+    options = await rebooking.choices_for(fresh) if rebooking is not None and fresh is not None else None
+    if rebooking is None or options is None:
+        turn.say(said)
+        return
+    rows = [[InlineKeyboardButton(rebooking.label(o.flight)[:60], callback_data=callback_data(
+        "*", "rbk", f"{booking.id}.{o.flight.id}"))] for o in options]
+    refund = callback_data("*", "rbr", str(booking.id))
+    rows.append([InlineKeyboardButton(_("💷 Refund in full"), callback_data=refund)])
+    more = _("Still open:") if options else _("No other flight has free seats in your cabin now:")
+    turn.say(f"{said}\n{more}", InlineKeyboardMarkup(rows))

@@ -227,6 +227,17 @@ class Rebooking:
             await self.seats.release_on_flight(str(booking.id), claim.from_flight)
         return fresh
 
+    async def choices_for(self, booking: Booking) -> list[Option] | None:
+        """The options still open to a booking on a disrupted flight (after a race was lost: the next ones);
+        None when it is on none (moved already, cancelled)."""
+        for segment in booking.segments:
+            try:
+                await self._entitled(booking, segment.flight.flight_id)
+            except RebookRefused:
+                continue
+            return await self.options(segment.flight.flight_id, segment.flight.cabin, len(segment.seats))
+        return None
+
     @staticmethod
     def _cabin(booking: Booking, claim: RebookClaim) -> str:
         return next(s.flight.cabin for s in booking.segments if s.flight.flight_id == claim.from_flight)

@@ -208,3 +208,37 @@ async def test_a_crash_mid_move_is_finished_or_undone_by_the_sweep(paying: Payin
     assert undone is not None and undone.rebooking is None and undone.segments[0].flight.flight_id == str(flight.id)
     assert await SeatHold.find({"booking_id": str(second.id), "flight_id": target}).count() == 0
     await paying.services.rebooking.rebook(undone, target)  # the undone one can choose again
+
+
+async def test_who_loses_the_last_seat_is_offered_what_is_still_open(paying: PayingBot) -> None:
+    ada = paying.telegram.traveller(4007, first_name="Ada")
+    grace = paying.telegram.traveller(4008, first_name="Grace")
+    first = await paying.paid_booking(ada, ["Ada Lovelace"])
+    second = await paying.paid_booking(grace, ["Grace Hopper"])
+    flight = await _flight_of(first)
+    [option, *_rest] = await paying.services.rebooking.options(flight, "economy")
+    target = option.flight
+    economy = paying.services.reference.aircraft[target.aircraft].cabin("economy")
+    assert economy is not None
+    taken = await paying.services.seats.taken_seats(str(target.id))
+    free = [seat for seat in economy.seat_codes() if seat not in taken]
+    await SeatHold.insert_many([SeatHold(  # all but one seat held by other travellers' drafts
+        flight_id=str(target.id), seat=seat, seat_key=f"{target.id}:{seat}", cabin="economy", status=HoldStatus.HELD,
+        holder=f"chat:{910_000 + i}", token="other", expires_ms=paying.bot.clock.now_ms() + 10 * 3_600_000)
+        for i, seat in enumerate(free[1:])])
+    paying.services.seats.counts.forget(str(target.id))
+    await _cancel(paying, flight)
+    await drain_outbox(paying.services)
+    label = next(b.text for row in _choice(ada).buttons for b in row if target.flight_number in b.text)
+    await ada.press(label, _choice(ada))
+    await ada.wait_for("is moved to")
+    await grace.press(label, _choice(grace))
+    lost = await grace.wait_for("Still open")
+    assert "no 1 free seat(s) left" in lost.plain_text()
+    labels = lost.button_labels()
+    assert labels[-1] == "💷 Refund in full" and not any(target.flight_number in text and label == text
+                                                        for text in labels)
+    await grace.press("Refund in full", lost)
+    await grace.wait_for("is cancelled and its seats are released")
+    refunded = await Booking.get(second.id)
+    assert refunded is not None and refunded.status == BookingStatus.CANCELLED, refunded
