@@ -34,7 +34,14 @@ from services.flight_actions import FlightOps
 from services.flight_status import FlightStatusService
 from services.flights import FlightSearch
 from services.mailer import Mailer, OutboxMailer, SendGridMailer
-from services.metrics import count_email, count_webhook_event, record_round_trips
+from services.metrics import (
+    DISRUPTION_CHOICES,
+    FLIGHT_ALERTS,
+    FLIGHT_STATUS_REPORTS,
+    count_email,
+    count_webhook_event,
+    record_round_trips,
+)
 from services.notifications import NotificationService
 from services.payment_events import PaymentEvents
 from services.payments import PaymentService
@@ -183,6 +190,9 @@ async def build_services(settings: Settings, database: Database, clock: Clock | 
                                    refund_hours=settings.DISRUPTION_REFUND_HOURS, payments=services.payments,
                                    notifications=notifications)
     services.flight_status.rebooking = services.rebooking
+    services.flight_status.on_report = lambda kind, outcome: FLIGHT_STATUS_REPORTS.labels(kind, outcome).inc()
+    services.flight_status.on_alerts = lambda kind, bookings: FLIGHT_ALERTS.labels(kind).inc(bookings)
+    services.rebooking.on_outcome = lambda choice: DISRUPTION_CHOICES.labels(choice).inc()
     services.sweeper.finish_rebookings = services.rebooking.finish_interrupted
     services.sweeper.refund_unanswered = services.rebooking.refund_unanswered
     feed = build_status_feed(settings)

@@ -45,6 +45,15 @@ def render(report: StatsReport) -> str:
                   for i, r in enumerate(report.top_routes, start=1)]
     else:
         lines.append("No bookings yet.")
+    d = report.disruptions
+    lines += ["", f"<b>Disruptions, last {report.top_routes_days} days</b>"]
+    if d.events or d.rebooked or d.refunded or d.auto_refunded:
+        if d.events:
+            lines.append("Flight status reports: " + ", ".join(f"{kind} {n}" for kind, n in sorted(d.events.items())))
+        lines.append(f"Travellers moved to another flight: {d.rebooked} · refunded by choice: {d.refunded} · "
+                     f"refunded for want of a choice: {d.auto_refunded}")
+    else:
+        lines.append("No flight status reports.")
     return "\n".join(lines)
 
 

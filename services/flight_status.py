@@ -73,6 +73,8 @@ class FlightStatusService:
         self.repo = repo or FlightStatusRepo()
         self.batch = FANOUT_BATCH
         self.rebooking: Rebooking | None = None  # offers the choice on a disruption (attached by bot.runtime)
+        self.on_report: Callable[[str, str], None] = lambda kind, outcome: None  # metrics: (kind, applied|stale|repeat)
+        self.on_alerts: Callable[[str, int], None] = lambda kind, bookings: None  # metrics: bookings told per kind
         # Fault injection for tests: awaited before each batch of the fan-out (a crash between two inserts).
         self.before_batch: Callable[[int], Awaitable[None]] | None = None
 
@@ -93,12 +95,15 @@ class FlightStatusService:
             diverted_to=update.diverted_to, reason=update.reason[:300], received_at=self.clock.now(),
             received_ms=self.clock.now_ms())
         if not await self.repo.add_event(event):
+            self.on_report(update.kind.value, "repeat")
             return Recorded(None, False, 0)
         if not await self.repo.apply(event):
+            self.on_report(update.kind.value, "stale")
             await self.repo.mark_stale(event)
             log.info("flight status %s for %s %s is older than its state: stored, not told", event.kind.value,
                      event.flight_number, event.departure_date)
             return Recorded(event, False, 0)
+        self.on_report(update.kind.value, "applied")
         return Recorded(event, True, await self.fan_out(event))
 
     async def fan_out(self, event: FlightStatusEvent) -> int:
@@ -113,6 +118,7 @@ class FlightStatusService:
                 if self.before_batch is not None:
                     await self.before_batch(number)
                 await self.notifications.enqueue_all(notes[start:start + self.batch])
+            self.on_alerts(event.kind.value, len(bookings))
         await self.repo.mark_fanned(event, self.clock.now_ms())
         return len(bookings) if event.kind in ALERTED else 0
 

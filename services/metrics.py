@@ -105,6 +105,13 @@ WEBHOOK_EVENTS = Counter(
     "flyo_webhook_events", "Stripe webhook events by event type and outcome", ["type", "outcome"],
     registry=REGISTRY,
 )
+FLIGHT_STATUS_REPORTS = Counter(
+    "flyo_flight_status_reports", "Flight status reports by kind and what became of them (applied, stale, repeat)",
+    ["kind", "outcome"], registry=REGISTRY)
+FLIGHT_ALERTS = Counter("flyo_flight_alerts", "Bookings told of a flight status change (a chat message and an e-mail "
+                        "each), by kind", ["kind"], registry=REGISTRY)
+DISRUPTION_CHOICES = Counter("flyo_disruption_choices", "What travellers on disrupted flights got (rebooked, "
+                             "refunded, auto_refunded)", ["choice"], registry=REGISTRY)
 EMAILS = Counter("flyo_emails", "E-mails by outcome (sent, failed)", ["outcome"], registry=REGISTRY)
 JOB_RUNS = Counter("flyo_job_runs", "Scheduled job runs by job and outcome (ok, error)", ["job", "outcome"],
                    registry=REGISTRY)

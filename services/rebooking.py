@@ -24,6 +24,7 @@ gives the holds back (steps 1–2 undone).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -31,7 +32,7 @@ from core.clock import Clock, as_utc
 from core.errors import FlyOError, SeatUnavailable
 from core.formatting import local_day_time
 from core.i18n import N_, _
-from models.booking import Booking, BookingStatus, RebookClaim, Segment
+from models.booking import Booking, BookingEvent, BookingStatus, RebookClaim, Segment
 from models.flight import Flight, route_key
 from models.flight_status import FlightState, FlightStatusKind
 from repos.bookings import BookingRepo
@@ -101,6 +102,7 @@ class Rebooking:
         self.refund_hours = refund_hours
         self.payments = payments
         self.notifications = notifications
+        self.on_outcome: Callable[[str], None] = lambda outcome: None  # metrics: rebooked, refunded, auto_refunded
         self.bookings = bookings or BookingRepo()
         self.status = status or FlightStatusRepo()
 
@@ -225,7 +227,15 @@ class Rebooking:
             raise RebookRefused(_("That booking no longer exists."))
         if moved or fresh.rebooking is None:
             await self.seats.release_on_flight(str(booking.id), claim.from_flight)
+        if moved:
+            old = next(s.flight.flight_number for s in booking.segments if s.flight.flight_id == claim.from_flight)
+            await self._history(fresh, "rebooked", f"{old} → {target.flight_number}, seats {', '.join(claim.seats)}")
+            self.on_outcome("rebooked")
         return fresh
+
+    async def _history(self, booking: Booking, kind: str, detail: str, actor: str = "system:disruption") -> None:
+        await self.bookings.add_event(BookingEvent(booking_id=str(booking.id), reference=booking.reference,
+                                                   at=self.clock.now(), kind=kind, detail=detail, actor=actor))
 
     async def choices_for(self, booking: Booking) -> list[Option] | None:
         """The options still open to a booking on a disrupted flight (after a race was lost: the next ones);
@@ -259,7 +269,11 @@ class Rebooking:
         if disrupted_segment is None:
             raise RebookRefused(_("Booking {reference} flies as planned; /cancel {reference} shows what cancelling "
                                   "it would refund.").format(reference=booking.reference))
-        return await self.payments.cancel(booking, AIRLINE_CANCELLED, actor, refund=None, tell_chat=False)
+        outcome = await self.payments.cancel(booking, AIRLINE_CANCELLED, actor, refund=None, tell_chat=False)
+        await self._history(outcome.booking, "disruption_refund", f"{outcome.refunded} {booking.price.currency}",
+                            actor)
+        self.on_outcome("refunded")
+        return outcome
 
     async def refund_unanswered(self, limit: int = 50) -> int:
         """The sweep: bookings still on a cancelled flight DISRUPTION_REFUND_HOURS before it was to leave are
@@ -276,10 +290,13 @@ class Rebooking:
                 if booking.rebooking is not None:
                     continue  # a move in progress: the sweep finishes that first
                 try:
-                    await self.payments.cancel(booking, NO_CHOICE_IN_TIME, "system:disruption", refund=None)
+                    outcome = await self.payments.cancel(booking, NO_CHOICE_IN_TIME, "system:disruption", refund=None)
                 except FlyOError as exc:
                     log.warning("automatic refund of %s failed: %s", booking.reference, exc)
                     continue
+                await self._history(outcome.booking, "disruption_auto_refund",
+                                    f"{outcome.refunded} {booking.price.currency}")
+                self.on_outcome("auto_refunded")
                 refunded += 1
         return refunded
 

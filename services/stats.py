@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from models.booking import BookingStatus, PaymentStatus
+from models.booking import BookingEvent, BookingStatus, PaymentStatus
+from models.flight_status import FlightStatusEvent
 from repos.bookings import BookingRepo
 from repos.counters import CounterRepo
 from services.metrics import SEARCHES
@@ -44,11 +45,22 @@ class RouteCount:
 
 
 @dataclass
+class DisruptionStats:
+    """What happened to sold flights in the period (issue #18)."""
+
+    events: dict[str, int] = field(default_factory=dict)  # status kind → reports applied (delayed, cancelled…)
+    rebooked: int = 0  # bookings moved to another flight
+    refunded: int = 0  # bookings refunded in full because the traveller chose it
+    auto_refunded: int = 0  # … because nothing was chosen in time
+
+
+@dataclass
 class StatsReport:
     generated_at: datetime
     periods: list[PeriodStats]
     top_routes: list[RouteCount]
     top_routes_days: int
+    disruptions: DisruptionStats = field(default_factory=DisruptionStats)
 
 
 def _day(moment: datetime) -> str:
@@ -121,6 +133,19 @@ def _top_routes(docs: list[dict[str, Any]], limit: int) -> list[RouteCount]:
     return [RouteCount(origin, destination, n) for (origin, destination), n in ranked[:limit]]
 
 
+async def disruptions_since(since: datetime) -> DisruptionStats:
+    """Reports applied and the travellers' choices since `since` (one equality query per history kind: nx-27017
+    scans for `$in`)."""
+    found = DisruptionStats()
+    for event in await FlightStatusEvent.find({"received_ms": {"$gte": int(since.timestamp() * 1000)},
+                                               "stale": False}).to_list():
+        found.events[event.kind.value] = found.events.get(event.kind.value, 0) + 1
+    for kind, name in (("rebooked", "rebooked"), ("disruption_refund", "refunded"),
+                       ("disruption_auto_refund", "auto_refunded")):
+        setattr(found, name, await BookingEvent.find({"kind": kind, "at": {"$gte": since}}).count())
+    return found
+
+
 async def compute(now: datetime, *, days: int = 7, routes: int = 5) -> StatsReport:
     """Today (since 00:00 UTC) and the last `days` days, plus the busiest routes of those days."""
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -128,4 +153,4 @@ async def compute(now: datetime, *, days: int = 7, routes: int = 5) -> StatsRepo
     docs = await _bookings.created_since(week)
     periods = [_period("Today (UTC)", today, docs, await _searches_since(today)),
                _period(f"Last {days} days", week, docs, await _searches_since(week))]
-    return StatsReport(now, periods, _top_routes(docs, routes), days)
+    return StatsReport(now, periods, _top_routes(docs, routes), days, await disruptions_since(week))

@@ -20,6 +20,7 @@ from models.flight import Flight
 from models.flight_status import FlightState, FlightStatusEvent, FlightStatusKind
 from models.ops import AuditEntry, Notification
 from services.flight_status import StatusUpdate
+from services.metrics import REGISTRY
 from services.providers.status_feed import ScriptedFeed
 from tests.flows import drain_outbox, eventually
 from tests.paying import ADMIN_ID, PayingBot
@@ -44,6 +45,7 @@ async def test_an_admins_delay_reaches_every_traveller_once_in_local_time(paying
     flight = await _flight_of(booking)
     assert other.segments[0].flight.flight_id == str(flight.id)  # both on the same first flight of the day
 
+    alerts_before = REGISTRY.get_sample_value("flyo_flight_alerts_total", {"kind": "delayed"}) or 0.0
     await admin.send(f"/delay {flight.flight_number} {flight.departure_date} 45 late inbound aircraft")
     card = await admin.wait_for("Send it?")
     assert "2 confirmed booking(s), 3 passenger(s)" in card.plain_text()
@@ -75,6 +77,10 @@ async def test_an_admins_delay_reaches_every_traveller_once_in_local_time(paying
     assert "Status: Delayed" in shown.plain_text() and "2 confirmed booking(s), 3 passenger(s)" in shown.plain_text()
     audits = [(a.action, a.outcome) for a in await AuditEntry.find({"action": "flight_delayed"}).to_list()]
     assert sorted(audits) == [("flight_delayed", "asked"), ("flight_delayed", "sent")]
+    assert REGISTRY.get_sample_value("flyo_flight_alerts_total", {"kind": "delayed"}) == alerts_before + 2
+    await admin.send("/stats")
+    stats = await admin.wait_for("Disruptions")
+    assert "Flight status reports: delayed 1" in stats.plain_text()
 
 
 async def test_gate_then_cancellation_and_nothing_after_it(paying: PayingBot) -> None:

@@ -21,7 +21,7 @@ from services.flight_status import StatusUpdate
 from services.rebooking import RebookRefused
 from tests.crowd import confirmed_crowd
 from tests.flows import drain_outbox
-from tests.paying import PayingBot
+from tests.paying import ADMIN_ID, PayingBot
 
 
 async def _cancel(paying: PayingBot, flight: Flight, key: str = "feed:cx") -> None:
@@ -79,6 +79,12 @@ async def test_the_cancellation_alert_offers_flights_and_rebooking_moves_the_boo
     assert sum(1 for m in ada.messages() if m.document is not None) == documents + 2  # the re-drawn e-ticket
     assert any(target.flight_number in (m.subject or "") for m in paying.sendgrid.messages_to("ada@example.com"))
     assert paying.stripe.refunds == {}  # nothing more to pay, nothing refunded
+    admin = paying.telegram.traveller(ADMIN_ID, first_name="Ops")
+    await admin.send(f"/booking {booking.reference}")
+    history = await admin.wait_for("History:")
+    assert f"{flight.flight_number} → {target.flight_number}" in history.plain_text()
+    await admin.send("/stats")
+    assert "Travellers moved to another flight: 1" in (await admin.wait_for("Disruptions")).plain_text()
 
 
 async def test_refund_in_full_and_only_for_a_disrupted_flight(paying: PayingBot) -> None:
