@@ -188,7 +188,7 @@ async def build_services(settings: Settings, database: Database, clock: Clock | 
     services.sweeper.flight_state = services.flight_status.state
     services.rebooking = Rebooking(clock, seats, reference, delay_minutes=settings.DISRUPTION_DELAY_MINUTES,
                                    refund_hours=settings.DISRUPTION_REFUND_HOURS, payments=services.payments,
-                                   notifications=notifications)
+                                   notifications=notifications, mct=MinConnectTimes(settings.MIN_CONNECT_MINUTES))
     services.flight_status.rebooking = services.rebooking
     services.flight_status.on_report = lambda kind, outcome: FLIGHT_STATUS_REPORTS.labels(kind, outcome).inc()
     services.flight_status.on_alerts = lambda kind, bookings: FLIGHT_ALERTS.labels(kind).inc(bookings)

@@ -28,7 +28,7 @@ from models.flight_status import FlightState, FlightStatusEvent, FlightStatusKin
 from models.ops import Notification
 from repos.flight_status import FlightStatusRepo
 from services import emails
-from services.flight_status_texts import ALERTED, alert_text, subject
+from services.flight_status_texts import ALERTED, alert_text, missed_text, subject
 from services.notifications import Intent, NotificationService, Rebook, RefundChoice
 from services.providers.status_feed import StatusFeed
 from services.rebooking import Option, Rebooking, disrupted
@@ -113,7 +113,9 @@ class FlightStatusService:
         bookings = await self.repo.confirmed_bookings_on(event.flight_id)
         if event.kind in ALERTED:
             choices = await self._choices(event, bookings)
-            notes = [note for booking in bookings for note in self._alerts(event, booking, choices)]
+            missed = await self._missed_connections(event, bookings)  # a missed connection's offer comes first
+            notes = [note for booking in bookings
+                     for note in self._alerts(event, booking, choices, missed.get(str(booking.id)))]
             for number, start in enumerate(range(0, len(notes), self.batch)):
                 if self.before_batch is not None:
                     await self.before_batch(number)
@@ -137,8 +139,32 @@ class FlightStatusService:
         cabins = {s.flight.cabin for b in bookings for s in b.segments if s.flight.flight_id == event.flight_id}
         return {cabin: await self.rebooking.options(flight, cabin) for cabin in sorted(cabins)}
 
-    def _alerts(self, event: FlightStatusEvent, booking: Booking,
-                choices: dict[str, list[Option]] | None = None) -> list[Notification]:
+    async def _missed_connections(self, event: FlightStatusEvent, bookings: list[Booking]
+                                  ) -> dict[str, tuple[Segment, list[Option]]]:
+        """Booking id → (the connection a delay makes it miss, the later connections with seats): a delay that
+        leaves less than the connecting airport's minimum connecting time is a missed connection."""
+        if self.rebooking is None or event.kind != FlightStatusKind.DELAYED:
+            return {}
+        found: dict[str, tuple[Segment, list[Option]]] = {}
+        offered: dict[tuple[str, str, int], list[Option]] = {}
+        for booking in bookings:
+            way = next((w for w in booking.legs() if any(s.flight.flight_id == event.flight_id for s in w)), [])
+            index = next((i for i, s in enumerate(way) if s.flight.flight_id == event.flight_id), len(way))
+            if index + 1 >= len(way):
+                continue
+            onward = way[index + 1]
+            not_before = await self.rebooking.missed_after(booking, onward)
+            if not_before is None:
+                continue
+            key = (onward.flight.flight_id, onward.flight.cabin, int(not_before.timestamp()))
+            if key not in offered:
+                offered[key] = await self.rebooking.options(onward.flight.flight_id, onward.flight.cabin,
+                                                            not_before=not_before)
+            found[str(booking.id)] = (onward, offered[key])
+        return found
+
+    def _alerts(self, event: FlightStatusEvent, booking: Booking, choices: dict[str, list[Option]] | None = None,
+                missed: tuple[Segment, list[Option]] | None = None) -> list[Notification]:
         segment = next((s for s in booking.segments if s.flight.flight_id == event.flight_id), None)
         if segment is None:
             return []
@@ -146,7 +172,17 @@ class FlightStatusService:
         key = f"flight-{event.id}:{booking.id}"
         text = alert_text(event, segment, airports) + "\n" + _booking_line(booking)
         intents: list[Intent] = []
-        if choices is not None and self.rebooking is not None:
+        if missed is not None and self.rebooking is not None:
+            onward, later = missed
+            seated = len(onward.seats)
+            offered = [o for o in later if o.free >= seated]
+            intents += [Rebook(str(booking.id), str(o.flight.id), self.rebooking.label(o.flight)) for o in offered]
+            intents.append(RefundChoice(str(booking.id)))
+            text += "\n" + missed_text(onward, airports) + " " + (
+                _("Choose a later connection (nothing more to pay) or a full refund:") if offered else
+                _("No later connection has free seats in your cabin within 48 hours: choose a full refund, or write "
+                  "to /support."))
+        elif choices is not None and self.rebooking is not None:
             offered = [o for o in choices.get(segment.flight.cabin, []) if o.free >= len(segment.seats)]
             intents += [Rebook(str(booking.id), str(o.flight.id), self.rebooking.label(o.flight)) for o in offered]
             intents.append(RefundChoice(str(booking.id)))
@@ -155,15 +191,19 @@ class FlightStatusService:
                                    "full refund, or write to /support."))
         elif event.kind == FlightStatusKind.CANCELLED:
             text += "\n" + _("/support reaches our team for another flight or a refund.")
-        mail_subject, body, html = self._email(event, segment, booking, choice=choices is not None)
+        mail_subject, body, html = self._email(event, segment, booking,
+                                               choice=choices is not None or missed is not None,
+                                               missed=missed[0] if missed is not None else None)
         return [self.notifications.chat_note(key, booking.chat_id, text, intents, reference=booking.reference),
                 self.notifications.email_note(f"{key}:email", booking.email, mail_subject, body, html,
                                               reference=booking.reference)]
 
     def _email(self, event: FlightStatusEvent, segment: Segment, booking: Booking, *,
-               choice: bool = False) -> tuple[str, str, str]:
+               choice: bool = False, missed: Segment | None = None) -> tuple[str, str, str]:
         airports = self.reference.airports
         said = alert_text(event, segment, airports, markup=False)
+        if missed is not None:
+            said += " " + missed_text(missed, airports)
         if choice and self.rebooking is not None:
             said += " " + _("In the FlyO chat, choose another flight (same cabin, nothing more to pay) or a full "
                             "refund.")

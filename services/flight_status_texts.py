@@ -90,6 +90,14 @@ def alert_text(event: FlightStatusEvent, segment: Segment, airports: AirportDire
     return _("ℹ️ {title}: {status}.").format(title=title, status=status_name(event.kind))
 
 
+def missed_text(onward: Segment, airports: AirportDirectory) -> str:
+    """The missed-connection line: "⚠️ With this delay you miss your connection FO450 at Dubai (departs …)"."""
+    flight = onward.flight
+    return _("⚠️ With this delay you miss your connection {flight} at {city} (departs {at}).").format(
+        flight=flight.flight_number, city=_city(flight.origin, airports),
+        at=_at(flight.departs_at, flight.origin, airports))
+
+
 def status_name(kind: FlightStatusKind) -> str:
     return {
         FlightStatusKind.SCHEDULED: _("On schedule"), FlightStatusKind.DELAYED: _("Delayed"),

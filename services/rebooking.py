@@ -26,9 +26,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from core.clock import Clock, as_utc
+from core.clock import Clock, as_utc, from_ms
 from core.errors import FlyOError, SeatUnavailable
 from core.formatting import local_day_time
 from core.i18n import N_, _
@@ -42,6 +42,7 @@ from services.bookings import snapshot
 from services.notifications import NotificationService
 from services.payments import CancelOutcome, PaymentService
 from services.reference import ReferenceData
+from services.route_graph import MinConnectTimes
 from services.seats import SeatService, booking_holder
 from services.tickets.service import caption as ticket_caption
 
@@ -92,7 +93,7 @@ def disrupted(state: FlightState | None, scheduled_ms: int, delay_minutes: int) 
 
 class Rebooking:
     def __init__(self, clock: Clock, seats: SeatService, reference: ReferenceData, *, delay_minutes: int,
-                 refund_hours: int = 6, payments: PaymentService | None = None,
+                 refund_hours: int = 6, mct: MinConnectTimes | None = None, payments: PaymentService | None = None,
                  notifications: NotificationService | None = None, bookings: BookingRepo | None = None,
                  status: FlightStatusRepo | None = None) -> None:
         self.clock = clock
@@ -100,20 +101,23 @@ class Rebooking:
         self.reference = reference
         self.delay_minutes = delay_minutes
         self.refund_hours = refund_hours
+        self.mct = mct or MinConnectTimes()
         self.payments = payments
         self.notifications = notifications
         self.on_outcome: Callable[[str], None] = lambda outcome: None  # metrics: rebooked, refunded, auto_refunded
         self.bookings = bookings or BookingRepo()
         self.status = status or FlightStatusRepo()
 
-    async def options(self, flight: Flight | str, cabin: str, seated: int = 1) -> list[Option]:
-        """The next flights of the same route within 48 h of `flight`'s departure, departing after now, not
-        disrupted themselves, with at least `seated` free seats in `cabin` (up to MAX_OPTIONS, earliest first)."""
+    async def options(self, flight: Flight | str, cabin: str, seated: int = 1, *,
+                      not_before: datetime | None = None) -> list[Option]:
+        """The next flights of the same route within 48 h of `flight`'s departure, departing after now (and after
+        `not_before`: a missed connection's delayed arrival plus the connecting time), not disrupted themselves,
+        with at least `seated` free seats in `cabin` (up to MAX_OPTIONS, earliest first)."""
         found = flight if isinstance(flight, Flight) else await Flight.get(flight)
         if found is None:
             return []
         departs = as_utc(found.departs_at)
-        now = self.clock.now()
+        now = max(self.clock.now(), not_before or self.clock.now())
         candidates: list[Flight] = []
         for offset in range(3):  # one equality query per day (README, Database)
             day = (departs + timedelta(days=offset)).date().isoformat()
@@ -139,17 +143,35 @@ class Rebooking:
         when = local_day_time(as_utc(option.departs_at), airport.tz if airport else "UTC")
         return _("🔁 {flight} {when}").format(flight=option.flight_number, when=when)
 
-    async def _entitled(self, booking: Booking, from_flight: str) -> Segment:
+    async def missed_after(self, booking: Booking, segment: Segment) -> datetime | None:
+        """When `segment` is a connection its previous flight's delay makes it miss: the earliest a replacement may
+        leave (the delayed arrival plus the airport's minimum connecting time); None when it is not missed."""
+        way = [s for s in booking.segments if s.leg == segment.leg]
+        index = next((i for i, s in enumerate(way) if s.flight.flight_id == segment.flight.flight_id), 0)
+        if index == 0:
+            return None
+        previous = await self.status.state(way[index - 1].flight.flight_id)
+        if previous is None or previous.kind != FlightStatusKind.DELAYED or previous.arrives_ms is None:
+            return None
+        ready = from_ms(previous.arrives_ms) + timedelta(minutes=self.mct.at(segment.flight.origin))
+        return ready if ready > as_utc(segment.flight.departs_at) else None
+
+    async def _entitled(self, booking: Booking, from_flight: str) -> tuple[Segment, datetime | None]:
+        """The segment that may be changed, and how late its replacement may leave at the earliest (a missed
+        connection) — RebookRefused unless its flight is disrupted or its connection missed."""
         segment = next((s for s in booking.segments if s.flight.flight_id == from_flight), None)
         if booking.status != BookingStatus.CONFIRMED or segment is None:
             raise RebookRefused(_("Booking {reference} is no longer on that flight.").format(
                 reference=booking.reference))
         state = await self.status.state(from_flight)
         scheduled = int(as_utc(segment.flight.departs_at).timestamp() * 1000)
-        if not disrupted(state, scheduled, self.delay_minutes):
+        if disrupted(state, scheduled, self.delay_minutes):
+            return segment, None
+        missed = await self.missed_after(booking, segment)
+        if missed is None:
             raise RebookRefused(_("{flight} flies as planned, so it can't be changed here.").format(
                 flight=segment.flight.flight_number))
-        return segment
+        return segment, missed
 
     async def rebook(self, booking: Booking, to_flight_id: str) -> Booking:
         """Move the booking from its disrupted flight to `to_flight_id` (steps 1–5). RebookRefused says why not."""
@@ -162,10 +184,11 @@ class Rebooking:
         if target is None or from_segment is None:
             raise RebookRefused(_("That flight can't be offered for booking {reference}.").format(
                 reference=booking.reference))
-        segment = await self._entitled(booking, from_segment.flight.flight_id)
+        segment, not_before = await self._entitled(booking, from_segment.flight.flight_id)
         cabin = segment.flight.cabin
         seated = len(segment.seats)
-        if not any(o.flight.id == target.id for o in await self.options(segment.flight.flight_id, cabin, seated)):
+        offered = await self.options(segment.flight.flight_id, cabin, seated, not_before=not_before)
+        if not any(o.flight.id == target.id for o in offered):
             raise RebookRefused(_("{flight} has no {count} free seat(s) left in your cabin.").format(
                 flight=target.flight_number, count=seated))
         claim = RebookClaim(from_flight=segment.flight.flight_id, to_flight=str(target.id),
@@ -242,10 +265,11 @@ class Rebooking:
         None when it is on none (moved already, cancelled)."""
         for segment in booking.segments:
             try:
-                await self._entitled(booking, segment.flight.flight_id)
+                _segment, not_before = await self._entitled(booking, segment.flight.flight_id)
             except RebookRefused:
                 continue
-            return await self.options(segment.flight.flight_id, segment.flight.cabin, len(segment.seats))
+            return await self.options(segment.flight.flight_id, segment.flight.cabin, len(segment.seats),
+                                      not_before=not_before)
         return None
 
     @staticmethod
@@ -262,7 +286,7 @@ class Rebooking:
         disrupted_segment = None
         for segment in booking.segments:
             try:
-                disrupted_segment = await self._entitled(booking, segment.flight.flight_id)
+                disrupted_segment, _not_before = await self._entitled(booking, segment.flight.flight_id)
                 break
             except RebookRefused:
                 continue

@@ -52,3 +52,29 @@ async def confirmed_crowd(flight: Flight, count: int, *, cabin_only: str | None 
     await SeatHold.insert_many(holds)
     await Notification.insert_many(sent)
     return stored
+
+
+async def confirmed_itinerary(flights: list[Flight], chat_id: int, reference: str, cabin: str = "economy",
+                              seat: str = "30A") -> Booking:
+    """One passenger's CONFIRMED connection over `flights` (one way), seat `seat` on each, written as a paid
+    booking leaves the database."""
+    now = datetime.now(UTC)
+    segments = [Segment(flight=FlightSnapshot(
+        flight_id=str(f.id), flight_number=f.flight_number, origin=f.origin, destination=f.destination,
+        departs_at=f.departs_at, arrives_at=f.arrives_at, aircraft=f.aircraft, cabin=cabin),
+        seats=[seat], fare_per_passenger=f.fares[cabin]) for f in flights]
+    total = sum(s.fare_per_passenger for s in segments)
+    booking = Booking(
+        reference=reference, user_id=chat_id, chat_id=chat_id, status=BookingStatus.CONFIRMED, segments=segments,
+        passengers=[Passenger(full_name="Ada Lovelace", birth_date=date(1980, 1, 1))], email="ada@example.com",
+        created_at=now, updated_ms=0, hold_expires_ms=0,
+        departs_ms=int(flights[0].departs_at.replace(tzinfo=UTC).timestamp() * 1000), confirmed_ms=1,
+        fulfilled_ms=1, payment=PaymentState(status="paid", amount_paid=total),
+        price=PriceSnapshot(currency=flights[0].currency, fare_per_passenger=total, passengers=1, total=total))
+    await booking.insert()
+    await SeatHold.insert_many([SeatHold(
+        flight_id=str(f.id), seat=seat, seat_key=f"{f.id}:{seat}", cabin=cabin, status=HoldStatus.BOOKED,
+        holder=f"booking:{booking.id}", token="trip", expires_ms=2**52, booking_id=str(booking.id)) for f in flights])
+    await Notification(key=f"confirm-chat:{booking.id}", channel="chat", payload={}, status=NotificationStatus.SENT,
+                       created_at=now, booking_reference=reference).insert()
+    return booking

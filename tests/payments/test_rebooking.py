@@ -19,7 +19,7 @@ from models.flight_status import FlightStatusKind
 from models.seat import HoldStatus
 from services.flight_status import StatusUpdate
 from services.rebooking import RebookRefused
-from tests.crowd import confirmed_crowd
+from tests.crowd import confirmed_crowd, confirmed_itinerary
 from tests.flows import drain_outbox
 from tests.paying import ADMIN_ID, PayingBot
 
@@ -248,3 +248,38 @@ async def test_who_loses_the_last_seat_is_offered_what_is_still_open(paying: Pay
     await grace.wait_for("is cancelled and its seats are released")
     refunded = await Booking.get(second.id)
     assert refunded is not None and refunded.status == BookingStatus.CANCELLED, refunded
+
+
+async def test_a_delay_that_breaks_a_connection_offers_later_connections(paying: PayingBot) -> None:
+    """LHR → SYD with a change: the first flight's delay leaves less than the connecting airport's minimum time,
+    so the traveller is told the connection is missed and offered later onward flights (after the delayed arrival
+    plus that time) or a refund; choosing one moves only the onward flight."""
+    clock = paying.bot.clock
+    day = (clock.now() + timedelta(days=10)).date()
+    found = await paying.services.connections.find(["LHR"], ["SYD"], day, 1)
+    trip = next(o for o in found.options if len(o.legs) == 2)
+    first, onward = trip.legs[0].flight, trip.legs[1].flight
+    traveller = paying.telegram.traveller(4010, first_name="Ada")
+    booking = await confirmed_itinerary([first, onward], 4010, "CONN01")
+    layover = as_utc(onward.departs_at) - as_utc(first.arrives_at)
+    delay = layover + timedelta(minutes=10)  # lands after the onward flight has left
+    shift = int(delay.total_seconds() * 1000)
+    await paying.services.flight_status.record(StatusUpdate(
+        key="feed:late", flight=first, kind=FlightStatusKind.DELAYED, at_ms=clock.now_ms(), source="feed",
+        departs_ms=int(as_utc(first.departs_at).timestamp() * 1000) + shift,
+        arrives_ms=int(as_utc(first.arrives_at).timestamp() * 1000) + shift))
+    await drain_outbox(paying.services)
+    alert = next(m for m in traveller.messages() if "is delayed" in m.plain_text())
+    assert f"you miss your connection {onward.flight_number}" in alert.plain_text()
+    options = [b for row in alert.buttons for b in row if b.callback_data.startswith("*:rbk:")]
+    assert options and alert.button_labels()[-1] == "💷 Refund in full"
+    ready = as_utc(first.arrives_at) + delay + timedelta(minutes=paying.services.rebooking.mct.at(onward.origin))
+    for button in options:
+        later = await Flight.get(button.callback_data.split(".")[-1])
+        assert later is not None and (later.origin, later.destination) == (onward.origin, onward.destination)
+        assert as_utc(later.departs_at) >= ready  # catchable after the delayed arrival
+    await traveller.press(options[0].text, alert)
+    await traveller.wait_for("is moved to")
+    moved = await Booking.get(booking.id)
+    assert moved is not None and moved.segments[0].flight.flight_id == str(first.id)  # the delayed one stays
+    assert moved.segments[1].flight.flight_id == options[0].callback_data.split(".")[-1]
