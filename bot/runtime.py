@@ -51,6 +51,7 @@ from services.rebooking import Rebooking
 from services.reference import ReferenceData
 from services.route_graph import MinConnectTimes
 from services.seats import SeatService
+from services.sms import TwilioSms
 from services.stats import flush_counters
 from services.stripe_gateway import DemoGateway, PaymentGateway, StripeGateway
 from services.sweeps import Sweeper
@@ -148,6 +149,9 @@ async def build_services(settings: Settings, database: Database, clock: Clock | 
     notifications = NotificationService(clock, build_mailer(settings), settings.ADMIN_IDS, on_email=count_email)
     reference = await load_reference_data()
     flights = FlightSearch(seats, build_providers(settings), reference=reference)
+    if settings.sms_configured:
+        notifications.sms = TwilioSms(settings.TWILIO_ACCOUNT_SID, settings.twilio_token,
+                                      settings.TWILIO_FROM, settings.TWILIO_API_URL)
     tickets = TicketService(clock, reference, notifications)
     notifications.documents = tickets  # e-ticket files, drawn when their outbox row is delivered
     services = Services(
@@ -242,6 +246,8 @@ def create_web_app(settings: Settings, *, clock: Clock | None = None, seed: bool
         if services.payments is not None and services.payments.gateway is not None:
             await services.payments.gateway.close()
         await services.notifications.mailer.close()  # SendGrid's own thread pool
+        if services.notifications.sms is not None:
+            await services.notifications.sms.close()
         if services.tickets is not None:
             services.tickets.close()  # the e-ticket drawing pool
         if owned:

@@ -83,6 +83,13 @@ class Settings(BaseSettings):
     EMAIL_FROM: str = ""
     EMAIL_FROM_NAME: str = Field(default="FlyO", max_length=64)
 
+    # SMS through Twilio's REST API (flight changes and the 24 h reminder to travellers who gave a phone): off
+    # while TWILIO_ACCOUNT_SID is empty; TWILIO_API_URL points at a loopback fake in tests.
+    TWILIO_ACCOUNT_SID: str = ""
+    TWILIO_AUTH_TOKEN: SecretStr | None = None
+    TWILIO_FROM: str = ""  # the sending number (E.164) or a Messaging Service SID (MG…)
+    TWILIO_API_URL: str = "https://api.twilio.com"
+
     AMADEUS_CLIENT_ID: str = ""
     AMADEUS_CLIENT_SECRET: SecretStr | None = None
     AMADEUS_API_URL: str = "https://test.api.amadeus.com"
@@ -150,7 +157,8 @@ class Settings(BaseSettings):
 
     @field_validator("TELEGRAM_BOT_TOKEN", "STRIPE_SECRET_KEY", "SENDGRID_API_KEY", "MONGODB_URI",
                      "STRIPE_WEBHOOK_SECRET", "TELEGRAM_WEBHOOK_SECRET", "AMADEUS_CLIENT_SECRET",
-                     "METRICS_TOKEN", "CONVERSATION_CACHE_SIZE", "SEAT_COUNT_CACHE", mode="before")
+                     "METRICS_TOKEN", "CONVERSATION_CACHE_SIZE", "SEAT_COUNT_CACHE", "TWILIO_AUTH_TOKEN",
+                     mode="before")
     @classmethod
     def _empty_is_unset(cls, raw: object) -> object:
         # An empty variable in .env or docker-compose means "not configured", not "configured as ''".
@@ -176,10 +184,24 @@ class Settings(BaseSettings):
     def _check_public_url(cls, raw: str) -> str:
         return _check_http_url("PUBLIC_URL", raw, "https://flyo.example.com") if raw else raw
 
-    @field_validator("TELEGRAM_API_URL", "STRIPE_API_URL", "SENDGRID_API_URL")
+    @field_validator("TELEGRAM_API_URL", "STRIPE_API_URL", "SENDGRID_API_URL", "TWILIO_API_URL")
     @classmethod
     def _check_api_url(cls, raw: str, info: ValidationInfo) -> str:
         return _check_http_url(str(info.field_name), raw, "https://api.example.com")
+
+    @model_validator(mode="after")
+    def _check_twilio(self) -> Settings:
+        parts = {"TWILIO_ACCOUNT_SID": self.TWILIO_ACCOUNT_SID, "TWILIO_AUTH_TOKEN": _secret_value(
+            self.TWILIO_AUTH_TOKEN), "TWILIO_FROM": self.TWILIO_FROM}
+        if any(parts.values()) and not all(parts.values()):
+            missing = ", ".join(name for name, value in parts.items() if not value)
+            raise ValueError(f"Twilio SMS needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM together; "
+                             f"missing: {missing}")
+        if self.TWILIO_ACCOUNT_SID and not re.fullmatch(r"AC[0-9a-fA-F]{32}", self.TWILIO_ACCOUNT_SID):
+            raise ValueError("TWILIO_ACCOUNT_SID is AC followed by 32 hex digits (Twilio Console → Account Info)")
+        if self.TWILIO_FROM and not re.fullmatch(r"\+[1-9][0-9]{6,14}|MG[0-9a-fA-F]{32}", self.TWILIO_FROM):
+            raise ValueError("TWILIO_FROM is a number in E.164 (+447700900123) or a Messaging Service SID (MG…)")
+        return self
 
     @model_validator(mode="after")
     def _check_webhook(self) -> Settings:
@@ -287,6 +309,14 @@ class Settings(BaseSettings):
     @property
     def sendgrid_key(self) -> str:
         return _secret_value(self.SENDGRID_API_KEY)
+
+    @property
+    def sms_configured(self) -> bool:
+        return bool(self.TWILIO_ACCOUNT_SID and self.twilio_token and self.TWILIO_FROM)
+
+    @property
+    def twilio_token(self) -> str:
+        return _secret_value(self.TWILIO_AUTH_TOKEN)
 
     @property
     def amadeus_configured(self) -> bool:

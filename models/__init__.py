@@ -22,6 +22,7 @@ from models.flight_action import FlightActionRequest
 from models.flight_status import FlightState, FlightStatusEvent, FlightStatusKind
 from models.ops import AttemptStatus, AuditEntry, Notification, NotificationStatus, PaymentAttempt, WebhookEvent
 from models.seat import HoldStatus, SeatHold
+from models.sms_opt_out import SmsOptOut
 from models.ticket_counter import TicketCounter
 from models.traveller import SavedTraveller, TravellerContact
 
@@ -47,6 +48,7 @@ ALL_DOCUMENTS: list[type] = [
     FlightStatusEvent,
     FlightState,
     FlightActionRequest,
+    SmsOptOut,
 ]
 
 __all__ = [

@@ -28,7 +28,7 @@ from models.flight_status import FlightState, FlightStatusEvent, FlightStatusKin
 from models.ops import Notification
 from repos.flight_status import FlightStatusRepo
 from services import emails
-from services.flight_status_texts import ALERTED, alert_text, missed_text, subject
+from services.flight_status_texts import ALERTED, alert_text, missed_text, sms_alert, subject
 from services.notifications import Intent, NotificationService, Rebook, RefundChoice
 from services.providers.status_feed import StatusFeed
 from services.rebooking import Option, Rebooking, disrupted
@@ -194,7 +194,10 @@ class FlightStatusService:
         mail_subject, body, html = self._email(event, segment, booking,
                                                choice=choices is not None or missed is not None,
                                                missed=missed[0] if missed is not None else None)
-        return [self.notifications.chat_note(key, booking.chat_id, text, intents, reference=booking.reference),
+        phone = booking.passengers[0].phone if booking.passengers else None
+        texts = [self.notifications.sms_note(f"{key}:sms", phone, sms_alert(event, segment, booking, airports),
+                                             reference=booking.reference)] if phone and self.notifications.sms else []
+        return [*texts, self.notifications.chat_note(key, booking.chat_id, text, intents, reference=booking.reference),
                 self.notifications.email_note(f"{key}:email", booking.email, mail_subject, body, html,
                                               reference=booking.reference)]
 

@@ -140,3 +140,22 @@ def subject(event: FlightStatusEvent, segment: Segment, booking: Booking, airpor
     return _("{flight} on {day}: {status} — booking {reference}").format(
         flight=segment.flight.flight_number, day=local_date(day), status=status_name(event.kind),
         reference=booking.reference)
+
+
+def sms_alert(event: FlightStatusEvent, segment: Segment, booking: Booking, airports: AirportDirectory) -> str:
+    """The alert as one SMS (services.sms keeps it to 160 GSM characters): "FlyO: FO280 LHR-JFK 08 Dec delayed,
+    departs 13:30 London time (was 12:45). Booking K7Q2MX"."""
+    flight = segment.flight
+    day = as_utc(flight.departs_at).astimezone(_zone(flight.origin, airports)).strftime("%d %b")
+    head = f"FlyO: {flight.flight_number} {flight.origin}-{flight.destination} {day}"
+    if event.kind == FlightStatusKind.DELAYED and event.departs_ms is not None:
+        what = _("delayed, departs {new} (was {old})").format(
+            new=_at(from_ms(event.departs_ms), flight.origin, airports),
+            old=local_time(as_utc(flight.departs_at), _tz(flight.origin, airports)))
+    elif event.kind == FlightStatusKind.GATE:
+        what = _("departs from {where}").format(where=_where(event.gate, event.terminal) or "?")
+    elif event.kind == FlightStatusKind.CANCELLED:
+        what = _("cancelled. Choose another flight or a refund in the FlyO chat")
+    else:
+        what = status_name(event.kind).lower()
+    return f"{head} {what}. " + _("Booking {reference}").format(reference=booking.reference)

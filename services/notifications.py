@@ -9,17 +9,22 @@ may run both: a row is claimed by a conditional update before it is sent.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar, Protocol
 
+from pymongo.errors import DuplicateKeyError
+
 from core.clock import Clock
 from core.i18n import _
 from models.ops import Notification, NotificationStatus
+from models.sms_opt_out import SmsOptOut
 from repos.notifications import NotificationRepo
 from services.mailer import Attachment, Email, Mailer, MailError
+from services.sms import OPTED_OUT, SmsError, SmsRefused, SmsSender
 from services.wakeup import WakeUp
 
 log = logging.getLogger(__name__)
@@ -111,6 +116,7 @@ class NotificationService:
         self.admin_ids = admin_ids
         self.chat_sender: ChatSender | None = None
         self.documents: DocumentSource | None = None  # the e-ticket files (attached by the composition root)
+        self.sms: SmsSender | None = None  # Twilio, when TWILIO_* are set (attached by the composition root)
         self._wake = WakeUp()
         self.on_email: Callable[[str], None] = on_email or (lambda outcome: None)  # metrics: "sent" | "failed"
 
@@ -133,6 +139,10 @@ class NotificationService:
         if tickets_of is not None:
             payload["attachments"] = {"kind": TICKETS, "booking_id": tickets_of}
         return self.note(key, "email", payload, reference=reference)
+
+    def sms_note(self, key: str, to: str, text: str, *, reference: str | None = None) -> Notification:
+        """An SMS (kept to one message: services.sms.sms_text)."""
+        return self.note(key, "sms", {"to": to, "text": text}, reference=reference)
 
     def tickets_note(self, key: str, chat_id: int, booking_id: str, caption: str, *,
                      reference: str | None = None) -> Notification:
@@ -181,7 +191,7 @@ class NotificationService:
     async def _deliver(self, note: Notification) -> int:
         try:
             detail = await self._send(note)
-        except (ChatUndeliverable, NothingToSend) as exc:
+        except (ChatUndeliverable, NothingToSend, SmsRefused) as exc:
             await self._finish(note, NotificationStatus.FAILED, str(exc))
             return 0
         except Exception as exc:  # any failure is retried; the row keeps the reason
@@ -202,6 +212,8 @@ class NotificationService:
                 raise
             self.on_email("sent")
             return result
+        if note.channel == "sms":
+            return await self._send_sms(str(p["to"]), str(p["text"]))
         if self.chat_sender is None:
             raise RuntimeError("no chat sender attached yet")
         if note.channel == TICKETS:
@@ -210,6 +222,20 @@ class NotificationService:
             return f"{len(files)} file(s)"
         await self.chat_sender.send_chat(p)
         return "chat"
+
+    async def _send_sms(self, to: str, text: str) -> str:
+        """One SMS, unless the number said STOP (then never again: Twilio's 21610 is remembered)."""
+        if self.sms is None:
+            raise NothingToSend("SMS is not configured (TWILIO_* unset)")
+        if await SmsOptOut.find_one({"number": to}) is not None:
+            raise NothingToSend(f"{to} replied STOP: not texted")
+        try:
+            return await self.sms.send(to, text)
+        except SmsRefused as exc:
+            if exc.code == OPTED_OUT:
+                with contextlib.suppress(DuplicateKeyError):
+                    await SmsOptOut(number=to, at=self.clock.now()).insert()
+            raise
 
     async def _ticket_files(self, booking_id: str) -> list[Attachment]:
         if self.documents is None:
@@ -250,7 +276,7 @@ class NotificationService:
 
     async def _retry(self, note: Notification, exc: Exception) -> None:
         attempts = note.attempts + 1
-        retryable = not isinstance(exc, MailError) or exc.retryable
+        retryable = not isinstance(exc, MailError | SmsError) or exc.retryable
         give_up = attempts > len(BACKOFF_SECONDS) or not retryable
         next_attempt = None if give_up else self.clock.now_ms() + BACKOFF_SECONDS[attempts - 1] * 1000
         await self.repo.retry_later(note, attempts=attempts, error=str(exc)[:300], next_attempt_ms=next_attempt)

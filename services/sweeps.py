@@ -175,6 +175,13 @@ class Sweeper:
         if status:
             text += "\n" + status
         await self.notifications.chat(f"{key}:{booking.id}", booking.chat_id, text, reference=booking.reference)
+        phone = booking.passengers[0].phone if booking.passengers else None
+        if phone and self.notifications.sms is not None:
+            await self.notifications.enqueue_all([self.notifications.sms_note(
+                f"{key}-sms:{booking.id}", phone, _("FlyO reminder: {flight} {origin}-{destination} departs {local} "
+                                                    "{city} time. Booking {reference}").format(
+                    flight=flight.flight_number, origin=flight.origin, destination=flight.destination, local=local,
+                    city=city, reference=booking.reference), reference=booking.reference)])
         lead = _("Your flight departs {local} {city} time.").format(local=local, city=city)
         subject, body, html = emails.confirmation(booking, self.reference.airports,
                                                   bot_username=self.reference.bot_username, leads=(lead, status or ""))
