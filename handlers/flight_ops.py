@@ -5,9 +5,7 @@
 /gate FO280 2026-12-03 B32 [5]      gate (and terminal)
 /cancelflight FO280 2026-12-03 [reason]
 
-Each change shows a card first (what will be sent, to how many bookings); "✅ Yes, send" ("*:fsy:<request>")
-records it once and tells every traveller on the flight, "Keep as is" ("*:fsn:<request>") drops it. Both buttons
-answer only the admin who asked, once (services.flight_actions).
+Each change shows a card first (what will be sent, to how many bookings); its buttons are handlers.flight_cards.
 """
 
 from __future__ import annotations
@@ -20,11 +18,13 @@ from telegram.ext import Application, CommandHandler, filters
 from core.clock import as_utc, from_ms
 from core.errors import FlyOError
 from core.formatting import local_datetime
+from handlers.admin import admin_only
+from handlers.flight_cards import flight_ops as _ops
 from handlers.render import esc
 from handlers.turn import Turn, callback_data
 from models.flight import Flight, FlightSnapshot
 from models.flight_status import FlightStatusKind
-from services.flight_actions import ActionPreview, FlightOps
+from services.flight_actions import ActionPreview
 from services.flight_status_texts import state_line, status_name
 
 USAGE = {
@@ -35,13 +35,6 @@ USAGE = {
 }
 ACTIONS = {"delay": FlightStatusKind.DELAYED, "gate": FlightStatusKind.GATE,
            "cancelflight": FlightStatusKind.CANCELLED}
-
-
-def _ops(turn: Turn) -> FlightOps:
-    found = turn.svc.flight_ops
-    if found is None:
-        raise RuntimeError("the composition root did not build the flight status service")
-    return found
 
 
 def _local(turn: Turn, moment: Any, code: str) -> str:
@@ -133,40 +126,7 @@ def _card(turn: Turn, preview: ActionPreview) -> str:
             f"and e-mail. Send it?")
 
 
-async def on_yes(turn: Turn, arg: str) -> None:
-    if not turn.is_admin:
-        turn.notice = "This button is for FlyO staff only."
-        return
-    try:
-        request, recorded = await _ops(turn).confirm(arg, turn.user_id)
-    except FlyOError as exc:
-        turn.notice = str(exc)[:190]
-        return
-    target = f"<b>{esc(request.flight_number)} {esc(request.departure_date)}</b>"
-    if not recorded.applied:
-        turn.say(f"Not sent: {target} already shows a newer or final status (see /flight "
-                 f"{esc(request.flight_number)} {esc(request.departure_date)}).", edit=True)
-        return
-    turn.say(f"✅ Sent: {target} {esc(status_name(request.kind).lower())}. {recorded.told} booking(s) told by chat "
-             "and e-mail.", edit=True)
-
-
-async def on_no(turn: Turn, arg: str) -> None:
-    if not turn.is_admin:
-        turn.notice = "This button is for FlyO staff only."
-        return
-    try:
-        request = await _ops(turn).keep(arg, turn.user_id)
-    except FlyOError as exc:
-        turn.notice = str(exc)[:190]
-        return
-    turn.say(f"Kept as is: nothing was sent for <b>{esc(request.flight_number)} {esc(request.departure_date)}</b>.",
-             edit=True)
-
-
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    from handlers.admin import admin_only  # not at import: handlers.flow imports this module for its buttons
-
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("flight", admin_only("flight", flight_card), filters=private))
     for command in ACTIONS:

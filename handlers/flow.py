@@ -14,7 +14,7 @@ from core.i18n import N_, _, translate
 from handlers import (
     cancel_card,
     disruption,
-    flight_ops,
+    flight_cards,
     laps,
     passengers,
     payment,
@@ -98,7 +98,7 @@ FLOW: dict[Step, StepRow] = {
 # target): "*:pay:<booking id>", "*:new:".
 ANYWHERE: dict[str, Action] = {"pay": payment.on_pay, "new": search.begin,
                                "cx": cancel_card.on_yes, "keep": cancel_card.on_keep,  # the cancellation card
-                               "fsy": flight_ops.on_yes, "fsn": flight_ops.on_no,  # an admin's flight status card
+                               "fsy": flight_cards.on_yes, "fsn": flight_cards.on_no,  # an admin's flight status card
                                "rbk": disruption.on_rebook, "rbr": disruption.on_refund,  # a disrupted flight's choice
                                "dsc": search.on_discard, "stay": search.on_stay}  # /search mid-booking
 

@@ -321,6 +321,10 @@ class BookingRepo:
         """One document per event: nx-27017 mangles a `$push` of sub-documents (README, Database)."""
         await event.insert()
 
+    async def count_events(self, kind: str, since: datetime) -> int:
+        """History entries of one kind since `since`, across bookings (/stats)."""
+        return await BookingEvent.find({"kind": kind, "at": {"$gte": since}}).count()
+
     async def history(self, booking: Booking) -> list[BookingEvent]:
         """The stored events, with those other documents record already: the booking's creation (`created_at`;
         seats as they are now) and payment (`confirmed_ms`), each payment link (its `payment_attempts` row).

@@ -82,6 +82,10 @@ class FlightStatusRepo:
                 found[flight_id] = state
         return found
 
+    async def applied_since(self, since_ms: int) -> list[FlightStatusEvent]:
+        """Reports received since `since_ms` that moved a flight's state (/stats)."""
+        return await FlightStatusEvent.find({"received_ms": {"$gte": since_ms}, "stale": False}).to_list()
+
     async def cancelled(self, limit: int) -> list[FlightState]:
         return await FlightState.find({"kind": FlightStatusKind.CANCELLED}).limit(limit).to_list()
 

@@ -37,6 +37,13 @@ class FlightRepo:
         found = object_id(flight_id)
         return await Flight.get(found) if found is not None else None
 
+    async def numbered(self, flight_number: str, departure_date: str, *, local_only: bool = False) -> Flight | None:
+        """One flight by its name ("FO280" on "2026-12-03", the origin's local date)."""
+        query: dict[str, Any] = {"flight_number": flight_number, "departure_date": departure_date}
+        if local_only:
+            query["source"] = "local"
+        return await Flight.find_one(query)
+
     async def by_ids(self, ids: list[PydanticObjectId]) -> list[Flight]:
         """The flights of a cached result, by departure. (A short `$in` on `_id`: a handful of ids, rarely.)"""
         return await Flight.find({"_id": {"$in": ids}}).sort("departs_at").to_list() if ids else []

@@ -16,6 +16,7 @@ from core.errors import FlyOError, NotFound
 from models.flight import Flight
 from models.flight_action import FlightActionRequest
 from models.flight_status import FINAL, FlightStatusKind
+from repos.flights import FlightRepo
 from repos.one_time import OneTimeRequests
 from services.audit import audit
 from services.flight_status import FlightStatusService, Recorded, StatusUpdate
@@ -25,6 +26,8 @@ MAX_DELAY_MINUTES = 48 * 60
 FLIGHT_NUMBER = re.compile(r"[A-Z0-9]{2}[A-Z]?\d{1,4}[A-Z]?")
 GATE = re.compile(r"[A-Z0-9]{1,5}")
 TERMINAL = re.compile(r"[A-Z0-9]{1,4}")
+
+_flights = FlightRepo()
 
 
 class FlightActionRefused(FlyOError):
@@ -112,7 +115,7 @@ class FlightOps:
         request = await self._answerable(request_id, admin_id)
         if not await self.requests.claim(request, self.clock.now_ms()):
             raise FlightActionRefused("This card was already answered.")
-        flight = await Flight.get(request.flight_id)
+        flight = await _flights.get(request.flight_id)
         if flight is None:
             raise NotFound(f"Flight {request.flight_number} {request.departure_date} no longer exists.")
         departs = arrives = None

@@ -27,6 +27,7 @@ from models.flight import Flight
 from models.flight_status import FlightState, FlightStatusEvent, FlightStatusKind
 from models.ops import Notification
 from repos.flight_status import FlightStatusRepo
+from repos.flights import FlightRepo
 from services import emails
 from services.flight_status_texts import ALERTED, alert_text, missed_text, sms_alert, subject
 from services.notifications import Intent, NotificationService, Rebook, RefundChoice
@@ -35,6 +36,7 @@ from services.rebooking import Option, Rebooking, disrupted
 from services.reference import ReferenceData
 
 log = logging.getLogger(__name__)
+_flights = FlightRepo()
 
 FANOUT_BATCH = 100  # rows per insert: 50 bookings (a chat row and an e-mail row each)
 RESUME_AFTER_MS = 60_000  # an event not fanned out after this long was interrupted: the sweep finishes it
@@ -79,8 +81,7 @@ class FlightStatusService:
         self.before_batch: Callable[[int], Awaitable[None]] | None = None
 
     async def find_flight(self, flight_number: str, departure_date: str) -> Flight | None:
-        return await Flight.find_one({"flight_number": flight_number.strip().upper(),
-                                      "departure_date": departure_date})
+        return await _flights.numbered(flight_number.strip().upper(), departure_date)
 
     async def state(self, flight_id: str) -> FlightState | None:
         return await self.repo.state(flight_id)
@@ -128,7 +129,7 @@ class FlightStatusService:
         """Cabin → rebooking options, when this event disrupts the flight (None when it does not)."""
         if self.rebooking is None or not bookings:
             return None
-        flight = await Flight.get(event.flight_id)
+        flight = await _flights.get(event.flight_id)
         if flight is None:
             return None
         scheduled = int(as_utc(flight.departs_at).timestamp() * 1000)

@@ -9,20 +9,17 @@ may run both: a row is claimed by a conditional update before it is sent.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import html
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar, Protocol
 
-from pymongo.errors import DuplicateKeyError
-
 from core.clock import Clock
 from core.i18n import _
 from models.ops import Notification, NotificationStatus
-from models.sms_opt_out import SmsOptOut
 from repos.notifications import NotificationRepo
+from repos.sms_opt_outs import SmsOptOutRepo
 from services.mailer import Attachment, Email, Mailer, MailError
 from services.sms import OPTED_OUT, SmsError, SmsRefused, SmsSender
 from services.wakeup import WakeUp
@@ -117,6 +114,7 @@ class NotificationService:
         self.chat_sender: ChatSender | None = None
         self.documents: DocumentSource | None = None  # the e-ticket files (attached by the composition root)
         self.sms: SmsSender | None = None  # Twilio, when TWILIO_* are set (attached by the composition root)
+        self.opt_outs = SmsOptOutRepo()
         self._wake = WakeUp()
         self.on_email: Callable[[str], None] = on_email or (lambda outcome: None)  # metrics: "sent" | "failed"
 
@@ -227,14 +225,13 @@ class NotificationService:
         """One SMS, unless the number said STOP (then never again: Twilio's 21610 is remembered)."""
         if self.sms is None:
             raise NothingToSend("SMS is not configured (TWILIO_* unset)")
-        if await SmsOptOut.find_one({"number": to}) is not None:
+        if await self.opt_outs.has(to):
             raise NothingToSend(f"{to} replied STOP: not texted")
         try:
             return await self.sms.send(to, text)
         except SmsRefused as exc:
             if exc.code == OPTED_OUT:
-                with contextlib.suppress(DuplicateKeyError):
-                    await SmsOptOut(number=to, at=self.clock.now()).insert()
+                await self.opt_outs.add(to, self.clock.now(), exc.code)
             raise
 
     async def _ticket_files(self, booking_id: str) -> list[Attachment]:

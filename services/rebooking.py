@@ -37,6 +37,7 @@ from models.flight import Flight, route_key
 from models.flight_status import FlightState, FlightStatusKind
 from repos.bookings import BookingRepo
 from repos.flight_status import FlightStatusRepo
+from repos.flights import FlightRepo
 from services import emails
 from services.bookings import snapshot
 from services.notifications import NotificationService
@@ -47,6 +48,7 @@ from services.seats import SeatService, booking_holder
 from services.tickets.service import caption as ticket_caption
 
 log = logging.getLogger(__name__)
+_flights = FlightRepo()
 
 WINDOW = timedelta(hours=48)
 MAX_OPTIONS = 3
@@ -113,7 +115,7 @@ class Rebooking:
         """The next flights of the same route within 48 h of `flight`'s departure, departing after now (and after
         `not_before`: a missed connection's delayed arrival plus the connecting time), not disrupted themselves,
         with at least `seated` free seats in `cabin` (up to MAX_OPTIONS, earliest first)."""
-        found = flight if isinstance(flight, Flight) else await Flight.get(flight)
+        found = flight if isinstance(flight, Flight) else await _flights.get(flight)
         if found is None:
             return []
         departs = as_utc(found.departs_at)
@@ -121,7 +123,7 @@ class Rebooking:
         candidates: list[Flight] = []
         for offset in range(3):  # one equality query per day (README, Database)
             day = (departs + timedelta(days=offset)).date().isoformat()
-            candidates += await Flight.find({"route_key": route_key(found.origin, found.destination, day)}).to_list()
+            candidates += await _flights.on_route(route_key(found.origin, found.destination, day))
         candidates = sorted((f for f in candidates if f.id != found.id and cabin in f.capacity
                              and departs < as_utc(f.departs_at) <= departs + WINDOW and as_utc(f.departs_at) > now),
                             key=lambda f: as_utc(f.departs_at))
@@ -177,7 +179,7 @@ class Rebooking:
         """Move the booking from its disrupted flight to `to_flight_id` (steps 1–5). RebookRefused says why not."""
         if booking.rebooking is not None:
             raise RebookRefused(_("Booking {reference} is being moved already.").format(reference=booking.reference))
-        target = await Flight.get(to_flight_id)
+        target = await _flights.get(to_flight_id)
         from_segment = next((s for s in booking.segments
                              if target is not None and s.flight.origin == target.origin
                              and s.flight.destination == target.destination), None)
@@ -230,7 +232,7 @@ class Rebooking:
 
     async def _finish(self, booking: Booking, claim: RebookClaim) -> Booking:
         """Steps 3–5 (also the sweep's, after a crash): book the seats, switch the segment, free the old ones."""
-        target = await Flight.get(claim.to_flight)
+        target = await _flights.get(claim.to_flight)
         if target is None:
             raise RebookRefused(_("That flight no longer exists."))
         wanted = {f"{claim.to_flight}:{seat}" for seat in claim.seats}
@@ -307,7 +309,7 @@ class Rebooking:
         refunded = 0
         horizon = self.clock.now() + timedelta(hours=self.refund_hours)
         for state in await self.status.cancelled(limit):
-            flight = await Flight.get(state.flight_id)
+            flight = await _flights.get(state.flight_id)
             if flight is None or as_utc(flight.departs_at) > horizon:
                 continue
             for booking in await self.status.confirmed_bookings_on(state.flight_id):

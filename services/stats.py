@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from models.booking import BookingEvent, BookingStatus, PaymentStatus
-from models.flight_status import FlightStatusEvent
+from models.booking import BookingStatus, PaymentStatus
 from repos.bookings import BookingRepo
 from repos.counters import CounterRepo
+from repos.flight_status import FlightStatusRepo
 from services.metrics import SEARCHES
 
 SEARCHES_COUNTER = "searches"
@@ -137,12 +137,11 @@ async def disruptions_since(since: datetime) -> DisruptionStats:
     """Reports applied and the travellers' choices since `since` (one equality query per history kind: nx-27017
     scans for `$in`)."""
     found = DisruptionStats()
-    for event in await FlightStatusEvent.find({"received_ms": {"$gte": int(since.timestamp() * 1000)},
-                                               "stale": False}).to_list():
+    for event in await FlightStatusRepo().applied_since(int(since.timestamp() * 1000)):
         found.events[event.kind.value] = found.events.get(event.kind.value, 0) + 1
     for kind, name in (("rebooked", "rebooked"), ("disruption_refund", "refunded"),
                        ("disruption_auto_refund", "auto_refunded")):
-        setattr(found, name, await BookingEvent.find({"kind": kind, "at": {"$gte": since}}).count())
+        setattr(found, name, await _bookings.count_events(kind, since))
     return found
 
 

@@ -26,9 +26,12 @@ from core.clock import as_utc, from_ms, to_ms
 from core.config import ConfigError
 from models.flight import Flight
 from models.flight_status import FlightStatusKind
+from repos.flights import FlightRepo
 
 LOOK_AHEAD = timedelta(days=2)  # flights whose scripted day may have begun: departing within two days
 MAX_LINES = 200
+
+_flights = FlightRepo()
 
 
 @dataclass(frozen=True)
@@ -115,8 +118,7 @@ class ScriptedFeed:
         """Inventory flights keep their schedule: each (number, day) is looked up once per process."""
         key = (number, day)
         if key not in self._flights:
-            self._flights[key] = await Flight.find_one({"flight_number": number, "departure_date": day,
-                                                        "source": "local"})
+            self._flights[key] = await _flights.numbered(number, day, local_only=True)
         return self._flights[key]
 
     def _reports(self, flight: Flight, now: datetime) -> list[FeedReport]:
