@@ -30,7 +30,12 @@ async def on_rebook(turn: Turn, arg: str) -> None:
         await _still_open(turn, booking, f"⚠️ {esc(exc)}")
         return
     new = next(s for s in moved.segments if s.flight.flight_id == flight_id)
-    turn.say(moved_text(moved, new, turn.svc.reference))
+    said = moved_text(moved, new, turn.svc.reference)
+    back = booking.payment.amount_paid - moved.payment.amount_paid
+    if back > 0:
+        said += " " + _("The new flight is cheaper: {amount} goes back to your card.").format(
+            amount=money(back, booking.price.currency))
+    turn.say(said)
     await rebooking.tell_moved(moved, new)
 
 

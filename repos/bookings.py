@@ -271,6 +271,12 @@ class BookingRepo:
         )
         return changed.modified_count == 1
 
+    async def lower_paid(self, booking: Booking, paid: int, now_paid: int) -> bool:
+        """What the booking counts as paid, after a partial refund: only from `paid` (a repeat matches nothing)."""
+        result = await collection(Booking).update_one(
+            {"_id": booking.id, "payment.amount_paid": paid}, {"$set": {"payment.amount_paid": now_paid}})
+        return result.matched_count == 1
+
     async def mark_refunded(self, booking: Booking, refund_id: str) -> None:
         await collection(Booking).update_one(
             {"_id": booking.id}, {"$set": {"payment.refund_id": refund_id, "payment.status": PaymentStatus.REFUNDED}})

@@ -282,6 +282,30 @@ class PaymentService:
         await self.bookings.record(booking, "refund", f"{amount} {booking.price.currency} ({why}): {refund_id}")
         return refund_id, amount, None
 
+    async def refund_part(self, booking: Booking, amount: int, key: str, why: str) -> int:
+        """Refund part of a CONFIRMED booking's payment that it keeps (a cheaper flight after a rebooking): once
+        per `key` (Stripe's idempotency key and a conditional lowering of `payment.amount_paid`), the booking
+        stays CONFIRMED. The amount refunded; 0 after a failure (flagged, the admins told)."""
+        p = booking.payment
+        if self.gateway is None or not p.payment_intent_id or amount <= 0:
+            return 0
+        paid = p.amount_paid or booking.price.total
+        amount = min(amount, paid)
+        try:
+            refund_id = await self.gateway.refund(p.payment_intent_id, amount,
+                                                  f"flyo-part-{booking.id}-{key}", currency=booking.price.currency)
+        except PaymentError as exc:
+            await self.repo.flag(booking, BookingFlag.REFUND_FAILED)
+            await self.notifications.tell_admins(
+                f"refund-failed:{booking.id}:{key}",
+                f"⚠️ Partial refund for {booking.reference} ({why}) failed: {exc}. Please refund "
+                f"{money(amount, booking.price.currency)} in the Stripe dashboard.", reference=booking.reference)
+            return 0
+        if not await self.repo.lower_paid(booking, paid, paid - amount):
+            return 0  # another process recorded this one already (the same idempotency key: one refund)
+        await self.bookings.record(booking, "refund", f"{amount} {booking.price.currency} ({why}): {refund_id}")
+        return amount
+
     async def _tell_cancelled(self, booking: Booking, refunded: int, *, message: str = "", chat: bool = True,
                               no_refund_due: bool = False) -> None:
         """`no_refund_due`: paid, but the fare's conditions refund nothing now — said, so silence isn't read as

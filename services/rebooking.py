@@ -4,9 +4,9 @@ free seats in the same cabin, and "Refund"; unanswered, a cancelled flight's boo
 DISRUPTION_REFUND_HOURS before its departure.
 
 Money policy (documented in the README): the airline moved the traveller, so the traveller never pays again —
-the booking keeps its reference, its fare and its ticket numbers; a dearer flight costs nothing more, and a cheaper
-one refunds nothing (the fare bought is a seat class on the route; only "Refund" returns money, and then in full,
-whatever the fare's conditions).
+the booking keeps its reference, its ticket numbers and what was paid for a dearer flight; a cheaper flight's fare
+difference goes back to the card (and the segment costs the cheaper fare from then on, so a later cancellation
+refunds from the right amount); "Refund" returns everything paid, whatever the fare's conditions.
 
 Seats, one booking at a time and never one seat in two bookings, with a crash between any two steps recoverable:
 1. claim: one conditional update sets `Booking.rebooking` (from, to, no seats yet) on a CONFIRMED booking that has
@@ -244,7 +244,10 @@ class Rebooking:
             await self.bookings.set_rebooking_seats(booking, claim)
             await self.seats.book(str(booking.id), {f"{claim.to_flight}:{seat}" for seat in claim.seats})
         segments = [s if s.flight.flight_id != claim.from_flight else s.model_copy(update={
-            "flight": snapshot(target, s.flight.cabin), "seats": list(claim.seats), "seat_changes": {}})
+            "flight": snapshot(target, s.flight.cabin), "seats": list(claim.seats), "seat_changes": {},
+            # a cheaper flight's fare is what the segment cost from now on (the difference is refunded below)
+            "fare_per_passenger": min(s.fare_per_passenger, target.fares.get(s.flight.cabin, s.fare_per_passenger))
+            if target.currency == booking.price.currency else s.fare_per_passenger})
             for s in booking.segments]
         moved = await self.bookings.switch_flight(booking, claim, segments, self.clock.now_ms())
         fresh = await self.bookings.get(booking.id)
@@ -253,10 +256,27 @@ class Rebooking:
         if moved or fresh.rebooking is None:
             await self.seats.release_on_flight(str(booking.id), claim.from_flight)
         if moved:
-            old = next(s.flight.flight_number for s in booking.segments if s.flight.flight_id == claim.from_flight)
-            await self._history(fresh, "rebooked", f"{old} → {target.flight_number}, seats {', '.join(claim.seats)}")
+            old = next(s for s in booking.segments if s.flight.flight_id == claim.from_flight)
+            await self._history(fresh, "rebooked",
+                                f"{old.flight.flight_number} → {target.flight_number}, seats {', '.join(claim.seats)}")
             self.on_outcome("rebooked")
+            new = next(s for s in segments if s.flight.flight_id == claim.to_flight)
+            difference = (old.fare_per_passenger - new.fare_per_passenger) * len(claim.seats)
+            if difference > 0:
+                fresh = await self._refund_difference(fresh, difference, claim)
         return fresh
+
+    async def _refund_difference(self, booking: Booking, amount: int, claim: RebookClaim) -> Booking:
+        """A cheaper flight: the fare difference goes back to the card (Stripe, idempotency key per booking and
+        new flight), and what the booking counts as paid goes down by it, so a later cancellation refunds from the
+        right amount. A failure flags the booking for the admins and tells them (PaymentService.refund_part)."""
+        if self.payments is None or not booking.payment.payment_intent_id:
+            return booking
+        refunded = await self.payments.refund_part(booking, amount, f"rebook-{claim.to_flight}",
+                                                   _("fare difference after the airline moved your flight"))
+        if refunded:
+            await self._history(booking, "fare_difference_refund", f"{refunded} {booking.price.currency}")
+        return await self.bookings.get(booking.id) or booking
 
     async def _history(self, booking: Booking, kind: str, detail: str, actor: str = "system:disruption") -> None:
         await self.bookings.add_event(BookingEvent(booking_id=str(booking.id), reference=booking.reference,

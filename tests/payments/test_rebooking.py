@@ -17,6 +17,7 @@ from models import Booking, BookingStatus, SeatHold
 from models.flight import Flight
 from models.flight_status import FlightStatusKind
 from models.seat import HoldStatus
+from repos.base import collection
 from services.flight_status import StatusUpdate
 from services.rebooking import RebookRefused
 from tests.crowd import confirmed_crowd, confirmed_itinerary
@@ -35,6 +36,10 @@ async def _flight_of(booking: Booking) -> Flight:
     flight = await Flight.get(booking.segments[0].flight.flight_id)
     assert flight is not None
     return flight
+
+
+def segment_cabin(booking: Booking) -> str:
+    return booking.segments[0].flight.cabin
 
 
 def _choice(traveller: Any) -> Any:
@@ -68,7 +73,9 @@ async def test_the_cancellation_alert_offers_flights_and_rebooking_moves_the_boo
     moved = await Booking.get(booking.id)
     assert moved is not None and moved.status == BookingStatus.CONFIRMED and moved.rebooking is None
     assert moved.reference == booking.reference and moved.tickets == booking.tickets  # same PNR and numbers
-    assert moved.price == booking.price and moved.payment.amount_paid == booking.payment.amount_paid
+    difference = max(0, booking.segments[0].fare_per_passenger - target.fares[segment_cabin(booking)]) * 2
+    assert moved.price == booking.price  # nothing more to pay; a cheaper flight's difference goes back
+    assert moved.payment.amount_paid == booking.payment.amount_paid - difference
     segment = moved.segments[0]
     assert segment.flight.flight_id == target_id and segment.flight.cabin == booking.segments[0].flight.cabin
     assert len(segment.seats) == 2 and all(seat in moved_message.plain_text() for seat in segment.seats)
@@ -78,7 +85,7 @@ async def test_the_cancellation_alert_offers_flights_and_rebooking_moves_the_boo
     assert sum("is moved to" in m.plain_text() for m in ada.messages()) == 1
     assert sum(1 for m in ada.messages() if m.document is not None) == documents + 2  # the re-drawn e-ticket
     assert any(target.flight_number in (m.subject or "") for m in paying.sendgrid.messages_to("ada@example.com"))
-    assert paying.stripe.refunds == {}  # nothing more to pay, nothing refunded
+    assert [r["amount"] for r in paying.stripe.refunds.values()] == ([difference] if difference else [])
     admin = paying.telegram.traveller(ADMIN_ID, first_name="Ops")
     await admin.send(f"/booking {booking.reference}")
     history = await admin.wait_for("History:")
@@ -283,3 +290,28 @@ async def test_a_delay_that_breaks_a_connection_offers_later_connections(paying:
     moved = await Booking.get(booking.id)
     assert moved is not None and moved.segments[0].flight.flight_id == str(first.id)  # the delayed one stays
     assert moved.segments[1].flight.flight_id == options[0].callback_data.split(".")[-1]
+
+
+async def test_a_cheaper_flight_refunds_the_difference_once_and_a_later_cancellation_the_rest(
+        paying: PayingBot) -> None:
+    ada = paying.telegram.traveller(4011, first_name="Ada")
+    booking = await paying.paid_booking(ada, ["Ada Lovelace", "Charles Babbage"])
+    flight = await _flight_of(booking)
+    [option, *_rest] = await paying.services.rebooking.options(flight, "economy", 2)
+    cheaper = booking.segments[0].fare_per_passenger - 4000
+    await collection(Flight).update_one({"_id": option.flight.id}, {"$set": {"fares.economy": cheaper}})
+    await _cancel(paying, flight)
+    await drain_outbox(paying.services)
+    alert = _choice(ada)
+    label = next(b.text for row in alert.buttons for b in row if option.flight.flight_number in b.text)
+    for _ in range(3):
+        await ada.press(label, alert)
+    moved_message = await ada.wait_for("is moved to")
+    assert "goes back to your card" in moved_message.plain_text()
+    moved = await Booking.get(booking.id)
+    assert moved is not None and moved.segments[0].fare_per_passenger == cheaper
+    assert moved.payment.amount_paid == booking.payment.amount_paid - 2 * 4000
+    assert [r["amount"] for r in paying.stripe.refunds.values()] == [2 * 4000]  # once
+    outcome = await paying.services.payments.cancel(moved, "test", "admin:1", refund=None)
+    assert outcome.refunded == booking.payment.amount_paid - 2 * 4000  # the rest, never more than was paid
+    await drain_outbox(paying.services)
