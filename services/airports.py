@@ -87,6 +87,16 @@ class AirportDirectory:
     def get(self, code: str) -> Airport | None:
         return self.by_code.get(code.upper())
 
+    def tz(self, code: str) -> str:
+        """The airport's time zone; "UTC" for one FlyO does not know (texts still show a time)."""
+        airport = self.get(code)
+        return airport.tz if airport else "UTC"
+
+    def city(self, code: str) -> str:
+        """The airport's city; the code itself for one FlyO does not know."""
+        airport = self.get(code)
+        return airport.city if airport else code
+
     def city_airports(self, city: str) -> list[Airport]:
         return list(self._by_city.get(_fold(city), []))
 

@@ -34,13 +34,11 @@ Mail = tuple[str, str, str]
 
 
 def _tz(code: str, airports: AirportDirectory) -> str:
-    airport = airports.get(code)
-    return airport.tz if airport else "UTC"
+    return airports.tz(code)
 
 
 def _city(code: str, airports: AirportDirectory) -> str:
-    airport = airports.get(code)
-    return airport.city if airport else code
+    return airports.city(code)
 
 
 def _place(code: str, airports: AirportDirectory) -> str:

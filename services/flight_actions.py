@@ -19,7 +19,8 @@ from models.flight_status import FINAL, FlightStatusKind
 from repos.flights import FlightRepo
 from repos.one_time import OneTimeRequests
 from services.audit import audit
-from services.flight_status import FlightStatusService, Recorded, StatusUpdate
+from services.flight_status import FlightStatusService, Recorded
+from services.providers.status_feed import StatusUpdate
 
 CONFIRM_MINUTES = 10
 MAX_DELAY_MINUTES = 48 * 60

@@ -31,7 +31,7 @@ from repos.flights import FlightRepo
 from services import emails
 from services.flight_status_texts import ALERTED, alert_text, missed_text, sms_alert, subject
 from services.notifications import Intent, NotificationService, Rebook, RefundChoice
-from services.providers.status_feed import StatusFeed
+from services.providers.status_feed import StatusFeed, StatusUpdate
 from services.rebooking import Option, Rebooking, disrupted
 from services.reference import ReferenceData
 
@@ -40,23 +40,6 @@ _flights = FlightRepo()
 
 FANOUT_BATCH = 100  # rows per insert: 50 bookings (a chat row and an e-mail row each)
 RESUME_AFTER_MS = 60_000  # an event not fanned out after this long was interrupted: the sweep finishes it
-
-
-@dataclass(frozen=True)
-class StatusUpdate:
-    """One status report, from an admin or a feed. `key` makes it idempotent ("admin:<request>", "<feed>:<id>")."""
-
-    key: str
-    flight: Flight
-    kind: FlightStatusKind
-    at_ms: int
-    source: str
-    departs_ms: int | None = None
-    arrives_ms: int | None = None
-    gate: str | None = None
-    terminal: str | None = None
-    diverted_to: str | None = None
-    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -223,11 +206,7 @@ class FlightStatusService:
         """Record what a status feed has due (the sweep, every round); how many reports were new."""
         new = 0
         for report in await feed.due(self.clock.now_ms()):
-            recorded = await self.record(StatusUpdate(
-                key=report.key, flight=report.flight, kind=report.kind, at_ms=report.at_ms, source=feed.name,
-                departs_ms=report.departs_ms, arrives_ms=report.arrives_ms, gate=report.gate,
-                terminal=report.terminal, reason=report.reason))
-            new += recorded.event is not None
+            new += (await self.record(report)).event is not None
         return new
 
     async def finish_interrupted(self, limit: int = 20) -> int:

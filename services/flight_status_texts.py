@@ -21,13 +21,11 @@ ALERTED = frozenset({FlightStatusKind.SCHEDULED, FlightStatusKind.DELAYED, Fligh
 
 
 def _tz(code: str, airports: AirportDirectory) -> str:
-    airport = airports.get(code)
-    return airport.tz if airport else "UTC"
+    return airports.tz(code)
 
 
 def _city(code: str, airports: AirportDirectory) -> str:
-    airport = airports.get(code)
-    return airport.city if airport else code
+    return airports.city(code)
 
 
 def _at(moment: datetime, code: str, airports: AirportDirectory) -> str:

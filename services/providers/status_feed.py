@@ -46,22 +46,26 @@ class ScriptLine:
 
 
 @dataclass(frozen=True)
-class FeedReport:
+class StatusUpdate:
+    """One status report, from an admin or a feed. `key` makes it idempotent ("admin:<request>", "<feed>:<id>")."""
+
     key: str
     flight: Flight
     kind: FlightStatusKind
     at_ms: int
+    source: str
     departs_ms: int | None = None
     arrives_ms: int | None = None
     gate: str | None = None
     terminal: str | None = None
+    diverted_to: str | None = None
     reason: str = ""
 
 
 class StatusFeed(Protocol):
     name: str
 
-    async def due(self, now_ms: int) -> list[FeedReport]:
+    async def due(self, now_ms: int) -> list[StatusUpdate]:
         """Reports whose time has come (a repeat of one already handed over is harmless: keys make it once)."""
 
 
@@ -101,9 +105,9 @@ class ScriptedFeed:
             raise ConfigError(f"FLIGHT_STATUS_FEED: cannot read the script {path}: {exc}") from None
         return cls(parse_script(raw))
 
-    async def due(self, now_ms: int) -> list[FeedReport]:
+    async def due(self, now_ms: int) -> list[StatusUpdate]:
         now = from_ms(now_ms)
-        reports: list[FeedReport] = []
+        reports: list[StatusUpdate] = []
         days = [(now + timedelta(days=offset)).date().isoformat() for offset in (-1, 0, 1, 2)]
         for number in dict.fromkeys(line.flight for line in self.lines):
             for day in days:
@@ -121,7 +125,7 @@ class ScriptedFeed:
             self._flights[key] = await _flights.numbered(number, day, local_only=True)
         return self._flights[key]
 
-    def _reports(self, flight: Flight, now: datetime) -> list[FeedReport]:
+    def _reports(self, flight: Flight, now: datetime) -> list[StatusUpdate]:
         departs = as_utc(flight.departs_at)
         reports = []
         for number, line in enumerate(self.lines):
@@ -129,8 +133,9 @@ class ScriptedFeed:
             if line.flight != flight.flight_number or at > now or departs + LOOK_AHEAD < now:
                 continue
             shift = timedelta(minutes=line.delay or 0)
-            reports.append(FeedReport(
+            reports.append(StatusUpdate(
                 key=f"{self.name}:{number}:{flight.id}", flight=flight, kind=line.kind, at_ms=to_ms(at),
+                source=self.name,
                 departs_ms=to_ms(departs + shift) if line.delay else None,
                 arrives_ms=to_ms(as_utc(flight.arrives_at) + shift) if line.delay else None,
                 gate=line.gate, terminal=line.terminal, reason=line.reason))

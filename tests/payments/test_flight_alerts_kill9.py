@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 
 from bot.db import free_port
@@ -25,7 +22,7 @@ from core.database import Database
 from models.flight import Flight
 from models.ops import Notification
 from repos.base import collection
-from tests.conftest import REPO_ROOT
+from tests.children import healthy, start_flyo
 from tests.crowd import confirmed_crowd
 from tests.fakes.sendgrid import FakeSendGrid
 from tests.flows import eventually
@@ -36,24 +33,9 @@ CROWD = 120
 
 def _start_bot(telegram: Any, sendgrid: FakeSendGrid, mongo_uri: str, db_name: str, data_dir: Path, port: int,
                script: Path) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("TELEGRAM_", "STRIPE_", "MONGODB_", "SENDGRID_", "TWILIO_", "FLIGHT_"))}
-    env.update({
-        "TELEGRAM_BOT_TOKEN": telegram.token, "TELEGRAM_API_URL": telegram.api_root, "MONGODB_URI": mongo_uri,
-        "MONGODB_DB": db_name, "DATA_DIR": str(data_dir), "HTTP_PORT": str(port), "LOG_LEVEL": "WARNING",
-        "SENDGRID_API_KEY": "SG.kill9", "SENDGRID_API_URL": sendgrid.url, "EMAIL_FROM": "tickets@flyo.test",
-        "FLIGHT_STATUS_FEED": f"scripted:{script}", "SWEEP_INTERVAL_SECONDS": "1",
-    })
-    return subprocess.Popen([sys.executable, "-m", "bot"], cwd=REPO_ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-async def _healthy(url: str) -> bool:
-    try:
-        async with aiohttp.ClientSession() as client, client.get(f"{url}/healthz") as response:
-            return response.status == 200
-    except aiohttp.ClientError:
-        return False
+    return start_flyo(telegram, mongo_uri, db_name, data_dir, port, SENDGRID_API_KEY="SG.kill9",
+                      SENDGRID_API_URL=sendgrid.url, EMAIL_FROM="tickets@flyo.test",
+                      FLIGHT_STATUS_FEED=f"scripted:{script}", SWEEP_INTERVAL_SECONDS="1")
 
 
 async def test_kill_9_mid_alerts_every_traveller_one_row_and_told(inventory_db: Database, telegram: Any,
@@ -83,7 +65,7 @@ async def test_kill_9_mid_alerts_every_traveller_one_row_and_told(inventory_db: 
 
         first = _start_bot(*start)
         try:
-            await eventually(lambda: _healthy(url), timeout=60, interval=0.2)
+            await eventually(lambda: healthy(url), timeout=60, interval=0.2)
 
             async def some_told() -> bool:
                 return told() >= CROWD // 3

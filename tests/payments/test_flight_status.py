@@ -19,9 +19,8 @@ from models import Booking
 from models.flight import Flight
 from models.flight_status import FlightState, FlightStatusEvent, FlightStatusKind
 from models.ops import AuditEntry, Notification
-from services.flight_status import StatusUpdate
 from services.metrics import REGISTRY
-from services.providers.status_feed import ScriptedFeed
+from services.providers.status_feed import ScriptedFeed, StatusUpdate
 from tests.flows import drain_outbox, eventually
 from tests.paying import ADMIN_ID, PayingBot
 

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import subprocess
-import sys
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -33,7 +31,7 @@ from services.payments import PaymentService
 from services.reference import ReferenceData
 from services.seats import SeatService, chat_holder
 from services.stripe_gateway import StripeGateway
-from tests.conftest import REPO_ROOT
+from tests.children import healthy, start_flyo
 from tests.fakes.sendgrid import FakeSendGrid
 from tests.fakes.stripe import FakeStripe, build_event, sign_payload
 from tests.flows import eventually
@@ -46,24 +44,10 @@ USER = 8301
 
 def _start_bot(telegram: Any, stripe: FakeStripe, sendgrid: FakeSendGrid, mongo_uri: str, db_name: str,
                data_dir: Path, port: int, *, worker: bool) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "STRIPE_", "MONGODB_", "SENDGRID_"))}
-    env.update({
-        "TELEGRAM_BOT_TOKEN": telegram.token, "TELEGRAM_API_URL": telegram.api_root, "MONGODB_URI": mongo_uri,
-        "MONGODB_DB": db_name, "DATA_DIR": str(data_dir), "HTTP_PORT": str(port), "LOG_LEVEL": "WARNING",
-        "STRIPE_SECRET_KEY": "sk_test_kill9", "STRIPE_WEBHOOK_SECRET": SECRET, "STRIPE_API_URL": stripe.url,
-        "SENDGRID_API_KEY": "SG.kill9", "SENDGRID_API_URL": sendgrid.url, "EMAIL_FROM": "tickets@flyo.test",
-        "INBOX_WORKER_ENABLED": "1" if worker else "0",
-    })
-    return subprocess.Popen([sys.executable, "-m", "bot"], cwd=REPO_ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-async def _healthy(url: str) -> bool:
-    try:
-        async with aiohttp.ClientSession() as client, client.get(f"{url}/healthz") as response:
-            return response.status == 200
-    except aiohttp.ClientError:
-        return False
+    return start_flyo(telegram, mongo_uri, db_name, data_dir, port, STRIPE_SECRET_KEY="sk_test_kill9",
+                      STRIPE_WEBHOOK_SECRET=SECRET, STRIPE_API_URL=stripe.url, SENDGRID_API_KEY="SG.kill9",
+                      SENDGRID_API_URL=sendgrid.url, EMAIL_FROM="tickets@flyo.test",
+                      INBOX_WORKER_ENABLED="1" if worker else "0")
 
 
 async def _booking_with_session(stripe: FakeStripe, tmp_path: Path) -> tuple[Booking, str]:
@@ -108,7 +92,7 @@ async def test_kill_9_after_the_200_loses_no_event_and_confirms_once(inventory_d
 
         first = _start_bot(*start, worker=False)
         try:
-            await eventually(lambda: _healthy(url), timeout=60, interval=0.2)
+            await eventually(lambda: healthy(url), timeout=60, interval=0.2)
             async with aiohttp.ClientSession() as client, client.post(
                 f"{url}/webhooks/stripe", data=payload,
                 headers={"Stripe-Signature": sign_payload(payload, SECRET), "Content-Type": "application/json"},

@@ -18,7 +18,7 @@ from models.flight import Flight
 from models.flight_status import FlightStatusKind
 from models.seat import HoldStatus
 from repos.base import collection
-from services.flight_status import StatusUpdate
+from services.providers.status_feed import StatusUpdate
 from services.rebooking import RebookRefused
 from tests.crowd import confirmed_crowd, confirmed_itinerary
 from tests.flows import drain_outbox

@@ -30,9 +30,10 @@ from models.booking import Segment
 from models.flight import Flight, FlightSnapshot
 from models.flight_status import FINAL, FlightState, FlightStatusEvent, FlightStatusKind
 from models.ops import Notification
-from services.flight_status import FlightStatusService, StatusUpdate
+from services.flight_status import FlightStatusService
 from services.mailer import OutboxMailer
 from services.notifications import NotificationService
+from services.providers.status_feed import StatusUpdate
 from services.reference import ReferenceData
 
 EXAMPLES = int(os.environ.get("FLYO_PROPERTY_EXAMPLES", "0"))
