@@ -88,8 +88,8 @@ class TwilioSms:
         form = {"To": to, "Body": sms_text(text)}
         form["MessagingServiceSid" if self.sender.startswith("MG") else "From"] = self.sender
         try:
-            async with self._client().post(url, data=form, auth=aiohttp.BasicAuth(self.account_sid,
-                                                                                   self.auth_token)) as response:
+            headers = {"Authorization": aiohttp.encode_basic_auth(self.account_sid, self.auth_token)}
+            async with self._client().post(url, data=form, headers=headers) as response:
                 status = response.status
                 body = await response.json(content_type=None) if response.content_length != 0 else {}
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
