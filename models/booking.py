@@ -116,6 +116,16 @@ class RebookClaim(BaseModel):
     seats: list[str] = []
 
 
+class PartRefund(BaseModel):
+    """Money a CONFIRMED booking owes back while keeping its flights (a cheaper flight after a rebooking): written
+    with the change that made it due, cleared in the same update that lowers `payment.amount_paid`, so a crash in
+    between is finished by the sweep and the money moves once (Stripe's idempotency key is `key`)."""
+
+    amount: int  # minor units of the booking's currency
+    key: str
+    why: str = ""
+
+
 class Booking(Document):
     reference: str
     user_id: int
@@ -148,6 +158,7 @@ class Booking(Document):
     seats_released_ms: int | None = None  # a cancelled booking's seats were freed (a crash between is swept)
     tickets: TicketIssue | None = None  # e-ticket numbers, from the first e-ticket delivery on
     rebooking: RebookClaim | None = None  # moving off a disrupted flight (services.rebooking); None when not
+    refund_due: PartRefund | None = None  # a partial refund owed and not yet settled (services.payments)
 
     # The shape before itineraries, read (never written) so old documents load: Beanie fetches only the fields
     # a model declares, so they must be declared to reach the migration below.

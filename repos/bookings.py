@@ -20,6 +20,7 @@ from models.booking import (
     BookingEvent,
     BookingFlag,
     BookingStatus,
+    PartRefund,
     Passenger,
     PaymentStatus,
     RebookClaim,
@@ -187,14 +188,17 @@ class BookingRepo:
         await collection(Booking).update_one({"_id": booking.id, "rebooking.started_ms": claim.started_ms},
                                              {"$set": {"rebooking": None}})
 
-    async def switch_flight(self, booking: Booking, claim: RebookClaim, segments: list[Segment], now_ms: int) -> bool:
-        """Step 4: the segments written whole (nx-27017: no positional updates) and the claim cleared, in one
-        conditional update on the claim; False when another finisher did it first."""
+    async def switch_flight(self, booking: Booking, claim: RebookClaim, segments: list[Segment], now_ms: int,
+                            refund_due: PartRefund | None = None) -> bool:
+        """Step 4: the segments written whole (nx-27017: no positional updates), the claim cleared and any fare
+        difference recorded as owed, in one conditional update on the claim; False when another finisher did it."""
         first = min(s.flight.departs_at for s in segments)
         back = [s.flight.departs_at for s in segments if s.leg == 1]
         fields: dict[str, Any] = {
             "segments": [s.model_dump(mode="json") for s in segments], "rebooking": None, "updated_ms": now_ms,
             "departs_ms": int(as_aware(first).timestamp() * 1000)}
+        if refund_due is not None:
+            fields["refund_due"] = refund_due.model_dump()
         if back:
             fields["return_departs_ms"] = int(as_aware(min(back)).timestamp() * 1000)
         result = await collection(Booking).update_one(
@@ -271,11 +275,17 @@ class BookingRepo:
         )
         return changed.modified_count == 1
 
-    async def lower_paid(self, booking: Booking, paid: int, now_paid: int) -> bool:
-        """What the booking counts as paid, after a partial refund: only from `paid` (a repeat matches nothing)."""
+    async def settle_part_refund(self, booking: Booking, due: PartRefund) -> bool:
+        """The owed partial refund is done: `payment.amount_paid` lowered by it and the debt cleared in one update
+        that only a booking still owing this very refund matches (a repeat lowers nothing)."""
         result = await collection(Booking).update_one(
-            {"_id": booking.id, "payment.amount_paid": paid}, {"$set": {"payment.amount_paid": now_paid}})
+            {"_id": booking.id, "refund_due.key": due.key},
+            {"$inc": {"payment.amount_paid": -due.amount}, "$set": {"refund_due": None}})
         return result.matched_count == 1
+
+    async def owing_refunds(self, limit: int) -> list[Booking]:
+        """Bookings with a partial refund owed and not settled (a crash, or Stripe down): the sweep's."""
+        return await Booking.find({"refund_due": {"$ne": None}}).limit(limit).to_list()
 
     async def mark_refunded(self, booking: Booking, refund_id: str) -> None:
         await collection(Booking).update_one(

@@ -282,29 +282,29 @@ class PaymentService:
         await self.bookings.record(booking, "refund", f"{amount} {booking.price.currency} ({why}): {refund_id}")
         return refund_id, amount, None
 
-    async def refund_part(self, booking: Booking, amount: int, key: str, why: str) -> int:
-        """Refund part of a CONFIRMED booking's payment that it keeps (a cheaper flight after a rebooking): once
-        per `key` (Stripe's idempotency key and a conditional lowering of `payment.amount_paid`), the booking
-        stays CONFIRMED. The amount refunded; 0 after a failure (flagged, the admins told)."""
-        p = booking.payment
-        if self.gateway is None or not p.payment_intent_id or amount <= 0:
+    async def settle_refund_due(self, booking: Booking) -> int:
+        """Pay back what the booking owes while keeping its flights (`Booking.refund_due`: written with the change
+        that made it due): Stripe refund with the debt's own idempotency key, then the debt cleared and
+        `amount_paid` lowered in one update — repeated after a crash, the money still moves once. The amount
+        settled; 0 when Stripe failed (the booking flagged, the admins told; the sweep tries again)."""
+        due, p = booking.refund_due, booking.payment
+        if due is None or self.gateway is None or not p.payment_intent_id:
             return 0
-        paid = p.amount_paid or booking.price.total
-        amount = min(amount, paid)
         try:
-            refund_id = await self.gateway.refund(p.payment_intent_id, amount,
-                                                  f"flyo-part-{booking.id}-{key}", currency=booking.price.currency)
+            refund_id = await self.gateway.refund(p.payment_intent_id, due.amount, f"flyo-part-{booking.id}-{due.key}",
+                                                  currency=booking.price.currency)
         except PaymentError as exc:
             await self.repo.flag(booking, BookingFlag.REFUND_FAILED)
             await self.notifications.tell_admins(
-                f"refund-failed:{booking.id}:{key}",
-                f"⚠️ Partial refund for {booking.reference} ({why}) failed: {exc}. Please refund "
-                f"{money(amount, booking.price.currency)} in the Stripe dashboard.", reference=booking.reference)
+                f"refund-failed:{booking.id}:{due.key}",
+                f"⚠️ Partial refund for {booking.reference} ({due.why}) failed: {exc}. FlyO retries it with each "
+                f"sweep; or refund {money(due.amount, booking.price.currency)} in the Stripe dashboard.",
+                reference=booking.reference)
             return 0
-        if not await self.repo.lower_paid(booking, paid, paid - amount):
-            return 0  # another process recorded this one already (the same idempotency key: one refund)
-        await self.bookings.record(booking, "refund", f"{amount} {booking.price.currency} ({why}): {refund_id}")
-        return amount
+        if not await self.repo.settle_part_refund(booking, due):
+            return 0  # settled by another process a moment ago (the same idempotency key: one refund)
+        await self.bookings.record(booking, "refund", f"{due.amount} {booking.price.currency} ({due.why}): {refund_id}")
+        return due.amount
 
     async def _tell_cancelled(self, booking: Booking, refunded: int, *, message: str = "", chat: bool = True,
                               no_refund_due: bool = False) -> None:

@@ -32,7 +32,7 @@ from core.clock import Clock, as_utc, from_ms
 from core.errors import FlyOError, SeatUnavailable
 from core.formatting import local_day_time
 from core.i18n import N_, _
-from models.booking import Booking, BookingEvent, BookingStatus, RebookClaim, Segment
+from models.booking import Booking, BookingEvent, BookingStatus, PartRefund, RebookClaim, Segment
 from models.flight import Flight, route_key
 from models.flight_status import FlightState, FlightStatusKind
 from repos.bookings import BookingRepo
@@ -249,31 +249,29 @@ class Rebooking:
             "fare_per_passenger": min(s.fare_per_passenger, target.fares.get(s.flight.cabin, s.fare_per_passenger))
             if target.currency == booking.price.currency else s.fare_per_passenger})
             for s in booking.segments]
-        moved = await self.bookings.switch_flight(booking, claim, segments, self.clock.now_ms())
+        old = next(s for s in booking.segments if s.flight.flight_id == claim.from_flight)
+        new = next(s for s in segments if s.flight.flight_id == claim.to_flight)
+        difference = (old.fare_per_passenger - new.fare_per_passenger) * len(claim.seats)
+        owed = PartRefund(amount=difference, key=f"rebook-{claim.to_flight}",
+                          why=_("fare difference after the airline moved your flight")) if difference > 0 else None
+        moved = await self.bookings.switch_flight(booking, claim, segments, self.clock.now_ms(), owed)
         fresh = await self.bookings.get(booking.id)
         if fresh is None:
             raise RebookRefused(_("That booking no longer exists."))
         if moved or fresh.rebooking is None:
             await self.seats.release_on_flight(str(booking.id), claim.from_flight)
         if moved:
-            old = next(s for s in booking.segments if s.flight.flight_id == claim.from_flight)
             await self._history(fresh, "rebooked",
                                 f"{old.flight.flight_number} → {target.flight_number}, seats {', '.join(claim.seats)}")
             self.on_outcome("rebooked")
-            new = next(s for s in segments if s.flight.flight_id == claim.to_flight)
-            difference = (old.fare_per_passenger - new.fare_per_passenger) * len(claim.seats)
-            if difference > 0:
-                fresh = await self._refund_difference(fresh, difference, claim)
+        if fresh.refund_due is not None:  # a cheaper flight: the difference back to the card (once; the sweep retries)
+            fresh = await self._settle(fresh)
         return fresh
 
-    async def _refund_difference(self, booking: Booking, amount: int, claim: RebookClaim) -> Booking:
-        """A cheaper flight: the fare difference goes back to the card (Stripe, idempotency key per booking and
-        new flight), and what the booking counts as paid goes down by it, so a later cancellation refunds from the
-        right amount. A failure flags the booking for the admins and tells them (PaymentService.refund_part)."""
-        if self.payments is None or not booking.payment.payment_intent_id:
+    async def _settle(self, booking: Booking) -> Booking:
+        if self.payments is None:
             return booking
-        refunded = await self.payments.refund_part(booking, amount, f"rebook-{claim.to_flight}",
-                                                   _("fare difference after the airline moved your flight"))
+        refunded = await self.payments.settle_refund_due(booking)
         if refunded:
             await self._history(booking, "fare_difference_refund", f"{refunded} {booking.price.currency}")
         return await self.bookings.get(booking.id) or booking
@@ -363,8 +361,12 @@ class Rebooking:
                                           reference=booking.reference, tickets_of=str(booking.id))])
 
     async def finish_interrupted(self, limit: int = 20) -> int:
-        """The sweep: rebookings cut short by a crash — completed when their seats were chosen, else undone."""
+        """The sweep: rebookings cut short by a crash — completed when their seats were chosen, else undone — and
+        fare differences owed but not yet refunded (a crash, or Stripe down)."""
         done = 0
+        for owing in await self.bookings.owing_refunds(limit):
+            if owing.rebooking is None and (await self._settle(owing)).refund_due is None:
+                done += 1
         for booking in await self.bookings.rebooking_since(self.clock.now_ms() - RESUME_AFTER_MS, limit):
             claim = booking.rebooking
             if claim is None:

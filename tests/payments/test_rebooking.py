@@ -315,3 +315,26 @@ async def test_a_cheaper_flight_refunds_the_difference_once_and_a_later_cancella
     outcome = await paying.services.payments.cancel(moved, "test", "admin:1", refund=None)
     assert outcome.refunded == booking.payment.amount_paid - 2 * 4000  # the rest, never more than was paid
     await drain_outbox(paying.services)
+
+
+async def test_a_fare_difference_stripe_refused_is_refunded_by_the_sweep_once(paying: PayingBot) -> None:
+    ada = paying.telegram.traveller(4012, first_name="Ada")
+    booking = await paying.paid_booking(ada, ["Ada Lovelace"])
+    flight = await _flight_of(booking)
+    [option, *_rest] = await paying.services.rebooking.options(flight, "economy")
+    cheaper = booking.segments[0].fare_per_passenger - 2500
+    await collection(Flight).update_one({"_id": option.flight.id}, {"$set": {"fares.economy": cheaper}})
+    await _cancel(paying, flight)
+    paying.stripe.fail_next(500, times=5, path="/v1/refunds")  # Stripe is down when the move is made
+    moved = await paying.services.rebooking.rebook(booking, str(option.flight.id))
+    assert moved.segments[0].flight.flight_id == str(option.flight.id)
+    assert moved.refund_due is not None and moved.refund_due.amount == 2500  # owed, written with the move
+    assert moved.payment.amount_paid == booking.payment.amount_paid and paying.stripe.refunds == {}
+    paying.stripe._faults.clear()  # Stripe is back
+    assert (await paying.services.sweeper.run()).rebookings_finished == 1
+    assert (await paying.services.sweeper.run()).rebookings_finished == 0
+    settled = await Booking.get(booking.id)
+    assert settled is not None and settled.refund_due is None
+    assert settled.payment.amount_paid == booking.payment.amount_paid - 2500  # lowered once
+    assert [r["amount"] for r in paying.stripe.refunds.values()] == [2500]
+    await drain_outbox(paying.services)
