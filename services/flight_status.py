@@ -167,7 +167,8 @@ class FlightStatusService:
                 _("No later connection has free seats in your cabin within 48 hours: choose a full refund, or write "
                   "to /support."))
         elif choices is not None and self.rebooking is not None:
-            offered = [o for o in choices.get(segment.flight.cabin, []) if o.free >= len(segment.seats)]
+            offered = [o for o in choices.get(segment.flight.cabin, []) if o.free >= len(segment.seats)
+                       and self.rebooking.fits_trip(booking, segment, o.flight)]  # keeps the connections
             intents += [Rebook(str(booking.id), str(o.flight.id), self.rebooking.label(o.flight)) for o in offered]
             intents.append(RefundChoice(str(booking.id)))
             text += "\n" + (_("Choose another flight (same cabin, nothing more to pay) or a full refund:") if offered

@@ -140,6 +140,24 @@ class Rebooking:
                 break
         return options
 
+    def fits_trip(self, booking: Booking, segment: Segment, candidate: Flight) -> bool:
+        """Whether `candidate` can replace `segment` without breaking the rest of its way: it leaves at least the
+        minimum connecting time after the previous flight lands, and lands at least that long before the next one
+        leaves (a one-flight way always fits)."""
+        way = [s for s in booking.segments if s.leg == segment.leg]
+        index = next((i for i, s in enumerate(way) if s.flight.flight_id == segment.flight.flight_id), 0)
+        if index > 0:
+            before = way[index - 1].flight
+            if as_utc(candidate.departs_at) < as_utc(before.arrives_at) + timedelta(minutes=self.mct.at(
+                    candidate.origin)):
+                return False
+        if index + 1 < len(way):
+            after = way[index + 1].flight
+            if as_utc(candidate.arrives_at) + timedelta(minutes=self.mct.at(candidate.destination)) > as_utc(
+                    after.departs_at):
+                return False
+        return True
+
     def label(self, option: Flight) -> str:
         airport = self.reference.airports.get(option.origin)
         when = local_day_time(as_utc(option.departs_at), airport.tz if airport else "UTC")
@@ -190,6 +208,9 @@ class Rebooking:
         cabin = segment.flight.cabin
         seated = len(segment.seats)
         offered = await self.options(segment.flight.flight_id, cabin, seated, not_before=not_before)
+        if not self.fits_trip(booking, segment, target) and not_before is None:
+            raise RebookRefused(_("{flight} would break your connection; choose another.").format(
+                flight=target.flight_number))
         if not any(o.flight.id == target.id for o in offered):
             raise RebookRefused(_("{flight} has no {count} free seat(s) left in your cabin.").format(
                 flight=target.flight_number, count=seated))
@@ -288,8 +309,9 @@ class Rebooking:
                 _segment, not_before = await self._entitled(booking, segment.flight.flight_id)
             except RebookRefused:
                 continue
-            return await self.options(segment.flight.flight_id, segment.flight.cabin, len(segment.seats),
-                                      not_before=not_before)
+            found = await self.options(segment.flight.flight_id, segment.flight.cabin, len(segment.seats),
+                                       not_before=not_before)
+            return [o for o in found if not_before is not None or self.fits_trip(booking, segment, o.flight)]
         return None
 
     @staticmethod

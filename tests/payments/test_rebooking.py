@@ -338,3 +338,34 @@ async def test_a_fare_difference_stripe_refused_is_refunded_by_the_sweep_once(pa
     assert settled.payment.amount_paid == booking.payment.amount_paid - 2500  # lowered once
     assert [r["amount"] for r in paying.stripe.refunds.values()] == [2500]
     await drain_outbox(paying.services)
+
+
+async def test_a_cancelled_first_flight_of_a_connection_offers_only_flights_that_keep_it(paying: PayingBot) -> None:
+    clock = paying.bot.clock
+    day = (clock.now() + timedelta(days=10)).date()
+    found = await paying.services.connections.find(["LHR"], ["SYD"], day, 1)
+    trip = next(o for o in found.options if len(o.legs) == 2)
+    first, onward = trip.legs[0].flight, trip.legs[1].flight
+    traveller = paying.telegram.traveller(4013, first_name="Ada")
+    booking = await confirmed_itinerary([first, onward], 4013, "CONN02")
+    await _cancel(paying, first)
+    await drain_outbox(paying.services)
+    alert = _choice(traveller)
+    mct = timedelta(minutes=paying.services.rebooking.mct.at(onward.origin))
+    offered = [b.callback_data.split(".")[-1] for row in alert.buttons for b in row
+               if b.callback_data.startswith("*:rbk:")]
+    for flight_id in offered:
+        replacement = await Flight.get(flight_id)
+        assert replacement is not None
+        assert as_utc(replacement.arrives_at) + mct <= as_utc(onward.departs_at)  # the connection still holds
+    every = await paying.services.rebooking.options(first, "economy")
+    breaking = [o.flight for o in every if as_utc(o.flight.arrives_at) + mct > as_utc(onward.departs_at)]
+    assert breaking, "the route has later flights that would break the connection: the filter is what is tested"
+    try:
+        await paying.services.rebooking.rebook(booking, str(breaking[0].id))  # a forged button
+    except RebookRefused as exc:
+        assert "would break your connection" in str(exc)
+    else:
+        raise AssertionError("a flight that breaks the connection was accepted")
+    kept = await Booking.get(booking.id)
+    assert kept is not None and kept.segments[0].flight.flight_id == str(first.id) and kept.rebooking is None
