@@ -12,7 +12,7 @@ from core.i18n import _
 from handlers.render import esc, money
 from handlers.turn import Turn, callback_data
 from models.booking import Booking
-from services.rebooking import moved_text
+from services.flight_status_texts import moved_text
 
 NOT_YOURS = "There is no such booking among yours (/mybookings lists them)."
 

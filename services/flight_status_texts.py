@@ -8,12 +8,13 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from core.clock import as_utc, from_ms
-from core.formatting import local_date, local_time
+from core.formatting import local_date, local_day_time, local_time
 from core.i18n import _
 from models.booking import Booking, Segment
 from models.flight import FlightSnapshot
 from models.flight_status import FlightState, FlightStatusEvent, FlightStatusKind
 from services.airports import AirportDirectory
+from services.reference import ReferenceData
 
 ALERTED = frozenset({FlightStatusKind.SCHEDULED, FlightStatusKind.DELAYED, FlightStatusKind.GATE,
                      FlightStatusKind.BOARDING, FlightStatusKind.CANCELLED, FlightStatusKind.DIVERTED})
@@ -157,3 +158,15 @@ def sms_alert(event: FlightStatusEvent, segment: Segment, booking: Booking, airp
     else:
         what = status_name(event.kind).lower()
     return f"{head} {what}. " + _("Booking {reference}").format(reference=booking.reference)
+
+
+def moved_text(booking: Booking, segment: Segment, reference: ReferenceData, *, markup: bool = True) -> str:
+    """"✅ Booking K7Q2MX is moved to FO282, departing Thu 03 Dec, 19:10 London time. Seats 12A, 12B. …"."""
+    flight = segment.flight
+    airport = reference.airports.get(flight.origin)
+    when = local_day_time(as_utc(flight.departs_at), airport.tz if airport else "UTC")
+    city = airport.city if airport else flight.origin
+    ref = f"<b>{booking.reference}</b>" if markup else booking.reference
+    return _("✅ Booking {reference} is moved to {flight}, departing {when} {city} time. Seats {seats}. Same "
+             "booking reference, same ticket numbers, nothing more to pay; your new e-ticket follows.").format(
+        reference=ref, flight=flight.flight_number, when=when, city=city, seats=", ".join(segment.seats))

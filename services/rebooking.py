@@ -40,6 +40,7 @@ from repos.flight_status import FlightStatusRepo
 from repos.flights import FlightRepo
 from services import emails
 from services.bookings import snapshot
+from services.flight_status_texts import moved_text
 from services.notifications import NotificationService
 from services.payments import CancelOutcome, PaymentService
 from services.reference import ReferenceData
@@ -59,18 +60,6 @@ RESUME_AFTER_MS = 60_000
 AIRLINE_CANCELLED = N_("your flight was cancelled by the airline; refunded in full")
 NO_CHOICE_IN_TIME = N_("your flight was cancelled by the airline and no new flight was chosen in time; refunded in "
                        "full")
-
-
-def moved_text(booking: Booking, segment: Segment, reference: ReferenceData, *, markup: bool = True) -> str:
-    """"✅ Booking K7Q2MX is moved to FO282, departing Thu 03 Dec, 19:10 London time. Seats 12A, 12B. …"."""
-    flight = segment.flight
-    airport = reference.airports.get(flight.origin)
-    when = local_day_time(as_utc(flight.departs_at), airport.tz if airport else "UTC")
-    city = airport.city if airport else flight.origin
-    ref = f"<b>{booking.reference}</b>" if markup else booking.reference
-    return _("✅ Booking {reference} is moved to {flight}, departing {when} {city} time. Seats {seats}. Same "
-             "booking reference, same ticket numbers, nothing more to pay; your new e-ticket follows.").format(
-        reference=ref, flight=flight.flight_number, when=when, city=city, seats=", ".join(segment.seats))
 
 
 class RebookRefused(FlyOError):
