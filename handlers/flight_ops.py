@@ -22,8 +22,8 @@ from handlers.admin import admin_only
 from handlers.flight_cards import flight_ops as _ops
 from handlers.render import esc
 from handlers.turn import Turn, callback_data
-from models.flight import Flight, FlightSnapshot
 from models.flight_status import FlightStatusKind
+from services.bookings import snapshot
 from services.flight_actions import ActionPreview
 from services.flight_status_texts import state_line, status_name
 
@@ -38,8 +38,7 @@ ACTIONS = {"delay": FlightStatusKind.DELAYED, "gate": FlightStatusKind.GATE,
 
 
 def _local(turn: Turn, moment: Any, code: str) -> str:
-    airport = turn.svc.airports.get(code)
-    return f"{local_datetime(as_utc(moment), airport.tz if airport else 'UTC')} ({code})"
+    return f"{local_datetime(as_utc(moment), turn.svc.airports.tz(code))} ({code})"
 
 
 async def flight_card(turn: Turn, args: list[str]) -> None:
@@ -59,7 +58,7 @@ async def flight_card(turn: Turn, args: list[str]) -> None:
              f"Scheduled: departs {_local(turn, flight.departs_at, flight.origin)}, arrives "
              f"{_local(turn, flight.arrives_at, flight.destination)}",
              f"Status: {esc(status_name(state.kind) if state else 'On schedule')}"]
-    shown = state_line(state, _snapshot(flight), turn.svc.airports)
+    shown = state_line(state, snapshot(flight, "economy"), turn.svc.airports)
     if shown:
         lines.append(esc(shown))
     lines.append(f"Travellers: {bookings} confirmed booking(s), {passengers} passenger(s)")
@@ -71,12 +70,6 @@ async def flight_card(turn: Turn, args: list[str]) -> None:
             lines.append(f"  · {from_ms(event.at_ms):%d %b %H:%M} UTC {esc(status_name(event.kind))}"
                          f"{' — ' + esc(event.reason) if event.reason else ''} — {esc(event.source)}{stale}")
     turn.say("\n".join(lines))
-
-
-def _snapshot(flight: Flight) -> FlightSnapshot:
-    return FlightSnapshot(flight_id=str(flight.id), flight_number=flight.flight_number, origin=flight.origin,
-                          destination=flight.destination, departs_at=flight.departs_at, arrives_at=flight.arrives_at,
-                          aircraft=flight.aircraft, cabin="economy")
 
 
 def _change(command: str) -> Any:

@@ -43,20 +43,15 @@ class FlightStatusRepo:
     async def apply(self, event: FlightStatusEvent) -> bool:
         """Move the flight's state to this event; False when the state already shows a newer (or final) one."""
         states = collection(FlightState)
-        moved = await states.update_one(
-            {"flight_id": event.flight_id, "as_of_ms": {"$lt": event.at_ms}, "kind": {"$nin": list(FINAL)}},
-            {"$set": _changes(event)})
-        if moved.matched_count == 1:
+        older = {"flight_id": event.flight_id, "as_of_ms": {"$lt": event.at_ms}, "kind": {"$nin": list(FINAL)}}
+        if (await states.update_one(older, {"$set": _changes(event)})).matched_count == 1:
             return True
         if await states.count_documents({"flight_id": event.flight_id}, limit=1):
             return False  # it exists and is newer, or final
         try:
             await FlightState(flight_id=event.flight_id, **_changes(event)).insert()
         except DuplicateKeyError:  # another replica created it a moment ago: one more try against it
-            moved = await states.update_one(
-                {"flight_id": event.flight_id, "as_of_ms": {"$lt": event.at_ms}, "kind": {"$nin": list(FINAL)}},
-                {"$set": _changes(event)})
-            return moved.matched_count == 1
+            return (await states.update_one(older, {"$set": _changes(event)})).matched_count == 1
         return True
 
     async def mark_stale(self, event: FlightStatusEvent) -> None:

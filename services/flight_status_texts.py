@@ -163,9 +163,8 @@ def sms_alert(event: FlightStatusEvent, segment: Segment, booking: Booking, airp
 def moved_text(booking: Booking, segment: Segment, reference: ReferenceData, *, markup: bool = True) -> str:
     """"✅ Booking K7Q2MX is moved to FO282, departing Thu 03 Dec, 19:10 London time. Seats 12A, 12B. …"."""
     flight = segment.flight
-    airport = reference.airports.get(flight.origin)
-    when = local_day_time(as_utc(flight.departs_at), airport.tz if airport else "UTC")
-    city = airport.city if airport else flight.origin
+    when = local_day_time(as_utc(flight.departs_at), reference.airports.tz(flight.origin))
+    city = reference.airports.city(flight.origin)
     ref = f"<b>{booking.reference}</b>" if markup else booking.reference
     return _("✅ Booking {reference} is moved to {flight}, departing {when} {city} time. Seats {seats}. Same "
              "booking reference, same ticket numbers, nothing more to pay; your new e-ticket follows.").format(

@@ -148,8 +148,7 @@ class Rebooking:
         return True
 
     def label(self, option: Flight) -> str:
-        airport = self.reference.airports.get(option.origin)
-        when = local_day_time(as_utc(option.departs_at), airport.tz if airport else "UTC")
+        when = local_day_time(as_utc(option.departs_at), self.reference.airports.tz(option.origin))
         return _("🔁 {flight} {when}").format(flight=option.flight_number, when=when)
 
     async def missed_after(self, booking: Booking, segment: Segment) -> datetime | None:

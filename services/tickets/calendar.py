@@ -41,8 +41,7 @@ def _stamp(booking: Booking) -> datetime:
 
 
 def _city(code: str, airports: AirportDirectory) -> str:
-    airport = airports.get(code)
-    return airport.city if airport else code
+    return airports.city(code)
 
 
 def _place(flight: FlightSnapshot, airports: AirportDirectory) -> str:

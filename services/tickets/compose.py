@@ -65,8 +65,7 @@ def zone_label(moment: datetime, tz: str) -> str:
 
 
 def _tz(code: str, reference: ReferenceData) -> str:
-    airport = reference.airports.get(code)
-    return airport.tz if airport else "UTC"
+    return reference.airports.tz(code)
 
 
 def local_moment(moment: datetime, code: str, reference: ReferenceData) -> str:

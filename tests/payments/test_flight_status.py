@@ -291,3 +291,24 @@ def test_a_wrong_script_or_setting_is_refused_with_the_line_at_fault(tmp_path: A
     assert build_status_feed(Settings(FLIGHT_STATUS_FEED="", DATA_DIR=tmp_path)) is None  # type: ignore[call-arg]
     shipped = ScriptedFeed.from_file(Path(__file__).resolve().parents[2] / "docs" / "status-day.json")
     assert len(shipped.lines) == 4  # the README's example script parses
+
+
+async def test_a_card_answered_after_its_ten_minutes_sends_nothing(paying: PayingBot) -> None:
+    ada = paying.telegram.traveller(3930, first_name="Ada")
+    admin = paying.telegram.traveller(ADMIN_ID, first_name="Ops")
+    booking = await paying.paid_booking(ada, ["Ada Lovelace"])
+    flight = await _flight_of(booking)
+    await admin.send(f"/cancelflight {flight.flight_number} {flight.departure_date}")
+    card = await admin.wait_for("Send it?")
+    before = len(admin.callback_answers)
+    paying.bot.clock.advance(timedelta(minutes=11))  # the admin came back from lunch
+    await admin.press("Yes, send", card)
+
+    async def answered() -> bool:
+        return len(admin.callback_answers) > before
+
+    await eventually(answered)
+    assert "expired" in str(admin.callback_answers[-1].get("text"))
+    assert await FlightStatusEvent.count() == 0
+    await drain_outbox(paying.services)
+    assert await _alerts(ada, "is cancelled") == []
