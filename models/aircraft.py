@@ -15,6 +15,10 @@ class CabinLayout(BaseModel):
     last_row: int
     columns: str  # e.g. "ABC DEF", "AC DF", "AC DG HK"
     skip_rows: list[int] = []
+    # What the seat map draws besides seats (empty where unknown, e.g. a provider that does not say):
+    exit_rows: list[int] = []  # rows beside an emergency exit
+    wing_rows: list[int] = []  # rows over the wing
+    legroom_rows: list[int] = []  # rows with extra legroom (bulkhead, exits)
 
     def rows(self) -> list[int]:
         return [r for r in range(self.first_row, self.last_row + 1) if r not in self.skip_rows]
@@ -24,6 +28,20 @@ class CabinLayout(BaseModel):
 
     def seat_codes(self) -> list[str]:
         return [f"{row}{letter}" for row in self.rows() for letter in self.seat_letters()]
+
+    def seat_kind(self, letter: str) -> str:
+        """"window" (a group at the cabin's side, outer seat), "aisle" (next to an aisle) or "middle"."""
+        groups = self.columns.split()
+        for g, group in enumerate(groups):
+            if letter not in group:
+                continue
+            at = group.index(letter)
+            if (g == 0 and at == 0) or (g == len(groups) - 1 and at == len(group) - 1):
+                return "window"
+            if (at == 0 and g > 0) or (at == len(group) - 1 and g < len(groups) - 1):
+                return "aisle"
+            return "middle"
+        raise ValueError(f"no seat {letter} in {self.columns!r}")
 
 
 class AircraftType(Document):

@@ -189,20 +189,32 @@ def network_airports() -> list[Airport]:
 
 def aircraft_types() -> list[AircraftType]:
     """The fleet, not saved (model_construct: see network_airports). Seat letters skip I, as airlines do."""
-    def cabin(name: str, first: int, last: int, columns: str, skip: list[int] | None = None) -> CabinLayout:
-        return CabinLayout(cabin=name, first_row=first, last_row=last, columns=columns, skip_rows=skip or [])
+    def cabin(name: str, first: int, last: int, columns: str, skip: list[int] | None = None, *,
+              exits: tuple[int, ...] = (), wing: tuple[int, int] | None = None,
+              legroom: tuple[int, ...] = ()) -> CabinLayout:
+        return CabinLayout(cabin=name, first_row=first, last_row=last, columns=columns, skip_rows=skip or [],
+                           exit_rows=list(exits), wing_rows=list(range(wing[0], wing[1] + 1)) if wing else [],
+                           legroom_rows=list(legroom))
 
+    # Exits, wings and legroom rows as these types are commonly configured (the first row of a cabin sits at a
+    # bulkhead; over-wing exits have the room to reach them).
     return [
         AircraftType.model_construct(code="E90", name="Embraer 190", cabins=[
-            cabin("business", 1, 2, "AC DF"), cabin("economy", 3, 26, "AC DF", [13])]),
+            cabin("business", 1, 2, "AC DF", legroom=(1,)),
+            cabin("economy", 3, 26, "AC DF", [13], exits=(11,), wing=(9, 15), legroom=(3, 11))]),
         AircraftType.model_construct(code="320", name="Airbus A320", cabins=[
-            cabin("business", 1, 3, "AC DF"), cabin("economy", 4, 30, "ABC DEF", [13])]),
+            cabin("business", 1, 3, "AC DF", legroom=(1,)),
+            cabin("economy", 4, 30, "ABC DEF", [13], exits=(11, 12), wing=(9, 16), legroom=(4, 11, 12))]),
         AircraftType.model_construct(code="321", name="Airbus A321", cabins=[
-            cabin("business", 1, 4, "AC DF"), cabin("economy", 5, 36, "ABC DEF", [13])]),
+            cabin("business", 1, 4, "AC DF", legroom=(1,)),
+            cabin("economy", 5, 36, "ABC DEF", [13], exits=(5, 16, 25), wing=(14, 21), legroom=(5, 16, 25))]),
         AircraftType.model_construct(code="789", name="Boeing 787-9", cabins=[
-            cabin("business", 1, 7, "AC DG HK"), cabin("economy", 10, 40, "ABC DEF HJK", [13])]),
+            cabin("business", 1, 7, "AC DG HK", exits=(1,), legroom=(1,)),
+            cabin("economy", 10, 40, "ABC DEF HJK", [13], exits=(10, 28), wing=(17, 26), legroom=(10, 28))]),
         AircraftType.model_construct(code="77W", name="Boeing 777-300ER", cabins=[
-            cabin("business", 1, 8, "AC DG HK"), cabin("economy", 10, 48, "ABC DEFG HJK", [13])]),
+            cabin("business", 1, 8, "AC DG HK", exits=(1,), legroom=(1,)),
+            cabin("economy", 10, 48, "ABC DEFG HJK", [13], exits=(10, 31, 44), wing=(20, 30),
+                  legroom=(10, 31, 44))]),
     ]
 
 

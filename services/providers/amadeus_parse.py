@@ -214,6 +214,16 @@ def _columns(letters: dict[str, list[int]], aisle_seats: set[str]) -> str:
     return out
 
 
+def _wing_rows(config: object) -> set[int]:
+    """The rows over the wing, from a deck's `deckConfiguration` (startWingsRow..endWingsRow); none if unsaid."""
+    if not isinstance(config, dict):
+        return set()
+    first, last = config.get("startWingsRow"), config.get("endWingsRow")
+    if not isinstance(first, int) or not isinstance(last, int) or not 0 < first <= last < 200:
+        return set()
+    return set(range(first, last + 1))
+
+
 def parse_seatmap(body: JSON, cabin: str) -> SeatMap | None:
     """The first segment's map, reduced to `cabin`: rows, columns with aisles, and the seats not on sale.
 
@@ -228,7 +238,10 @@ def parse_seatmap(body: JSON, cabin: str) -> SeatMap | None:
     aisle_seats: set[str] = set()
     present: set[str] = set()
     taken: set[str] = set()
+    features: dict[str, set[int]] = {"E": set(), "L": set()}  # characteristics: exit row, extra leg space
+    wing_rows: set[int] = set()
     for deck in entries[0].get("decks") or []:
+        wing_rows |= _wing_rows(deck.get("deckConfiguration"))
         for seat in deck.get("seats") or []:
             if CABINS.get(str(seat.get("cabin", "")), "") != cabin:
                 continue
@@ -242,8 +255,12 @@ def parse_seatmap(body: JSON, cabin: str) -> SeatMap | None:
             letters.setdefault(letter, [])
             if isinstance(y, int):
                 letters[letter].append(y)
-            if "A" in (seat.get("characteristicsCodes") or []):
+            codes = seat.get("characteristicsCodes") or []
+            if "A" in codes:
                 aisle_seats.add(letter)
+            for feature, found in features.items():
+                if feature in codes:
+                    found.add(row)
             present.add(code)
             if not _seat_free(seat):
                 taken.add(code)
@@ -251,7 +268,9 @@ def parse_seatmap(body: JSON, cabin: str) -> SeatMap | None:
         return None
     columns = _columns(letters, aisle_seats)
     layout = CabinLayout(cabin=cabin, first_row=min(rows), last_row=max(rows), columns=columns,
-                         skip_rows=[r for r in range(min(rows), max(rows) + 1) if r not in rows])
+                         skip_rows=[r for r in range(min(rows), max(rows) + 1) if r not in rows],
+                         exit_rows=sorted(features["E"]), legroom_rows=sorted(features["L"]),
+                         wing_rows=sorted(wing_rows & rows))
     missing = {code for code in layout.seat_codes() if code not in present}
     return SeatMap(layout=layout, unavailable=frozenset(taken | missing), source="amadeus")
 
