@@ -138,7 +138,7 @@ class BotApiCore(BotApiState):
         chat = self._resolve_chat(params)
         parse_mode = normalise_parse_mode(params.get("parse_mode"))
         plain, entities = render_text(params.get("text"), parse_mode, params.get("entities"), caption=False)
-        markup = check_markup(params.get("reply_markup"))
+        markup = check_markup(params.get("reply_markup"), private=chat.wire.get("type") == "private")
         content: JSON = {"text": plain}
         if entities:
             content["entities"] = entities
@@ -153,7 +153,7 @@ class BotApiCore(BotApiState):
         parse_mode = normalise_parse_mode(params.get("parse_mode"))
         caption = params.get("caption")
         plain, entities = render_text(caption, parse_mode, params.get("caption_entities"), caption=True)
-        markup = check_markup(params.get("reply_markup"))
+        markup = check_markup(params.get("reply_markup"), private=chat.wire.get("type") == "private")
         content: JSON = {"document": self._document_wire(document)}
         if plain:
             content["caption"] = plain

@@ -175,14 +175,15 @@ def render_text(text: Any, parse_mode: Any, entities: Any, *, caption: bool) -> 
     return plain, parsed
 
 
-def check_markup(markup: Any, *, inline_only: bool = False) -> JSON | None:
-    """A reply_markup as Telegram accepts it (inline or reply keyboard, removal, force reply), else ApiError."""
+def check_markup(markup: Any, *, inline_only: bool = False, private: bool = True) -> JSON | None:
+    """A reply_markup as Telegram accepts it (inline or reply keyboard, removal, force reply), else ApiError.
+    `private`: the message is in a private chat (the only place Web App buttons are allowed)."""
     if markup is None:
         return None
     if not isinstance(markup, dict):
         raise bad("can't parse reply keyboard markup JSON object")
     if "inline_keyboard" in markup:
-        _check_inline_keyboard(markup["inline_keyboard"])
+        _check_inline_keyboard(markup["inline_keyboard"], private=private)
         return markup
     if inline_only:
         raise bad("inline keyboard expected")
@@ -196,7 +197,19 @@ def check_markup(markup: Any, *, inline_only: bool = False) -> JSON | None:
     raise bad("can't parse reply keyboard markup JSON object")
 
 
-def _check_inline_keyboard(rows: Any) -> None:
+def _check_web_app(button: JSON, *, private: bool) -> None:
+    """InlineKeyboardButton.web_app: private chats only, and a WebAppInfo whose url is HTTPS (Bot API)."""
+    if not private:
+        raise bad("BUTTON_TYPE_INVALID")
+    info = button["web_app"]
+    url = info.get("url") if isinstance(info, dict) else None
+    if not isinstance(url, str) or not url:
+        raise bad("can't parse inline keyboard button: Field \"url\" must be of type String")
+    if urlsplit(url).scheme != "https" or not urlsplit(url).hostname:
+        raise bad(f"inline keyboard button Web App URL '{url}' is invalid: Only HTTPS links are allowed")
+
+
+def _check_inline_keyboard(rows: Any, *, private: bool = True) -> None:
     if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
         raise bad('can\'t parse inline keyboard button: field "inline_keyboard" must be an Array')
     if sum(len(row) for row in rows) > MAX_INLINE_BUTTONS:
@@ -207,6 +220,8 @@ def _check_inline_keyboard(rows: Any) -> None:
                 raise bad("can't parse inline keyboard button: Text must be non-empty")
             if not INLINE_BUTTON_ACTIONS.intersection(button):
                 raise bad("can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard")
+            if "web_app" in button:
+                _check_web_app(button, private=private)
             if "callback_data" in button:
                 data = button["callback_data"]
                 size = len(data.encode("utf-8")) if isinstance(data, str) else 0

@@ -99,6 +99,7 @@ class Button:
     text: str
     callback_data: str | None = None
     url: str | None = None
+    web_app: str | None = None  # the Mini App's URL of a web_app button
 
 
 @dataclass(frozen=True)
@@ -224,7 +225,8 @@ def _inline_rows(markup: JSON | None) -> list[list[Button]]:
     if not markup or "inline_keyboard" not in markup:
         return []
     return [
-        [Button(str(b.get("text", "")), b.get("callback_data"), b.get("url")) for b in row]
+        [Button(str(b.get("text", "")), b.get("callback_data"), b.get("url"),
+                (b.get("web_app") or {}).get("url")) for b in row]
         for row in markup["inline_keyboard"]
     ]
 
