@@ -22,6 +22,7 @@ from bot.notify import TelegramChatSender
 from core.clock import Clock
 from core.config import ConfigError, Settings
 from core.database import Database
+from miniapp import routes as mini_apps
 from repos.flights import AircraftRepo, AirportRepo, FlightRepo
 from services.airline_orders import AirlineOrderService
 from services.airports import AirportDirectory
@@ -232,6 +233,7 @@ def create_web_app(settings: Settings, *, clock: Clock | None = None, seed: bool
         app.add_routes(demo.routes)
     app.add_routes(metrics.routes)
     app.add_routes(telegram_webhook.routes)
+    mini_apps.install(app)  # /app/…: the seat map and the admin dashboard (issue #19)
 
     async def database_ctx(app: web.Application) -> AsyncIterator[None]:
         owned = database is None

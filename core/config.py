@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     HTTP_HOST: str = "127.0.0.1"
     HTTP_PORT: int = Field(default=8080, ge=0, le=65535)
     PUBLIC_URL: str = ""
+    # How long a Mini App page's Telegram init data is accepted after Telegram signed it (issue #19).
+    WEBAPP_AUTH_MAX_AGE_SECONDS: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
 
     STRIPE_SECRET_KEY: SecretStr | None = None
     STRIPE_WEBHOOK_SECRET: SecretStr | None = None

@@ -13,10 +13,12 @@ import asyncio
 import logging
 import weakref
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from pymongo.errors import PyMongoError
 from telegram import CallbackQuery, Update
 from telegram.error import TelegramError
+from telegram.ext import Application, CallbackContext
 
 from core.i18n import N_, _
 from handlers.context import FlyOContext
@@ -24,6 +26,7 @@ from handlers.delivery import deliver
 from handlers.flow import ANYWHERE, FLOW, NEW_SEARCH, ON_CONTACT, ONE_LINE, hint
 from handlers.turn import Turn, parse_callback
 from models.conversation import Draft, Step
+from services.context import Services
 from services.conversations import StaleConversation
 from services.metrics import record_update_round_trips, timed_turn
 from services.seats import chat_holder
@@ -37,6 +40,7 @@ EARLIER_STEP = N_("That button is from an earlier step; the current question is 
 INACTIVE_BUTTON = N_("This button is no longer active.")
 LOST_TRACK = N_("Sorry — I lost track of your search after an update. Send /search to start again; nothing was "
               "booked or charged.")
+FlyOApplication = Application[Any, Any, Any, Any, Any, Any]
 MAX_HOPS = 8  # steps shown in one turn (a prompt may move on again, e.g. passengers complete → review)
 
 
@@ -133,35 +137,18 @@ async def run_turn(update: Update, context: FlyOContext, body: Callable[[Turn], 
     answered = False
     try:
         async with chat_lock(chat.id):
-            for attempt in range(3):
-                try:
-                    conv = await svc.conversations.load(chat.id, user.id)
-                    draft = svc.conversations.read_draft(conv)
-                    turn = Turn(svc=svc, conv=conv, draft=draft or Draft(), user_id=user.id, chat_id=chat.id,
-                                first_name=user.first_name,
-                                text=update.effective_message.text if update.effective_message else None,
-                                contact=update.effective_message.contact if update.effective_message else None,
-                                query=query, is_admin=user.id in svc.settings.ADMIN_IDS)
-                    if draft is None:
-                        await _lost_track(turn)
-                    else:
-                        await body(turn)
-                        await show_next(turn)
-                    svc.conversations.keep_draft(turn.conv, turn.draft)
-                    await svc.conversations.save(turn.conv)
-                    break
-                except StaleConversation:
-                    if attempt == 2:
-                        raise
-                    continue  # another replica answered this chat a moment ago: redo on fresh state
-                except PyMongoError:
-                    log.warning("database unavailable while handling an update", exc_info=True)
-                    if query is not None:
-                        answered = True
-                        await answer_query(query, _(UNAVAILABLE)[:190], alert=True)
-                    else:
-                        await context.bot.send_message(chat.id, _(UNAVAILABLE))
-                    return
+            try:
+                turn = await _play(svc, chat.id, user.id, body, first_name=user.first_name, query=query,
+                                   text=update.effective_message.text if update.effective_message else None,
+                                   contact=update.effective_message.contact if update.effective_message else None)
+            except PyMongoError:
+                log.warning("database unavailable while handling an update", exc_info=True)
+                if query is not None:
+                    answered = True
+                    await answer_query(query, _(UNAVAILABLE)[:190], alert=True)
+                else:
+                    await context.bot.send_message(chat.id, _(UNAVAILABLE))
+                return
         record_update_round_trips(update)  # counted before its replies are seen (services.metrics)
         if query is not None:
             answered = True
@@ -171,6 +158,45 @@ async def run_turn(update: Update, context: FlyOContext, body: Callable[[Turn], 
         if query is not None and not answered:
             await answer_query(query, _(PRESS_FAILED))
         raise  # the error handler logs it and tells the traveller
+
+
+async def _play(svc: Services, chat_id: int, user_id: int, body: Callable[[Turn], Awaitable[None]],
+                **inputs: Any) -> Turn:
+    """Load the chat's state, run `body` and the steps it moves to, save with the revision check: redone on fresh
+    state when another replica saved the chat meanwhile (at most three times). `inputs`: the Turn's input fields."""
+    for attempt in range(3):
+        try:
+            conv = await svc.conversations.load(chat_id, user_id)
+            draft = svc.conversations.read_draft(conv)
+            turn = Turn(svc=svc, conv=conv, draft=draft or Draft(), user_id=user_id, chat_id=chat_id,
+                        is_admin=user_id in svc.settings.ADMIN_IDS, **inputs)
+            if draft is None:
+                await _lost_track(turn)
+            else:
+                await body(turn)
+                await show_next(turn)
+            svc.conversations.keep_draft(turn.conv, turn.draft)
+            await svc.conversations.save(turn.conv)
+            return turn
+        except StaleConversation:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def run_app_turn(application: FlyOApplication, chat_id: int, user_id: int, first_name: str,
+                       body: Callable[[Turn], Awaitable[None]]) -> Turn:
+    """A Mini App request acting on the chat (issue #19), as a button press would: under the chat's lock, saved
+    with the revision check, its replies sent to the chat as new messages (no message was pressed). Database
+    errors propagate: the page answers 503 and nothing was half done that a retry would not finish."""
+    svc: Services = application.bot_data.services
+    async with chat_lock(chat_id):
+        turn = await _play(svc, chat_id, user_id, body, first_name=first_name)
+    try:
+        await deliver(CallbackContext(application, chat_id=chat_id, user_id=user_id), chat_id, turn, None)
+    except TelegramError:  # what was done is saved; the chat shows the step when the traveller next writes
+        log.warning("could not send a Mini App turn's replies to chat %s", chat_id, exc_info=True)
+    return turn
 
 
 async def _lost_track(turn: Turn) -> None:

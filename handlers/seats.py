@@ -9,6 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from core.errors import BookingClosed, LimitReached, SeatUnavailable
 from core.i18n import N_, _
 from handlers.render import cabin_name, esc
+from handlers.seat_app import seat_map_button
 from handlers.trip import picked_option
 from handlers.turn import Turn
 from models.aircraft import CabinLayout
@@ -167,6 +168,8 @@ async def show_seat_map(turn: Turn) -> None:
         nav.append(turn.button(_("Next ›"), "sp", str(index + 1)))
     rows.append(nav)
     done = sum(1 for s in picked if s)
+    if (app := seat_map_button(turn)) is not None:
+        rows.append([app])
     rows.append([turn.button(_("🎲 Pick for me"), "auto"),
                  turn.button(_("✅ Continue ({done}/{total})").format(done=done, total=len(picked)), "sd")])
     rows.append([turn.button(_("◀ Back to flights"), "back")])

@@ -21,7 +21,7 @@ BROWSER_TESTS = [
 
 
 @contextlib.contextmanager
-def chromium(profile: Path, width: int, height: int) -> Iterator[Any]:
+def chromium(profile: Path, width: int, height: int, *, extra: list[str] | None = None) -> Iterator[Any]:
     """A headless Chromium window of `width` × `height` CSS pixels, quit afterwards."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -29,7 +29,7 @@ def chromium(profile: Path, width: int, height: int) -> Iterator[Any]:
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 f"--user-data-dir={profile}", f"--window-size={width},{height}"):
+                 f"--user-data-dir={profile}", f"--window-size={width},{height}", *(extra or [])):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(str(DRIVER)), options=options)
     driver.set_page_load_timeout(60)

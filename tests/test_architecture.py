@@ -3,7 +3,7 @@ database access above the repositories, no oversized modules.
 
 Layers, lowest first (README, Architecture):
 
-    core ← models ← repos ← services ← handlers | webhooks ← bot
+    core ← models ← repos ← services ← handlers | webhooks ← miniapp ← bot
 
 A module may import its own package and any package below it; `handlers` and `webhooks` are peers that
 never import each other (both call services). Every import counts: module level, inside functions, and
@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-LAYERS = {"core": 0, "models": 1, "repos": 2, "services": 3, "handlers": 4, "webhooks": 4, "bot": 5}
+LAYERS = {"core": 0, "models": 1, "repos": 2, "services": 3, "handlers": 4, "webhooks": 4, "miniapp": 5, "bot": 6}
 MAX_LINES = 400
 
 # Known debts, each with its reason. An entry that no longer applies makes its test fail: delete it then.
