@@ -177,3 +177,12 @@ async def bot(inventory_db: Database, telegram: Any, tmp_path: Path) -> AsyncIte
 SCRIPTED_FLOOD_LIMIT = 100
 
 from tests.paying import paying  # noqa: E402,F401 - a FlyO with Stripe and SendGrid at loopback fakes
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """One line, where Chromium is missing, saying how to run the skipped browser tests (tests.browser)."""
+    from tests.browser import CHROMIUM, DRIVER
+
+    if CHROMIUM is None or DRIVER is None:
+        terminalreporter.write_line("browser tests skipped: no Chromium here — `sudo apt install chromium "
+                                    "chromium-driver` (Debian) enables them; .ci/run installs them in CI")
