@@ -532,3 +532,23 @@ async def test_edits_that_change_nothing_are_rejected(fake: FakeTelegram, bot: B
         await bot.edit_message_text("Pick one", chat_id=20, message_id=sent.message_id)
     assert [c.method for c in fake.not_modified_edits()] == [
         "editMessageText", "editMessageReplyMarkup", "editMessageText"]
+
+
+@pytest.mark.asyncio
+async def test_web_app_buttons_need_https_and_a_private_chat(fake: FakeTelegram, bot: Bot) -> None:
+    from telegram import WebAppInfo
+
+    from bot.console.telegram_errors import ApiError
+    from bot.console.telegram_rules import check_markup
+
+    fake.traveller(19)
+    ok = InlineKeyboardMarkup([[InlineKeyboardButton("🗺 Open seat map", web_app=WebAppInfo("https://f.example/app"))]])
+    sent = await bot.send_message(19, "Seats", reply_markup=ok)
+    assert sent.reply_markup is not None
+    assert fake.traveller(19).last_message().buttons[0][0].web_app == "https://f.example/app"
+    for url in ("http://f.example/app", "tg://resolve?domain=x", "https://"):
+        plain = InlineKeyboardMarkup([[InlineKeyboardButton("Open", web_app=WebAppInfo(url))]])
+        with pytest.raises(BadRequest, match=r"(?i)Web App URL .* is invalid: Only HTTPS links are allowed"):
+            await bot.send_message(19, "Seats", reply_markup=plain)
+    with pytest.raises(ApiError, match="BUTTON_TYPE_INVALID"):  # a group: Telegram allows web_app only in private
+        check_markup(ok.to_dict(), private=False)
