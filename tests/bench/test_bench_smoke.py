@@ -209,3 +209,11 @@ def test_a_failed_check_fails_the_run(tmp_path: Path, monkeypatch: pytest.Monkey
     table = out.read_text()
     assert "| FAIL |" in table and "1 double hold" in table
     assert cli.main(["nonsense"]) == 2
+
+
+@pytest.mark.slow
+async def test_mini_app_polls_get_whole_correct_seat_maps(config: BenchConfig, bench_db: None) -> None:
+    from bench import mini_app
+
+    result = await mini_app.run(config)
+    assert_checks_held(result, "every poll a whole, correct seat map")
