@@ -20,6 +20,7 @@ from telegram.ext import (
 
 from bot.telegram_request import AiohttpRequest
 from core.config import Settings
+from core.i18n import DEFAULT_LOCALE, N_, available_locales, translate, use_locale
 from handlers import commands, router
 from handlers.context import BotData
 from handlers.errors import on_error
@@ -29,19 +30,32 @@ log = logging.getLogger(__name__)
 
 FlyOApplication = Application[Any, Any, Any, Any, Any, Any]
 
-TRAVELLER_COMMANDS = [
-    BotCommand("search", "Find and book a flight"),
-    BotCommand("mybookings", "Your bookings"),
-    BotCommand("ticket", "Your e-ticket (PDF) and calendar file"),
-    BotCommand("profile", "Your saved travellers and contact"),
-    BotCommand("cancel", "Stop the current booking, or /cancel REF"),
-    BotCommand("support", "Write to the FlyO team"),
-    BotCommand("help", "What FlyO can do"),
+# The command menu, in each language FlyO speaks (Telegram shows a user the one for their app's language).
+COMMAND_MENU = [
+    ("search", N_("Find and book a flight")),
+    ("mybookings", N_("Your bookings")),
+    ("ticket", N_("Your e-ticket (PDF) and calendar file")),
+    ("profile", N_("Your saved travellers and contact")),
+    ("cancel", N_("Stop the current booking, or /cancel REF")),
+    ("language", N_("Language: English, Español, Deutsch")),
+    ("support", N_("Write to the FlyO team")),
+    ("help", N_("What FlyO can do")),
 ]
+
+
+def traveller_commands(locale: str = DEFAULT_LOCALE) -> list[BotCommand]:
+    with use_locale(locale):
+        return [BotCommand(name, translate(description)) for name, description in COMMAND_MENU]
+
+
+TRAVELLER_COMMANDS = traveller_commands()
 
 
 async def _post_init(app: FlyOApplication) -> None:
     await app.bot.set_my_commands(TRAVELLER_COMMANDS)
+    for locale in available_locales():
+        if locale != DEFAULT_LOCALE:
+            await app.bot.set_my_commands(traveller_commands(locale), language_code=locale)
     app.bot_data.services.reference.bot_username = app.bot.username  # e-mails link to the chat
     log.info("telegram bot @%s ready", app.bot.username)
 
@@ -83,7 +97,7 @@ def build_application(settings: Settings, services: Services, *, with_updater: b
 
 
 def register_handlers(app: FlyOApplication) -> None:
-    from handlers import admin, flight_ops, mybookings, ops, profile, stats, support, tickets
+    from handlers import admin, flight_ops, language, mybookings, ops, profile, stats, support, tickets
 
     ops.register(app)  # group -1: flood control and blocked-chat tracking before any handler
     private = filters.ChatType.PRIVATE
@@ -101,6 +115,7 @@ def register_handlers(app: FlyOApplication) -> None:
     # The cards' own buttons ("*:mb?:…"), before the router's catch-all.
     app.add_handler(CallbackQueryHandler(mybookings.on_callback, pattern=mybookings.PATTERN))
     app.add_handler(CallbackQueryHandler(profile.on_callback, pattern=profile.PATTERN))  # "*:pf?:…"
+    language.register(app)  # /language and its "*:lng:…" buttons
     app.add_handler(CallbackQueryHandler(router.on_callback))
     # Typed text: first a /profile edit's answer, if one is pending (it then stops the update), else the router,
     # one group later (a filter cannot read the database, so the check is the handler's own).

@@ -26,6 +26,14 @@ HELP = N_(
     "• /cancel — stop the current booking; <code>/cancel REF</code> cancels booking REF\n"
     "• /help — this message"
 )
+LANGUAGE_HELP = N_("• /language — English, Español or Deutsch")
+
+
+def help_text() -> str:
+    """/help in the traveller's language, the /language line last."""
+    return _(HELP) + "\n" + _(LANGUAGE_HELP)
+
+
 ADMIN_HELP = ("\n\nAdmin: /booking REF · /resend REF · /cancel REF [reason] [-- message to the traveller] · "
               "/stats · /find name|e-mail|REF · /flagged · /reply REF text · /flight FO280 2026-12-03 · "
               "/delay FO280 2026-12-03 45 [reason] · /gate FO280 2026-12-03 B32 [terminal] · "
@@ -36,7 +44,7 @@ async def start(update: Update, context: FlyOContext) -> None:
     """Greeting and what FlyO can do; an unfinished booking is picked up where it was."""
     async def body(turn: Turn) -> None:
         name = esc(turn.first_name) or _("there")
-        turn.say(_("Hi {name}!").format(name=name) + " " + _(HELP) + (ADMIN_HELP if turn.is_admin else ""))
+        turn.say(_("Hi {name}!").format(name=name) + " " + help_text() + (ADMIN_HELP if turn.is_admin else ""))
         if turn.conv.step not in (Step.IDLE, Step.BOOKED):
             turn.say(_("You have a booking in progress — here is where you left off:"))
             await reprompt(turn)
@@ -46,7 +54,7 @@ async def start(update: Update, context: FlyOContext) -> None:
 async def help_command(update: Update, context: FlyOContext) -> None:
     """What FlyO can do and how to ask."""
     async def body(turn: Turn) -> None:
-        turn.say(_(HELP) + (ADMIN_HELP if turn.is_admin else ""))
+        turn.say(help_text() + (ADMIN_HELP if turn.is_admin else ""))
         if turn.conv.step not in (Step.IDLE, Step.BOOKED):  # mid-booking: the question again, to carry on
             turn.say(_("You have a booking in progress — here is where you left off:"))
             await reprompt(turn)
@@ -90,5 +98,5 @@ async def cancel_command(update: Update, context: FlyOContext) -> None:
 async def unknown_command(update: Update, context: FlyOContext) -> None:
     """A command FlyO doesn't have: say which ones exist."""
     async def body(turn: Turn) -> None:
-        turn.say(_("I don't know that command.") + " " + _(HELP))
+        turn.say(_("I don't know that command.") + " " + help_text())
     await run_turn(update, context, body)

@@ -20,12 +20,12 @@ from telegram import CallbackQuery, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackContext
 
-from core.i18n import N_, _
+from core.i18n import N_, _, available_locales, set_locale
 from handlers.context import FlyOContext
 from handlers.delivery import deliver
 from handlers.flow import ANYWHERE, FLOW, NEW_SEARCH, ON_CONTACT, ONE_LINE, hint
 from handlers.turn import Turn, parse_callback
-from models.conversation import Draft, Step
+from models.conversation import Conversation, Draft, Step
 from services.context import Services
 from services.conversations import StaleConversation
 from services.metrics import record_update_round_trips, timed_turn
@@ -167,6 +167,7 @@ async def _play(svc: Services, chat_id: int, user_id: int, body: Callable[[Turn]
     for attempt in range(3):
         try:
             conv = await svc.conversations.load(chat_id, user_id)
+            speak(conv)
             draft = svc.conversations.read_draft(conv)
             turn = Turn(svc=svc, conv=conv, draft=draft or Draft(), user_id=user_id, chat_id=chat_id,
                         is_admin=user_id in svc.settings.ADMIN_IDS, **inputs)
@@ -182,6 +183,13 @@ async def _play(svc: Services, chat_id: int, user_id: int, body: Callable[[Turn]
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
+
+
+def speak(conv: Conversation) -> None:
+    """The rest of this update in the language the traveller chose with /language (else Telegram's, already set
+    by handlers.ops)."""
+    if conv.language and conv.language in available_locales():
+        set_locale(conv.language)
 
 
 async def run_app_turn(application: FlyOApplication, chat_id: int, user_id: int, first_name: str,
@@ -231,6 +239,7 @@ async def run_side_turn(update: Update, context: FlyOContext, body: Callable[[Tu
     try:
         async with chat_lock(chat.id):
             conv = await svc.conversations.load(chat.id, user.id)
+            speak(conv)
             turn = Turn(svc=svc, conv=conv, draft=Draft(), user_id=user.id, chat_id=chat.id,
                         first_name=user.first_name, query=query, is_admin=user.id in svc.settings.ADMIN_IDS)
             handled = await body(turn)

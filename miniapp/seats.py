@@ -17,7 +17,7 @@ from typing import Any
 from aiohttp import web
 from pymongo.errors import PyMongoError
 
-from handlers.router import run_app_turn
+from handlers.router import run_app_turn, speak
 from handlers.seat_app import SeatConfirm, confirm_seats, read_choice
 from handlers.turn import Turn
 from miniapp.web import Refused, asset_response, authenticate, json_error
@@ -41,6 +41,7 @@ async def seat_map_page(request: web.Request) -> web.Response:
 
 async def _view(services: Services, user_id: int, flow: str) -> web.Response:
     conv = await services.conversations.load(user_id, user_id)
+    speak(conv)
     draft = services.conversations.read_draft(conv)
     if conv.user_id != user_id:
         return json_error(403, "forbidden", "This seat map belongs to another chat.")

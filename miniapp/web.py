@@ -17,6 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from core.config import Settings
+from core.i18n import pick_locale, set_locale
 from services.context import Services
 from services.webapp_auth import InitDataRefused, WebAppUser, validate_init_data
 from webhooks.keys import SERVICES, SETTINGS
@@ -61,6 +62,7 @@ def authenticate(request: web.Request, *, admin: bool = False) -> WebAppUser:
         log.info("Mini App call refused (%s %s): %s", request.method, request.path, exc)
         raise Refused(json_error(401, "unauthorized", "This page has expired. Open it again from the FlyO chat."
                                  )) from None
+    set_locale(pick_locale(user.language_code))  # the rest of this request speaks the user's language
     if admin and user.user_id not in settings.ADMIN_IDS:
         log.warning("Mini App admin call by non-admin %s refused: %s %s", user.user_id, request.method, request.path)
         raise Refused(json_error(403, "forbidden", "This page is for FlyO admins."))

@@ -179,6 +179,7 @@ class Conversation(Document):
     user_id: int
     step: Step = Step.IDLE
     flow: str = ""
+    language: str = ""  # chosen with /language ("en", "es", "de"); "" follows Telegram's language_code
     rev: int = 0
     draft: dict[str, Any] = {}
     updated_ms: int = 0

@@ -25,5 +25,13 @@ async def test_unknown_command_says_which_commands_exist(bot: Any) -> None:
 async def test_bot_commands_are_registered_at_startup(bot: Any) -> None:
     calls = bot.telegram.calls_of("setMyCommands")
     assert calls, "setMyCommands was not called in post_init"
-    names = [c["command"] for c in calls[-1].params["commands"]]
-    assert names == ["search", "mybookings", "ticket", "profile", "cancel", "support", "help"]
+    default = [c for c in calls if not c.params.get("language_code")]
+    names = [c["command"] for c in default[-1].params["commands"]]
+    assert names == ["search", "mybookings", "ticket", "profile", "cancel", "language", "support", "help"]
+    # The same menu in every other language FlyO speaks, for Telegram to show users of that language.
+    from core.i18n import available_locales
+
+    per_language = {c.params["language_code"]: c.params["commands"] for c in calls if c.params.get("language_code")}
+    assert set(per_language) == set(available_locales()) - {"en"}
+    for commands in per_language.values():
+        assert [c["command"] for c in commands] == names
