@@ -96,6 +96,14 @@ def local_date(day: date, locale: str | None = None) -> str:
     return format_skeleton(_DATE_SKELETON, datetime.combine(day, datetime.min.time()), locale=loc)
 
 
+def short_date(day: date, locale: str | None = None) -> str:
+    """A day on a button, no year: "Mon 14 Dec" ("lun, 14 dic", "Mo., 14. Dez.")."""
+    loc = _locale(locale)
+    if _english(loc):
+        return format_date(day, "EEE dd MMM", locale=loc)
+    return format_skeleton(_DAY_SKELETON, datetime.combine(day, datetime.min.time()), locale=loc)
+
+
 def long_date(day: date, locale: str | None = None) -> str:
     """A day in words, as a birth date reads: "10 December 1985" (English day first, as FlyO's other dates;
     other languages their own long form)."""

@@ -9,17 +9,21 @@ English is the source language and needs no catalogue.
 
 from __future__ import annotations
 
+import functools
 import gettext
+import inspect
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "flyo"
 DEFAULT_LOCALE = "en"
 
+F = TypeVar("F", bound=Callable[..., Any])
 _current: ContextVar[str] = ContextVar("flyo_locale", default=DEFAULT_LOCALE)
 _catalogues: dict[str, gettext.NullTranslations] = {}
 _installed: set[str] = set()  # locales given a catalogue in memory (tests' pseudo-locale)
@@ -95,6 +99,31 @@ def use_locale(locale: str) -> Iterator[None]:
         yield
     finally:
         _current.reset(token)
+
+
+def in_booking_language(method: F) -> F:
+    """For a method that tells a traveller about their booking outside their own update (a webhook, a sweep, an
+    admin's action): its texts in the language the booking was made in — the `locale` of its first argument that
+    has one (the booking). Sync and async methods alike; a booking without a locale speaks English."""
+    def language(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+        for value in (*args[1:], *kwargs.values()):
+            found = getattr(value, "locale", None)
+            if isinstance(found, str):
+                return found or DEFAULT_LOCALE
+        return DEFAULT_LOCALE
+
+    if inspect.iscoroutinefunction(method):
+        @functools.wraps(method)
+        async def run_async(*args: Any, **kwargs: Any) -> Any:
+            with use_locale(language(args, kwargs)):
+                return await method(*args, **kwargs)
+        return cast(F, run_async)
+
+    @functools.wraps(method)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        with use_locale(language(args, kwargs)):
+            return method(*args, **kwargs)
+    return cast(F, run)
 
 
 def _(message: str) -> str:

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 from telegram import InlineKeyboardMarkup
 
-from core.formatting import local_date
+from core.formatting import local_date, short_date
 from core.i18n import _, ngettext, translate
 from handlers.render import cabin_name, day_shift, duration, esc, local_time, money
 from handlers.trip import (
@@ -240,7 +240,7 @@ async def _no_flights(turn: Turn, header: str, leg: int, day: date) -> None:
                                                   last_bookable_day(turn), passengers=passengers(turn))
     action = "day" if leg == 0 else "rday"
     if nearby:
-        buttons = [[turn.button(f"{n:%a %d %b}", action, n.strftime("%Y%m%d")) for n in nearby[:4]]]
+        buttons = [[turn.button(short_date(n), action, n.strftime("%Y%m%d")) for n in nearby[:4]]]
         turn.say(f"{header}\n\n" + _("No flights with {count} free seat(s) on this day. These nearby dates "
                                       "have flights:").format(count=d.pax), InlineKeyboardMarkup(buttons))
     else:

@@ -134,6 +134,7 @@ class Booking(Document):
     segments: list[Segment]  # written whole, never by position: nx-27017 ignores positional array updates
     passengers: list[Passenger]
     email: str
+    locale: str = "en"  # the traveller's language when booking: every later message about it uses it
     price: PriceSnapshot
     created_at: datetime
     updated_ms: int

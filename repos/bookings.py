@@ -226,6 +226,16 @@ class BookingRepo:
                       "updated_ms": now_ms}})
         return changed.matched_count == 1
 
+    async def set_locale_of_user(self, user_id: int, locale: str) -> int:
+        """Every booking of the user not cancelled speaks `locale` from now on (the user chose it with /language);
+        two equality filters, as nx-27017 mis-reads `$in` in updates (README, Database)."""
+        changed = 0
+        for status in (BookingStatus.PENDING, BookingStatus.CONFIRMED):
+            result = await collection(Booking).update_many({"user_id": user_id, "status": status},
+                                                           {"$set": {"locale": locale}})
+            changed += result.modified_count
+        return changed
+
     async def flag(self, booking: Booking, flag: BookingFlag, *, only_if: BookingStatus | None = None) -> None:
         match: dict[str, Any] = {"_id": booking.id}
         if only_if is not None:

@@ -16,7 +16,7 @@ from beanie import PydanticObjectId
 
 from core.clock import Clock, to_ms
 from core.errors import BookingClosed, InvalidTransition, LimitReached, NotFound
-from core.i18n import _, ngettext
+from core.i18n import _, current_locale, ngettext
 from models.booking import (
     Booking,
     BookingEvent,
@@ -192,7 +192,7 @@ class BookingService:
         booking_id = PydanticObjectId()
         booking = await self._insert(Booking(
             id=booking_id, reference=new_reference(), user_id=new.user_id, chat_id=new.chat_id,
-            segments=segments, passengers=new.passengers, email=new.email,
+            segments=segments, passengers=new.passengers, email=new.email, locale=current_locale(),
             price=price, created_at=now, updated_ms=self.clock.now_ms(), hold_expires_ms=deadline_ms,
             departs_ms=to_ms(new.segments[0].flight.departs_at),
             return_departs_ms=to_ms(min(returns)) if returns else None, draft_key=new.draft_key,
@@ -326,6 +326,10 @@ class BookingService:
         """Free a cancelled booking's seats and note it; the sweep repeats this if a crash came in between."""
         await self.seats.release_booking(str(booking.id))
         await self.repo.mark_seats_released(booking, self.clock.now_ms())
+
+    async def speak(self, user_id: int, locale: str) -> int:
+        """The user chose a language: their open and upcoming bookings' later messages use it."""
+        return await self.repo.set_locale_of_user(user_id, locale)
 
     async def record(self, booking: Booking, kind: str, detail: str = "", actor: str = "system") -> None:
         await self.repo.add_event(BookingEvent(booking_id=str(booking.id), reference=booking.reference,

@@ -11,6 +11,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from core.errors import InvalidTransition
+from core.i18n import in_booking_language
 from models.booking import Booking, BookingFlag, BookingStatus, PaymentStatus
 from services.money import money
 from services.stripe_amounts import from_stripe_amount
@@ -45,6 +46,7 @@ class ChargeEvents:
             outcome = await self._refund_updated(booking, obj)
         return outcome, booking.reference
 
+    @in_booking_language
     async def _refunded(self, booking: Booking, charge: dict[str, Any]) -> str:
         currency = str(charge.get("currency") or booking.price.currency)
         charged = (from_stripe_amount(int(charge["amount"]), currency) if charge.get("amount")
@@ -91,6 +93,7 @@ class ChargeEvents:
         await self.notify.chat(f"{key}:chat", booking.chat_id, traveller_text, reference=booking.reference)
         await self.notify.tell_admins(key, admin_text(booking.reference, admin_what), reference=booking.reference)
 
+    @in_booking_language
     async def _disputed(self, booking: Booking, dispute: dict[str, Any]) -> str:
         dispute_id = str(dispute.get("id") or "")
         await self.repo.flag(booking, BookingFlag.DISPUTED)
@@ -105,6 +108,7 @@ class ChargeEvents:
             reference=booking.reference)
         return "disputed"
 
+    @in_booking_language
     async def _refund_updated(self, booking: Booking, refund: dict[str, Any]) -> str:
         if refund.get("status") != "failed":
             return "no_change"

@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from core.clock import Clock, as_utc
-from core.i18n import _
+from core.i18n import _, in_booking_language
 from models.booking import Booking, Segment
 from models.flight import Flight
 from models.flight_status import FlightState, FlightStatusEvent, FlightStatusKind
@@ -147,6 +147,7 @@ class FlightStatusService:
             found[str(booking.id)] = (onward, offered[key])
         return found
 
+    @in_booking_language
     def _alerts(self, event: FlightStatusEvent, booking: Booking, choices: dict[str, list[Option]] | None = None,
                 missed: tuple[Segment, list[Option]] | None = None) -> list[Notification]:
         segment = next((s for s in booking.segments if s.flight.flight_id == event.flight_id), None)
@@ -186,6 +187,7 @@ class FlightStatusService:
                 self.notifications.email_note(f"{key}:email", booking.email, mail_subject, body, html,
                                               reference=booking.reference)]
 
+    @in_booking_language
     def _email(self, event: FlightStatusEvent, segment: Segment, booking: Booking, *,
                choice: bool = False, missed: Segment | None = None) -> tuple[str, str, str]:
         airports = self.reference.airports

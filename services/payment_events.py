@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from core.errors import InvalidTransition, PaymentError, SeatUnavailable
-from core.i18n import _
+from core.i18n import _, in_booking_language
 from models.airline_order import AirlineOrderStatus
 from models.booking import Booking, BookingFlag, BookingStatus, PaymentStatus, Segment
 from models.ops import AttemptStatus
@@ -107,6 +107,7 @@ class PaymentEvents:
         return await self.bookings.get(attempt.booking_id) if attempt is not None else None
 
     # ---- paid ------------------------------------------------------------------------------------------
+    @in_booking_language
     async def paid(self, booking: Booking, session: dict[str, Any], *, via_inbox: bool = False) -> str:
         """A paid session: confirm and finish the booking, or refund a payment that came too late.
 
@@ -161,6 +162,7 @@ class PaymentEvents:
             return "already_confirmed"
         return await self.fulfil(booking, mark=not via_inbox) or outcome
 
+    @in_booking_language
     async def fulfil(self, booking: Booking, *, mark: bool = True) -> str | None:
         """Finish a CONFIRMED booking: its seats booked (or replaced), a live fare's airline order made, the chat
         message and e-mail queued; then marked fulfilled (`mark`: unless the inbox owns finishing it).
@@ -279,6 +281,7 @@ class PaymentEvents:
             _("The airline could not issue your ticket, so we refunded your payment in full."))
         return "refunded_order_failed"
 
+    @in_booking_language
     async def _mismatch(self, booking: Booking, session_id: str, amount: int, currency: str) -> str:
         await self.repo.flag(booking, BookingFlag.AMOUNT_MISMATCH, only_if=BookingStatus.PENDING)
         await self.bookings.record(booking, "amount_mismatch", f"paid {amount} {currency}, expected "
@@ -290,6 +293,7 @@ class PaymentEvents:
             f"check session {session_id}.", reference=booking.reference)
         return "amount_mismatch"
 
+    @in_booking_language
     async def _refund_late(self, booking: Booking, intent: str, amount: int, session_id: str) -> str:
         if not intent:
             return "paid_without_intent"
@@ -311,6 +315,7 @@ class PaymentEvents:
                                 reference=booking.reference)
 
     # ---- unpaid --------------------------------------------------------------------------------------
+    @in_booking_language
     async def _unpaid(self, booking: Booking, session: dict[str, Any], *, expired: bool) -> str:
         session_id = str(session.get("id", ""))
         status, attempt_status = (PaymentStatus.EXPIRED, AttemptStatus.EXPIRED) if expired else (
@@ -328,6 +333,7 @@ class PaymentEvents:
         return status.value
 
     # ---- sweep ---------------------------------------------------------------------------------------
+    @in_booking_language
     async def settle_overdue(self, booking: Booking) -> str:
         """A PENDING booking past its payment window: ask Stripe before cancelling.
 

@@ -15,7 +15,8 @@ from typing import Any
 
 from core.clock import Clock
 from core.errors import FlyOError, InvalidTransition, PaymentError, PaymentsNotConfigured, SeatUnavailable
-from core.i18n import _
+from core.formatting import cabin_name, local_date
+from core.i18n import _, in_booking_language
 from models.airline_order import AirlineOrderStatus
 from models.booking import Booking, BookingFlag, BookingStatus, PaymentStatus
 from models.ops import AttemptStatus, PaymentAttempt
@@ -63,20 +64,29 @@ class CancelOutcome:
     refund_error: str | None = None
 
 
+@in_booking_language
 def checkout_lines(booking: Booking) -> list[CheckoutLine]:
-    """One Stripe line item per passenger per flight: "FO123 LHR-JFK 15 Dec 2026, economy (ABC234) — Ada";
-    a lap infant's reads "— Ella (infant on lap)" at the infant fare. Their sum is the booking's total."""
+    """One Stripe line item per passenger per flight, in the booking's language: "FO123 LHR-JFK Tue 15 Dec 2026,
+    Economy (ABC234) — Ada"; a lap infant's reads "— Ella (infant on lap)" at the infant fare. Their sum is the
+    booking's total."""
     lines = []
     for segment in booking.segments:
         f = segment.flight
-        what = f"{f.flight_number} {f.origin}-{f.destination} {f.departs_at:%d %b %Y}, {f.cabin} ({booking.reference})"
-        lines += [CheckoutLine(f"{what} — {p.full_name} (infant on lap)", segment.infant_fare) if p.on_lap
+        day = local_date(f.departs_at.date())
+        what = f"{f.flight_number} {f.origin}-{f.destination} {day}, {cabin_name(f.cabin)} ({booking.reference})"
+        on_lap = _("infant on lap")
+        lines += [CheckoutLine(f"{what} — {p.full_name} ({on_lap})", segment.infant_fare) if p.on_lap
                   else CheckoutLine(f"{what} — {p.full_name}", segment.fare_per_passenger)
                   for p in booking.passengers]
     return [line for line in lines if line.amount > 0]  # a free lap (INFANT_FARE_PERCENT 0) is no item to pay
 
 
 STRIPE_MIN_EXPIRY_MS = 30 * 60_000  # a Checkout Session's expires_at: 30 min to 24 h after its creation
+
+
+def checkout_locale(locale: str) -> str:
+    """Stripe Checkout's `locale` for a booking's language: "en", "es", "de" as they are; anything else "auto"."""
+    return locale if locale in ("en", "es", "de") else "auto"
 
 
 class PaymentService:
@@ -167,6 +177,7 @@ class PaymentService:
             currency=booking.price.currency, lines=checkout_lines(booking),
             expires_at=expires_ms // 1000,
             success_url=f"{public}/paid?ref={booking.reference}", cancel_url=f"{public}/unpaid?ref={booking.reference}",
+            locale=checkout_locale(booking.locale),
         )
         session = await self.gateway.create_checkout(request)
         await self.repo.open_attempt(booking, attempt, session_id=session.id, url=session.url, expires_ms=expires_ms)
@@ -185,6 +196,7 @@ class PaymentService:
         deadline = deadline_text(link.expires_ms, link.booking, self.reference.airports, self.clock.now_ms())
         return payment_link_message(link.booking, deadline, link.attempt, self.max_attempts, link.demo)
 
+    @in_booking_language
     async def resend(self, booking: Booking, actor: str) -> PaymentLink:
         """Admin /resend: a valid link (the open one or a new attempt) to the traveller by chat and e-mail."""
         link = await self.ensure_link(booking)
@@ -200,6 +212,7 @@ class PaymentService:
         await self.bookings.record(link.booking, "resend", f"attempt {link.attempt}", actor)
         return link
 
+    @in_booking_language
     async def queue_confirmation(self, booking: Booking, key: str,
                                  step: Callable[[str], Awaitable[None]] | None = None) -> None:
         """The confirmation (chat, e-ticket files, e-mail with them attached) for a CONFIRMED booking, queued once
@@ -228,6 +241,7 @@ class PaymentService:
             self.notifications.email_note(f"{key}-email:{booking.id}", booking.email, subject, body, html,
                                           reference=booking.reference, tickets_of=str(booking.id))])
 
+    @in_booking_language
     async def resend_confirmation(self, booking: Booking, actor: str) -> None:
         """Admin /resend of a CONFIRMED booking: the confirmation again, by chat and e-mail."""
         if booking.status != BookingStatus.CONFIRMED:
@@ -306,6 +320,7 @@ class PaymentService:
         await self.bookings.record(booking, "refund", f"{due.amount} {booking.price.currency} ({due.why}): {refund_id}")
         return due.amount
 
+    @in_booking_language
     async def _tell_cancelled(self, booking: Booking, refunded: int, *, message: str = "", chat: bool = True,
                               no_refund_due: bool = False) -> None:
         """`no_refund_due`: paid, but the fare's conditions refund nothing now — said, so silence isn't read as

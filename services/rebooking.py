@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from core.clock import Clock, as_utc, from_ms
 from core.errors import FlyOError, SeatUnavailable
 from core.formatting import local_day_time
-from core.i18n import N_, _
+from core.i18n import N_, _, in_booking_language
 from models.booking import Booking, BookingEvent, BookingStatus, PartRefund, RebookClaim, Segment
 from models.flight import Flight, route_key
 from models.flight_status import FlightState, FlightStatusKind
@@ -181,6 +181,7 @@ class Rebooking:
                 flight=segment.flight.flight_number))
         return segment, missed
 
+    @in_booking_language
     async def rebook(self, booking: Booking, to_flight_id: str) -> Booking:
         """Move the booking from its disrupted flight to `to_flight_id` (steps 1–5). RebookRefused says why not."""
         if booking.rebooking is not None:
@@ -306,6 +307,7 @@ class Rebooking:
     def _cabin(booking: Booking, claim: RebookClaim) -> str:
         return next(s.flight.cabin for s in booking.segments if s.flight.flight_id == claim.from_flight)
 
+    @in_booking_language
     async def refund(self, booking: Booking, actor: str) -> CancelOutcome:
         """"Refund": the whole booking cancelled and everything paid refunded, whatever the fare's conditions —
         only for a booking on a disrupted flight (a forged button for any other gets RebookRefused)."""
@@ -354,6 +356,7 @@ class Rebooking:
                 refunded += 1
         return refunded
 
+    @in_booking_language
     async def tell_moved(self, booking: Booking, new: Segment) -> None:
         """The e-mail and the re-drawn e-ticket of a moved booking (the chat hears it as the button's answer)."""
         if self.notifications is None:

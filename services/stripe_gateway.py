@@ -42,6 +42,7 @@ class CheckoutRequest:
     expires_at: int  # epoch seconds
     success_url: str
     cancel_url: str
+    locale: str = "auto"  # the Checkout page's language: the booking's ("es", "de"), else the browser's
 
     @property
     def idempotency_key(self) -> str:
@@ -114,6 +115,7 @@ class StripeGateway:
             "expires_at": request.expires_at,
             "success_url": request.success_url,
             "cancel_url": request.cancel_url,
+            "locale": request.locale,
         }
         try:
             session = await self._client.v1.checkout.sessions.create_async(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from core.clock import Clock
 from core.errors import InvalidTransition
 from core.formatting import local_day_time
-from core.i18n import _, ngettext
+from core.i18n import _, in_booking_language, ngettext
 from models.booking import Booking, BookingStatus, Segment
 from models.flight_status import FlightState, FlightStatusKind
 from services import emails
@@ -105,22 +105,27 @@ class Sweeper:
         now = self.clock.now_ms()
         done = 0
         for booking in await self.repo.overdue(now, BATCH):
-            if self.payment_events is not None:
-                verdict = await self.payment_events.settle_overdue(booking)
-                if verdict != "expired":
-                    continue  # paid (now confirmed) or Stripe can't say yet: keep the seats
-            try:  # the conditional PENDING → CANCELLED is the claim: a second replica gets InvalidTransition
-                cancelled = await self.bookings.cancel(booking, "payment window passed")
-            except InvalidTransition:
-                continue
-            done += 1
-            await self.notifications.chat(
-                f"auto-cancel:{booking.id}", booking.chat_id,
-                _("⌛ Booking <b>{reference}</b> was cancelled because it wasn't paid in time, and its seats "
-                  "were released. You can search again any time.").format(reference=booking.reference),
-                [SearchAgain()], reference=cancelled.reference)
-            log.info("auto-cancelled unpaid booking", extra={"booking": booking.reference})
+            done += await self._expire(booking)
         return done
+
+    @in_booking_language
+    async def _expire(self, booking: Booking) -> int:
+        """1 when this sweep cancelled the overdue booking (and told the traveller, in their language)."""
+        if self.payment_events is not None:
+            verdict = await self.payment_events.settle_overdue(booking)
+            if verdict != "expired":
+                return 0  # paid (now confirmed) or Stripe can't say yet: keep the seats
+        try:  # the conditional PENDING → CANCELLED is the claim: a second replica gets InvalidTransition
+            cancelled = await self.bookings.cancel(booking, "payment window passed")
+        except InvalidTransition:
+            return 0
+        await self.notifications.chat(
+            f"auto-cancel:{booking.id}", booking.chat_id,
+            _("⌛ Booking <b>{reference}</b> was cancelled because it wasn't paid in time, and its seats "
+              "were released. You can search again any time.").format(reference=booking.reference),
+            [SearchAgain()], reference=cancelled.reference)
+        log.info("auto-cancelled unpaid booking", extra={"booking": booking.reference})
+        return 1
 
     async def release_cancelled_seats(self) -> int:
         """Seats of cancelled bookings whose release was cut short by a crash (cancel and release are two writes)."""
@@ -133,18 +138,21 @@ class Sweeper:
         now = self.clock.now_ms()
         sent = 0
         for booking in await self.repo.payment_reminders_due(now, PAYMENT_REMINDER_MS, BATCH):
-            if not await self.repo.claim_reminder(booking, "payment_reminder_ms", now):
-                continue
-            minutes = max(1, round((booking.hold_expires_ms - now) / 60_000))
-            offer = [PayNow(booking.payment.url)] if booking.payment.url else []
-            await self.notifications.chat(
-                f"pay-reminder:{booking.id}:{booking.payment.attempt}", booking.chat_id,
-                ngettext("⏰ Booking <b>{reference}</b>: about {minutes} minutes left to pay. After that the seats "
-                         "are released.", "⏰ Booking <b>{reference}</b>: about {minutes} minutes left to pay. After "
-                         "that the seats are released.", minutes).format(reference=booking.reference, minutes=minutes),
-                offer, reference=booking.reference)
-            sent += 1
+            if await self.repo.claim_reminder(booking, "payment_reminder_ms", now):
+                await self._remind_to_pay(booking, now)
+                sent += 1
         return sent
+
+    @in_booking_language
+    async def _remind_to_pay(self, booking: Booking, now: int) -> None:
+        minutes = max(1, round((booking.hold_expires_ms - now) / 60_000))
+        offer = [PayNow(booking.payment.url)] if booking.payment.url else []
+        await self.notifications.chat(
+            f"pay-reminder:{booking.id}:{booking.payment.attempt}", booking.chat_id,
+            ngettext("⏰ Booking <b>{reference}</b>: about {minutes} minutes left to pay. After that the seats "
+                     "are released.", "⏰ Booking <b>{reference}</b>: about {minutes} minutes left to pay. After "
+                     "that the seats are released.", minutes).format(reference=booking.reference, minutes=minutes),
+            offer, reference=booking.reference)
 
     async def departure_reminders(self) -> int:
         """24 h before each way of a trip (the outbound, and the return's first flight), once per way."""
@@ -159,6 +167,7 @@ class Sweeper:
                 sent += 1
         return sent
 
+    @in_booking_language
     async def _remind(self, booking: Booking, segment: Segment, key: str) -> None:
         flight = segment.flight
         state = await self.flight_state(flight.flight_id)

@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextvars import copy_context
 
 from core.clock import Clock
-from core.i18n import _, current_locale, ngettext
+from core.i18n import _, current_locale, in_booking_language, ngettext
 from models.booking import Booking, BookingStatus, TicketIssue
 from repos.bookings import BookingRepo
 from repos.ticket_numbers import TicketNumberRepo
@@ -129,6 +129,7 @@ class TicketService:
         booking = await self.issue(booking)
         return booking, await self.draw(booking)
 
+    @in_booking_language
     async def draw(self, booking: Booking) -> list[Attachment]:
         """The two files of a ticketed booking, in the caller's language.
 

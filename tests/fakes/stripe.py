@@ -116,6 +116,14 @@ def parse_stripe_form(pairs: list[tuple[str, str]]) -> dict[str, Any]:
 
 
 # ---- errors and state -------------------------------------------------------------------------------------
+# Checkout Session `locale` (Stripe API reference, checkout.sessions.create): these values only.
+CHECKOUT_LOCALES = frozenset({
+    "auto", "bg", "cs", "da", "de", "el", "en", "en-GB", "es", "es-419", "et", "fi", "fil", "fr", "fr-CA", "hr",
+    "hu", "id", "it", "ja", "ko", "lt", "lv", "ms", "mt", "nb", "nl", "pl", "pt", "pt-BR", "ro", "ru", "sk", "sl",
+    "sv", "th", "tr", "vi", "zh", "zh-HK", "zh-TW",
+})
+
+
 class _ApiError(Exception):
     """A Stripe error response; `store` says whether an idempotency key should remember it.
 
@@ -393,6 +401,9 @@ class FakeStripe(RecordingServer):
             raise _missing("mode")
         if mode not in ("payment", "setup", "subscription"):
             raise _ApiError(400, "Invalid mode: must be one of payment, setup, or subscription", param="mode")
+        if params.get("locale") is not None and params["locale"] not in CHECKOUT_LOCALES:
+            raise _ApiError(400, f"Invalid locale: must be one of {', '.join(sorted(CHECKOUT_LOCALES))}",
+                            param="locale")
         items = params.get("line_items")
         if mode != "setup" and not items:
             raise _missing("line_items")
