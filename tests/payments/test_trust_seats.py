@@ -21,8 +21,11 @@ async def test_last_second_payment_is_not_resold_when_its_webhook_is_late(paying
     bob = paying.telegram.traveller(5102, first_name="Bob")
     ada_booking, ada_session = await paying.booked_with_link(ada)
     paid = paying.completed_event(ada_session)  # Ada pays now; Stripe's webhook is late
+    searched_on = paying.bot.clock.now().date()
     paying.bot.clock.advance(timedelta(minutes=32))
-    bob_booking, bob_session = await paying.booked_with_link(bob)  # "Pick for me" on the same flight
+    # "Pick for me" on the same flight: the same travel day, also when these 32 minutes pass midnight (UTC).
+    same_day = 10 - (paying.bot.clock.now().date() - searched_on).days
+    bob_booking, bob_session = await paying.booked_with_link(bob, days_ahead=same_day)
     assert bob_booking.first_flight.flight_id == ada_booking.first_flight.flight_id
     bob_seats, ada_seats = set(bob_booking.segments[0].seats), set(ada_booking.segments[0].seats)
     assert not bob_seats & ada_seats, "Bob was offered Ada's paid seat"
