@@ -66,6 +66,7 @@ async def test_a_booking_speaks_the_language_chosen_after_it(paying: PayingBot) 
     stored = await Booking.get(booking.id)
     assert stored is not None and stored.locale == "de"
     paying.bot.clock.advance(timedelta(minutes=paying.bot.settings.PAYMENT_WINDOW_MINUTES + 5))
+    assert booking.payment.session_id
     paying.stripe.expire_session(booking.payment.session_id)
     await paying.services.sweeper.run()
     await paying.deliver()
