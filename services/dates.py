@@ -2,6 +2,12 @@
 friday", "in 3 days", "in two weeks", and 12/25 (month first only when the first number can't be the day's:
 the second is over 12). An ambiguous 05/06 is read day-first; `ambiguity` says so and how to type the other.
 
+Spanish and German too, in any locale (issue #20; the words are services/date_words.py's): 15 dic, 15 de
+diciembre (de 2026), 15. Dez., 15. Dezember 2026, 15.12., hoy, mañana, pasado mañana, heute, morgen, übermorgen,
+viernes, el (próximo) viernes, el viernes que viene, (am) Freitag, nächsten / kommenden Freitag, en 3 días,
+en una semana, in drei Tagen, in einer Woche. Case and accents don't matter (mañana, manana, NFC or NFD). Month
+first ("Dec 15") is English only; a Spanish or German month is its whole name or a listed abbreviation.
+
 Hand-written on purpose (issue #13): dateparser and dateutil guess (dateutil reads "15/12" and "12/15" alike,
 both accept fragments of any sentence) and cost unbounded work on long input; travellers get a fixed, documented
 set of forms, day-first, with a clear refusal and bounded cost (issue #12). Shown dates go through
@@ -16,14 +22,14 @@ from datetime import date, timedelta
 from core.errors import FlyOError
 from core.formatting import local_date
 from core.i18n import _
+from services.date_words import DAY_WORDS, WEEKDAYS, english_month, fold, in_days, month_of, weekday_of
 
-MONTHS = {m: i for i, m in enumerate(
-    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
-WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-NUMBER_WORDS = {w: i for i, w in enumerate(
-    ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"], start=1)}
-NUMBER_WORDS["a"] = 1  # "in a week"
 QUOTE_CHARS = 60  # replies quote at most this much of what was typed (issue #12: never echo a whole 4 KB message)
+MAX_DATE_CHARS = 40  # "el próximo miércoles que viene" is 30: anything longer is no date, refused unread
+# A day, then a month: "15 Dec", "15th December 2027", "15. Dez. 2026", "15.Dez", "15 de diciembre de 2026".
+DAY_MONTH = r"(\d{1,2})(?:(?:st|nd|rd|th)?\s+|\.\s*)(?:de\s+)?([a-z]+)\.?(?:\s+(?:de\s+)?(\d{4}))?"
+# A month, then a day (English only): "Dec 15", "December 15th, 2027".
+MONTH_DAY = r"([a-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?(?:\s+(\d{4}))?"
 
 
 class BadDate(FlyOError):
@@ -34,21 +40,6 @@ def shorten(text: str, limit: int = QUOTE_CHARS) -> str:
     """What a reply may quote of the traveller's text: stripped, at most `limit` characters, then "…"."""
     text = text.strip()
     return text if len(text) <= limit else text[:limit] + "…"
-
-
-MONTH_NAMES = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-               "november", "december"]
-
-
-def _month(word: str) -> int | None:
-    """"dec", "decem", "December", "sept" → the month; "Decoration" or "marsh" → None (a prefix of the name only)."""
-    text = word.casefold()
-    if len(text) < 3:
-        return None
-    month = MONTHS.get(text[:3])
-    if month is None:
-        return None
-    return month if MONTH_NAMES[month - 1].startswith(text) else None
 
 
 def _next_occurrence(day: int, month: int, today: date) -> date:
@@ -62,25 +53,35 @@ def _next_occurrence(day: int, month: int, today: date) -> date:
     raise BadDate(_("{day:02d}/{month:02d} is not a date in the calendar.").format(day=day, month=month))
 
 
+def _cant_read(text: str) -> BadDate:
+    return BadDate(_("I couldn't read “{text}” as a date. Try 2026-12-15, 15/12, 15 Dec or tomorrow.").format(
+        text=shorten(text)))
+
+
+def _folded(text: str) -> str | None:
+    """The text as the parser reads it (`fold`ed, without a trailing dot); None when too long to be a date."""
+    stripped = text.strip()
+    return None if len(stripped) > MAX_DATE_CHARS else fold(stripped).rstrip(".")
+
+
 def parse_date(text: str, today: date) -> date:
     """Understand the date as a traveller types it; the year defaults to the next occurrence."""
-    raw = text.strip().casefold().rstrip(".")
-    if raw in ("today", "tonight"):
-        return today
-    if raw == "tomorrow":
-        return today + timedelta(days=1)
+    raw = _folded(text)
+    if raw is None:
+        raise _cant_read(text)
+    if raw in DAY_WORDS:  # today, mañana, übermorgen…
+        return today + timedelta(days=DAY_WORDS[raw])
     if raw.startswith("next "):  # "next friday": the next one, as "friday" alone
         raw = raw[5:].strip()
         if not raw.isalpha():
-            raise BadDate(_("I couldn't read “{text}” as a date. Try 2026-12-15, 15/12, 15 Dec or tomorrow.").format(
-                text=shorten(text)))
-    if m := re.fullmatch(r"in\s+(\d{1,3}|[a-z]+)\s+(days?|weeks?)", raw):
-        count = int(m[1]) if m[1].isdecimal() else NUMBER_WORDS.get(m[1])
-        if count is not None:
-            return today + timedelta(days=count * (7 if m[2].startswith("week") else 1))
+            raise _cant_read(text)
+    if (days := in_days(raw.split())) is not None:  # "in 3 days", "en tres días", "in einer Woche"
+        return today + timedelta(days=days)
     if raw in WEEKDAYS or (raw[:3] in [w[:3] for w in WEEKDAYS] and len(raw) <= 9 and raw.isalpha()):
         index = [w[:3] for w in WEEKDAYS].index(raw[:3])
         return today + timedelta(days=(index - today.weekday()) % 7 or 7)
+    if (weekday := weekday_of(raw.split())) is not None:  # "el próximo viernes", "am Freitag": as "friday"
+        return today + timedelta(days=(weekday - today.weekday()) % 7 or 7)
     try:
         if m := re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", raw):
             return date(int(m[1]), int(m[2]), int(m[3]))
@@ -92,18 +93,13 @@ def parse_date(text: str, today: date) -> date:
                 year = int(m[3]) + (2000 if len(m[3]) == 2 else 0)
                 return date(year, month, day)
             return _next_occurrence(day, month, today)
-        if m := re.fullmatch(r"(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]+)\.?(?:\s+(\d{4}))?", raw):
-            named = _month(m[2])
-            if named:
-                return date(int(m[3]), named, int(m[1])) if m[3] else _next_occurrence(int(m[1]), named, today)
-        if m := re.fullmatch(r"([a-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?(?:\s+(\d{4}))?", raw):
-            named = _month(m[1])
-            if named:
-                return date(int(m[3]), named, int(m[2])) if m[3] else _next_occurrence(int(m[2]), named, today)
+        if (m := re.fullmatch(DAY_MONTH, raw)) and (named := month_of(m[2])):
+            return date(int(m[3]), named, int(m[1])) if m[3] else _next_occurrence(int(m[1]), named, today)
+        if (m := re.fullmatch(MONTH_DAY, raw)) and (named := english_month(m[1])):
+            return date(int(m[3]), named, int(m[2])) if m[3] else _next_occurrence(int(m[2]), named, today)
     except ValueError:
         raise BadDate(_("“{text}” is not a date in the calendar.").format(text=shorten(text))) from None
-    raise BadDate(_("I couldn't read “{text}” as a date. Try 2026-12-15, 15/12, 15 Dec or tomorrow.").format(
-        text=shorten(text)))
+    raise _cant_read(text)
 
 
 def ambiguity(text: str, day: date, today: date) -> str | None:
@@ -125,15 +121,18 @@ def ambiguity(text: str, day: date, today: date) -> str | None:
 
 
 def year_implied(text: str) -> bool:
-    """True when `text` is a day and month without a year (15 Dec, Dec 15, 15/12): `parse_date` chose the year,
-    as the next occurrence. False for dates with a year and for relative days (today, tomorrow, weekdays)."""
-    raw = text.strip().casefold().rstrip(".")
+    """True when `text` is a day and month without a year (15 Dec, Dec 15, 15/12, 15 dic, 15. Dez.): `parse_date`
+    chose the year, as the next occurrence. False for dates with a year and for relative days (today, mañana,
+    weekdays)."""
+    raw = _folded(text)
+    if raw is None:
+        return False
     if re.fullmatch(r"\d{1,2}[/.]\d{1,2}", raw):
         return True
-    if m := re.fullmatch(r"\d{1,2}(?:st|nd|rd|th)?\s+([a-z]+)\.?", raw):
-        return _month(m[1]) is not None
-    if m := re.fullmatch(r"([a-z]+)\.?\s+\d{1,2}(?:st|nd|rd|th)?,?", raw):
-        return _month(m[1]) is not None
+    if m := re.fullmatch(DAY_MONTH, raw):
+        return m[3] is None and month_of(m[2]) is not None
+    if m := re.fullmatch(MONTH_DAY, raw):
+        return m[3] is None and english_month(m[1]) is not None
     return False
 
 
