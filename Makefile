@@ -34,7 +34,7 @@ test-fast: lint
 # Extract every _()/ngettext/N_ string into locales/flyo.pot (translators start from it).
 i18n: $(STAMP)
 	$(VENV)/bin/pybabel -q extract -F babel.cfg --no-location --sort-output --project FlyO \
-		-o locales/flyo.pot core models repos services handlers webhooks bot
+		-o locales/flyo.pot core models repos services handlers webhooks miniapp bot
 
 bench: $(STAMP)
 	$(PY) -m bench

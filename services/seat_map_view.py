@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.formatting import cabin_name, local_day_time
+from core.i18n import _, current_locale
 from models.aircraft import CabinLayout
 from models.conversation import Draft, Pick
 from models.flight import Flight
@@ -70,6 +71,29 @@ async def segment_view(svc: Services, index: int, pick: Pick, flight: Flight | N
     }
 
 
+def page_texts() -> dict[str, str]:
+    """Everything the page itself says, in the traveller's language ({name}: filled in by the page)."""
+    return {
+        "title": _("Choose your seats"), "loading": _("Loading the seat map…"),
+        "free": _("Free"), "yours": _("Yours"), "taken": _("Taken"), "legroom": _("Extra legroom"),
+        "your_fare": _("{cabin} {price} per seat (your fare)"), "passenger": _("Passenger {number}: {seat}"),
+        "choose": _("choose a seat"), "map": _("Seat map, {cabin}, {flight}"),
+        "front": _("{cabin} · front of the aircraft"), "exit": _("EXIT"), "seat": _("Seat {seat}"),
+        "window": _("window"), "aisle": _("aisle"), "middle": _("middle"), "exit_row": _("exit row"),
+        "state_yours": _("yours"), "state_taken": _("taken"), "state_free": _("free"),
+        "confirm": _("Confirm seats"), "confirm_count": _("Confirm seats ({done}/{total})"),
+        "holding": _("Holding your seats…"), "freed": _("{seat} is free again."),
+        "is_taken": _("{seat} is taken. Please choose a free seat."),
+        "all_seated": _("Every passenger has a seat. Tap one of the chosen seats to free it first."),
+        "next_flight": _("Now the seats on the next flight."),
+        "lost": _("{seats} was just taken by another traveller. Please choose again."),
+        "expired": _("This page has expired. Open it again from the chat."),
+        "outdated": _("This seat map is out of date. Return to the chat."),
+        "offline": _("FlyO could not be reached. Check your connection; trying again…"),
+        "check": _("Please check your seats."), "held": _("Your seats are held. Return to the chat."),
+    }
+
+
 async def seat_map_view(svc: Services, draft: Draft, chat_id: int, flow: str) -> JSON:
     """The whole page's data: one segment per flight of the draft (a connection or a return has several)."""
     segments = []
@@ -77,6 +101,7 @@ async def seat_map_view(svc: Services, draft: Draft, chat_id: int, flow: str) ->
         view = await segment_view(svc, index, pick, await svc.flights.get(pick.flight_id), chat_id)
         if view is not None:
             segments.append(view)
-    return {"flow": flow, "passengers": len(draft.picks[0].seats) if draft.picks else 0,
+    return {"flow": flow, "lang": current_locale().split("_")[0], "texts": page_texts(),
+            "passengers": len(draft.picks[0].seats) if draft.picks else 0,
             "hold_minutes": svc.settings.HOLD_MINUTES, "segments": segments,
             "complete": len(segments) == len(draft.picks)}

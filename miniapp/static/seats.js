@@ -10,7 +10,38 @@
   var chosen = [];          // per segment: seat codes in passenger order (null: not chosen yet)
   var current = 0;          // the segment shown
   var busy = false, finished = false, timer = null, drawnFrom = "";
-  var KIND = {window: "window", aisle: "aisle", middle: "middle"};
+  // The page's words; English until the first answer brings them in the traveller's language (view.texts).
+  var T = {title: "Choose your seats", free: "Free", yours: "Yours", taken: "Taken", legroom: "Extra legroom",
+           your_fare: "{cabin} {price} per seat (your fare)", passenger: "Passenger {number}: {seat}",
+           choose: "choose a seat", map: "Seat map, {cabin}, {flight}", front: "{cabin} · front of the aircraft",
+           exit: "EXIT", seat: "Seat {seat}", window: "window", aisle: "aisle", middle: "middle",
+           exit_row: "exit row", state_yours: "yours", state_taken: "taken", state_free: "free",
+           confirm: "Confirm seats", confirm_count: "Confirm seats ({done}/{total})", holding: "Holding your seats…",
+           freed: "{seat} is free again.", is_taken: "{seat} is taken. Please choose a free seat.",
+           all_seated: "Every passenger has a seat. Tap one of the chosen seats to free it first.",
+           next_flight: "Now the seats on the next flight.",
+           lost: "{seats} was just taken by another traveller. Please choose again.",
+           expired: "This page has expired. Open it again from the chat.",
+           outdated: "This seat map is out of date. Return to the chat.",
+           offline: "FlyO could not be reached. Check your connection; trying again…",
+           check: "Please check your seats.", held: "Your seats are held. Return to the chat."};
+
+  function t(key, values) {
+    return String(T[key] || key).replace(/\{(\w+)\}/g, function (all, name) {
+      return values && name in values ? String(values[name]) : all;
+    });
+  }
+
+  function localize(texts, lang) {
+    Object.keys(texts || {}).forEach(function (key) { T[key] = texts[key]; });
+    if (lang) document.documentElement.lang = lang;
+    document.title = "FlyO · " + t("title");
+    $("title").textContent = t("title");
+    var legend = $("legend").querySelectorAll("li");
+    ["free", "yours", "taken", "legroom"].forEach(function (key, i) {
+      if (legend[i]) legend[i].lastChild.textContent = t(key);
+    });
+  }
 
   function notice(text, kind) { FlyO.say($("notice"), text, kind); }
 
@@ -38,14 +69,15 @@
       while (chosen[i].length < fresh.passengers) chosen[i].push(null);
     });
     view = fresh;
+    localize(fresh.texts, fresh.lang);
     return lost;
   }
 
   function seatLabel(code, kind, row, state, mine) {
-    var parts = ["Seat " + code, KIND[kind] || kind];
-    if (row.legroom) parts.push("extra legroom");
-    if (row.exit) parts.push("exit row");
-    parts.push(mine ? "yours" : state === "taken" ? "taken" : "free");
+    var parts = [t("seat", {seat: code}), t(kind)];
+    if (row.legroom) parts.push(t("legroom").toLowerCase());
+    if (row.exit) parts.push(t("exit_row"));
+    parts.push(t(mine ? "state_yours" : state === "taken" ? "state_taken" : "state_free"));
     return parts.join(", ");
   }
 
@@ -69,14 +101,14 @@
     $("flight").textContent = segment.flight + " · " + segment.route;
     $("when").textContent = segment.departs + " · " + segment.aircraft;
     $("prices").textContent = segment.classes.map(function (c) {
-      return c.name + " " + c.price + (c.chosen ? " per seat (your fare)" : "");
+      return c.chosen ? t("your_fare", {cabin: c.name, price: c.price}) : c.name + " " + c.price;
     }).join(" · ");
     var list = $("passengers");
     list.textContent = "";
     var next = chosen[current].indexOf(null);
     chosen[current].forEach(function (seat, p) {
       var item = document.createElement("li");
-      item.textContent = "Passenger " + (p + 1) + ": " + (seat || "choose a seat");
+      item.textContent = t("passenger", {number: p + 1, seat: seat || t("choose")});
       if (p === next) item.setAttribute("aria-current", "true");
       list.appendChild(item);
     });
@@ -86,10 +118,10 @@
     var cabin = $("cabin");
     cabin.textContent = "";
     cabin.hidden = false;
-    cabin.setAttribute("aria-label", "Seat map, " + segment.cabin_name + ", " + segment.flight);
+    cabin.setAttribute("aria-label", t("map", {cabin: segment.cabin_name, flight: segment.flight}));
     var name = document.createElement("p");
     name.className = "cabin-name";
-    name.textContent = segment.cabin_name + " · front of the aircraft";
+    name.textContent = t("front", {cabin: segment.cabin_name});
     cabin.appendChild(name);
     // Columns: row label | seats of group 1 | aisle | seats of group 2 … | exit marker space on both sides.
     var template = ["1.4em"];
@@ -104,7 +136,7 @@
       line.style.gridTemplateColumns = template.join(" ");
       var label = document.createElement("span");
       label.className = row.exit ? "row-label exit" : "row-label";
-      label.textContent = row.exit ? "EXIT " + row.row : String(row.row);
+      label.textContent = row.exit ? t("exit") + " " + row.row : String(row.row);
       label.setAttribute("aria-hidden", "true");
       line.appendChild(label);
       var at = 0;
@@ -143,18 +175,18 @@
   function confirmText() {
     var done = 0, total = 0;
     chosen.forEach(function (seats) { seats.forEach(function (s) { total++; if (s) done++; }); });
-    return done === total ? "Confirm seats" : "Confirm seats (" + done + "/" + total + ")";
+    return done === total ? t("confirm") : t("confirm_count", {done: done, total: total});
   }
 
   function updateConfirm() {
     var ready = !finished && !busy && allComplete();
     var button = $("confirm");
-    button.textContent = busy ? "Holding your seats…" : confirmText();
+    button.textContent = busy ? t("holding") : confirmText();
     button.disabled = !ready;
     var tg = FlyO.webApp();
     if (tg && tg.MainButton) {
       $("bottom").hidden = true;
-      tg.MainButton.setText(busy ? "Holding your seats…" : confirmText());
+      tg.MainButton.setText(busy ? t("holding") : confirmText());
       if (finished) { tg.MainButton.hide(); return; }
       tg.MainButton.show();
       if (ready) tg.MainButton.enable(); else tg.MainButton.disable();
@@ -168,9 +200,9 @@
     var at = seats.indexOf(code);
     if (at >= 0) {
       seats[at] = null;
-      notice(code + " is free again.", "info");
+      notice(t("freed", {seat: code}), "info");
     } else if (event.currentTarget.getAttribute("aria-disabled") === "true") {
-      notice(code + " is taken. Please choose a free seat.", "info");
+      notice(t("is_taken", {seat: code}), "info");
       return;
     } else if (seats.indexOf(null) >= 0) {
       seats[seats.indexOf(null)] = code;
@@ -178,14 +210,14 @@
     } else if (seats.length === 1) {
       seats[0] = code;
     } else {
-      notice("Every passenger has a seat. Tap one of the chosen seats to free it first.", "info");
+      notice(t("all_seated"), "info");
       return;
     }
     var tg = FlyO.webApp();
     if (tg && tg.HapticFeedback) tg.HapticFeedback.selectionChanged();
     if (complete(current) && at < 0) {
       var next = chosen.findIndex(function (_, i) { return !complete(i); });
-      if (next >= 0 && next !== current) { current = next; notice("Now the seats on the next flight.", "info"); }
+      if (next >= 0 && next !== current) { current = next; notice(t("next_flight"), "info"); }
     }
     draw();
     var again = document.querySelector('.seat[data-seat="' + code + '"]');
@@ -194,9 +226,9 @@
 
   function refused(result) {
     var message = result.data && result.data.message;
-    if (result.status === 401 || result.status === 403) return stop(message || "This page has expired. Open it again from the chat.");
-    if (result.status === 409) return stop(message || "This seat map is out of date. Return to the chat.", "info");
-    notice(message || "FlyO could not be reached. Check your connection; trying again…", "error");
+    if (result.status === 401 || result.status === 403) return stop(message || t("expired"));
+    if (result.status === 409) return stop(message || t("outdated"), "info");
+    notice(message || t("offline"), "error");
   }
 
   function load(initial) {
@@ -208,7 +240,7 @@
       if (signature === drawnFrom) return;  // nothing changed: keep the drawing (and the keyboard focus)
       drawnFrom = signature;
       var lost = adopt(result.data, !initial);
-      if (lost.length) notice(lost.join(", ") + " was just taken by another traveller. Please choose again.", "error");
+      if (lost.length) notice(t("lost", {seats: lost.join(", ")}), "error");
       draw();
     });
   }
@@ -225,7 +257,7 @@
       var data = result.data || {};
       if (result.status === 200) {
         if (tg && tg.HapticFeedback) tg.HapticFeedback.notificationOccurred("success");
-        stop(data.message || "Your seats are held. Return to the chat.", "ok");
+        stop(data.message || t("held"), "ok");
         $("cabin").hidden = true;
         $("legend").hidden = true;
         if (tg && tg.close) setTimeout(function () { tg.close(); }, 1500);
@@ -248,7 +280,7 @@
         });
         return;
       }
-      if (result.status === 400) { notice(data.message || "Please check your seats.", "error"); updateConfirm(); return; }
+      if (result.status === 400) { notice(data.message || t("check"), "error"); updateConfirm(); return; }
       refused(result);
       updateConfirm();
     });
