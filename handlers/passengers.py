@@ -35,7 +35,8 @@ BACK = N_("◀ Back")
 
 def _skipped(text: str) -> bool:
     answer = text.strip().casefold()
-    return answer in SKIP_WORDS or answer == _(SKIP).casefold()  # the Skip button in the traveller's language
+    label = _(SKIP).casefold()  # the Skip button in the traveller's language, tapped or typed without its emoji
+    return answer in SKIP_WORDS or answer in (label, label.lstrip("⏭").strip())
 
 
 def _people(turn: Turn) -> list[Person]:

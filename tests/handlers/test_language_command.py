@@ -73,3 +73,30 @@ async def test_a_booking_speaks_the_language_chosen_after_it(paying: PayingBot) 
     expired = german("⌛ Booking <b>{reference}</b> was cancelled because it wasn't paid in time, and its seats "
                      "were released. You can search again any time.").format(reference=booking.reference)
     await ada.wait_for(lambda m: m.plain_text() in expired.replace("<b>", "").replace("</b>", ""), timeout=10)
+
+
+async def test_the_skip_word_typed_in_the_travellers_language(bot: Any) -> None:
+    """"Omitir" typed (the Skip button's word without its emoji) skips the optional phone question."""
+    from tests.flows import travel_day
+
+    ada = bot.telegram.traveller(6204)
+    await ada.send("/language")
+    await ada.press("Español", await ada.wait_for("Choose a language"))
+    await ada.wait_for("FlyO habla Español")
+    with use_locale("es"):
+        skip = _("⏭ Skip").lstrip("⏭").strip()
+    await ada.send(f"LHR JFK {travel_day(bot.clock).isoformat()} 1")
+    await ada.press("1. ", await ada.wait_for("LHR"))
+    await ada.wait_for("asiento")
+    await ada.press("🎲")
+    await ada.wait_for(lambda m: any("✅ Continuar" in label for label in m.button_labels()))
+    await ada.press("✅ Continuar")
+    await ada.wait_for("Pasajero 1 de 1")
+    await ada.send("Ada Lovelace")
+    await ada.wait_for("Fecha de nacimiento")
+    await ada.send("1985-12-10")
+    await ada.wait_for("correo")
+    await ada.send("ada@example.com")
+    await ada.wait_for("teléfono")
+    await ada.send(skip)
+    await ada.wait_for("Pasaporte")
