@@ -104,6 +104,14 @@ def short_date(day: date, locale: str | None = None) -> str:
     return format_skeleton(_DAY_SKELETON, datetime.combine(day, datetime.min.time()), locale=loc)
 
 
+def day_month(day: date, locale: str | None = None) -> str:
+    """Day and month, nothing else (an SMS): "08 Dec" ("8 dic", "8. Dez.")."""
+    loc = _locale(locale)
+    if _english(loc):
+        return format_date(day, "dd MMM", locale=loc)
+    return format_skeleton("MMMd", datetime.combine(day, datetime.min.time()), locale=loc)
+
+
 def long_date(day: date, locale: str | None = None) -> str:
     """A day in words, as a birth date reads: "10 December 1985" (English day first, as FlyO's other dates;
     other languages their own long form)."""

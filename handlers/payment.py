@@ -20,7 +20,7 @@ async def offer_payment(turn: Turn, booking: Booking) -> None:
             "🎫 Booking <b>{reference}</b> is <b>{status}</b>: {flight} {origin} → {destination}, seats {seats}, "
             "total {total}.\nPayments are not configured on this FlyO (no Stripe key), so the booking stays PENDING "
             "until its seats' hold ends. /mybookings shows it."
-        ).format(reference=booking.reference, status=booking.status.value,
+        ).format(reference=booking.reference, status=itinerary_texts.status_label(booking.status),
                  flight=esc(itinerary_texts.flight_numbers(booking)), origin=booking.first_flight.origin,
                  destination=booking.legs()[0][-1].flight.destination, seats=itinerary_texts.seats(booking),
                  total=money(booking.price.total, booking.price.currency)))
@@ -57,7 +57,7 @@ async def on_pay(turn: Turn, booking_id: str) -> None:
         return
     if booking.status != BookingStatus.PENDING:
         turn.notice = _("Booking {reference} is {status}; nothing to pay.").format(
-            reference=booking.reference, status=booking.status.value)
+            reference=booking.reference, status=itinerary_texts.status_label(booking.status))
         return
     await offer_payment(turn, booking)
 

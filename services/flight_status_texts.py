@@ -8,7 +8,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from core.clock import as_utc, from_ms
-from core.formatting import local_date, local_day_time, local_time
+from core.formatting import day_month, local_date, local_day_time, local_time
 from core.i18n import _
 from models.booking import Booking, Segment
 from models.flight import FlightSnapshot
@@ -145,7 +145,7 @@ def sms_alert(event: FlightStatusEvent, segment: Segment, booking: Booking, airp
     """The alert as one SMS (services.sms keeps it to 160 GSM characters): "FlyO: FO280 LHR-JFK 08 Dec delayed,
     departs 13:30 London time (was 12:45). Booking K7Q2MX"."""
     flight = segment.flight
-    day = as_utc(flight.departs_at).astimezone(_zone(flight.origin, airports)).strftime("%d %b")
+    day = day_month(as_utc(flight.departs_at).astimezone(_zone(flight.origin, airports)).date())
     head = f"FlyO: {flight.flight_number} {flight.origin}-{flight.destination} {day}"
     if event.kind == FlightStatusKind.DELAYED and event.departs_ms is not None:
         what = _("delayed, departs {new} (was {old})").format(

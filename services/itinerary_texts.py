@@ -10,7 +10,7 @@ import html
 from datetime import UTC, datetime
 
 from core.formatting import cabin_name, local_date, local_datetime, money
-from core.i18n import _, ngettext
+from core.i18n import N_, _, ngettext, translate
 from models.booking import Booking, BookingStatus, PaymentStatus, Segment
 from services.airports import AirportDirectory
 
@@ -69,6 +69,15 @@ def itinerary_lines(booking: Booking, airports: AirportDirectory, *, markup: boo
             lines.append(f"<b>{heading}</b>" if markup else heading)
         lines += [("  " if len(ways) > 1 else "") + segment_line(s, airports, markup=markup) for s in segments]
     return lines
+
+
+STATUS_LABELS = {BookingStatus.PENDING: N_("awaiting payment"), BookingStatus.CONFIRMED: N_("confirmed"),
+                 BookingStatus.CANCELLED: N_("cancelled")}
+
+
+def status_label(status: BookingStatus) -> str:
+    """A booking's status as a word in a sentence ("Booking K7Q2MX is confirmed"), in the traveller's language."""
+    return translate(STATUS_LABELS.get(status, status.value))
 
 
 def status_words(booking: Booking, now_ms: int) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 
+from core.formatting import cabin_name
 from core.i18n import N_, _
 from models.booking import Booking
 from services.money import money
@@ -19,7 +20,7 @@ def reseated_note(booking: Booking, *, html_text: bool = True) -> str:
     several = len(booking.segments) > 1
     moves = ", ".join(f"{s.flight.flight_number} {old} → {new}" if several else f"{old} → {new}"
                       for s in changed for old, new in s.seat_changes.items())
-    cabin = changed[0].flight.cabin.lower() or _("cabin")
+    cabin = cabin_name(changed[0].flight.cabin) if changed[0].flight.cabin else _("cabin")
     text = "\n\n⚠️ " + _("Seat change: your original seat was no longer available, so we seated you in an "
                           "equivalent {cabin} seat ({moves}).").format(cabin=cabin, moves=moves)
     return text if html_text else text.replace("⚠️ ", "")
