@@ -78,7 +78,7 @@ def page_texts() -> dict[str, str]:
         "free": _("Free"), "yours": _("Yours"), "taken": _("Taken"), "legroom": _("Extra legroom"),
         "your_fare": _("{cabin} {price} per seat (your fare)"), "passenger": _("Passenger {number}: {seat}"),
         "choose": _("choose a seat"), "map": _("Seat map, {cabin}, {flight}"),
-        "front": _("{cabin} · front of the aircraft"), "exit": _("EXIT"), "seat": _("Seat {seat}"),
+        "front": _("{cabin} · front of the aircraft"), "exit": _("Exit row"), "seat": _("Seat {seat}"),
         "window": _("window"), "aisle": _("aisle"), "middle": _("middle"), "exit_row": _("exit row"),
         "state_yours": _("yours"), "state_taken": _("taken"), "state_free": _("free"),
         "confirm": _("Confirm seats"), "confirm_count": _("Confirm seats ({done}/{total})"),

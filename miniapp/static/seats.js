@@ -38,7 +38,7 @@
     document.title = "FlyO · " + t("title");
     $("title").textContent = t("title");
     var legend = $("legend").querySelectorAll("li");
-    ["free", "yours", "taken", "legroom"].forEach(function (key, i) {
+    ["free", "yours", "taken", "legroom", "exit"].forEach(function (key, i) {
       if (legend[i]) legend[i].lastChild.textContent = t(key);
     });
   }
@@ -136,7 +136,7 @@
       line.style.gridTemplateColumns = template.join(" ");
       var label = document.createElement("span");
       label.className = row.exit ? "row-label exit" : "row-label";
-      label.textContent = row.exit ? t("exit") + " " + row.row : String(row.row);
+      label.textContent = String(row.row);  // an exit row: red, with a mark (the legend says what it means)
       label.setAttribute("aria-hidden", "true");
       line.appendChild(label);
       var at = 0;

@@ -183,3 +183,25 @@ async def test_dark_theme(app_bot: RunningBot, browser: Any, tmp_path: Path) -> 
     background, scheme, violations = await asyncio.to_thread(look)
     assert background == "rgb(33, 33, 33)" and scheme == "dark"
     assert not violations, violations
+
+
+async def test_the_page_speaks_the_travellers_language(app_bot: RunningBot, browser: Any, tmp_path: Path) -> None:
+    """Telegram's app in German: the page's words, the seats' labels and the server's answers are German."""
+    page = await to_seat_page(app_bot, 5206, pax=1)
+    data = init_data(app_bot.settings.bot_token, 5206, language_code="de")
+
+    def look() -> tuple[str, str, str, str]:
+        as_telegram(browser, data)
+        _open(browser, page, data)
+        wait_until(browser, lambda d: len(_free_seats(d)) > 20, what="the seats drawn")
+        first = _free_seats(browser)[0]
+        label = str(first.get_attribute("aria-label"))
+        _click_seat(browser, str(first.get_attribute("data-seat")))
+        wait_until(browser, lambda d: d.find_element("id", "tg-main-button").text, what="the main button")
+        shoot(browser, tmp_path, "seat-map-de")
+        return (_text(browser, "title"), label, browser.find_element("id", "tg-main-button").text,
+                str(browser.execute_script("return document.documentElement.lang")))
+
+    title, label, button, lang = await asyncio.to_thread(look)
+    assert (title, button, lang) == ("Sitzplätze wählen", "Sitzplätze bestätigen", "de")
+    assert label.startswith("Platz ") and label.endswith("frei"), label

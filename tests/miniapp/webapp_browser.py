@@ -30,9 +30,11 @@ DARK = {"bg_color": "#212121", "text_color": "#ffffff", "hint_color": "#aaaaaa",
 STUB = Path(__file__).with_name("telegram_stub.js")
 
 
-def init_data(token: str, user_id: int, *, signed_at: float | None = None, first_name: str = "Ada") -> str:
+def init_data(token: str, user_id: int, *, signed_at: float | None = None, first_name: str = "Ada",
+              language_code: str = "en") -> str:
     """Init data as Telegram signs it for `user_id` (signed now unless `signed_at`, epoch seconds)."""
-    user = json.dumps({"id": user_id, "first_name": first_name, "language_code": "en"}, separators=(",", ":"))
+    user = json.dumps({"id": user_id, "first_name": first_name, "language_code": language_code},
+                      separators=(",", ":"))
     return sign_init_data({"query_id": "AAHdF6IQAAAAAN0XohDhrOrc", "user": user,
                            "auth_date": str(int(signed_at if signed_at is not None else time.time()))}, token)
 
