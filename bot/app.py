@@ -97,7 +97,7 @@ def build_application(settings: Settings, services: Services, *, with_updater: b
 
 
 def register_handlers(app: FlyOApplication) -> None:
-    from handlers import admin, flight_ops, language, mybookings, ops, profile, stats, support, tickets
+    from handlers import admin, dashboard, flight_ops, language, mybookings, ops, profile, stats, support, tickets
 
     ops.register(app)  # group -1: flood control and blocked-chat tracking before any handler
     private = filters.ChatType.PRIVATE
@@ -111,6 +111,7 @@ def register_handlers(app: FlyOApplication) -> None:
     admin.register(app)  # /booking, /resend
     flight_ops.register(app)  # /flight, /delay, /gate, /cancelflight
     stats.register(app)  # /stats
+    dashboard.register(app)  # /dashboard (the analytics Mini App)
     support.register(app)  # /support, /reply, /find, /flagged
     # The cards' own buttons ("*:mb?:…"), before the router's catch-all.
     app.add_handler(CallbackQueryHandler(mybookings.on_callback, pattern=mybookings.PATTERN))

@@ -35,7 +35,7 @@ def help_text() -> str:
 
 
 ADMIN_HELP = ("\n\nAdmin: /booking REF · /resend REF · /cancel REF [reason] [-- message to the traveller] · "
-              "/stats · /find name|e-mail|REF · /flagged · /reply REF text · /flight FO280 2026-12-03 · "
+              "/stats · /dashboard · /find name|e-mail|REF · /flagged · /reply REF text · /flight FO280 2026-12-03 · "
               "/delay FO280 2026-12-03 45 [reason] · /gate FO280 2026-12-03 B32 [terminal] · "
               "/cancelflight FO280 2026-12-03 [reason]")
 

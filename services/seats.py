@@ -15,11 +15,14 @@ from collections.abc import Iterable, Iterator
 from core.clock import Clock
 from core.errors import SeatUnavailable
 from repos.seats import SeatRepo
+from services import day_counts
 from services.seat_counts import SeatCountCache, counted
+
+CHAT_HOLDER = "chat:"
 
 
 def chat_holder(chat_id: int) -> str:
-    return f"chat:{chat_id}"
+    return f"{CHAT_HOLDER}{chat_id}"
 
 
 def booking_holder(booking_id: str) -> str:
@@ -76,6 +79,10 @@ class SeatService:
                 won = await claim()
         if not won:
             raise SeatUnavailable(seat)
+        if mine is not True and holder.startswith(CHAT_HOLDER):
+            # The dashboard's funnel (searches → seats held → bookings): counted in memory, written by the sweep,
+            # so a hold keeps its one round trip. A refresh of the traveller's own hold (mine=True) is no new one.
+            day_counts.count(day_counts.SEAT_HOLDS, self.clock.now())
         return expires
 
     async def release(self, flight_id: str, seat: str, holder: str) -> bool:

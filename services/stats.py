@@ -18,9 +18,10 @@ from models.booking import BookingStatus, PaymentStatus
 from repos.bookings import BookingRepo
 from repos.counters import CounterRepo
 from repos.flight_status import FlightStatusRepo
+from services import day_counts
 from services.metrics import SEARCHES
 
-SEARCHES_COUNTER = "searches"
+SEARCHES_COUNTER = day_counts.SEARCHES
 PAID_STATES = (PaymentStatus.PAID, PaymentStatus.REFUNDED)
 _counters = CounterRepo()
 _bookings = BookingRepo()
@@ -79,12 +80,14 @@ async def record_search(draft: dict[str, Any], now: datetime) -> bool:
 
 
 # Counts not written yet, per (counter, day): flushed by the sweep, before /stats reads, and at shutdown. A crash
-# loses at most one sweep interval of search counts (SWEEP_INTERVAL_SECONDS) — statistics, not money.
-_unsaved: Counter[tuple[str, str]] = Counter()
+# loses at most one sweep interval of search counts (SWEEP_INTERVAL_SECONDS) — statistics, not money. Shared with
+# the seat holds' count (services.day_counts), so one flush writes both.
+_unsaved = day_counts.unsaved
 
 
 async def flush_counters() -> int:
-    """Write the counted-but-unsaved events (one write per counter and day); how many events were written."""
+    """Write the counted-but-unsaved events (one write per counter and day); how many searches were written
+    (what the sweep reports; the seat holds counted beside them are written too)."""
     written = 0
     for key in list(_unsaved):
         amount = _unsaved.pop(key, 0)
@@ -95,7 +98,7 @@ async def flush_counters() -> int:
         except Exception:
             _unsaved[key] += amount  # kept for the next flush
             raise
-        written += amount
+        written += amount if key[0] == SEARCHES_COUNTER else 0
     return written
 
 
@@ -104,7 +107,7 @@ async def _searches_since(since: datetime) -> int:
     return await _counters.total_since(SEARCHES_COUNTER, _day(since))
 
 
-def _period(label: str, since: datetime, docs: list[dict[str, Any]], searches: int) -> PeriodStats:
+def period_stats(label: str, since: datetime, docs: list[dict[str, Any]], searches: int) -> PeriodStats:
     stats = PeriodStats(label, since, searches=searches)
     for doc in docs:
         if doc["created_at"] < since:
@@ -150,6 +153,6 @@ async def compute(now: datetime, *, days: int = 7, routes: int = 5) -> StatsRepo
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
     week = today - timedelta(days=days - 1)
     docs = await _bookings.created_since(week)
-    periods = [_period("Today (UTC)", today, docs, await _searches_since(today)),
-               _period(f"Last {days} days", week, docs, await _searches_since(week))]
+    periods = [period_stats("Today (UTC)", today, docs, await _searches_since(today)),
+               period_stats(f"Last {days} days", week, docs, await _searches_since(week))]
     return StatsReport(now, periods, _top_routes(docs, routes), days, await disruptions_since(week))

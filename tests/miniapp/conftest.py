@@ -3,7 +3,7 @@ database; and a traveller brought to the seat map with the page's link in hand."
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,15 @@ async def app_bot(inventory_db: Database, telegram: Any, tmp_path: Path) -> Asyn
     async with running_bot(inventory_db, telegram, tmp_path, FLOOD_MAX_UPDATES=SCRIPTED_FLOOD_LIMIT,
                            PUBLIC_URL=PUBLIC) as running:
         yield running
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[Any]:
+    """The phone-sized Chromium of the Mini App browser tests (tests.miniapp.webapp_browser)."""
+    from tests.miniapp.webapp_browser import mini_app_browser
+
+    with mini_app_browser(tmp_path / "profile") as driver:
+        yield driver
 
 
 @dataclass

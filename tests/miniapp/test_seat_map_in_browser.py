@@ -8,7 +8,6 @@ FLYO_SCREENSHOTS)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,6 @@ from tests.miniapp.webapp_browser import (
     axe_violations,
     fragment,
     init_data,
-    mini_app_browser,
     shoot,
     wait_until,
 )
@@ -33,26 +31,35 @@ from tests.miniapp.webapp_browser import (
 pytestmark = BROWSER_TESTS
 
 
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[Any]:
-    with mini_app_browser(tmp_path / "profile") as driver:
-        yield driver
-
-
 def _open(driver: Any, page: SeatPage, data: str | None = None, theme: dict[str, str] | None = None) -> None:
     driver.get(f"{page.bot.url}/app/seats/?f={page.flow}" + fragment(data or page.init_data, theme))
 
 
-def _free_seats(driver: Any) -> list[Any]:
-    from selenium.webdriver.common.by import By
+def _free_seats(driver: Any) -> list[str]:
+    """The codes of the free seats drawn now, read in one step (the map may be redrawn between two reads)."""
+    return list(driver.execute_script(
+        "return Array.from(document.querySelectorAll('button.seat'))"
+        ".filter(function (b) { return !b.classList.contains('taken') && !b.classList.contains('chosen'); })"
+        ".map(function (b) { return b.dataset.seat; });"))
 
-    return [b for b in driver.find_elements(By.CSS_SELECTOR, "button.seat")
-            if "taken" not in (b.get_attribute("class") or "") and "chosen" not in (b.get_attribute("class") or "")]
+
+def _seat_label(driver: Any, code: str) -> str:
+    return str(driver.execute_script(f"return document.querySelector('.seat[data-seat=\"{code}\"]')"
+                                     ".getAttribute('aria-label')"))
 
 
 def _click_seat(driver: Any, code: str) -> None:
-    """Tap a seat by its code (found again each time: the map is redrawn after every tap)."""
-    driver.find_element("css selector", f'.seat[data-seat="{code}"]').click()
+    """Tap a seat by its code, found again each time: the map is redrawn after every tap, and by the page's own
+    refresh when a seat changed elsewhere (a redraw between finding and tapping is retried)."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    for attempt in range(5):
+        try:
+            driver.find_element("css selector", f'.seat[data-seat="{code}"]').click()
+            return
+        except StaleElementReferenceException:
+            if attempt == 4:
+                raise
 
 
 def _text(driver: Any, element_id: str) -> str:
@@ -75,10 +82,8 @@ async def test_pick_two_seats_and_confirm_inside_telegram(app_bot: RunningBot, b
         as_telegram(browser, page.init_data, theme=LIGHT)
         _open(browser, page)
         wait_until(browser, lambda d: len(_free_seats(d)) > 20, what="the seats drawn")
-        seats = _free_seats(browser)
-        chosen = [seats[7], seats[8]]
-        codes = [str(seat.get_attribute("data-seat")) for seat in chosen]
-        labels = [str(seat.get_attribute("aria-label")) for seat in chosen]
+        codes = _free_seats(browser)[7:9]
+        labels = [_seat_label(browser, code) for code in codes]
         assert all(label.startswith(f"Seat {code},") and label.endswith("free") for code, label in zip(
             codes, labels, strict=True))
         for code in codes:
@@ -117,7 +122,7 @@ async def test_a_seat_taken_meanwhile_without_telegrams_script(app_bot: RunningB
     def pick() -> list[str]:  # no stub: Telegram's script cannot load, the page runs from the URL fragment
         _open(browser, page)
         wait_until(browser, lambda d: len(_free_seats(d)) > 20, what="the seats drawn")
-        codes = [str(seat.get_attribute("data-seat")) for seat in _free_seats(browser)[:2]]
+        codes = _free_seats(browser)[:2]
         for code in codes:
             _click_seat(browser, code)
         wait_until(browser, lambda d: d.find_element("id", "confirm").is_enabled(), what="the page's own button")
@@ -138,7 +143,7 @@ async def test_a_seat_taken_meanwhile_without_telegrams_script(app_bot: RunningB
     assert await _mine(app_bot, page) == set()  # the seat it won in that request was freed again
 
     def again() -> str:
-        code = str(_free_seats(browser)[3].get_attribute("data-seat"))
+        code = _free_seats(browser)[3]
         _click_seat(browser, code)
         browser.find_element("id", "confirm").click()
         wait_until(browser, lambda d: "seats are held" in _text(d, "notice"), what="the second confirm")
@@ -173,7 +178,7 @@ async def test_dark_theme(app_bot: RunningBot, browser: Any, tmp_path: Path) -> 
         as_telegram(browser, page.init_data, theme=DARK, scheme="dark")
         _open(browser, page, theme=DARK)
         wait_until(browser, lambda d: len(_free_seats(d)) > 20, what="the seats drawn")
-        _click_seat(browser, str(_free_seats(browser)[0].get_attribute("data-seat")))
+        _click_seat(browser, _free_seats(browser)[0])
         background = browser.execute_script("return getComputedStyle(document.body).backgroundColor")
         scheme = browser.execute_script("return document.documentElement.dataset.scheme")
         violations = axe_violations(browser)
@@ -195,8 +200,8 @@ async def test_the_page_speaks_the_travellers_language(app_bot: RunningBot, brow
         _open(browser, page, data)
         wait_until(browser, lambda d: len(_free_seats(d)) > 20, what="the seats drawn")
         first = _free_seats(browser)[0]
-        label = str(first.get_attribute("aria-label"))
-        _click_seat(browser, str(first.get_attribute("data-seat")))
+        label = _seat_label(browser, first)
+        _click_seat(browser, first)
         wait_until(browser, lambda d: d.find_element("id", "tg-main-button").text, what="the main button")
         shoot(browser, tmp_path, "seat-map-de")
         return (_text(browser, "title"), label, browser.find_element("id", "tg-main-button").text,
