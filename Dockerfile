@@ -25,8 +25,12 @@ COPY core ./core
 COPY bot ./bot
 COPY handlers ./handlers
 COPY models ./models
+COPY repos ./repos
 COPY services ./services
 COPY webhooks ./webhooks
+COPY miniapp ./miniapp
+# The translations (gettext catalogues, compiled in memory at first use).
+COPY locales ./locales
 
 # A non-root user owning only /data (logs, e-mail outbox, tickets; the embedded database when
 # MONGODB_URI is empty). The code stays read-only for it.
