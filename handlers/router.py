@@ -20,7 +20,7 @@ from telegram import CallbackQuery, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackContext
 
-from core.i18n import N_, _, available_locales, set_locale
+from core.i18n import N_, _, available_locales, current_locale, set_locale
 from handlers.context import FlyOContext
 from handlers.delivery import deliver
 from handlers.flow import ANYWHERE, FLOW, NEW_SEARCH, ON_CONTACT, ONE_LINE, hint
@@ -190,6 +190,7 @@ def speak(conv: Conversation) -> None:
     by handlers.ops)."""
     if conv.language and conv.language in available_locales():
         set_locale(conv.language)
+    conv.locale = current_locale()  # saved with the turn: messages sent later without an update use it
 
 
 async def run_app_turn(application: FlyOApplication, chat_id: int, user_id: int, first_name: str,

@@ -180,6 +180,7 @@ class Conversation(Document):
     step: Step = Step.IDLE
     flow: str = ""
     language: str = ""  # chosen with /language ("en", "es", "de"); "" follows Telegram's language_code
+    locale: str = ""  # the language the chat was last answered in: what a sweep's message to it uses
     rev: int = 0
     draft: dict[str, Any] = {}
     updated_ms: int = 0

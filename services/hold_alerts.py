@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 
 from core.clock import Clock
 from core.formatting import local_time
-from core.i18n import _
-from models.conversation import Step
+from core.i18n import DEFAULT_LOCALE, _, use_locale
+from models.conversation import Conversation, Step
 from models.seat import SeatHold
 from repos.conversations import ConversationRepo
 from repos.flights import FlightRepo
@@ -57,6 +57,11 @@ class HoldAlerts:
         conversation = await self.conversations.get(chat_id)
         if conversation is None or conversation.step not in CHOOSING:
             return 0  # booked meanwhile, or started over: nothing to warn about
+        with use_locale(conversation.locale or DEFAULT_LOCALE):  # the language the chat was last answered in
+            return await self._tell_in_language(conversation, chat_id, holds, now)
+
+    async def _tell_in_language(self, conversation: Conversation, chat_id: int, holds: list[SeatHold],
+                                now: int) -> int:
         draft = ConversationStore.read_draft(conversation)
         chosen = {(p.flight_id, s) for p in draft.picks for s in p.seats if s} if draft else set()
         mine = [h for h in holds if (h.flight_id, h.seat) in chosen]  # this flow's seats, not an older one's

@@ -52,8 +52,10 @@ async def test_a_forged_language_and_25_presses(bot: Any) -> None:
     await asyncio.gather(*(ada.press("Español", menu) for _ in range(25)))
     await bot.telegram.wait_until_callbacks_answered()
     assert len(ada.callback_answers) == 26
-    conv = await bot.services.conversations.load(6202, 6202)
-    assert conv.language == "es"
+    from repos.conversations import ConversationRepo
+
+    stored = await ConversationRepo().get(6202)  # in the database, not only this process's cache
+    assert stored is not None and stored.language == "es" and stored.locale == "es"
 
 
 async def test_a_booking_speaks_the_language_chosen_after_it(paying: PayingBot) -> None:

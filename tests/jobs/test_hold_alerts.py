@@ -123,3 +123,27 @@ async def test_a_traveller_who_started_over_is_not_told(bot: Any) -> None:
     await _two_sweeps_at_once(bot)
     await drain_outbox(bot.services)
     assert await Notification.find({"key": {"$regex": "^hold-"}, "payload.chat_id": 15714}).count() == 0
+
+
+async def test_a_german_traveller_is_warned_in_german(bot: Any) -> None:
+    """The sweep has no update to take a language from: it uses the language the chat was last answered in."""
+    from core.i18n import _, use_locale
+
+    t = bot.telegram.traveller(15719, language_code="de-DE")
+    await search_one_line_any(t, bot)
+    expires = await _expiry(15719)
+    _advance_to(bot, expires - 60_000)
+    await bot.services.sweeper.run()
+    await drain_outbox(bot.services)
+    with use_locale("de"):
+        keep = _("Tap ✅ Continue to keep them.")
+    assert any(keep in m.plain_text() for m in t.messages()), [m.plain_text()[:80] for m in t.messages()][-3:]
+
+
+async def search_one_line_any(t: Any, bot: Any) -> None:
+    """A one-line search and a tap on the first fare and two seats, in whatever language the chat speaks."""
+    await t.send(f"LHR JFK {travel_day(bot.clock, 17).isoformat()} 1")
+    await t.press("Economy", await t.wait_for("LHR"))  # the cabin's name in German too
+    await t.wait_for("Economy")
+    await t.send("12A")
+    await t.wait_for(lambda m: "✅12A" in m.button_labels())
