@@ -33,7 +33,16 @@ def chromium(profile: Path, width: int, height: int, *, extra: list[str] | None 
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(str(DRIVER)), options=options)
     driver.set_page_load_timeout(60)
+    viewport(driver, width, height)
     try:
         yield driver
     finally:
         driver.quit()
+
+
+def viewport(driver: Any, width: int, height: int, *, scale: int = 1) -> None:
+    """The page's viewport in CSS pixels. Headless Chromium keeps a window at least 500 px wide whatever
+    --window-size says, so the size is set through the DevTools protocol (device emulation): a 360 or 390 px
+    phone really is that wide."""
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": width, "height": height, "deviceScaleFactor": scale, "mobile": width < 500})

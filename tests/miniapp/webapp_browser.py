@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from services.webapp_auth import sign_init_data
-from tests.browser import chromium
+from tests.browser import chromium, viewport
 
 LIGHT = {"bg_color": "#ffffff", "text_color": "#000000", "hint_color": "#707579", "link_color": "#3390ec",
          "button_color": "#3390ec", "button_text_color": "#ffffff", "secondary_bg_color": "#f4f4f5"}
@@ -53,8 +53,7 @@ def mini_app_browser(profile: Path) -> Iterator[Any]:
     only (Telegram's script and anything else fail fast). Headless Chromium keeps windows at least 500 px wide,
     so the viewport is set through the DevTools protocol, as its device emulation does."""
     with chromium(profile, 500, 900, extra=["--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]) as driver:
-        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                               {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True})
+        viewport(driver, 390, 844, scale=2)
         driver.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 5})
         yield driver
 

@@ -12,7 +12,7 @@ import pytest
 
 from models.booking import BookingStatus
 from services import emails
-from tests.browser import BROWSER_TESTS, chromium
+from tests.browser import BROWSER_TESTS, chromium, viewport
 from tests.payments.test_email_design import AIRPORTS, one_way, return_with_connection
 
 pytestmark = BROWSER_TESTS
@@ -57,12 +57,11 @@ def test_each_email_in_chromium(browser: Any, tmp_path: Path, name: str, width: 
     _subject, _text, html = MAILS[name]()
     page = tmp_path / f"{name}.html"
     page.write_text(html, encoding="utf-8")
-    browser.set_window_size(width, 900)
+    viewport(browser, width, 900)
     browser.get(page.as_uri())
-    inner = browser.execute_script("return window.innerWidth")
-    browser.set_window_size(width + (width - inner), 900)  # the viewport itself at `width`
+    assert browser.execute_script("return window.innerWidth") == width
     height = browser.execute_script("return document.documentElement.scrollHeight")
-    browser.set_window_size(width + (width - inner), min(height + 120, 4000))
+    viewport(browser, width, min(height + 120, 4000))
     fits = browser.execute_script("return document.documentElement.scrollWidth <= document.documentElement.clientWidth")
     shot = Path(os.environ.get("FLYO_SCREENSHOTS") or tmp_path) / f"{name}-{width}.png"
     shot.parent.mkdir(parents=True, exist_ok=True)
