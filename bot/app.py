@@ -19,6 +19,7 @@ from telegram.ext import (
 )
 
 from bot.telegram_request import AiohttpRequest
+from bot.update_processor import InboxUpdateProcessor
 from core.config import Settings
 from core.i18n import DEFAULT_LOCALE, N_, available_locales, translate, use_locale
 from handlers import commands, router
@@ -85,6 +86,8 @@ def build_application(settings: Settings, services: Services, *, with_updater: b
     )
     if not with_updater:
         builder = builder.updater(None)  # webhook mode: updates arrive through POST /webhooks/telegram
+        if services.telegram_inbox is not None:  # … stored first, and marked done once handled
+            builder = builder.concurrent_updates(InboxUpdateProcessor(32, services.telegram_inbox))
     if settings.TELEGRAM_RATE_LIMIT:
         # Telegram allows ~30 messages/s per bot; a 429 RetryAfter is waited out and retried, not lost.
         # (type: FlyOContext is typed with ExtBot[None]; FlyO never passes per-call rate_limit_args.)

@@ -12,8 +12,10 @@ import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
+from telegram import Update
 
 from bot import jobs
 from bot.app import build_application
@@ -56,6 +58,7 @@ from services.sms import TwilioSms
 from services.stats import flush_counters
 from services.stripe_gateway import DemoGateway, PaymentGateway, StripeGateway
 from services.sweeps import Sweeper
+from services.telegram_inbox import TelegramInbox
 from services.tickets.service import TicketService
 from services.travellers import TravellerService
 from webhooks import demo, health, metrics, pages
@@ -198,6 +201,8 @@ async def build_services(settings: Settings, database: Database, clock: Clock | 
     services.flight_status.on_report = lambda kind, outcome: FLIGHT_STATUS_REPORTS.labels(kind, outcome).inc()
     services.flight_status.on_alerts = lambda kind, bookings: FLIGHT_ALERTS.labels(kind).inc(bookings)
     services.rebooking.on_outcome = lambda choice: DISRUPTION_CHOICES.labels(choice).inc()
+    if settings.webhook_mode:
+        services.telegram_inbox = TelegramInbox(clock, settings.TELEGRAM_UPDATE_LEASE_SECONDS)
     services.sweeper.finish_rebookings = services.rebooking.finish_interrupted
     services.sweeper.refund_unanswered = services.rebooking.refund_unanswered
     feed = build_status_feed(settings)
@@ -268,6 +273,13 @@ def create_web_app(settings: Settings, *, clock: Clock | None = None, seed: bool
             await telegram.updater.start_polling(poll_interval=0.0, timeout=10, drop_pending_updates=False)
         else:  # webhook mode; no deleteWebhook on shutdown: other replicas behind the URL keep serving
             await telegram_webhook.register_webhook(telegram, settings)
+            if services.telegram_inbox is not None and services.sweeper is not None:
+                updates, bot = services.telegram_inbox, telegram.bot
+
+                async def handle(body: dict[str, Any]) -> None:
+                    await telegram.update_queue.put(Update.de_json(body, bot))
+
+                services.sweeper.recover_updates = lambda: updates.recover(handle)
         services.notifications.chat_sender = TelegramChatSender(telegram.bot)
         jobs.schedule(telegram, settings.SWEEP_INTERVAL_SECONDS)
         stop_pump = asyncio.Event()

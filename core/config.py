@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     TELEGRAM_API_URL: str = DEFAULT_TELEGRAM_API_URL
     TELEGRAM_WEBHOOK_URL: str = ""
     TELEGRAM_WEBHOOK_SECRET: SecretStr | None = None
+    # Webhook mode: a stored update not handled this long after a process took it is taken over by another
+    # (that process died); longer than any update's handling.
+    TELEGRAM_UPDATE_LEASE_SECONDS: int = Field(default=60, ge=5, le=3600)
     ADMIN_IDS: Annotated[frozenset[int], NoDecode] = frozenset()
 
     MONGODB_URI: SecretStr | None = None

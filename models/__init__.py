@@ -23,6 +23,7 @@ from models.flight_status import FlightState, FlightStatusEvent, FlightStatusKin
 from models.ops import AttemptStatus, AuditEntry, Notification, NotificationStatus, PaymentAttempt, WebhookEvent
 from models.seat import HoldStatus, SeatHold
 from models.sms_opt_out import SmsOptOut
+from models.telegram_update import TelegramUpdateRow
 from models.ticket_counter import TicketCounter
 from models.traveller import SavedTraveller, TravellerContact
 
@@ -49,6 +50,7 @@ ALL_DOCUMENTS: list[type] = [
     FlightState,
     FlightActionRequest,
     SmsOptOut,
+    TelegramUpdateRow,
 ]
 
 __all__ = [
@@ -80,6 +82,7 @@ __all__ = [
     "PriceSnapshot",
     "SavedTraveller",
     "SeatHold",
+    "TelegramUpdateRow",
     "TicketCounter",
     "TravellerContact",
     "WebhookEvent",

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from services.reference import ReferenceData
     from services.seats import SeatService
     from services.sweeps import Sweeper
+    from services.telegram_inbox import TelegramInbox
     from services.tickets.service import TicketService
     from services.travellers import TravellerService
 
@@ -52,6 +53,7 @@ class Services:
     flight_ops: FlightOps | None = None  # the admins' /delay, /gate, /cancelflight cards
     rebooking: Rebooking | None = None  # a disrupted flight's choice: another flight, or a full refund
     tickets: TicketService | None = None  # e-ticket PDF and calendar file (/ticket, the confirmation's attachments)
+    telegram_inbox: TelegramInbox | None = None  # webhook mode: updates stored before they are answered
     webhook_secret: str = ""  # STRIPE_WEBHOOK_SECRET, or a per-process secret in demo mode
     started_monotonic: float = 0.0
     on_webhook_event: Callable[[str, str], None] | None = None  # metrics hook: (event type, outcome)

@@ -48,6 +48,7 @@ class SweepReport:
     status_reports: int = 0  # new reports from the flight status feed (FLIGHT_STATUS_FEED)
     rebookings_finished: int = 0  # moves off a disrupted flight cut short by a crash, finished or undone
     disruption_refunds: int = 0  # bookings on a cancelled flight refunded for want of a choice
+    updates_recovered: int = 0  # webhook updates whose process died before handling them (services.telegram_inbox)
 
 
 async def _nothing_to_flush() -> int:
@@ -78,11 +79,13 @@ class Sweeper:
         self.finish_flight_alerts: Callable[[], Awaitable[int]] = _nothing_to_flush
         self.finish_rebookings: Callable[[], Awaitable[int]] = _nothing_to_flush  # services.rebooking
         self.refund_unanswered: Callable[[], Awaitable[int]] = _nothing_to_flush
+        self.recover_updates: Callable[[], Awaitable[int]] = _nothing_to_flush  # webhook mode (services.telegram_inbox)
         self.poll_status_feed: Callable[[], Awaitable[int]] = _nothing_to_flush  # FLIGHT_STATUS_FEED
         self.flight_state: Callable[[str], Awaitable[FlightState | None]] = _no_state  # reminders tell the latest
 
     async def run(self) -> SweepReport:
         report = SweepReport()
+        report.updates_recovered = await self.recover_updates()  # first: a traveller waits for these
         report.hold_alerts = await self.hold_alerts.run()  # before lapsed holds are deleted
         report.holds_released = await self.seats.release_expired()
         report.bookings_expired = await self.expire_unpaid()

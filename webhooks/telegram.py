@@ -1,8 +1,9 @@
 """POST /webhooks/telegram: Telegram's webhook delivery (webhook mode), and registering it at start-up.
 
 An update is accepted only with the secret Telegram echoes in `X-Telegram-Bot-Api-Secret-Token`
-(set by our setWebhook call), compared in constant time. Accepted updates go onto the PTB
-Application's queue and the request is answered at once: Telegram waits for the answer before it
+(set by our setWebhook call), compared in constant time. Accepted updates are stored
+(services.telegram_inbox: a crash after the answer loses none, a redelivery is dropped), go onto the PTB
+Application's queue, and the request is answered at once: Telegram waits for the answer before it
 delivers the chat's next update, so handling inline would slow every chat down and, past Telegram's
 timeout, cause redeliveries. Behind a load balancer any replica may get any update; conversation
 state lives in MongoDB, so that is fine.
@@ -16,12 +17,13 @@ import logging
 from typing import Any
 
 from aiohttp import web
+from pymongo.errors import PyMongoError
 from telegram import Update
 from telegram.ext import Application
 
 from core.config import Settings
 from services.metrics import TELEGRAM_WEBHOOK_REQUESTS
-from webhooks.keys import SETTINGS, TELEGRAM
+from webhooks.keys import SERVICES, SETTINGS, TELEGRAM
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +61,16 @@ async def telegram_update(request: web.Request) -> web.Response:
         update = Update.de_json(data, application.bot)
     except (TypeError, ValueError, KeyError, AttributeError):
         return _reject(400, "bad_request", "not a Telegram Update")
+    inbox = request.app[SERVICES].telegram_inbox
+    if inbox is not None:
+        try:
+            fresh = await inbox.receive(data)  # stored before the 200: a crash after it loses nothing
+        except PyMongoError:
+            log.warning("telegram webhook: database unavailable; Telegram will deliver again", exc_info=True)
+            return _reject(503, "unavailable", "database unavailable")
+        if not fresh:
+            TELEGRAM_WEBHOOK_REQUESTS.labels("duplicate").inc()
+            return web.Response(status=200)  # delivered before (our answer was lost): handled once already
     await application.update_queue.put(update)
     TELEGRAM_WEBHOOK_REQUESTS.labels("accepted").inc()
     return web.Response(status=200)

@@ -1,0 +1,60 @@
+"""No lost taps in webhook mode (issue #21): every update Telegram posts is stored (unique `update_id`) before it
+is answered 200, handled from there, and marked done once its handlers finished (bot.app's update processor).
+
+Telegram never redelivers an update it got a 200 for, so an update queued only in memory is lost when the process
+dies before handling it. Stored first, it is not: an update still not done a lease after it was claimed belonged
+to a process that died — the sweep of any replica takes it over (one wins the conditional claim) and handles it.
+A redelivery of an update already stored (our 200 lost on the way) is dropped. An update whose handling crashed
+its process MAX_ATTEMPTS times is given up (logged) rather than crashing every replica in turn.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from core.clock import Clock
+from models.telegram_update import TelegramUpdateRow
+from repos.telegram_updates import TelegramUpdateRepo
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+KEEP_DONE_MS = 24 * 3600_000  # done rows are kept a day: a redelivery within that is still recognised
+BATCH = 100
+
+Handle = Callable[[dict[str, Any]], Awaitable[None]]  # puts the update's body on the Application's queue
+
+
+class TelegramInbox:
+    def __init__(self, clock: Clock, lease_seconds: int = 60, repo: TelegramUpdateRepo | None = None) -> None:
+        self.clock = clock
+        self.lease_ms = lease_seconds * 1000  # TELEGRAM_UPDATE_LEASE_SECONDS: longer than any update's handling
+        self.repo = repo or TelegramUpdateRepo()
+
+    async def receive(self, body: dict[str, Any]) -> bool:
+        """Store a posted update, claimed by this process; False for one stored before (drop it)."""
+        now = self.clock.now_ms()
+        row = TelegramUpdateRow(update_id=int(body["update_id"]), body=body, received_ms=now, claimed_ms=now)
+        return await self.repo.insert(row)
+
+    async def finished(self, update_id: int) -> None:
+        await self.repo.finish(update_id)
+
+    async def recover(self, handle: Handle) -> int:
+        """Handle again the updates whose process died before finishing them; how many were taken over."""
+        now = self.clock.now_ms()
+        taken = 0
+        for row in await self.repo.stale(now - self.lease_ms, BATCH):
+            if row.attempts >= MAX_ATTEMPTS:
+                log.error("telegram update %s crashed its handling %s times; given up", row.update_id, row.attempts)
+                await self.repo.give_up(row)
+                continue
+            if await self.repo.reclaim(row, now):
+                log.warning("telegram update %s was not handled by the process that received it; handling it now",
+                            row.update_id)
+                await handle(row.body)
+                taken += 1
+        await self.repo.forget_done(now - KEEP_DONE_MS)
+        return taken
