@@ -18,8 +18,22 @@ FlyO needs a Telegram bot token to talk to Telegram. Create a bot with @BotFathe
 real bot right here in the terminal."""
 
 
+USAGE = """\
+usage: python -m bot [run | seed | console [--admin] | --help]
+
+  run       the bot: Telegram (polling, or webhook mode with TELEGRAM_WEBHOOK_URL), its web server, the sweeps;
+            without TELEGRAM_BOT_TOKEN, the terminal chat (the default command)
+  seed      load the local flight inventory into the database (a first start does it by itself)
+  console   the terminal chat: the real bot on a Bot API of its own, here in the terminal
+
+Settings come from the environment (see .env.example for every one)."""
+
+
 def main(argv: list[str]) -> int:
     command = argv[0] if argv else "run"
+    if command in ("--help", "-h", "help"):
+        print(USAGE)
+        return 0
     try:
         settings = load_settings()
     except ConfigError as exc:
@@ -51,7 +65,7 @@ def main(argv: list[str]) -> int:
         return 1
     except KeyboardInterrupt:
         return 0
-    print(f"flyo: unknown command {command!r}; use run, seed or console", file=sys.stderr)
+    print(f"flyo: unknown command {command!r}; use run, seed or console (--help says more)", file=sys.stderr)
     return 2
 
 
