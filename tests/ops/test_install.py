@@ -6,8 +6,10 @@ fonts, the translations. (What the Dockerfile's install does, without a containe
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -38,11 +40,24 @@ def _run(args: list[str], cwd: Path, env: dict[str, str], timeout: float = 180) 
     return done.stdout
 
 
+def _source_copy(target: Path) -> Path:
+    """What a build reads, copied: building in the tree itself would leave build/ and *.egg-info in it."""
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(REPO_ROOT / name, target / name)
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())
+    for pattern in project["tool"]["setuptools"]["packages"]["find"]["include"]:  # "core*" → core/
+        package = pattern.rstrip("*")
+        shutil.copytree(REPO_ROOT / package, target / package, ignore=ignore)
+    return target
+
+
 def test_installed_outside_the_tree_it_runs_with_its_package_data(tmp_path: Path) -> None:
-    site, elsewhere = tmp_path / "site", tmp_path / "elsewhere"
+    site, elsewhere, source = tmp_path / "site", tmp_path / "elsewhere", tmp_path / "source"
     elsewhere.mkdir()
+    source.mkdir()
     _run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps",
-          "--target", str(site), str(REPO_ROOT)], cwd=tmp_path, env=dict(os.environ), timeout=300)
+          "--target", str(site), str(_source_copy(source))], cwd=tmp_path, env=dict(os.environ), timeout=300)
     assert not (site / "tests").exists(), "the tests were installed with the package"
     # Only the install on the path (not the source tree: the working directory is elsewhere), no FlyO settings.
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path), "PYTHONPATH": str(site),
