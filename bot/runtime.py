@@ -229,7 +229,7 @@ def create_web_app(settings: Settings, *, clock: Clock | None = None, seed: bool
         # Settings from the environment already refuse this; settings built in code get the same answer.
         raise ConfigError("Invalid configuration: DEMO_PAYMENTS is only for the terminal chat "
                           "(`python -m bot console`), never on a real Bot API")
-    app = web.Application(client_max_size=1024 * 1024)
+    app = web.Application(client_max_size=1024 * 1024, middlewares=[metrics.count_responses])
     app[SETTINGS] = settings
     app.add_routes(health.routes)
     app.add_routes(stripe_webhook.routes)

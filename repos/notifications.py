@@ -14,6 +14,10 @@ from repos.base import collection, insert_each_once
 
 
 class NotificationRepo:
+    async def count(self, status: NotificationStatus) -> int:
+        """Outbox rows in one state (the (status, next_attempt_ms) index): the /metrics backlog."""
+        return int(await collection(Notification).count_documents({"status": status.value}))
+
     async def enqueue_all(self, notes: Sequence[Notification]) -> int:
         """Queue each once per key, in one write; returns how many were new (a key that exists already — a
         replay — is skipped without stopping the others)."""

@@ -94,6 +94,10 @@ SEARCHES = Counter("flyo_searches", "Flight searches shown to travellers", regis
 BOOKINGS = Gauge("flyo_bookings", "Bookings by status (from the database)", ["status"], registry=REGISTRY)
 SEAT_HOLDS_ACTIVE = Gauge("flyo_seat_holds_active", "Unexpired seat holds not yet booked (from the database)",
                           registry=REGISTRY)
+OUTBOX = Gauge("flyo_outbox", "Notification outbox rows by state: pending (due or retrying), sending, failed "
+               "(given up) — from the database", ["status"], registry=REGISTRY)
+HTTP_RESPONSES = Counter("flyo_http_responses", "Responses of FlyO's web server by status class (2xx, 4xx, 5xx)",
+                         ["status"], registry=REGISTRY)
 DATABASE_UP = Gauge("flyo_database_up", "1 when the database answered a ping at the last scrape",
                     registry=REGISTRY)
 DB_GAUGES_REFRESHED = Gauge("flyo_db_gauges_refreshed_timestamp_seconds",
@@ -227,7 +231,7 @@ async def refresh_db_gauges(services: Services, *, max_age: float = DB_GAUGE_MAX
             return  # while the database is down the gauges keep their last values (a gap would read as 0)
         cache.refreshed_at = time.monotonic()  # also after a failure: a slow count must not stall every scrape
         try:
-            counts, holds = await asyncio.wait_for(_read_counts(services), DB_GAUGE_TIMEOUT)
+            counts, holds, outbox = await asyncio.wait_for(_read_counts(services), DB_GAUGE_TIMEOUT)
         except (PyMongoError, TimeoutError, OSError) as exc:
             reason = (str(exc) or type(exc).__name__).splitlines()[0][:200]  # TimeoutError has no text
             log.warning("metrics: could not count bookings and holds: %s", reason)
@@ -235,20 +239,26 @@ async def refresh_db_gauges(services: Services, *, max_age: float = DB_GAUGE_MAX
         for status, count in counts.items():
             BOOKINGS.labels(status).set(count)
         SEAT_HOLDS_ACTIVE.set(holds)
+        for status, count in outbox.items():
+            OUTBOX.labels(status).set(count)
         DB_GAUGES_REFRESHED.set(time.time())
 
 
-async def _read_counts(services: Services) -> tuple[dict[str, int], int]:
+async def _read_counts(services: Services) -> tuple[dict[str, int], int, dict[str, int]]:
     from models.booking import BookingStatus
+    from models.ops import NotificationStatus
 
     statuses = list(BookingStatus)
-    # One indexed count per status (the (status, hold_expires_ms) index) instead of a $group scan.
+    backlog = [NotificationStatus.PENDING, NotificationStatus.SENDING, NotificationStatus.FAILED]
+    # One indexed count per status (the (status, …) indexes) instead of a $group scan.
     results: list[Any] = await asyncio.gather(
         *(services.bookings.repo.count(s) for s in statuses),
         services.seats.active_holds(),
+        *(services.notifications.repo.count(s) for s in backlog),
     )
-    counts = {s.value: int(n) for s, n in zip(statuses, results[:-1], strict=True)}
-    return counts, int(results[-1])
+    counts = {s.value: int(n) for s, n in zip(statuses, results[:len(statuses)], strict=True)}
+    outbox = {s.value: int(n) for s, n in zip(backlog, results[len(statuses) + 1:], strict=True)}
+    return counts, int(results[len(statuses)]), outbox
 
 
 

@@ -9,12 +9,28 @@ from __future__ import annotations
 import hmac
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from services.metrics import REGISTRY, refresh_db_gauges
+from services.metrics import HTTP_RESPONSES, REGISTRY, refresh_db_gauges
 from webhooks.keys import SERVICES, SETTINGS
 
 routes = web.RouteTableDef()
+
+
+@web.middleware
+async def count_responses(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """flyo_http_responses{status="2xx"|"4xx"|"5xx"}: the 5xx rate an alert watches (docs/operations.md)."""
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        HTTP_RESPONSES.labels(f"{exc.status // 100}xx").inc()
+        raise
+    except Exception:
+        HTTP_RESPONSES.labels("5xx").inc()  # aiohttp answers an unhandled error with a 500
+        raise
+    HTTP_RESPONSES.labels(f"{response.status // 100}xx").inc()
+    return response
 
 
 @routes.get("/metrics")
