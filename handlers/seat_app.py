@@ -68,7 +68,7 @@ def read_choice(raw: object) -> list[list[str]] | None:
 async def confirm_seats(turn: Turn, flow: str, choice: list[list[str]]) -> SeatConfirm:
     """Hold `choice` (one list of seats per flight of the draft) for this chat and move on to the passengers."""
     d = turn.draft
-    already = [[s for s in pick.seats] for pick in d.picks]
+    already = [list(pick.seats) for pick in d.picks]
     if turn.conv.flow != flow or not d.picks:
         return SeatConfirm("stale", _("This seat map belongs to an earlier search. Return to the chat."))
     if turn.conv.step != Step.SEATS:

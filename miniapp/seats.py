@@ -39,7 +39,8 @@ async def seat_map_page(request: web.Request) -> web.Response:
     return asset_response("seats.html", page=True)
 
 
-async def _view(services: Services, user_id: int, flow: str) -> web.Response:
+async def _view(services: Services, user_id: int, flow: str) -> dict[str, Any] | web.Response:
+    """The page's data, or the refusal (another chat's, an earlier search's, seats already chosen)."""
     conv = await services.conversations.load(user_id, user_id)
     speak(conv)
     draft = services.conversations.read_draft(conv)
@@ -49,14 +50,17 @@ async def _view(services: Services, user_id: int, flow: str) -> web.Response:
         return json_error(409, "stale", "This seat map belongs to an earlier search. Return to the chat.")
     if conv.step != Step.SEATS:
         return json_error(409, "moved_on", "Your seats are chosen. Return to the chat for the next step.")
-    return web.json_response(await seat_map_view(services, draft, user_id, flow), headers={"Cache-Control": "no-store"})
+    return await seat_map_view(services, draft, user_id, flow)
 
 
 @routes.get("/app/api/seats")
 async def seat_map_state(request: web.Request) -> web.Response:
     try:
         user = authenticate(request)
-        return await _view(request.app[SERVICES], user.user_id, request.query.get("f", "")[:16])
+        view = await _view(request.app[SERVICES], user.user_id, request.query.get("f", "")[:16])
+        if isinstance(view, web.Response):
+            return view
+        return web.json_response(view, headers={"Cache-Control": "no-store"})
     except Refused as refused:
         return refused.response
     except PyMongoError:
@@ -101,7 +105,7 @@ async def seat_map_confirm(request: web.Request) -> web.Response:
         if outcome.status == "taken":  # the page redraws from this, no second round trip
             extra["taken"] = [{"segment": index, "seat": seat} for index, seat in outcome.taken]
             fresh = await _view(services, user.user_id, flow)
-            extra["map"] = json.loads(fresh.text or "null") if fresh.status == 200 else None
+            extra["map"] = None if isinstance(fresh, web.Response) else fresh
     except PyMongoError:
         log.warning("database unavailable for a seat map confirm", exc_info=True)
         return json_error(503, "unavailable", UNAVAILABLE)
