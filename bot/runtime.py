@@ -36,6 +36,7 @@ from services.conversations import ConversationStore
 from services.flight_actions import FlightOps
 from services.flight_status import FlightStatusService
 from services.flights import FlightSearch
+from services.flood import FloodGate, Gate, SharedFloodGate
 from services.mailer import Mailer, OutboxMailer, SendGridMailer
 from services.metrics import (
     DISRUPTION_CHOICES,
@@ -147,6 +148,13 @@ def seat_count_cache(settings: Settings) -> bool:
     return settings.SEAT_COUNT_CACHE if settings.SEAT_COUNT_CACHE is not None else not settings.MONGODB_URI
 
 
+def flood_gate(settings: Settings) -> Gate:
+    """FLOOD_SHARED, or by default the shared window with MONGODB_URI (replicas) and this process's own without."""
+    shared = settings.FLOOD_SHARED if settings.FLOOD_SHARED is not None else bool(settings.MONGODB_URI)
+    gate = SharedFloodGate if shared else FloodGate
+    return gate(settings.FLOOD_MAX_UPDATES, settings.FLOOD_WINDOW_SECONDS)
+
+
 async def build_services(settings: Settings, database: Database, clock: Clock | None = None) -> Services:
     clock = clock or Clock()
     seats = SeatService(clock, settings.HOLD_MINUTES, cache_counts=seat_count_cache(settings))
@@ -190,6 +198,9 @@ async def build_services(settings: Settings, database: Database, clock: Clock | 
     services.sweeper = Sweeper(clock, seats, services.bookings, notifications, services.payments, reference,
                                services.payment_events)
     services.sweeper.flush_counters = flush_counters  # the searches counted for /stats
+    services.flood_gate = flood_gate(settings)
+    if isinstance(services.flood_gate, SharedFloodGate):
+        services.sweeper.forget_flood_windows = services.flood_gate.forget_idle
     services.flight_status = FlightStatusService(clock, notifications, reference)
     services.flight_ops = FlightOps(clock, services.flight_status)
     services.sweeper.finish_flight_alerts = services.flight_status.finish_interrupted

@@ -135,6 +135,9 @@ class Settings(BaseSettings):
     TELEGRAM_RATE_LIMIT: bool = True  # PTB's AIORateLimiter; off only for local benchmarks
     FLOOD_MAX_UPDATES: int = Field(default=20, ge=1, le=10_000)
     FLOOD_WINDOW_SECONDS: float = Field(default=10.0, gt=0, le=3600)
+    # Flood control's window in MongoDB (services.flood), so a user spread over replicas counts once: one more
+    # round trip per update. Empty: off with the embedded database (one FlyO), on with MONGODB_URI (replicas).
+    FLOOD_SHARED: bool | None = None
     METRICS_TOKEN: SecretStr | None = None  # set → GET /metrics wants "Authorization: Bearer <token>"
 
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
@@ -163,7 +166,7 @@ class Settings(BaseSettings):
     @field_validator("TELEGRAM_BOT_TOKEN", "STRIPE_SECRET_KEY", "SENDGRID_API_KEY", "MONGODB_URI",
                      "STRIPE_WEBHOOK_SECRET", "TELEGRAM_WEBHOOK_SECRET", "AMADEUS_CLIENT_SECRET",
                      "METRICS_TOKEN", "CONVERSATION_CACHE_SIZE", "SEAT_COUNT_CACHE", "TWILIO_AUTH_TOKEN",
-                     mode="before")
+                     "FLOOD_SHARED", mode="before")
     @classmethod
     def _empty_is_unset(cls, raw: object) -> object:
         # An empty variable in .env or docker-compose means "not configured", not "configured as ''".

@@ -23,7 +23,7 @@ from core.i18n import N_, _, pick_locale, set_locale
 from handlers.context import FlyOContext
 from services import chat_status
 from services.flights import start_update_memo
-from services.flood import FloodGate, Verdict
+from services.flood import FloodGate, Gate, Verdict
 from services.metrics import UPDATES, update_type
 
 log = logging.getLogger(__name__)
@@ -33,9 +33,9 @@ FLOOD_TOAST = N_("🐢 Slow down — you're tapping very fast. Please wait a few
 
 
 class UpdateGuard:
-    """The group -1 TypeHandler callback; one per Application (its FloodGate is this process's memory)."""
+    """The group -1 TypeHandler callback; one per Application (its gate: this process's window or the shared one)."""
 
-    def __init__(self, gate: FloodGate) -> None:
+    def __init__(self, gate: Gate) -> None:
         self.gate = gate
 
     async def __call__(self, update: Update, context: FlyOContext) -> None:
@@ -52,7 +52,7 @@ class UpdateGuard:
         if user is None:
             UPDATES.labels(kind, "accepted").inc()
             return
-        verdict = self.gate.check(user.id)
+        verdict = await self.gate.verdict(user.id)
         if verdict is not Verdict.ACCEPT:
             UPDATES.labels(kind, "throttled").inc()
             if update.callback_query is not None:
@@ -107,5 +107,5 @@ async def _on_my_chat_member(update: Update) -> None:
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     settings = app.bot_data.services.settings
-    gate = FloodGate(settings.FLOOD_MAX_UPDATES, settings.FLOOD_WINDOW_SECONDS)
+    gate = app.bot_data.services.flood_gate or FloodGate(settings.FLOOD_MAX_UPDATES, settings.FLOOD_WINDOW_SECONDS)
     app.add_handler(TypeHandler(Update, UpdateGuard(gate)), group=-1)

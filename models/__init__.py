@@ -20,6 +20,7 @@ from models.daily_counter import DailyCounter
 from models.flight import Flight, FlightSnapshot
 from models.flight_action import FlightActionRequest
 from models.flight_status import FlightState, FlightStatusEvent, FlightStatusKind
+from models.flood_window import FloodWindow
 from models.ops import AttemptStatus, AuditEntry, Notification, NotificationStatus, PaymentAttempt, WebhookEvent
 from models.seat import HoldStatus, SeatHold
 from models.sms_opt_out import SmsOptOut
@@ -51,6 +52,7 @@ ALL_DOCUMENTS: list[type] = [
     FlightActionRequest,
     SmsOptOut,
     TelegramUpdateRow,
+    FloodWindow,
 ]
 
 __all__ = [
@@ -72,6 +74,7 @@ __all__ = [
     "FlightState",
     "FlightStatusEvent",
     "FlightStatusKind",
+    "FloodWindow",
     "HoldStatus",
     "Notification",
     "NotificationStatus",

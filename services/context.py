@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from services.flight_actions import FlightOps
     from services.flight_status import FlightStatusService
     from services.flights import FlightSearch
+    from services.flood import Gate
     from services.notifications import NotificationService
     from services.payment_events import PaymentEvents
     from services.payments import PaymentService
@@ -54,6 +55,7 @@ class Services:
     rebooking: Rebooking | None = None  # a disrupted flight's choice: another flight, or a full refund
     tickets: TicketService | None = None  # e-ticket PDF and calendar file (/ticket, the confirmation's attachments)
     telegram_inbox: TelegramInbox | None = None  # webhook mode: updates stored before they are answered
+    flood_gate: Gate | None = None  # set by bot.runtime: this process's window, or the replicas' shared one
     webhook_secret: str = ""  # STRIPE_WEBHOOK_SECRET, or a per-process secret in demo mode
     started_monotonic: float = 0.0
     on_webhook_event: Callable[[str, str], None] | None = None  # metrics hook: (event type, outcome)

@@ -49,6 +49,7 @@ class SweepReport:
     rebookings_finished: int = 0  # moves off a disrupted flight cut short by a crash, finished or undone
     disruption_refunds: int = 0  # bookings on a cancelled flight refunded for want of a choice
     updates_recovered: int = 0  # webhook updates whose process died before handling them (services.telegram_inbox)
+    flood_windows_forgotten: int = 0  # users quiet for a whole flood window (services.flood, shared)
 
 
 async def _nothing_to_flush() -> int:
@@ -81,6 +82,7 @@ class Sweeper:
         self.refund_unanswered: Callable[[], Awaitable[int]] = _nothing_to_flush
         self.recover_updates: Callable[[], Awaitable[int]] = _nothing_to_flush  # webhook mode (services.telegram_inbox)
         self.poll_status_feed: Callable[[], Awaitable[int]] = _nothing_to_flush  # FLIGHT_STATUS_FEED
+        self.forget_flood_windows: Callable[[], Awaitable[int]] = _nothing_to_flush  # services.flood, replicas
         self.flight_state: Callable[[str], Awaitable[FlightState | None]] = _no_state  # reminders tell the latest
 
     async def run(self) -> SweepReport:
@@ -100,6 +102,7 @@ class Sweeper:
         report.disruption_refunds = await self.refund_unanswered()
         report.notifications_sent = await self.notifications.deliver_due()
         report.counted_searches = await self.flush_counters()
+        report.flood_windows_forgotten = await self.forget_flood_windows()
         return report
 
     async def expire_unpaid(self) -> int:

@@ -17,7 +17,17 @@ import pytest
 from models import Booking
 from services.inbox import ROUND
 from services.metrics import RECENT_ROUND_TRIPS, round_trip_mark
-from tests.flows import book_to_review, eventually, free_seats, pick_first_fare, search_one_line, travel_day
+from tests.conftest import SCRIPTED_FLOOD_LIMIT
+from tests.flows import (
+    book_to_review,
+    eventually,
+    free_seats,
+    pick_first_fare,
+    search_one_line,
+    to_passengers,
+    travel_day,
+)
+from tests.harness import running_bot
 from tests.paying import PayingBot
 
 MEASURED: dict[str, tuple[int, int, int, list[str]]] = {}  # path → (measured, budget, issue #16's goal, commands)
@@ -71,6 +81,23 @@ async def test_a_typed_answer_costs_at_most_2(bot: Any) -> None:
         await t.send("Ada Lovelace")
         await t.wait_for("Date of birth")
     _within("text answer (passenger name)", await _one(18990, name), 2)
+
+
+async def test_a_typed_answer_with_replicas_settings_costs_one_more(inventory_db: Any, telegram: Any,
+                                                                     tmp_path: Path) -> None:
+    """As a replica runs (MONGODB_URI's defaults): no conversation cache, and flood control's window shared in the
+    database — one findAndModify per update more (issue #21). The conversation is read back each update too."""
+    async with running_bot(inventory_db, telegram, tmp_path, FLOOD_MAX_UPDATES=SCRIPTED_FLOOD_LIMIT,
+                           FLOOD_SHARED=True, CONVERSATION_CACHE_SIZE=0, SEAT_COUNT_CACHE=False) as replica:
+        t = replica.telegram.traveller(18995)
+        await to_passengers(t, replica.clock)
+
+        async def name() -> None:
+            await t.send("Ada Lovelace")
+            await t.wait_for("Date of birth")
+        commands = await _one(18995, name)
+    assert commands.count("findAndModify flood_windows") == 1
+    _within("text answer, replica settings (shared flood window, no cache)", commands, 4)
 
 
 async def test_a_stripe_webhook_request_is_one_insert(paying: PayingBot) -> None:
