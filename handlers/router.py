@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -42,6 +43,12 @@ LOST_TRACK = N_("Sorry — I lost track of your search after an update. Send /se
               "booked or charged.")
 FlyOApplication = Application[Any, Any, Any, Any, Any, Any]
 MAX_HOPS = 8  # steps shown in one turn (a prompt may move on again, e.g. passengers complete → review)
+# Update ids remembered per chat: a replay comes back within a lease (a minute), a handful of updates later at most.
+# Telegram's ids grow but may restart at random after a week of silence, so a list, not a "last id".
+APPLIED_KEPT = 8
+# Tries of a turn another replica's save beat: in webhook mode a chat's updates reach several replicas at once (each
+# is stored and answered 200 before it is handled, so Telegram sends the next without waiting).
+STALE_TRIES = 6
 
 
 async def reprompt(turn: Turn) -> None:
@@ -138,9 +145,10 @@ async def run_turn(update: Update, context: FlyOContext, body: Callable[[Turn], 
     try:
         async with chat_lock(chat.id):
             try:
-                turn = await _play(svc, chat.id, user.id, body, first_name=user.first_name, query=query,
-                                   text=update.effective_message.text if update.effective_message else None,
-                                   contact=update.effective_message.contact if update.effective_message else None)
+                message = update.effective_message
+                turn = await _play(svc, chat.id, user.id, body, update.update_id, first_name=user.first_name,
+                                   query=query, text=message.text if message else None,
+                                   contact=message.contact if message else None)
             except PyMongoError:
                 log.warning("database unavailable while handling an update", exc_info=True)
                 if query is not None:
@@ -161,10 +169,15 @@ async def run_turn(update: Update, context: FlyOContext, body: Callable[[Turn], 
 
 
 async def _play(svc: Services, chat_id: int, user_id: int, body: Callable[[Turn], Awaitable[None]],
-                **inputs: Any) -> Turn:
+                update_id: int | None = None, **inputs: Any) -> Turn:
     """Load the chat's state, run `body` and the steps it moves to, save with the revision check: redone on fresh
-    state when another replica saved the chat meanwhile (at most three times). `inputs`: the Turn's input fields."""
-    for attempt in range(3):
+    state when another replica saved the chat meanwhile (at most STALE_TRIES times). `inputs`: the Turn's input fields.
+
+    An update this chat applied already (`Conversation.applied_updates`) is not applied again: its process died
+    after saving the turn and before its replies were all sent, and the stored update came back through the inbox
+    (services.telegram_inbox). Applied again, a "Skip" meant for the phone question would skip the passport one,
+    or a press would meet a later step and get only a toast; the current question is asked again instead."""
+    for attempt in range(STALE_TRIES):
         try:
             conv = await svc.conversations.load(chat_id, user_id)
             speak(conv)
@@ -173,15 +186,25 @@ async def _play(svc: Services, chat_id: int, user_id: int, body: Callable[[Turn]
                         is_admin=user_id in svc.settings.ADMIN_IDS, **inputs)
             if draft is None:
                 await _lost_track(turn)
+            elif update_id is not None and update_id in conv.applied_updates:
+                log.info("update %s of chat %s was applied before its process died: asking again", update_id,
+                         chat_id)
+                await reprompt(turn)
+                await show_next(turn)
             else:
                 await body(turn)
                 await show_next(turn)
+            if update_id is not None and update_id not in conv.applied_updates:
+                conv.applied_updates = [*conv.applied_updates, update_id][-APPLIED_KEPT:]
             svc.conversations.keep_draft(turn.conv, turn.draft)
             await svc.conversations.save(turn.conv)
             return turn
         except StaleConversation:
-            if attempt == 2:
+            if attempt == STALE_TRIES - 1:
                 raise
+            # Not in step with the replica that won: a random pause, longer each time (found by the replicas test:
+            # 30 updates of one chat at once over three replicas could lose three times in a row).
+            await asyncio.sleep(random.uniform(0.005, 0.03) * (attempt + 1))
     raise AssertionError("unreachable")
 
 

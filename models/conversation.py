@@ -184,6 +184,9 @@ class Conversation(Document):
     rev: int = 0
     draft: dict[str, Any] = {}
     updated_ms: int = 0
+    # The last Telegram updates this chat's turns applied (issue #21): a stored webhook update handled again after
+    # its process died between saving the turn and replying is recognised, and re-asks instead of re-applying.
+    applied_updates: list[int] = []
 
     @field_validator("step", mode="before")
     @classmethod
