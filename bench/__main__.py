@@ -20,7 +20,7 @@ from typing import Any
 from bench.common import BENCH_DIR, WORK_DIR, BenchConfig, ScenarioResult, progress, render_table
 
 SCENARIOS = ("conversation", "seat_race", "webhook", "search", "connections", "memory", "parse", "mongodb",
-             "mini_app")
+             "mini_app", "flood")
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:

@@ -217,3 +217,10 @@ async def test_mini_app_polls_get_whole_correct_seat_maps(config: BenchConfig, b
 
     result = await mini_app.run(config)
     assert_checks_held(result, "every poll a whole, correct seat map")
+
+
+async def test_flood_scenario_checks_the_shared_window(config: BenchConfig, bench_db: None) -> None:
+    from bench import flood
+
+    result = await flood.run(config)
+    assert_checks_held(result, "below the limit", "flood")
