@@ -89,9 +89,10 @@ def build_application(settings: Settings, services: Services, *, with_updater: b
         if services.telegram_inbox is not None:  # … stored first, and marked done once handled
             builder = builder.concurrent_updates(InboxUpdateProcessor(32, services.telegram_inbox))
     if settings.TELEGRAM_RATE_LIMIT:
-        # Telegram allows ~30 messages/s per bot; a 429 RetryAfter is waited out and retried, not lost.
+        # Telegram allows ~30 messages/s per bot (TELEGRAM_SEND_RATE: this replica's share); a 429 RetryAfter is
+        # waited out and retried, not lost.
         # (type: FlyOContext is typed with ExtBot[None]; FlyO never passes per-call rate_limit_args.)
-        limiter = AIORateLimiter(overall_max_rate=30, overall_time_period=1, max_retries=3)
+        limiter = AIORateLimiter(overall_max_rate=settings.TELEGRAM_SEND_RATE, overall_time_period=1, max_retries=5)
         builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
     app = builder.build()
     app.bot_data.services = services

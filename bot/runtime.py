@@ -298,11 +298,15 @@ def create_web_app(settings: Settings, *, clock: Clock | None = None, seed: bool
         inbox = services.payment_events.inbox if services.payment_events is not None else None
         worker = asyncio.create_task(inbox.run(stop_pump), name="inbox-worker") \
             if inbox is not None and settings.INBOX_WORKER_ENABLED else None
+        leases = asyncio.create_task(services.telegram_inbox.keep_leases(stop_pump), name="telegram-leases") \
+            if services.telegram_inbox is not None else None
         yield
         stop_pump.set()
         await pump
         if worker is not None:
             await worker
+        if leases is not None:
+            await leases
         if telegram.updater is not None and telegram.updater.running:
             await telegram.updater.stop()
         await telegram.stop()  # finishes the updates in flight

@@ -133,6 +133,9 @@ class Settings(BaseSettings):
     DISRUPTION_REFUND_HOURS: int = Field(default=6, ge=1, le=72)
 
     TELEGRAM_RATE_LIMIT: bool = True  # PTB's AIORateLimiter; off only for local benchmarks
+    # Messages a second this process sends at most (PTB's AIORateLimiter). Telegram allows about 30 per bot in all,
+    # so N replicas share them: 30 / N each (docker-compose.yml's two replicas: 15).
+    TELEGRAM_SEND_RATE: float = Field(default=30.0, gt=0, le=30)
     FLOOD_MAX_UPDATES: int = Field(default=20, ge=1, le=10_000)
     FLOOD_WINDOW_SECONDS: float = Field(default=10.0, gt=0, le=3600)
     # Flood control's window in MongoDB (services.flood), so a user spread over replicas counts once: one more

@@ -22,6 +22,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CallbackContext
 
 from core.i18n import N_, _, available_locales, current_locale, set_locale
+from handlers import replay
 from handlers.context import FlyOContext
 from handlers.delivery import deliver
 from handlers.flow import ANYWHERE, FLOW, NEW_SEARCH, ON_CONTACT, ONE_LINE, hint
@@ -43,9 +44,6 @@ LOST_TRACK = N_("Sorry — I lost track of your search after an update. Send /se
               "booked or charged.")
 FlyOApplication = Application[Any, Any, Any, Any, Any, Any]
 MAX_HOPS = 8  # steps shown in one turn (a prompt may move on again, e.g. passengers complete → review)
-# Update ids remembered per chat: a replay comes back within a lease (a minute), a handful of updates later at most.
-# Telegram's ids grow but may restart at random after a week of silence, so a list, not a "last id".
-APPLIED_KEPT = 8
 # Tries of a turn another replica's save beat: in webhook mode a chat's updates reach several replicas at once (each
 # is stored and answered 200 before it is handled, so Telegram sends the next without waiting).
 STALE_TRIES = 6
@@ -173,10 +171,8 @@ async def _play(svc: Services, chat_id: int, user_id: int, body: Callable[[Turn]
     """Load the chat's state, run `body` and the steps it moves to, save with the revision check: redone on fresh
     state when another replica saved the chat meanwhile (at most STALE_TRIES times). `inputs`: the Turn's input fields.
 
-    An update this chat applied already (`Conversation.applied_updates`) is not applied again: its process died
-    after saving the turn and before its replies were all sent, and the stored update came back through the inbox
-    (services.telegram_inbox). Applied again, a "Skip" meant for the phone question would skip the passport one,
-    or a press would meet a later step and get only a toast; the current question is asked again instead."""
+    In webhook mode the turn's update id and replies are saved with it, and an update taken over from a dead process
+    that this chat applied already is answered with those replies, not applied twice (handlers.replay)."""
     for attempt in range(STALE_TRIES):
         try:
             conv = await svc.conversations.load(chat_id, user_id)
@@ -184,18 +180,19 @@ async def _play(svc: Services, chat_id: int, user_id: int, body: Callable[[Turn]
             draft = svc.conversations.read_draft(conv)
             turn = Turn(svc=svc, conv=conv, draft=draft or Draft(), user_id=user_id, chat_id=chat_id,
                         is_admin=user_id in svc.settings.ADMIN_IDS, **inputs)
+            inbox = svc.telegram_inbox if update_id is not None else None
+            if inbox is not None and update_id in inbox.recovered and replay.applied_before(turn, update_id):
+                log.info("update %s of chat %s was applied before its process died: its replies again", update_id,
+                         chat_id)
+                replay.replay(turn, update_id)
+                return turn  # saved by the process that died
             if draft is None:
                 await _lost_track(turn)
-            elif update_id is not None and update_id in conv.applied_updates:
-                log.info("update %s of chat %s was applied before its process died: asking again", update_id,
-                         chat_id)
-                await reprompt(turn)
-                await show_next(turn)
             else:
                 await body(turn)
                 await show_next(turn)
-            if update_id is not None and update_id not in conv.applied_updates:
-                conv.applied_updates = [*conv.applied_updates, update_id][-APPLIED_KEPT:]
+            if inbox is not None and update_id is not None:
+                replay.remember(turn, update_id)
             svc.conversations.keep_draft(turn.conv, turn.draft)
             await svc.conversations.save(turn.conv)
             return turn

@@ -184,9 +184,10 @@ class Conversation(Document):
     rev: int = 0
     draft: dict[str, Any] = {}
     updated_ms: int = 0
-    # The last Telegram updates this chat's turns applied (issue #21): a stored webhook update handled again after
-    # its process died between saving the turn and replying is recognised, and re-asks instead of re-applying.
+    # Webhook mode (issue #21): the last Telegram updates this chat's turns applied, and the last turn's replies, so
+    # a stored update handled again after its process died is answered again, not applied twice (handlers.replay).
     applied_updates: list[int] = []
+    last_turn: dict[str, Any] = {}
 
     @field_validator("step", mode="before")
     @classmethod

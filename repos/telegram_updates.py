@@ -21,6 +21,12 @@ class TelegramUpdateRepo:
         await collection(TelegramUpdateRow).update_one({"update_id": update_id, "done": False},
                                                       {"$set": {"done": True}})
 
+    async def renew(self, update_ids: list[int], now_ms: int) -> int:
+        """The leases of updates a live process holds start again (those done meanwhile are left alone)."""
+        result = await collection(TelegramUpdateRow).update_many(
+            {"update_id": {"$in": update_ids}, "done": False}, {"$set": {"claimed_ms": now_ms}})
+        return result.modified_count
+
     async def stale(self, claimed_before_ms: int, limit: int) -> list[TelegramUpdateRow]:
         """Updates not done whose claim is older than the lease: their process died before handling them."""
         return await TelegramUpdateRow.find({"done": False, "claimed_ms": {"$lt": claimed_before_ms}}).sort(

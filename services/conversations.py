@@ -93,7 +93,7 @@ class ConversationStore:
             "step": conversation.step.value, "flow": conversation.flow, "draft": conversation.draft,
             "rev": conversation.rev + 1, "updated_ms": self.clock.now_ms(), "user_id": conversation.user_id,
             "language": conversation.language, "locale": conversation.locale,
-            "applied_updates": conversation.applied_updates,
+            "applied_updates": conversation.applied_updates, "last_turn": conversation.last_turn,
         }
         if not await self.repo.save(conversation, fields):
             self.forget(conversation.chat_id)

@@ -10,9 +10,13 @@ its process MAX_ATTEMPTS times is given up (logged) rather than crashing every r
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
+
+from pymongo.errors import PyMongoError
 
 from core.clock import Clock
 from models.telegram_update import TelegramUpdateRow
@@ -30,17 +34,45 @@ Handle = Callable[[dict[str, Any]], Awaitable[None]]  # puts the update's body o
 class TelegramInbox:
     def __init__(self, clock: Clock, lease_seconds: int = 60, repo: TelegramUpdateRepo | None = None) -> None:
         self.clock = clock
-        self.lease_ms = lease_seconds * 1000  # TELEGRAM_UPDATE_LEASE_SECONDS: longer than any update's handling
+        self.lease_ms = lease_seconds * 1000  # TELEGRAM_UPDATE_LEASE_SECONDS
         self.repo = repo or TelegramUpdateRepo()
+        # Updates this process holds (queued or being handled): their leases are renewed while it lives, so only a
+        # dead process's updates are taken over — not those of one that is busy (a queue behind Telegram's send
+        # limit can hold an update longer than a lease: found by the replicas test, where live replicas took each
+        # other's queued updates and gave them up as "crashed" three times).
+        self.held: set[int] = set()
+        self.recovered: set[int] = set()  # taken over from a dead process: perhaps applied already (handlers.replay)
 
     async def receive(self, body: dict[str, Any]) -> bool:
         """Store a posted update, claimed by this process; False for one stored before (drop it)."""
         now = self.clock.now_ms()
         row = TelegramUpdateRow(update_id=int(body["update_id"]), body=body, received_ms=now, claimed_ms=now)
-        return await self.repo.insert(row)
+        stored = await self.repo.insert(row)
+        if stored:
+            self.held.add(row.update_id)
+        return stored
 
     async def finished(self, update_id: int) -> None:
         await self.repo.finish(update_id)
+        self.held.discard(update_id)
+        self.recovered.discard(update_id)
+
+    async def renew_leases(self) -> int:
+        """One write for all the updates this process holds: their leases start again now."""
+        if not self.held:
+            return 0
+        return await self.repo.renew(sorted(self.held), self.clock.now_ms())
+
+    async def keep_leases(self, stop: asyncio.Event) -> None:
+        """Renew this process's leases three times a lease until `stop` (bot.runtime runs it beside the pump)."""
+        interval = self.lease_ms / 3000
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=interval)
+            try:
+                await self.renew_leases()
+            except PyMongoError as exc:  # the next round tries again; a lease is three rounds long
+                log.warning("could not renew the leases of %s telegram updates: %s", len(self.held), exc)
 
     async def recover(self, handle: Handle) -> int:
         """Handle again the updates whose process died before finishing them; how many were taken over."""
@@ -54,6 +86,8 @@ class TelegramInbox:
             if await self.repo.reclaim(row, now):
                 log.warning("telegram update %s was not handled by the process that received it; handling it now",
                             row.update_id)
+                self.held.add(row.update_id)
+                self.recovered.add(row.update_id)
                 await handle(row.body)
                 taken += 1
         await self.repo.forget_done(now - KEEP_DONE_MS)

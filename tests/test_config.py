@@ -54,6 +54,10 @@ def test_defaults_match_the_design_table() -> None:
     ("INFANT_FARE_PERCENT", "-5", "INFANT_FARE_PERCENT"),
     ("LOG_FORMAT", "xml", "LOG_FORMAT"),
     ("STRIPE_SECRET_KEY", "sk_live_123", "STRIPE_ALLOW_LIVE"),
+    # replicas (issue #21): a send rate over Telegram's per-bot limit, or none at all; a flood switch that isn't one
+    ("TELEGRAM_SEND_RATE", "31", "TELEGRAM_SEND_RATE"),
+    ("TELEGRAM_SEND_RATE", "0", "TELEGRAM_SEND_RATE"),
+    ("FLOOD_SHARED", "maybe", "FLOOD_SHARED"),
 ])
 def test_bad_value_is_one_line_naming_the_variable(monkeypatch: pytest.MonkeyPatch, name: str, value: str,
                                                     needle: str) -> None:

@@ -159,3 +159,15 @@ async def test_flood_shared_follows_the_database_unless_set(shared: bool, tmp_pa
     assert type(flood_gate(embedded)) is FloodGate
     forced = Settings(DATA_DIR=tmp_path, FLOOD_SHARED=shared)
     assert isinstance(flood_gate(forced), SharedFloodGate) is shared
+
+
+async def test_the_outgoing_limiter_sends_at_this_replicas_share(tmp_path: Path) -> None:
+    """TELEGRAM_SEND_RATE reaches PTB's limiter: with three replicas each sends a third of Telegram's ~30/s."""
+    from bot.app import build_application
+    from core.config import Settings
+
+    settings = Settings(TELEGRAM_BOT_TOKEN="1:x", DATA_DIR=tmp_path, TELEGRAM_SEND_RATE=10)
+    services: Any = type("S", (), {"settings": settings, "telegram_inbox": None, "flood_gate": None})()
+    application = build_application(settings, services, with_updater=False)
+    limiter = application.bot.rate_limiter
+    assert limiter is not None and limiter._base_limiter.max_rate == 10  # type: ignore[attr-defined]

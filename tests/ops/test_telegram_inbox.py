@@ -127,3 +127,31 @@ async def test_done_rows_are_forgotten_after_a_day(webhook_bot: RunningBot) -> N
     assert sweeper is not None
     await sweeper.run()
     assert await TelegramUpdateRow.find_one(TelegramUpdateRow.update_id == 910_005) is None
+
+
+async def test_a_live_process_keeps_its_queued_updates(webhook_bot: RunningBot) -> None:
+    """Found by the replicas test: an update waiting in a busy replica's queue (behind Telegram's send limit) for
+    longer than a lease was taken over by another replica's sweep while the first still held it — handled by two at
+    once, then given up as "crashed" three times. The holder renews its leases; only a dead process's lapse."""
+    from services.telegram_inbox import TelegramInbox
+
+    mine = webhook_bot.services.telegram_inbox
+    assert mine is not None
+    body = _update(910_050, 3250, "/help")
+    assert await mine.receive(body)  # stored and held here, still waiting its turn in this process's queue
+    other_replica = TelegramInbox(webhook_bot.clock, lease_seconds=30)
+    taken: list[dict[str, Any]] = []
+
+    async def handle(update: dict[str, Any]) -> None:
+        taken.append(update)
+
+    for _ in range(4):  # two minutes in all, the holder renewing every ten seconds as keep_leases does
+        webhook_bot.clock.advance(timedelta(seconds=10))
+        assert await mine.renew_leases() == 1
+        webhook_bot.clock.advance(timedelta(seconds=20))
+        assert await other_replica.recover(handle) == 0
+    assert taken == [] and (await row(910_050)).attempts == 1
+    mine.held.clear()  # the holder dies: nobody renews
+    webhook_bot.clock.advance(timedelta(seconds=31))
+    assert await other_replica.recover(handle) == 1 and taken == [body]
+    assert other_replica.held == {910_050}  # the new holder renews it from now on
