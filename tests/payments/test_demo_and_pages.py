@@ -272,3 +272,13 @@ async def test_webhook_accepts_either_secret_while_rotating(inventory_db: Databa
             status, body = await http("POST", f"{bot.url}/webhooks/stripe", data=payload, headers={
                 "Content-Type": "application/json", "Stripe-Signature": sign_payload(payload, secret)})
             assert status == expected, (secret, body)
+    # The overlap is over: the old secret is removed, and what it signs is refused from then on.
+    async with FakeStripe() as stripe, running_bot(
+        inventory_db, telegram, tmp_path, STRIPE_SECRET_KEY="sk_test_flyo", STRIPE_API_URL=stripe.url,
+        STRIPE_WEBHOOK_SECRET="whsec_new_rotating",
+    ) as bot:
+        for secret, expected in (("whsec_old_rotating", 400), ("whsec_new_rotating", 200)):
+            payload = json.dumps(build_event("customer.created", {"id": "cus_2", "object": "customer"})).encode()
+            status, body = await http("POST", f"{bot.url}/webhooks/stripe", data=payload, headers={
+                "Content-Type": "application/json", "Stripe-Signature": sign_payload(payload, secret)})
+            assert status == expected, (secret, body)
