@@ -49,6 +49,7 @@ from bench.load import (
 )
 from bot.db import free_port
 from core.clock import Clock
+from core.crypto import generate_key
 from models import Conversation
 from tests.fakes.telegram import FakeTelegram
 from tests.flows import pick_first_fare, search_one_line, travel_day
@@ -145,6 +146,7 @@ def child_env(telegram: FakeTelegram, data_dir: Path, mongo_uri: str, db_name: s
         "TELEGRAM_BOT_TOKEN": telegram.token, "TELEGRAM_API_URL": telegram.api_root, "MONGODB_URI": mongo_uri,
         "MONGODB_DB": db_name, "DATA_DIR": str(data_dir), "HTTP_HOST": "127.0.0.1", "HTTP_PORT": str(free_port()),
         "TELEGRAM_RATE_LIMIT": "false", "LOG_LEVEL": "INFO",
+        "DATA_ENCRYPTION_KEYS": generate_key(),  # MONGODB_URI: FlyO wants the key given (core.data_keys)
     })
     return env
 

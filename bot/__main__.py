@@ -1,4 +1,5 @@
-"""`python -m bot` runs FlyO; `python -m bot seed` loads the inventory; `python -m bot console` chats here."""
+"""`python -m bot` runs FlyO; `python -m bot seed` loads the inventory; `python -m bot console` chats here;
+`python -m bot rotate-keys` re-encrypts personal data under the first data key; `python -m bot new-key` makes one."""
 
 from __future__ import annotations
 
@@ -19,12 +20,15 @@ real bot right here in the terminal."""
 
 
 USAGE = """\
-usage: python -m bot [run | seed | console [--admin] | --help]
+usage: python -m bot [run | seed | console [--admin] | rotate-keys | new-key | --help]
 
   run       the bot: Telegram (polling, or webhook mode with TELEGRAM_WEBHOOK_URL), its web server, the sweeps;
             without TELEGRAM_BOT_TOKEN, the terminal chat (the default command)
   seed      load the local flight inventory into the database (a first start does it by itself)
   console   the terminal chat: the real bot on a Bot API of its own, here in the terminal
+  rotate-keys  re-encrypt every birth date and document number under the first key of DATA_ENCRYPTION_KEYS
+            (in batches; safe to rerun; docs/operations.md says when)
+  new-key   print a new data encryption key for DATA_ENCRYPTION_KEYS
 
 Settings come from the environment (see .env.example for every one)."""
 
@@ -34,6 +38,11 @@ def main(argv: list[str]) -> int:
     if command in ("--help", "-h", "help"):
         print(USAGE)
         return 0
+    if command == "new-key":  # before the settings: a malformed DATA_ENCRYPTION_KEYS must not stop this
+        from core.crypto import generate_key
+
+        print(generate_key())
+        return 0
     try:
         settings = load_settings()
     except ConfigError as exc:
@@ -42,6 +51,8 @@ def main(argv: list[str]) -> int:
     try:
         if command == "seed":
             return asyncio.run(_seed(settings))
+        if command == "rotate-keys":
+            return asyncio.run(_rotate_keys(settings))
         if command == "console" or (command == "run" and not settings.bot_token):
             from bot.console import run_console
 
@@ -65,7 +76,8 @@ def main(argv: list[str]) -> int:
         return 1
     except KeyboardInterrupt:
         return 0
-    print(f"flyo: unknown command {command!r}; use run, seed or console (--help says more)", file=sys.stderr)
+    print(f"flyo: unknown command {command!r}; use run, seed, console or rotate-keys (--help says more)",
+          file=sys.stderr)
     return 2
 
 
@@ -93,6 +105,24 @@ async def _seed(settings: Settings) -> int:
     print(f"seeded: {report.airports} airports, {report.aircraft} aircraft types, {report.routes} routes, "
           f"{report.flights_total} flights ({report.flights_added} new) in {report.seconds:.1f} s")
     return 0
+
+
+async def _rotate_keys(settings: Settings) -> int:
+    from bot.db import open_database
+    from core import crypto
+    from core.data_keys import ring_for
+    from services.key_rotation import KeyRotation, report
+
+    crypto.install(ring_for(settings))  # ConfigError (exit 2) as at start-up: no keys with MONGODB_URI
+    setup_logging(settings.LOG_LEVEL, settings.LOG_FORMAT, settings.DATA_DIR)
+    database = await open_database(settings.mongodb_uri, settings.MONGODB_DB, settings.DATA_DIR)
+    try:
+        tallies = await KeyRotation().run()
+    finally:
+        await database.close()
+    for line in report(tallies):
+        print(line)
+    return 1 if any(t.unreadable or t.busy for t in tallies.values()) else 0
 
 
 if __name__ == "__main__":

@@ -40,6 +40,7 @@ COMMAND_MENU = [
     ("cancel", N_("Stop the current booking, or /cancel REF")),
     ("language", N_("Language: English, Español, Deutsch")),
     ("support", N_("Write to the FlyO team")),
+    ("deleteme", N_("Delete your data from FlyO")),
     ("help", N_("What FlyO can do")),
 ]
 
@@ -101,7 +102,19 @@ def build_application(settings: Settings, services: Services, *, with_updater: b
 
 
 def register_handlers(app: FlyOApplication) -> None:
-    from handlers import admin, dashboard, flight_ops, language, mybookings, ops, profile, stats, support, tickets
+    from handlers import (
+        admin,
+        dashboard,
+        deleteme,
+        flight_ops,
+        language,
+        mybookings,
+        ops,
+        profile,
+        stats,
+        support,
+        tickets,
+    )
 
     ops.register(app)  # group -1: flood control and blocked-chat tracking before any handler
     private = filters.ChatType.PRIVATE
@@ -121,6 +134,7 @@ def register_handlers(app: FlyOApplication) -> None:
     app.add_handler(CallbackQueryHandler(mybookings.on_callback, pattern=mybookings.PATTERN))
     app.add_handler(CallbackQueryHandler(profile.on_callback, pattern=profile.PATTERN))  # "*:pf?:…"
     language.register(app)  # /language and its "*:lng:…" buttons
+    deleteme.register(app)  # /deleteme and its "*:dm?:…" card
     app.add_handler(CallbackQueryHandler(router.on_callback))
     # Typed text: first a /profile edit's answer, if one is pending (it then stops the update), else the router,
     # one group later (a filter cannot read the database, so the check is the handler's own).

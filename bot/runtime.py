@@ -21,8 +21,10 @@ from bot import jobs
 from bot.app import build_application
 from bot.db import open_database
 from bot.notify import TelegramChatSender
+from core import crypto
 from core.clock import Clock
 from core.config import ConfigError, Settings
+from core.data_keys import ring_for
 from core.database import Database
 from miniapp import routes as mini_apps
 from repos.flights import AircraftRepo, AirportRepo, FlightRepo
@@ -33,6 +35,7 @@ from services.cancellations import Cancellations
 from services.connections import ConnectionSearch
 from services.context import Services
 from services.conversations import ConversationStore
+from services.erasure import Erasure
 from services.flight_actions import FlightOps
 from services.flight_status import FlightStatusService
 from services.flights import FlightSearch
@@ -166,6 +169,7 @@ async def build_services(settings: Settings, database: Database, clock: Clock | 
                                       settings.TWILIO_FROM, settings.TWILIO_API_URL)
     tickets = TicketService(clock, reference, notifications)
     notifications.documents = tickets  # e-ticket files, drawn when their outbox row is delivered
+    travellers = TravellerService(clock)
     services = Services(
         settings=settings, clock=clock, database=database, tickets=tickets,
         conversations=ConversationStore(clock, cache_size=conversation_cache_size(settings)),
@@ -176,7 +180,7 @@ async def build_services(settings: Settings, database: Database, clock: Clock | 
         bookings=BookingService(clock, seats, booking_rules(settings)),
         reference=reference,
         notifications=notifications,
-        travellers=TravellerService(clock),
+        travellers=travellers,
         started_monotonic=time.monotonic(),
         on_webhook_event=count_webhook_event,  # WEBHOOK_EVENTS counts what the Stripe webhook reports
     )
@@ -216,6 +220,9 @@ async def build_services(settings: Settings, database: Database, clock: Clock | 
         services.telegram_inbox = TelegramInbox(clock, settings.TELEGRAM_UPDATE_LEASE_SECONDS)
     services.sweeper.finish_rebookings = services.rebooking.finish_interrupted
     services.sweeper.refund_unanswered = services.rebooking.refund_unanswered
+    services.erasure = Erasure(clock, services.bookings, seats, travellers, services.conversations,
+                               services.payments, retention_days=settings.PERSONAL_DATA_RETENTION_DAYS)
+    services.sweeper.redact_personal_data = services.erasure.sweep
     feed = build_status_feed(settings)
     if feed is not None:
         status = services.flight_status
@@ -240,6 +247,8 @@ def create_web_app(settings: Settings, *, clock: Clock | None = None, seed: bool
         # Settings from the environment already refuse this; settings built in code get the same answer.
         raise ConfigError("Invalid configuration: DEMO_PAYMENTS is only for the terminal chat "
                           "(`python -m bot console`), never on a real Bot API")
+    # The key ring before anything starts: with MONGODB_URI and no DATA_ENCRYPTION_KEYS this refuses (ConfigError).
+    crypto.install(ring_for(settings))
     app = web.Application(client_max_size=1024 * 1024, middlewares=[metrics.count_responses])
     app[SETTINGS] = settings
     app.add_routes(health.routes)

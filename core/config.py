@@ -18,6 +18,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from core.crypto import parse_keys
+
 
 class ConfigError(Exception):
     """A setting is missing or malformed; the message names the variable and is shown as is."""
@@ -70,6 +72,10 @@ class Settings(BaseSettings):
     MONGODB_URI: SecretStr | None = None
     MONGODB_DB: str = "flyo"
     DATA_DIR: Path = Path("./var")
+    # Keys that encrypt birth dates and document numbers at rest (core.crypto), comma-separated: the first
+    # encrypts, all decrypt (rotation: docs/operations.md). Empty: a key made once in DATA_DIR with the embedded
+    # database; with MONGODB_URI FlyO refuses to start without it (replicas must share the key).
+    DATA_ENCRYPTION_KEYS: SecretStr | None = None
 
     HTTP_HOST: str = "127.0.0.1"
     HTTP_PORT: int = Field(default=8080, ge=0, le=65535)
@@ -121,6 +127,9 @@ class Settings(BaseSettings):
     MAX_PENDING_BOOKINGS_PER_USER: int = Field(default=2, ge=1, le=50)
     MAX_HELD_SEATS_PER_FLIGHT: int = Field(default=9, ge=1, le=50)  # per user per flight
     SWEEP_INTERVAL_SECONDS: int = Field(default=60, ge=1, le=3600)
+    # Days after a booking's last flight departed until the sweep removes its passengers' personal details
+    # (names, birth dates, documents, e-mail, phone); what accounting needs stays (services.erasure).
+    PERSONAL_DATA_RETENTION_DAYS: int = Field(default=90, ge=1, le=3650)
     # the in-process worker that applies stored Stripe events; off only to test that a stored event survives
     INBOX_WORKER_ENABLED: bool = True
 
@@ -169,11 +178,18 @@ class Settings(BaseSettings):
     @field_validator("TELEGRAM_BOT_TOKEN", "STRIPE_SECRET_KEY", "SENDGRID_API_KEY", "MONGODB_URI",
                      "STRIPE_WEBHOOK_SECRET", "TELEGRAM_WEBHOOK_SECRET", "AMADEUS_CLIENT_SECRET",
                      "METRICS_TOKEN", "CONVERSATION_CACHE_SIZE", "SEAT_COUNT_CACHE", "TWILIO_AUTH_TOKEN",
-                     "FLOOD_SHARED", mode="before")
+                     "FLOOD_SHARED", "DATA_ENCRYPTION_KEYS", mode="before")
     @classmethod
     def _empty_is_unset(cls, raw: object) -> object:
         # An empty variable in .env or docker-compose means "not configured", not "configured as ''".
         return None if isinstance(raw, str) and not raw.strip() else raw
+
+    @field_validator("DATA_ENCRYPTION_KEYS")
+    @classmethod
+    def _check_data_keys(cls, raw: SecretStr | None) -> SecretStr | None:
+        if raw is not None:
+            parse_keys(raw.get_secret_value())  # a malformed key stops start-up, not the first booking's save
+        return raw
 
     @field_validator("AMADEUS_API_URL")
     @classmethod
@@ -322,6 +338,10 @@ class Settings(BaseSettings):
         return _secret_value(self.SENDGRID_API_KEY)
 
     @property
+    def data_encryption_keys(self) -> str:
+        return _secret_value(self.DATA_ENCRYPTION_KEYS)
+
+    @property
     def sms_configured(self) -> bool:
         return bool(self.TWILIO_ACCOUNT_SID and self.twilio_token and self.TWILIO_FROM)
 
@@ -346,8 +366,8 @@ def load_settings(**overrides: object) -> Settings:
         first = exc.errors()[0]
         name = ".".join(str(p) for p in first["loc"])
         given = first.get("input")
-        shown = "" if not name or name.endswith(("TOKEN", "KEY", "SECRET", "URI")) or isinstance(given, dict) \
-            else f" (got {given!r})"
+        secret = name.endswith(("TOKEN", "KEY", "KEYS", "SECRET", "URI"))
+        shown = "" if not name or secret or isinstance(given, dict) else f" (got {given!r})"
         message = str(first["msg"]).removeprefix("Value error, ")
         if not name:  # a rule across settings: the message names them
             raise ConfigError(f"Invalid configuration: {message}") from None

@@ -93,7 +93,8 @@ async def booking_details(turn: Turn, args: list[str]) -> None:
         f"Traveller {b.user_id} (chat {b.chat_id}) · {esc(b.email)}",
         f"{money(b.price.fare_per_passenger, b.price.currency)} × "
         f"{b.price.passengers} = {money(b.price.total, b.price.currency)}",
-        "Passengers: " + "; ".join(f"{esc(p.full_name)} ({p.birth_date})" for p in b.passengers),
+        "Passengers: " + "; ".join(f"{esc(p.full_name)} ({p.birth_date or 'personal details removed'})"
+                                   for p in b.passengers),
         f"Payment: attempt {b.payment.attempt}, {b.payment.status}"
         + (f", intent {esc(b.payment.payment_intent_id)}" if b.payment.payment_intent_id else "")
         + (f", refund {esc(b.payment.refund_id)}" if b.payment.refund_id else ""),

@@ -26,12 +26,13 @@ HELP = N_(
     "• /cancel — stop the current booking; <code>/cancel REF</code> cancels booking REF\n"
     "• /help — this message"
 )
+DELETEME_HELP = N_("• /deleteme — delete your data from FlyO (you are asked first)")
 LANGUAGE_HELP = N_("• /language — English, Español or Deutsch")
 
 
 def help_text() -> str:
-    """/help in the traveller's language, the /language line last."""
-    return _(HELP) + "\n" + _(LANGUAGE_HELP)
+    """/help in the traveller's language, the /language and /deleteme lines last."""
+    return _(HELP) + "\n" + _(LANGUAGE_HELP) + "\n" + _(DELETEME_HELP)
 
 
 ADMIN_HELP = ("\n\nAdmin: /booking REF · /resend REF · /cancel REF [reason] [-- message to the traveller] · "

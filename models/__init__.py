@@ -17,6 +17,7 @@ from models.cancel_request import CancelRequest
 from models.chat_status import ChatStatus
 from models.conversation import Conversation
 from models.daily_counter import DailyCounter
+from models.erase_request import EraseRequest
 from models.flight import Flight, FlightSnapshot
 from models.flight_action import FlightActionRequest
 from models.flight_status import FlightState, FlightStatusEvent, FlightStatusKind
@@ -44,6 +45,7 @@ ALL_DOCUMENTS: list[type] = [
     DailyCounter,
     AirlineOrder,
     CancelRequest,
+    EraseRequest,
     SavedTraveller,
     TravellerContact,
     TicketCounter,
@@ -68,6 +70,7 @@ __all__ = [
     "CabinLayout",
     "CancelRequest",
     "Conversation",
+    "EraseRequest",
     "Flight",
     "FlightActionRequest",
     "FlightSnapshot",

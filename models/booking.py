@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from beanie import Document
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
 from models.flight import FlightSnapshot
+from models.sealed import SEALED_ENCODERS, SealedDate, SealedText
 
 
 class BookingStatus(StrEnum):
@@ -43,11 +44,16 @@ class BookingFlag(StrEnum):
 
 
 class Passenger(BaseModel):
+    """One traveller of a booking. Birth date and document are encrypted in the database (models.sealed); all of
+    it but `on_lap` is removed once the trip is over and the retention has passed (`Booking.redacted_ms`)."""
+
+    model_config = ConfigDict(validate_assignment=True)  # a value assigned later is sealed on the next save too
+
     full_name: str
-    birth_date: date
+    birth_date: SealedDate | None  # None only once redacted
     email: str | None = None
     phone: str | None = None
-    document_number: str | None = None
+    document_number: SealedText | None = None
     on_lap: bool = False  # an infant (under 2) on an adult's lap: no seat, the infant fare (services.infants)
 
 
@@ -160,6 +166,11 @@ class Booking(Document):
     tickets: TicketIssue | None = None  # e-ticket numbers, from the first e-ticket delivery on
     rebooking: RebookClaim | None = None  # moving off a disrupted flight (services.rebooking); None when not
     refund_due: PartRefund | None = None  # a partial refund owed and not yet settled (services.payments)
+    # Personal details removed (names, birth dates, documents, e-mail, phone: services.erasure), by the retention
+    # sweep or the traveller's /deleteme; set by the one conditional update that removes them.
+    redacted_ms: int | None = None
+    # /deleteme while this trip was still ahead: its details go as soon as the trip is over, not after the retention.
+    erase_requested_ms: int | None = None
 
     # The shape before itineraries, read (never written) so old documents load: Beanie fetches only the fields
     # a model declares, so they must be declared to reach the migration below.
@@ -199,6 +210,7 @@ class Booking(Document):
 
     class Settings:
         name = "bookings"
+        bson_encoders = SEALED_ENCODERS
         indexes = [
             IndexModel([("reference", ASCENDING)], unique=True),
             IndexModel([("user_id", ASCENDING), ("created_at", DESCENDING)]),
@@ -210,6 +222,8 @@ class Booking(Document):
             IndexModel([("status", ASCENDING)]),
             IndexModel([("user_id", ASCENDING)]),
             IndexModel([("rebooking.started_ms", ASCENDING)]),
+            IndexModel([("departs_ms", ASCENDING)]),  # the retention sweep's (services.erasure)
+            IndexModel([("return_departs_ms", ASCENDING)]),
         ]
 
 

@@ -10,6 +10,8 @@ from beanie import Document
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pymongo import ASCENDING, IndexModel
 
+from models.sealed import open_draft
+
 
 class Step(StrEnum):
     """Where a chat is in the booking flow. The values are stored in MongoDB: never rename them."""
@@ -188,6 +190,12 @@ class Conversation(Document):
     # a stored update handled again after its process died is answered again, not applied twice (handlers.replay).
     applied_updates: list[int] = []
     last_turn: dict[str, Any] = {}
+
+    @field_validator("draft", mode="before")
+    @classmethod
+    def _open_draft(cls, value: object) -> object:
+        """Birth dates and documents are stored sealed (repos.conversations seals them): plain in memory."""
+        return open_draft(value) if isinstance(value, dict) else value
 
     @field_validator("step", mode="before")
     @classmethod

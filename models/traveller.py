@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import ClassVar
 
 from beanie import Document
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from pymongo import ASCENDING, IndexModel
+
+from models.sealed import SEALED_ENCODERS, SealedDate, SealedText
 
 
 class SavedTraveller(Document):
     """A person the user booked for, offered on the next booking. One per (user, name + birth date): `key`."""
 
     user_id: int
-    key: str  # "<user_id>:<folded name>:<birth date>" (services.travellers.traveller_key): unique
+    key: str  # "<user_id>:<folded name>:<keyed hash of the birth date>" (services.travellers.traveller_key): unique
+    model_config = ConfigDict(validate_assignment=True)  # an edit's new birth date is sealed like the first
+
     full_name: str
-    birth_date: date
-    document_number: str | None = None
+    birth_date: SealedDate  # encrypted in the database (models.sealed), like the document
+    document_number: SealedText | None = None
     is_self: bool = False  # the user themself: "Ada Lovelace (you)"
     created_ms: int = 0
     updated_ms: int = 0
@@ -25,6 +28,7 @@ class SavedTraveller(Document):
 
     class Settings:
         name = "saved_travellers"
+        bson_encoders = SEALED_ENCODERS
         # Single-field indexes only: the unique key carries the user id (nx-27017 scans compound indexes).
         indexes: ClassVar[list[IndexModel]] = [IndexModel([("key", ASCENDING)], unique=True),
                                                IndexModel([("user_id", ASCENDING)])]
@@ -38,7 +42,7 @@ class PendingEdit(BaseModel):
     field: str  # "name", "dob" or "doc"
     rev: int
     full_name: str | None = None
-    birth_date: str | None = None  # ISO
+    birth_date: SealedText | None = None  # ISO; encrypted in the database like the traveller's own
 
 
 class TravellerContact(Document):
@@ -52,4 +56,5 @@ class TravellerContact(Document):
 
     class Settings:
         name = "traveller_contacts"
+        bson_encoders = SEALED_ENCODERS
         indexes: ClassVar[list[IndexModel]] = [IndexModel([("user_id", ASCENDING)], unique=True)]

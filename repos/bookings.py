@@ -28,6 +28,7 @@ from models.booking import (
     TicketIssue,
 )
 from models.ops import PaymentAttempt
+from models.sealed import to_db
 from repos.base import collection, object_id
 
 
@@ -222,7 +223,7 @@ class BookingRepo:
         written whole (nx-27017 ignores positional array updates); a cancelled booking is left alone."""
         changed = await collection(Booking).update_one(
             {"_id": booking.id, "status": {"$ne": BookingStatus.CANCELLED}},
-            {"$set": {"email": email, "passengers": [p.model_dump(mode="json") for p in passengers],
+            {"$set": {"email": email, "passengers": [to_db(p) for p in passengers],  # documents encrypted
                       "updated_ms": now_ms}})
         return changed.matched_count == 1
 

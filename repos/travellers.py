@@ -16,6 +16,7 @@ from pymongo import UpdateOne
 from pymongo.errors import DuplicateKeyError
 
 from models.conversation import Conversation
+from models.sealed import seal_draft, seal_text, to_db
 from models.traveller import PendingEdit, SavedTraveller, TravellerContact
 from repos.base import collection, insert_each_once, object_id
 
@@ -50,14 +51,15 @@ class TravellerRepo:
         return await insert_each_once(travellers)
 
     async def touch_keys(self, updates: Sequence[tuple[str, dict[str, Any]]]) -> None:
-        """Plain fields of saved travellers by key, in one bulk write (never the birth date: see above)."""
+        """Fields of saved travellers by key, in one bulk write (never the birth date: see above); a document
+        number is stored encrypted (models.sealed)."""
         if updates:
             await collection(SavedTraveller).bulk_write(
-                [UpdateOne({"key": key}, {"$set": fields}) for key, fields in updates], ordered=False)
+                [UpdateOne({"key": key}, {"$set": _sealed(fields)}) for key, fields in updates], ordered=False)
 
     async def touch(self, traveller_id: PydanticObjectId, fields: dict[str, Any]) -> None:
-        """Plain fields of a saved traveller (never the birth date: nx-27017 `$set`s a date as a string)."""
-        await collection(SavedTraveller).update_one({"_id": traveller_id}, {"$set": fields})
+        """Fields of a saved traveller (never the birth date: nx-27017 `$set`s a date as a string)."""
+        await collection(SavedTraveller).update_one({"_id": traveller_id}, {"$set": _sealed(fields)})
 
     async def replace(self, traveller: SavedTraveller) -> bool:
         """The whole document (an edit may change the birth date); False when its new name and birth date are
@@ -85,7 +87,7 @@ class TravellerRepo:
         await collection(TravellerContact).update_one({"user_id": user_id}, {"$set": fields}, upsert=True)
 
     async def set_pending(self, user_id: int, pending: PendingEdit | None) -> None:
-        value = pending.model_dump() if pending is not None else None
+        value = to_db(pending) if pending is not None else None  # its birth date encrypted
         await collection(TravellerContact).update_one({"user_id": user_id}, {"$set": {"pending_edit": value}},
                                                       upsert=True)
 
@@ -105,5 +107,11 @@ class TravellerRepo:
         of another replica that read the old draft is redone); False otherwise."""
         result = await collection(Conversation).update_one(
             {"_id": conversation.id, "rev": conversation.rev},
-            {"$set": {"draft": draft, "rev": conversation.rev + 1, "updated_ms": now_ms}})
+            {"$set": {"draft": seal_draft(draft), "rev": conversation.rev + 1, "updated_ms": now_ms}})
         return result.matched_count == 1
+
+
+def _sealed(fields: dict[str, Any]) -> dict[str, Any]:
+    """`fields` with a document number encrypted, as SavedTraveller stores it (its birth date is never `$set`)."""
+    number = fields.get("document_number")
+    return {**fields, "document_number": seal_text(number)} if isinstance(number, str) else fields

@@ -91,6 +91,8 @@ def travelers_of(booking: Booking) -> list[OrderTraveler]:
     """Each passenger's name and date of birth; the booking's contact e-mail and phone on the first."""
     result = []
     for index, passenger in enumerate(booking.passengers):
+        if passenger.birth_date is None:  # only a booking whose trip is over is redacted: never ordered then
+            raise ValueError(f"booking {booking.reference} has no personal details left to order with")
         first, _sep, last = passenger.full_name.strip().rpartition(" ")
         first, last = (first, last) if first else (last, last)
         result.append(OrderTraveler(first, last, passenger.birth_date,

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from services.cancellations import Cancellations
     from services.connections import ConnectionSearch
     from services.conversations import ConversationStore
+    from services.erasure import Erasure
     from services.flight_actions import FlightOps
     from services.flight_status import FlightStatusService
     from services.flights import FlightSearch
@@ -55,6 +56,7 @@ class Services:
     rebooking: Rebooking | None = None  # a disrupted flight's choice: another flight, or a full refund
     tickets: TicketService | None = None  # e-ticket PDF and calendar file (/ticket, the confirmation's attachments)
     telegram_inbox: TelegramInbox | None = None  # webhook mode: updates stored before they are answered
+    erasure: Erasure | None = None  # /deleteme and the personal data retention (services.erasure)
     flood_gate: Gate | None = None  # set by bot.runtime: this process's window, or the replicas' shared one
     webhook_secret: str = ""  # STRIPE_WEBHOOK_SECRET, or a per-process secret in demo mode
     started_monotonic: float = 0.0

@@ -149,7 +149,10 @@ class NotificationService:
                          reference=reference)
 
     async def enqueue_all(self, notes: Sequence[Notification]) -> int:
-        """Queue each row once per key, all in one write; returns how many were new (a replay queues none)."""
+        """Queue each row once per key, all in one write; returns how many were new (a replay queues none). An
+        e-mail or text without an address is dropped: a booking whose personal details were removed has none
+        (services.erasure), and the chat still hears of it."""
+        notes = [n for n in notes if n.channel not in ("email", "sms") or n.payload.get("to")]
         queued = await self.repo.enqueue_all(notes)
         if queued:
             self._wake.kick()

@@ -50,6 +50,7 @@ class SweepReport:
     disruption_refunds: int = 0  # bookings on a cancelled flight refunded for want of a choice
     updates_recovered: int = 0  # webhook updates whose process died before handling them (services.telegram_inbox)
     flood_windows_forgotten: int = 0  # users quiet for a whole flood window (services.flood, shared)
+    personal_data_redacted: int = 0  # bookings past PERSONAL_DATA_RETENTION_DAYS, or erased (services.erasure)
 
 
 async def _nothing_to_flush() -> int:
@@ -83,6 +84,7 @@ class Sweeper:
         self.recover_updates: Callable[[], Awaitable[int]] = _nothing_to_flush  # webhook mode (services.telegram_inbox)
         self.poll_status_feed: Callable[[], Awaitable[int]] = _nothing_to_flush  # FLIGHT_STATUS_FEED
         self.forget_flood_windows: Callable[[], Awaitable[int]] = _nothing_to_flush  # services.flood, replicas
+        self.redact_personal_data: Callable[[], Awaitable[int]] = _nothing_to_flush  # services.erasure
         self.flight_state: Callable[[str], Awaitable[FlightState | None]] = _no_state  # reminders tell the latest
 
     async def run(self) -> SweepReport:
@@ -103,6 +105,7 @@ class Sweeper:
         report.notifications_sent = await self.notifications.deliver_due()
         report.counted_searches = await self.flush_counters()
         report.flood_windows_forgotten = await self.forget_flood_windows()
+        report.personal_data_redacted = await self.redact_personal_data()
         return report
 
     async def expire_unpaid(self) -> int:

@@ -18,6 +18,7 @@ from datetime import date
 from typing import Any
 
 from core.clock import Clock
+from core.crypto import ring
 from models.booking import Passenger
 from models.conversation import Conversation
 from models.traveller import PendingEdit, SavedTraveller
@@ -38,10 +39,11 @@ class SavedBefore:
 
 
 def traveller_key(user_id: int, full_name: str, birth_date: date) -> str:
-    """One person per user however the name was typed: case, accents and spacing folded."""
+    """One person per user however the name was typed: case, accents and spacing folded. The birth date goes in
+    as a keyed hash (core.crypto), not as itself: it is encrypted everywhere else. `rotate-keys` re-keys it."""
     folded = unicodedata.normalize("NFKD", " ".join(full_name.split())).casefold()
     plain = "".join(c for c in folded if not unicodedata.combining(c))
-    return f"{user_id}:{plain}:{birth_date.isoformat()}"
+    return f"{user_id}:{plain}:{ring().fingerprint(birth_date.isoformat())}"
 
 
 class TravellerService:
@@ -76,16 +78,18 @@ class TravellerService:
         if known is None:
             saved = await self.repo.list_for(user_id)
             known = SavedBefore(len(saved), any(t.is_self for t in saved))
-        people = [(traveller_key(user_id, p.full_name, p.birth_date), p) for p in passengers]
+        # (a passenger without a birth date is one of a redacted booking's: never a new booking's, nothing to save)
+        people = [(traveller_key(user_id, p.full_name, born), p, born) for p in passengers
+                  if (born := p.birth_date) is not None]
         is_self = [index == 0 and not known.has_self for index in range(len(people))]
-        fresh = [SavedTraveller(user_id=user_id, key=key, full_name=p.full_name, birth_date=p.birth_date,
+        fresh = [SavedTraveller(user_id=user_id, key=key, full_name=p.full_name, birth_date=born,
                                 document_number=p.document_number, is_self=me, created_ms=now, updated_ms=now,
                                 used_ms=now)
-                 for (key, p), me in zip(people, is_self, strict=True)]
+                 for (key, p, born), me in zip(people, is_self, strict=True)]
         existed = await self.repo.insert_new(fresh)  # indexes of the people saved before
         updates: builtins.list[tuple[str, dict[str, Any]]] = []
         for index in existed:
-            key, passenger = people[index]
+            key, passenger, _born = people[index]
             fields: dict[str, Any] = {"full_name": passenger.full_name, "updated_ms": now, "used_ms": now}
             if passenger.document_number:  # a booking without one keeps the saved one
                 fields["document_number"] = passenger.document_number

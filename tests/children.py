@@ -11,7 +11,7 @@ from typing import Any
 
 import aiohttp
 
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, TEST_DATA_KEY
 
 OURS = ("TELEGRAM_", "STRIPE_", "MONGODB_", "SENDGRID_", "TWILIO_", "FLIGHT_")
 
@@ -22,7 +22,7 @@ def start_flyo(telegram: Any, mongo_uri: str, db_name: str, data_dir: Path, port
     env = {k: v for k, v in os.environ.items() if not k.startswith(OURS)}
     env.update({"TELEGRAM_BOT_TOKEN": telegram.token, "TELEGRAM_API_URL": telegram.api_root, "MONGODB_URI": mongo_uri,
                 "MONGODB_DB": db_name, "DATA_DIR": str(data_dir), "HTTP_PORT": str(port), "LOG_LEVEL": "WARNING",
-                **settings})
+                "DATA_ENCRYPTION_KEYS": TEST_DATA_KEY, **settings})
     return subprocess.Popen([sys.executable, "-m", "bot"], cwd=REPO_ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 

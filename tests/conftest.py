@@ -19,6 +19,9 @@ from models import ALL_DOCUMENTS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = REPO_ROOT.parent / "shared" / "fixtures"
+# The data encryption key of every FlyO a test starts (tests.harness, tests.children) and of the test process's own
+# reads: replicas of one test share it, as DATA_ENCRYPTION_KEYS makes them share it in production.
+TEST_DATA_KEY = "Zmx5by10ZXN0LWRhdGEta2V5LTMyLWJ5dGVzLWxvbmc="
 
 
 # ---- network guard -----------------------------------------------------------------------------
@@ -72,6 +75,14 @@ def _no_internet() -> Iterator[None]:
     socket.socket.connect = _real_connect  # type: ignore[method-assign]
     socket.socket.connect_ex = _real_connect_ex  # type: ignore[method-assign]
     socket.getaddrinfo = _real_getaddrinfo
+
+
+@pytest.fixture(autouse=True)
+def _data_key_ring() -> None:
+    """The test process reads and writes personal data under the key its FlyOs use (a test may install another)."""
+    from core import crypto
+
+    crypto.install(crypto.KeyRing.from_text(TEST_DATA_KEY))
 
 
 @pytest.fixture(autouse=True)

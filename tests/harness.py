@@ -18,6 +18,7 @@ from core.config import Settings
 from core.database import Database
 from models import ALL_DOCUMENTS
 from services.context import Services
+from tests.conftest import TEST_DATA_KEY
 from tests.fakes.telegram import FakeTelegram
 from webhooks.keys import SERVICES, TELEGRAM
 
@@ -51,6 +52,7 @@ def make_settings(telegram: FakeTelegram, data_dir: Path, mongo_uri: str = "", *
         # As with the embedded database in production (tests share one server through MONGODB_URI, where the
         # cache would be off by default): every save still checks the revision.
         "CONVERSATION_CACHE_SIZE": 512, "SEAT_COUNT_CACHE": True,
+        "DATA_ENCRYPTION_KEYS": TEST_DATA_KEY,  # None: the embedded database's own key file, as `make run` has
     }
     values.update(overrides)
     return Settings(**values)

@@ -93,7 +93,9 @@ def lap_infants_by_adult(booking: Booking) -> dict[int, int]:
     infants = [i for i, p in enumerate(booking.passengers) if p.on_lap]
     first_day = min(as_utc(s.flight.departs_at).date() for s in booking.segments)
     seated = [i for i, p in enumerate(booking.passengers) if not p.on_lap]
-    adults = [i for i in seated if is_adult(booking.passengers[i].birth_date, first_day)] or seated
+    # A redacted booking (services.erasure) has no birth dates left: its seated passengers count as adults.
+    adults = [i for i in seated if (born := booking.passengers[i].birth_date) is None or is_adult(born, first_day)] \
+        or seated
     return dict(zip(adults, infants, strict=False))
 
 

@@ -58,6 +58,9 @@ def ics_name(booking: Booking) -> str:
 
 def why_no_ticket(booking: Booking) -> str | None:
     """None when the booking can have an e-ticket; else the reason, in the traveller's words."""
+    if booking.redacted_ms is not None:  # services.erasure: the trip is over and the names are gone
+        return _("The trip of booking {reference} is over and its personal details were removed, so it has no "
+                 "e-ticket any more.").format(reference=booking.reference)
     if booking.status == BookingStatus.CONFIRMED:
         return None
     if booking.status == BookingStatus.CANCELLED:

@@ -13,7 +13,7 @@ import pytest
 
 from bot.db import free_port
 from core.database import Database
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, TEST_DATA_KEY
 from tests.flows import free_seats, pick_first_fare, search_one_line, travel_day
 
 pytestmark = pytest.mark.slow  # starts `python -m bot` as a child process, kills it, starts another
@@ -24,6 +24,7 @@ def _start_bot(telegram: Any, mongo_uri: str, db_name: str, data_dir: Path) -> s
     env.update({
         "TELEGRAM_BOT_TOKEN": telegram.token, "TELEGRAM_API_URL": telegram.api_root, "MONGODB_URI": mongo_uri,
         "MONGODB_DB": db_name, "DATA_DIR": str(data_dir), "HTTP_PORT": str(free_port()), "LOG_LEVEL": "WARNING",
+        "DATA_ENCRYPTION_KEYS": TEST_DATA_KEY,
     })
     return subprocess.Popen([sys.executable, "-m", "bot"], cwd=REPO_ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -27,7 +27,7 @@ async def test_bot_commands_are_registered_at_startup(bot: Any) -> None:
     assert calls, "setMyCommands was not called in post_init"
     default = [c for c in calls if not c.params.get("language_code")]
     names = [c["command"] for c in default[-1].params["commands"]]
-    assert names == ["search", "mybookings", "ticket", "profile", "cancel", "language", "support", "help"]
+    assert names == ["search", "mybookings", "ticket", "profile", "cancel", "language", "support", "deleteme", "help"]
     # The same menu in every other language FlyO speaks, for Telegram to show users of that language.
     from core.i18n import available_locales
 

@@ -15,13 +15,14 @@ from pymongo import AsyncMongoClient
 
 from bot.db import free_port
 from core.config import Settings
+from core.crypto import generate_key, parse_keys
 from core.database import Database
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, TEST_DATA_KEY
 
 
-def _run_flyo(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def _run_flyo(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if k not in Settings.model_fields}
-    return subprocess.run([sys.executable, "-m", "bot"], cwd=REPO_ROOT, env=clean | env, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=REPO_ROOT, env=clean | env, capture_output=True,
                           text=True, timeout=60)
 
 
@@ -47,6 +48,29 @@ def test_stripe_key_without_webhook_secret_exits_2_naming_the_secret(tmp_path: P
     assert "STRIPE_WEBHOOK_SECRET" in line and "sk_test_51abc" not in line
 
 
+def test_mongodb_uri_without_a_data_key_exits_2_saying_how_to_make_one(tmp_path: Path) -> None:
+    """Replicas share the database: each making a key of its own would leave each unable to read the others'."""
+    env = {"TELEGRAM_BOT_TOKEN": "123456:AAH-token", "MONGODB_URI": "mongodb://127.0.0.1:9/", "DATA_DIR": str(tmp_path)}
+    for command in ([], ["rotate-keys"]):
+        result = _run_flyo(env, *command)
+        line = _one_line(result)
+        assert "DATA_ENCRYPTION_KEYS is not set" in line and "python -m bot new-key" in line, line
+    assert not (tmp_path / "data-encryption.key").exists() and not (tmp_path / "mongo").exists()  # nothing started
+
+
+def test_a_malformed_data_key_exits_2_without_showing_the_keys(tmp_path: Path) -> None:
+    good, bad = generate_key(), "c2hvcnQ-a2V5"
+    result = _run_flyo({"TELEGRAM_BOT_TOKEN": "123456:AAH-token", "DATA_ENCRYPTION_KEYS": f"{good},{bad}",
+                        "DATA_DIR": str(tmp_path)})
+    line = _one_line(result)
+    assert line.startswith("flyo: Invalid setting DATA_ENCRYPTION_KEYS: key 2 of DATA_ENCRYPTION_KEYS is not 32 bytes")
+    assert good not in line and bad not in line
+    assert not list(tmp_path.iterdir())
+    made = subprocess.run([sys.executable, "-m", "bot", "new-key"], cwd=REPO_ROOT, capture_output=True, text=True,
+                          timeout=60, env=os.environ | {"DATA_ENCRYPTION_KEYS": bad})
+    assert made.returncode == 0 and parse_keys(made.stdout.strip())  # the hint works even while the key is bad
+
+
 async def test_a_token_telegram_rejects_is_not_printed(telegram: Any, inventory_db: Database, mongo_uri: str,
                                                         tmp_path: Path) -> None:
     """PTB's InvalidToken says "The token `…` was rejected": FlyO prints that line without the token."""
@@ -61,6 +85,7 @@ async def test_a_token_telegram_rejects_is_not_printed(telegram: Any, inventory_
         env = {k: v for k, v in os.environ.items() if k not in Settings.model_fields} | {
             "TELEGRAM_BOT_TOKEN": token, "TELEGRAM_API_URL": telegram.api_root, "MONGODB_URI": mongo_uri,
             "MONGODB_DB": db_name, "DATA_DIR": str(tmp_path), "HTTP_PORT": str(free_port()),
+            "DATA_ENCRYPTION_KEYS": TEST_DATA_KEY,
         }
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", cwd=REPO_ROOT, env=env,
