@@ -18,8 +18,10 @@ class TelegramUpdateRepo:
         return True
 
     async def finish(self, update_id: int) -> None:
+        """Done: only the id is kept (for a day, to drop a redelivery); what the traveller typed — a birth date, a
+        passport number — goes at once, in the same write."""
         await collection(TelegramUpdateRow).update_one({"update_id": update_id, "done": False},
-                                                      {"$set": {"done": True}})
+                                                      {"$set": {"done": True, "body": {}}})
 
     async def renew(self, update_ids: list[int], now_ms: int) -> int:
         """The leases of updates a live process holds start again (those done meanwhile are left alone)."""

@@ -64,6 +64,7 @@ async def test_stored_handled_and_done_and_a_redelivery_is_dropped(webhook_bot: 
     await asyncio.gather(post(webhook_bot, update), post(webhook_bot, update))
     await ada.assert_no_message(0.5)
     assert helps(ada) == 1 and (await row(910_001)).attempts == 1
+    assert (await row(910_001)).body == {}  # handled: what was typed is not kept, only the id
 
 
 async def test_an_update_whose_process_died_is_handled_by_the_next_sweep(webhook_bot: RunningBot) -> None:
