@@ -49,7 +49,8 @@ async def handled_again(bot: RunningBot, update: dict[str, Any]) -> None:
         row = await TelegramUpdateRow.find_one(TelegramUpdateRow.update_id == update_id)
         return row is not None and row.done
     await eventually(done, timeout=10)
-    await collection(TelegramUpdateRow).update_one({"update_id": update_id}, {"$set": {"done": False}})
+    # As the row was before the done mark (which also clears what was typed): the process died before it.
+    await collection(TelegramUpdateRow).update_one({"update_id": update_id}, {"$set": {"done": False, "body": update}})
     bot.clock.advance(timedelta(seconds=31))
     assert bot.services.sweeper is not None
     assert (await bot.services.sweeper.run()).updates_recovered == 1
