@@ -314,7 +314,15 @@ class Settings(BaseSettings):
 
     @property
     def public_url(self) -> str:
-        return (self.PUBLIC_URL or f"http://{self.HTTP_HOST}:{self.HTTP_PORT}").rstrip("/")
+        """Where travellers and Stripe reach FlyO: PUBLIC_URL; else the Telegram webhook's origin (public, and the
+        same on every replica — Stripe Checkout's return URLs are part of its idempotent request, so a replica
+        finishing another's payment link must ask for the same ones); else this process's own address."""
+        if self.PUBLIC_URL:
+            return self.PUBLIC_URL.rstrip("/")
+        if self.TELEGRAM_WEBHOOK_URL:
+            webhook = urlsplit(self.TELEGRAM_WEBHOOK_URL)
+            return f"{webhook.scheme}://{webhook.netloc}"
+        return f"http://{self.HTTP_HOST}:{self.HTTP_PORT}"
 
     @property
     def mongodb_uri(self) -> str:

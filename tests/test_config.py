@@ -150,3 +150,15 @@ def test_good_urls_load(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TELEGRAM_API_URL", "http://127.0.0.1:8081")
     settings = load_settings()
     assert settings.public_url == "https://flyo.example.com/bot"
+
+
+def test_replicas_without_public_url_share_the_webhooks_origin() -> None:
+    """Found by the replicas test: replicas on their own ports gave Stripe different return URLs under one
+    idempotency key, and Stripe refused the second. The Telegram webhook's origin is public and the same on all."""
+    webhook = "https://flyo.example.com/webhooks/telegram"
+    replicas = [Settings(TELEGRAM_WEBHOOK_URL=webhook, TELEGRAM_WEBHOOK_SECRET="s3cret", HTTP_PORT=port)
+                for port in (8081, 8082)]
+    assert {s.public_url for s in replicas} == {"https://flyo.example.com"}
+    assert Settings(TELEGRAM_WEBHOOK_URL=webhook, TELEGRAM_WEBHOOK_SECRET="s3cret",
+                    PUBLIC_URL="https://pay.example.com/").public_url == "https://pay.example.com"
+    assert Settings(HTTP_HOST="127.0.0.1", HTTP_PORT=8090).public_url == "http://127.0.0.1:8090"

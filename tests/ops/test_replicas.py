@@ -85,10 +85,9 @@ async def test_three_replicas_behind_a_proxy_one_killed_and_restarted(
                               TELEGRAM_UPDATE_LEASE_SECONDS="5", SWEEP_INTERVAL_SECONDS="1",
                               FLOOD_MAX_UPDATES=str(FLOOD_LIMIT), TELEGRAM_SEND_RATE="9",  # a little under a third each
                               STRIPE_SECRET_KEY="sk_test_flyo",
-                              STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET, STRIPE_API_URL=stripe.url,
-                              # one public address for all (Checkout's return URLs are in its idempotent request:
-                              # a replica finishing another's link must ask Stripe for exactly the same thing)
-                              PUBLIC_URL=url)
+                              STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET, STRIPE_API_URL=stripe.url)
+            # No PUBLIC_URL: the webhook's origin (the proxy) is every replica's public address, so a replica finishing
+            # another's payment link asks Stripe for the same return URLs under the same idempotency key.
 
         try:
             for i in range(REPLICAS):
