@@ -22,14 +22,14 @@ async def pick_first_fare(t: Any, cabin: str = "Economy", timeout: float = 5.0) 
     return await t.wait_for("Tap a seat", timeout=timeout)
 
 
-async def pick_seats_for_me(t: Any) -> Any:
+async def pick_seats_for_me(t: Any, timeout: float = 5.0) -> Any:
     await t.press("Pick for me")
-    return await t.wait_for("All seats picked")
+    return await t.wait_for("All seats picked", timeout=timeout)
 
 
-async def continue_from_seats(t: Any) -> Any:
+async def continue_from_seats(t: Any, timeout: float = 5.0) -> Any:
     await t.press("Continue")
-    return await t.wait_for("Passenger 1 of")
+    return await t.wait_for("Passenger 1 of", timeout=timeout)
 
 
 def free_seats(seat_map: Any) -> list[str]:
@@ -38,12 +38,13 @@ def free_seats(seat_map: Any) -> list[str]:
 
 
 async def to_passengers(t: Any, clock: Clock, pax: int = 1, origin: str = "LHR", destination: str = "JFK",
-                        days_ahead: int = 10) -> Any:
-    """One-line search → first economy fare → pick for me → continue: the first passenger question."""
-    await search_one_line(t, origin, destination, travel_day(clock, days_ahead), pax)
-    await pick_first_fare(t)
-    await pick_seats_for_me(t)
-    return await continue_from_seats(t)
+                        days_ahead: int = 10, timeout: float = 5.0) -> Any:
+    """One-line search → first economy fare → pick for me → continue: the first passenger question. `timeout`: how
+    long each answer may take (a crowd on busy cores, a replica's update waiting out a dead one's lease)."""
+    await search_one_line(t, origin, destination, travel_day(clock, days_ahead), pax, timeout=timeout)
+    await pick_first_fare(t, timeout=timeout)
+    await pick_seats_for_me(t, timeout=timeout)
+    return await continue_from_seats(t, timeout=timeout)
 
 
 async def guided_to_trip_question(t: Any, day: date, origin: str = "LHR", destination: str = "JFK") -> Any:
@@ -76,29 +77,30 @@ async def confirm_cancel(t: Any) -> Any:
     return card
 
 
-async def fill_passenger(t: Any, index: int, name: str, dob: str, email: str | None = None) -> None:
+async def fill_passenger(t: Any, index: int, name: str, dob: str, email: str | None = None,
+                         timeout: float = 5.0) -> None:
     await t.send(name)
-    await t.wait_for("Date of birth")
+    await t.wait_for("Date of birth", timeout=timeout)
     await t.send(dob)
     if index == 0:
-        await t.wait_for("E-mail address")
+        await t.wait_for("E-mail address", timeout=timeout)
         await t.send(email or "ada@example.com")
-        await t.wait_for("Phone number")
+        await t.wait_for("Phone number", timeout=timeout)
         await t.send("Skip")
-    await t.wait_for("Passport or ID")
+    await t.wait_for("Passport or ID", timeout=timeout)
     await t.press("Skip")
 
 
 async def book_to_review(t: Any, clock: Clock, pax: int = 1, origin: str = "LHR", destination: str = "JFK",
-                         days_ahead: int = 10) -> Any:
+                         days_ahead: int = 10, timeout: float = 5.0) -> Any:
     """One-line search → first economy fare → pick for me → passengers → the review screen."""
-    await to_passengers(t, clock, pax, origin, destination, days_ahead)
+    await to_passengers(t, clock, pax, origin, destination, days_ahead, timeout=timeout)
     names = ["Ada Lovelace", "Charles Babbage", "Mary Somerville", "Alan Turing", "Grace Hopper"]
     for i in range(pax):
         if i:
-            await t.wait_for(f"Passenger {i + 1} of")
-        await fill_passenger(t, i, names[i % len(names)], f"19{70 + i}-04-2{i}", "ada@example.com")
-    return await t.wait_for("Please review your booking")
+            await t.wait_for(f"Passenger {i + 1} of", timeout=timeout)
+        await fill_passenger(t, i, names[i % len(names)], f"19{70 + i}-04-2{i}", "ada@example.com", timeout=timeout)
+    return await t.wait_for("Please review your booking", timeout=timeout)
 
 
 async def drain_outbox(services: Any, timeout: float = 5.0) -> int:

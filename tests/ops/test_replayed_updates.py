@@ -22,7 +22,7 @@ from models import Booking
 from models.conversation import Conversation
 from models.telegram_update import TelegramUpdateRow
 from repos.base import collection
-from tests.flows import eventually, to_passengers
+from tests.flows import book_to_review, eventually, to_passengers
 from tests.harness import RunningBot, running_bot
 from tests.ops.test_telegram_webhook import SECRET
 from tests.paying import PayingBot, paying_bot
@@ -62,13 +62,18 @@ async def answer(t: Any, text: str, expect: str) -> dict[str, Any]:
     return update
 
 
+async def to_passport_question(t: Any, bot: RunningBot) -> dict[str, Any]:
+    """To the passport question (tests/flows.fill_passenger's answers, one by one); the phone's "Skip" update."""
+    await to_passengers(t, bot.clock)
+    for text, expect in (("Ada Lovelace", "Date of birth"), ("1970-04-20", "E-mail address"),
+                         ("ada@example.com", "Phone number")):
+        await answer(t, text, expect)
+    return await answer(t, "Skip", "Passport or ID")
+
+
 async def test_a_replayed_skip_sends_its_own_reply_again_and_skips_nothing(webhook_bot: RunningBot) -> None:
     t = webhook_bot.telegram.traveller(18_601)
-    await to_passengers(t, webhook_bot.clock)
-    await answer(t, "Ada Lovelace", "Date of birth")
-    await answer(t, "1970-04-20", "E-mail address")
-    await answer(t, "ada@example.com", "Phone number")
-    skip = await answer(t, "Skip", "Passport or ID")
+    skip = await to_passport_question(t, webhook_bot)
     before = await Conversation.find_one(Conversation.chat_id == 18_601)
 
     await handled_again(webhook_bot, skip)
@@ -84,10 +89,7 @@ async def test_a_replayed_skip_sends_its_own_reply_again_and_skips_nothing(webho
 
 async def test_a_replayed_press_shows_its_replies_not_a_toast(webhook_bot: RunningBot) -> None:
     t = webhook_bot.telegram.traveller(18_602)
-    await to_passengers(t, webhook_bot.clock)
-    for text, expect in (("Ada Lovelace", "Date of birth"), ("1970-04-20", "E-mail address"),
-                         ("ada@example.com", "Phone number"), ("Skip", "Passport or ID")):
-        await answer(t, text, expect)
+    await to_passport_question(t, webhook_bot)
     skip_passport = await t.press("Skip")
     review = await t.wait_for("Please review your booking")
 
@@ -120,12 +122,7 @@ async def test_a_replayed_confirm_makes_no_second_booking_or_link(inventory_db: 
 
 async def _confirm_twice(paying: PayingBot) -> None:
     t = paying.telegram.traveller(18_603)
-    await to_passengers(t, paying.bot.clock)
-    for text, expect in (("Ada Lovelace", "Date of birth"), ("1970-04-20", "E-mail address"),
-                         ("ada@example.com", "Phone number"), ("Skip", "Passport or ID")):
-        await answer(t, text, expect)
-    await t.press("Skip")
-    await t.wait_for("Please review your booking")
+    await book_to_review(t, paying.bot.clock)
     confirm = await t.press("Confirm and pay")
     link = await t.wait_for(lambda m: any(b.url for row in m.buttons for b in row))
     await handled_again(paying.bot, confirm)

@@ -15,8 +15,7 @@ import signal
 import subprocess
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +29,7 @@ from models import Booking, BookingStatus, SeatHold
 from models.telegram_update import TelegramUpdateRow
 from tests.children import healthy, start_flyo
 from tests.fakes.stripe import FakeStripe
-from tests.flows import eventually
+from tests.flows import book_to_review, eventually
 from tests.ops.proxy import round_robin
 from tests.ops.test_telegram_webhook import SECRET
 from tests.paying import WEBHOOK_SECRET
@@ -47,23 +46,11 @@ def is_payment_link(message: Any) -> bool:
     return any((b.url or "").startswith("https://checkout.stripe.com/") for row in message.buttons for b in row)
 
 
-async def book(t: Any, day: str, last: str | Callable[[Any], bool] = is_payment_link) -> None:
-    """What a traveller types and taps, each step waiting for its answer (tests/flows.py, with long waits)."""
-    steps: list[tuple[Callable[[], Awaitable[Any]], str | Callable[[Any], bool]]] = [
-        (lambda: t.send(f"/search LHR JFK {day} 1"), "tap a fare"),
-        (lambda: t.press("1. Economy"), "Tap a seat"),
-        (lambda: t.press("Pick for me"), "All seats picked"),
-        (lambda: t.press("Continue"), "Passenger 1 of"),
-        (lambda: t.send("Ada Lovelace"), "Date of birth"),
-        (lambda: t.send("1970-04-20"), "E-mail address"),
-        (lambda: t.send("ada@example.com"), "Phone number"),
-        (lambda: t.send("Skip"), "Passport or ID"),
-        (lambda: t.press("Skip"), "Please review your booking"),
-        (lambda: t.press("Confirm and pay"), last),
-    ]
-    for act, answer in steps:
-        await act()
-        await t.wait_for(answer, timeout=STEP)
+async def book(t: Any, days_ahead: int, last: str | Callable[[Any], bool] = is_payment_link) -> None:
+    """tests/flows.py's traveller, with long waits, then "Confirm and pay" and `last` (the payment link)."""
+    await book_to_review(t, Clock(), days_ahead=days_ahead, timeout=STEP)
+    await t.press("Confirm and pay")
+    await t.wait_for(last, timeout=STEP)
 
 
 async def test_three_replicas_behind_a_proxy_one_killed_and_restarted(
@@ -71,8 +58,7 @@ async def test_three_replicas_behind_a_proxy_one_killed_and_restarted(
     telegram.strict_chats = False
     telegram.webhook_retries = 8  # Telegram keeps delivering an update its webhook failed (here ~25 s of tries)
     telegram.flood_limit = 30  # Telegram's ~30 messages a second per bot, shared by the three (TELEGRAM_SEND_RATE)
-    clock = Clock()
-    days = [(clock.now() + timedelta(days=d)).date().isoformat() for d in (8, 9, 10, 11)]
+    days = (8, 9, 10, 11)  # days ahead: four flights, 25 travellers each
     crowd = [telegram.traveller(840_000 + i) for i in range(CROWD)]
     greedy, flooder = telegram.traveller(841_000), telegram.traveller(841_001)
     ports = [free_port() for _ in range(REPLICAS)]
@@ -175,11 +161,11 @@ async def test_three_replicas_behind_a_proxy_one_killed_and_restarted(
           f"{refused} refused by Telegram's 30/s and sent again")
 
 
-async def _greedy(t: Any, day: str) -> None:
+async def _greedy(t: Any, days_ahead: int) -> None:
     """Two unpaid bookings, then a third is refused — whichever replicas the updates reach."""
     for _ in range(2):
-        await book(t, day)
-    await book(t, day, last="You already have 2 unpaid bookings")
+        await book(t, days_ahead)
+    await book(t, days_ahead, last="You already have 2 unpaid bookings")
     assert await Booking.find({"user_id": t.user_id, "status": BookingStatus.PENDING}).count() == 2
 
 
