@@ -53,9 +53,11 @@ class TelegramInbox:
         return stored
 
     async def finished(self, update_id: int) -> None:
-        await self.repo.finish(update_id)
-        self.held.discard(update_id)
-        self.recovered.discard(update_id)
+        try:
+            await self.repo.finish(update_id)
+        finally:  # not marked done, it lapses and is taken over (its replies replayed), not held here for ever
+            self.held.discard(update_id)
+            self.recovered.discard(update_id)
 
     async def renew_leases(self) -> int:
         """One write for all the updates this process holds: their leases start again now."""

@@ -156,3 +156,21 @@ async def test_a_live_process_keeps_its_queued_updates(webhook_bot: RunningBot) 
     webhook_bot.clock.advance(timedelta(seconds=31))
     assert await other_replica.recover(handle) == 1 and taken == [body]
     assert other_replica.held == {910_050}  # the new holder renews it from now on
+
+
+async def test_an_update_whose_done_mark_failed_is_not_held_for_ever(webhook_bot: RunningBot) -> None:
+    """Its lease must lapse, so another process takes it over (and answers it from the saved replies)."""
+    from pymongo.errors import AutoReconnect
+
+    from repos.telegram_updates import TelegramUpdateRepo
+    from services.telegram_inbox import TelegramInbox
+
+    class Failing(TelegramUpdateRepo):
+        async def finish(self, update_id: int) -> None:
+            raise AutoReconnect("connection reset")
+
+    inbox = TelegramInbox(webhook_bot.clock, lease_seconds=30, repo=Failing())
+    assert await inbox.receive(_update(910_060, 3260, "/help"))
+    with pytest.raises(AutoReconnect):
+        await inbox.finished(910_060)
+    assert inbox.held == set() and await inbox.renew_leases() == 0
